@@ -1,0 +1,1 @@
+"""Pure core: rules and algorithms. Nothing here imports `discord`."""
