@@ -1,0 +1,54 @@
+"""Server-side permission checks. Discord's default_permissions only hides commands; these enforce."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+import discord
+from discord import app_commands
+
+from bot.tree import StaffOnly
+
+if TYPE_CHECKING:
+    from bot.nexus_bot import NexusBot
+
+
+async def is_staff(interaction: discord.Interaction[Any]) -> bool:
+    member = interaction.user
+    if not isinstance(member, discord.Member) or interaction.guild is None:
+        return False
+    if member.guild_permissions.manage_guild:
+        return True
+    bot: NexusBot = interaction.client
+    settings = await bot.guild_settings.get(interaction.guild.id)
+    if settings is not None and settings.staff_role_id is not None:
+        return any(role.id == settings.staff_role_id for role in member.roles)
+    return any(role.name == bot.settings.staff_role_name for role in member.roles)
+
+
+async def staff_requirement(interaction: discord.Interaction[Any]) -> str:
+    """Names what a member needs to count as staff in this guild."""
+    bot: NexusBot = interaction.client
+    role_name = bot.settings.staff_role_name
+    if interaction.guild is not None:
+        settings = await bot.guild_settings.get(interaction.guild.id)
+        if settings is not None and settings.staff_role_id is not None:
+            role = interaction.guild.get_role(settings.staff_role_id)
+            role_name = role.name if role else role_name
+    return f"the @{role_name} role or the Manage Server permission"
+
+
+async def require_staff(interaction: discord.Interaction[Any]) -> None:
+    """Raise StaffOnly unless the member is staff (for buttons and modals, where checks don't apply)."""
+    if not await is_staff(interaction):
+        raise StaffOnly(f"Only staff can do this: you need {await staff_requirement(interaction)}.")
+
+
+def staff_only() -> Any:
+    """App command check: staff role (from /nexus setup) or Manage Server, verified on the server side."""
+
+    async def predicate(interaction: discord.Interaction[Any]) -> bool:
+        await require_staff(interaction)
+        return True
+
+    return app_commands.check(predicate)

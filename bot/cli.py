@@ -1,0 +1,190 @@
+"""`nexus-bot` / `python -m bot`: run, sandbox, db migrate, db backup, sync, bench."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import signal
+import sqlite3
+import sys
+from collections.abc import Sequence
+
+import yarl
+
+from bot.clock import make_clock
+from bot.config import ConfigError, Settings, load_settings
+from bot.logging import setup_logging
+from db.database import Database, MigrationError
+
+log = logging.getLogger("bot")
+
+EXIT_CONFIG = 2
+
+
+class StartupError(Exception):
+    """A problem at start that one line explains (exit status 2, no traceback)."""
+
+
+def point_at_api(settings: Settings) -> None:
+    """Aim discord.py at a Discord-compatible server (the sandbox) when configured."""
+    import discord.gateway
+    import discord.http
+
+    if settings.api_base:
+        discord.http.Route.BASE = settings.api_base
+    if settings.gateway_url:
+        discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY = yarl.URL(settings.gateway_url)
+
+
+async def open_database(settings: Settings) -> Database:
+    db = Database(settings.database_path)
+    try:
+        await db.connect()
+        await db.migrate()
+    except MigrationError as exc:
+        await db.close()
+        raise StartupError(f"DATABASE_PATH={settings.database_path}: {exc}") from None
+    except sqlite3.DatabaseError as exc:
+        await db.close()
+        raise StartupError(
+            f"DATABASE_PATH={settings.database_path} is not a usable SQLite database ({exc}); "
+            "point it at a new file or restore a backup."
+        ) from None
+    return db
+
+
+async def run_bot(settings: Settings) -> int:
+    import discord
+
+    from bot.nexus_bot import NexusBot
+
+    if settings.clock_file is not None:
+        log.warning("NEXUS_CLOCK_FILE is set: time is read from %s (tests and sandbox only)", settings.clock_file)
+    point_at_api(settings)
+    db = await open_database(settings)
+    bot = NexusBot(settings, db, make_clock(settings.clock_file))
+    loop = asyncio.get_running_loop()
+    stopping: list[asyncio.Task[None]] = []
+
+    def request_stop(signame: str) -> None:
+        if not stopping:
+            log.info("Received %s: finishing in-flight interactions, then stopping", signame)
+            stopping.append(loop.create_task(bot.close()))
+
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, request_stop, sig.name)
+    try:
+        async with bot:
+            await bot.start(settings.token)
+    except discord.LoginFailure:
+        raise StartupError(
+            "DISCORD_TOKEN was refused by Discord: reset it on the Developer Portal's Bot page."
+        ) from None
+    except discord.PrivilegedIntentsRequired:
+        raise StartupError(
+            "The Server Members intent is not enabled: Developer Portal → your application → Bot → "
+            "Privileged Gateway Intents → turn on SERVER MEMBERS INTENT, then start again."
+        ) from None
+    finally:
+        if stopping:
+            await stopping[0]
+        await db.close()
+    log.info("Stopped cleanly")
+    return 0
+
+
+async def sync_commands(settings: Settings, global_sync: bool) -> int:
+    import discord
+
+    from bot.nexus_bot import NexusBot
+
+    point_at_api(settings)
+    db = await open_database(settings)
+    bot = NexusBot(settings, db, make_clock(settings.clock_file), sync_commands=False)
+    try:
+        async with bot:
+            await bot.login(settings.token)
+            await bot.scheduler.stop()
+            if global_sync:
+                synced = await bot.tree.sync()
+                print(f"Synced {len(synced)} global commands (they can take up to an hour to appear).")
+            elif settings.guild_id is not None:
+                guild = discord.Object(settings.guild_id)
+                bot.tree.copy_global_to(guild=guild)
+                synced = await bot.tree.sync(guild=guild)
+                print(f"Synced {len(synced)} commands to guild {settings.guild_id}.")
+            else:
+                raise StartupError("Set DISCORD_GUILD_ID or use `nexus-bot sync --global`.")
+    finally:
+        await db.close()
+    return 0
+
+
+async def migrate_only(settings: Settings) -> int:
+    db = await open_database(settings)
+    version = await db.user_version()
+    await db.close()
+    print(f"{settings.database_path}: schema version {version}")
+    return 0
+
+
+async def backup(settings: Settings, target: str) -> int:
+    db = await open_database(settings)
+    try:
+        path = await db.backup(target)
+    finally:
+        await db.close()
+    print(f"Backed up {settings.database_path} to {path}")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="nexus-bot", description="Nexus Bot for #ProDevProjectNexus")
+    sub = parser.add_subparsers(dest="command")
+    sub.add_parser("run", help="run the bot (default)")
+    sandbox = sub.add_parser("sandbox", help="try the bot against a local Discord-compatible server")
+    sandbox.add_argument("--script", help="run the commands in FILE, then exit (non-zero if any step failed)")
+    sandbox.add_argument("--database", help="database file (default: a temporary one)")
+    db = sub.add_parser("db", help="database maintenance")
+    db_sub = db.add_subparsers(dest="db_command", required=True)
+    db_sub.add_parser("migrate", help="apply pending migrations")
+    backup_parser = db_sub.add_parser("backup", help="online backup to PATH (safe while the bot runs)")
+    backup_parser.add_argument("path")
+    sync = sub.add_parser("sync", help="sync slash commands to DISCORD_GUILD_ID (or --global)")
+    sync.add_argument("--global", dest="global_sync", action="store_true")
+    bench = sub.add_parser("bench", help="run every benchmark and print one table")
+    bench.add_argument("--quick", action="store_true")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    command = args.command or "run"
+    if command == "sandbox":
+        from sandbox.console import main as sandbox_main
+
+        return sandbox_main(script=args.script, database=args.database)
+    if command == "bench":
+        from bench.__main__ import main as bench_main
+
+        return bench_main(["--quick"] if args.quick else [])
+    try:
+        settings = load_settings(require_token=command in ("run", "sync"))
+        setup_logging(settings.log_level, settings.token)
+        if command == "run":
+            return asyncio.run(run_bot(settings))
+        if command == "sync":
+            return asyncio.run(sync_commands(settings, args.global_sync))
+        if args.db_command == "migrate":
+            return asyncio.run(migrate_only(settings))
+        return asyncio.run(backup(settings, args.path))
+    except (ConfigError, StartupError) as exc:
+        print(f"nexus-bot: {exc}", file=sys.stderr)
+        return EXIT_CONFIG
+    except KeyboardInterrupt:
+        return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

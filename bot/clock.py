@@ -1,0 +1,49 @@
+"""The one clock. Everything time-based asks it for "now".
+
+With NEXUS_CLOCK_FILE set, "now" is the ISO-8601 instant written in that file, re-read on every
+call, so tests and the sandbox can move time forward without sleeping.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Protocol
+
+
+class Clock(Protocol):
+    def now(self) -> datetime: ...
+
+
+class SystemClock:
+    def now(self) -> datetime:
+        return datetime.now(UTC)
+
+
+class FileClock:
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._last = datetime.now(UTC)
+
+    def now(self) -> datetime:
+        try:
+            text = self.path.read_text().strip()
+            value = datetime.fromisoformat(text.replace("Z", "+00:00"))
+        except (OSError, ValueError):
+            # A half-written file during a test's update: keep the last good instant.
+            return self._last
+        if value.tzinfo is None:
+            value = value.replace(tzinfo=UTC)
+        self._last = value.astimezone(UTC)
+        return self._last
+
+
+def write_clock_file(path: Path, instant: datetime) -> None:
+    """Atomically set the time a FileClock reads (used by tests, the sandbox and benches)."""
+    tmp = path.with_suffix(path.suffix + ".tmp")
+    tmp.write_text(instant.astimezone(UTC).isoformat())
+    tmp.replace(path)
+
+
+def make_clock(clock_file: Path | None) -> Clock:
+    return FileClock(clock_file) if clock_file else SystemClock()

@@ -1,0 +1,106 @@
+"""NexusBot: the discord.py client, owning settings, database, clock and scheduler."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import pkgutil
+import time
+
+import discord
+from discord.ext import commands
+
+import cogs
+from bot import __version__
+from bot.clock import Clock
+from bot.config import Settings
+from bot.scheduler import Scheduler
+from bot.tree import NexusTree
+from db.database import Database
+from db.stores.guild_settings import GuildSettingsStore
+from db.stores.jobs import JobStore
+
+log = logging.getLogger(__name__)
+
+# Tasks discord.py creates per interaction; shutdown waits for these to finish.
+_INTERACTION_TASK_PREFIXES = ("CommandTree-invoker", "discord-ui-")
+
+ALLOWED_MENTIONS = discord.AllowedMentions(everyone=False, roles=False, users=True, replied_user=False)
+
+
+def cog_extensions() -> list[str]:
+    """Every module in cogs/ is a feature; loading them all keeps features independent."""
+    return sorted(f"cogs.{m.name}" for m in pkgutil.iter_modules(cogs.__path__) if not m.name.startswith("_"))
+
+
+def make_intents() -> discord.Intents:
+    intents = discord.Intents.default()
+    # Members: learners are members holding the Backend/Frontend role; the first-week roster and
+    # welcomes need the member list and join events.
+    intents.members = True
+    return intents
+
+
+class NexusBot(commands.Bot):
+    def __init__(self, settings: Settings, db: Database, clock: Clock, *, sync_commands: bool = True) -> None:
+        super().__init__(
+            command_prefix=commands.when_mentioned,
+            intents=make_intents(),
+            tree_cls=NexusTree,
+            allowed_mentions=ALLOWED_MENTIONS,
+            help_command=None,
+        )
+        self.settings = settings
+        self.db = db
+        self.clock = clock
+        self.sync_commands = sync_commands
+        self.version = __version__
+        self.started_monotonic = time.monotonic()
+        self.guild_settings = GuildSettingsStore(db)
+        self.jobs = JobStore(db)
+        self.scheduler = Scheduler(self.jobs, clock)
+        self.ready_seconds: float | None = None
+
+    @property
+    def uptime_seconds(self) -> float:
+        return time.monotonic() - self.started_monotonic
+
+    async def setup_hook(self) -> None:
+        for extension in cog_extensions():
+            await self.load_extension(extension)
+        if self.sync_commands and self.settings.guild_id is not None:
+            guild = discord.Object(self.settings.guild_id)
+            self.tree.copy_global_to(guild=guild)
+            synced = await self.tree.sync(guild=guild)
+            log.info("Synced %d commands to guild %s", len(synced), self.settings.guild_id)
+        elif self.settings.guild_id is None:
+            log.warning("DISCORD_GUILD_ID is not set: commands were not synced (run `nexus-bot sync --global`).")
+        self.scheduler.start()
+
+    async def on_ready(self) -> None:
+        if self.ready_seconds is None:
+            self.ready_seconds = self.uptime_seconds
+            log.info(
+                "Ready as %s (id %s) in %d guild(s) after %.2f s",
+                self.user,
+                self.user.id if self.user else "?",
+                len(self.guilds),
+                self.ready_seconds,
+            )
+
+    async def drain_interactions(self, timeout: float = 10.0) -> None:
+        """Let interactions already being handled finish before shutting down."""
+        current = asyncio.current_task()
+        pending = [
+            t
+            for t in asyncio.all_tasks()
+            if t is not current and not t.done() and t.get_name().startswith(_INTERACTION_TASK_PREFIXES)
+        ]
+        if pending:
+            log.info("Waiting for %d in-flight interaction(s)", len(pending))
+            await asyncio.wait(pending, timeout=timeout)
+
+    async def close(self) -> None:
+        await self.drain_interactions()
+        await self.scheduler.stop()
+        await super().close()

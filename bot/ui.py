@@ -1,0 +1,102 @@
+"""Shared UI pieces: views that know their owner, error-safe components, embed helpers."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import discord
+
+from bot.tree import report_error, send_ephemeral
+
+log = logging.getLogger(__name__)
+
+BRAND = discord.Colour.from_rgb(88, 101, 242)
+SUCCESS = discord.Colour.green()
+WARNING = discord.Colour.orange()
+DANGER = discord.Colour.red()
+
+# Discord's documented limits, used to trim user text before it reaches an embed.
+EMBED_TITLE_MAX = 256
+EMBED_DESCRIPTION_MAX = 4096
+EMBED_FIELD_VALUE_MAX = 1024
+EMBED_TOTAL_MAX = 6000
+CONTENT_MAX = 2000
+
+
+def clip(text: str, limit: int) -> str:
+    """Shorten text to `limit` characters, marking the cut with an ellipsis."""
+    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
+
+
+def nexus_embed(title: str, description: str | None = None, colour: discord.Colour = BRAND) -> discord.Embed:
+    return discord.Embed(
+        title=clip(title, EMBED_TITLE_MAX),
+        description=clip(description, EMBED_DESCRIPTION_MAX) if description else None,
+        colour=colour,
+    )
+
+
+def progress_bar(fraction: float, width: int = 10) -> str:
+    filled = max(0, min(width, round(fraction * width)))
+    return "█" * filled + "░" * (width - filled)
+
+
+def timestamp(unix: float, style: str = "f") -> str:
+    """A Discord timestamp: each reader sees it in their own time zone."""
+    return f"<t:{int(unix)}:{style}>"
+
+
+class SafeCallback:
+    """Mixin for DynamicItems: errors in `handle` reach the user like command errors do."""
+
+    async def handle(self, interaction: discord.Interaction[Any]) -> None:  # pragma: no cover - overridden
+        raise NotImplementedError
+
+    async def callback(self, interaction: discord.Interaction[Any]) -> None:
+        try:
+            await self.handle(interaction)
+        except Exception as exc:
+            await report_error(interaction, exc)
+
+
+class NexusView(discord.ui.View):
+    """A view whose errors are answered like command errors."""
+
+    message: discord.Message | discord.InteractionMessage | None = None
+
+    async def on_error(
+        self, interaction: discord.Interaction[Any], error: Exception, item: discord.ui.Item[Any]
+    ) -> None:
+        await report_error(interaction, error)
+
+    async def on_timeout(self) -> None:
+        for item in self.children:
+            if isinstance(item, discord.ui.Button | discord.ui.Select):
+                item.disabled = True
+        if self.message is not None:
+            try:
+                await self.message.edit(view=self)
+            except discord.HTTPException:
+                pass
+
+
+class OwnedView(NexusView):
+    """Only the member the view was made for may press its buttons."""
+
+    def __init__(self, owner_id: int, *, timeout: float | None = 600) -> None:
+        super().__init__(timeout=timeout)
+        self.owner_id = owner_id
+
+    async def interaction_check(self, interaction: discord.Interaction[Any]) -> bool:
+        if interaction.user.id == self.owner_id:
+            return True
+        await send_ephemeral(
+            interaction, "These buttons belong to someone else's command; run the command yourself to get your own."
+        )
+        return False
+
+
+class NexusModal(discord.ui.Modal):
+    async def on_error(self, interaction: discord.Interaction[Any], error: Exception) -> None:
+        await report_error(interaction, error)

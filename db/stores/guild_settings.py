@@ -1,0 +1,82 @@
+"""Per-guild configuration (/nexus setup)."""
+
+from __future__ import annotations
+
+import sqlite3
+from dataclasses import dataclass
+from datetime import date, datetime
+
+from db.database import Database
+
+
+@dataclass(frozen=True)
+class GuildSettings:
+    guild_id: int
+    channel_id: int | None
+    cohort_start: date | None
+    first_week_days: int
+    backend_role_id: int | None
+    frontend_role_id: int | None
+    staff_role_id: int | None
+    digest_hour: int
+    review_channel_id: int | None
+
+    @classmethod
+    def from_row(cls, row: sqlite3.Row) -> GuildSettings:
+        return cls(
+            guild_id=row["guild_id"],
+            channel_id=row["channel_id"],
+            cohort_start=date.fromisoformat(row["cohort_start"]) if row["cohort_start"] else None,
+            first_week_days=row["first_week_days"],
+            backend_role_id=row["backend_role_id"],
+            frontend_role_id=row["frontend_role_id"],
+            staff_role_id=row["staff_role_id"],
+            digest_hour=row["digest_hour"],
+            review_channel_id=row["review_channel_id"],
+        )
+
+
+# Columns /nexus setup may change; anything else is rejected before it reaches SQL.
+SETTABLE = frozenset(
+    {
+        "channel_id",
+        "cohort_start",
+        "first_week_days",
+        "backend_role_id",
+        "frontend_role_id",
+        "staff_role_id",
+        "digest_hour",
+        "review_channel_id",
+    }
+)
+
+
+class GuildSettingsStore:
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    async def get(self, guild_id: int) -> GuildSettings | None:
+        row = await self.db.fetchone("SELECT * FROM guild_settings WHERE guild_id = ?", (guild_id,))
+        return GuildSettings.from_row(row) if row else None
+
+    async def update(self, guild_id: int, now: datetime, **values: object) -> GuildSettings:
+        """Insert or update the given columns; unspecified columns keep their value."""
+        unknown = set(values) - SETTABLE
+        if unknown:
+            raise ValueError(f"not settable: {sorted(unknown)}")
+        stored = {k: (v.isoformat() if isinstance(v, date) else v) for k, v in values.items()}
+        columns = ["guild_id", *stored, "updated_at"]
+        placeholders = ", ".join("?" for _ in columns)
+        updates = ", ".join(f"{c} = excluded.{c}" for c in [*stored, "updated_at"])
+        async with self.db.transaction() as conn:
+            await conn.execute(
+                f"INSERT INTO guild_settings ({', '.join(columns)}) VALUES ({placeholders}) "
+                f"ON CONFLICT (guild_id) DO UPDATE SET {updates}",
+                (guild_id, *stored.values(), now.isoformat()),
+            )
+        settings = await self.get(guild_id)
+        assert settings is not None
+        return settings
+
+    async def all(self) -> list[GuildSettings]:
+        return [GuildSettings.from_row(r) for r in await self.db.fetchall("SELECT * FROM guild_settings")]

@@ -1,0 +1,96 @@
+"""Scheduled jobs: restart-safe, idempotent scheduling, at-most-once execution."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from db.database import Database
+
+
+@dataclass(frozen=True)
+class Job:
+    id: int
+    kind: str
+    due_at: datetime
+    payload: dict[str, Any]
+    dedupe_key: str | None
+    status: str
+    attempts: int
+
+    @classmethod
+    def from_row(cls, row: sqlite3.Row) -> Job:
+        return cls(
+            id=row["id"],
+            kind=row["kind"],
+            due_at=datetime.fromisoformat(row["due_at"]),
+            payload=json.loads(row["payload"]),
+            dedupe_key=row["dedupe_key"],
+            status=row["status"],
+            attempts=row["attempts"],
+        )
+
+
+class JobStore:
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    async def schedule(
+        self, kind: str, due_at: datetime, payload: dict[str, Any], now: datetime, dedupe_key: str | None = None
+    ) -> int | None:
+        """Schedule a job; with a dedupe_key already used, nothing happens and None is returned."""
+        async with self.db.transaction() as conn:
+            cur = await conn.execute(
+                "INSERT INTO jobs (kind, due_at, payload, dedupe_key, created_at) VALUES (?, ?, ?, ?, ?) "
+                "ON CONFLICT (dedupe_key) DO NOTHING",
+                (kind, due_at.isoformat(), json.dumps(payload), dedupe_key, now.isoformat()),
+            )
+            return int(cur.lastrowid) if cur.rowcount else None
+
+    async def due(self, now: datetime, limit: int = 50) -> list[Job]:
+        rows = await self.db.fetchall(
+            "SELECT * FROM jobs WHERE status = 'pending' AND due_at <= ? ORDER BY due_at, id LIMIT ?",
+            (now.isoformat(), limit),
+        )
+        return [Job.from_row(r) for r in rows]
+
+    async def claim(self, job_id: int, now: datetime) -> bool:
+        """Mark a pending job done before running it: a crash mid-run never repeats its side effect."""
+        async with self.db.transaction() as conn:
+            cur = await conn.execute(
+                "UPDATE jobs SET status = 'done', attempts = attempts + 1, finished_at = ? "
+                "WHERE id = ? AND status = 'pending'",
+                (now.isoformat(), job_id),
+            )
+            return cur.rowcount == 1
+
+    async def record_failure(self, job_id: int, error: str) -> None:
+        await self.db.execute("UPDATE jobs SET status = 'failed', last_error = ? WHERE id = ?", (error[:500], job_id))
+
+    async def cancel(self, job_id: int) -> bool:
+        return (
+            await self.db.execute("UPDATE jobs SET status = 'cancelled' WHERE id = ? AND status = 'pending'", (job_id,))
+            == 1
+        )
+
+    async def cancel_by_key_prefix(self, prefix: str) -> int:
+        return await self.db.execute(
+            "UPDATE jobs SET status = 'cancelled' WHERE status = 'pending' AND dedupe_key LIKE ? ESCAPE '\\'",
+            (prefix.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%",),
+        )
+
+    async def get(self, job_id: int) -> Job | None:
+        row = await self.db.fetchone("SELECT * FROM jobs WHERE id = ?", (job_id,))
+        return Job.from_row(row) if row else None
+
+    async def by_kind(self, kind: str, status: str | None = None) -> list[Job]:
+        if status is None:
+            rows = await self.db.fetchall("SELECT * FROM jobs WHERE kind = ? ORDER BY due_at, id", (kind,))
+        else:
+            rows = await self.db.fetchall(
+                "SELECT * FROM jobs WHERE kind = ? AND status = ? ORDER BY due_at, id", (kind, status)
+            )
+        return [Job.from_row(r) for r in rows]

@@ -1,0 +1,119 @@
+import sqlite3
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from bot.clock import FileClock, write_clock_file
+from bot.scheduler import Scheduler
+from db.database import Database, MigrationError, discover_migrations
+from db.stores.guild_settings import GuildSettingsStore
+from db.stores.jobs import Job, JobStore
+
+NOW = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)
+
+
+async def test_migrations_apply_once_and_record_user_version(tmp_path: Path) -> None:
+    async with Database(tmp_path / "n.db") as db:
+        applied = await db.migrate()
+        assert applied == [m.version for m in discover_migrations()]
+        assert await db.user_version() == len(applied)
+        assert await db.migrate() == []  # second run is a no-op
+        assert await db.fetchval("PRAGMA journal_mode") == "wal"
+        assert await db.fetchval("PRAGMA foreign_keys") == 1
+
+
+async def test_failing_migration_leaves_previous_version_and_names_file(tmp_path: Path) -> None:
+    migrations = tmp_path / "migrations"
+    migrations.mkdir()
+    (migrations / "0001_ok.sql").write_text("CREATE TABLE a (id INTEGER PRIMARY KEY);")
+    (migrations / "0002_broken.sql").write_text(
+        "CREATE TABLE b (id INTEGER PRIMARY KEY);\nINSERT INTO nope VALUES (1);"
+    )
+    async with Database(tmp_path / "n.db", migrations_dir=migrations) as db:
+        with pytest.raises(MigrationError, match="0002_broken.sql"):
+            await db.migrate()
+        assert await db.user_version() == 1
+        tables = {r[0] for r in await db.fetchall("SELECT name FROM sqlite_master WHERE type='table'")}
+        assert "a" in tables and "b" not in tables  # the failed file's first statement was rolled back too
+
+
+def test_migration_numbers_must_be_contiguous(tmp_path: Path) -> None:
+    (tmp_path / "0001_a.sql").write_text("")
+    (tmp_path / "0003_c.sql").write_text("")
+    with pytest.raises(MigrationError, match="without gaps"):
+        discover_migrations(tmp_path)
+
+
+async def test_transaction_rolls_back_on_error(tmp_path: Path) -> None:
+    async with Database(tmp_path / "n.db") as db:
+        await db.migrate()
+        store = GuildSettingsStore(db)
+        with pytest.raises(RuntimeError):
+            async with db.transaction() as conn:
+                await conn.execute("INSERT INTO guild_settings (guild_id, updated_at) VALUES (1, 'x')")
+                raise RuntimeError("boom")
+        assert await store.get(1) is None
+
+
+async def test_guild_settings_upsert_keeps_unspecified_columns(tmp_path: Path) -> None:
+    async with Database(tmp_path / "n.db") as db:
+        await db.migrate()
+        store = GuildSettingsStore(db)
+        await store.update(5, NOW, channel_id=10, digest_hour=8)
+        updated = await store.update(5, NOW, staff_role_id=3)
+        assert (updated.channel_id, updated.digest_hour, updated.staff_role_id) == (10, 8, 3)
+        with pytest.raises(ValueError):
+            await store.update(5, NOW, updated_at="x")
+
+
+async def test_online_backup_is_a_consistent_copy(tmp_path: Path) -> None:
+    async with Database(tmp_path / "n.db") as db:
+        await db.migrate()
+        await GuildSettingsStore(db).update(7, NOW, channel_id=1)
+        target = await db.backup(tmp_path / "backup" / "copy.db")
+    with sqlite3.connect(target) as copy:
+        assert copy.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+        assert copy.execute("SELECT channel_id FROM guild_settings WHERE guild_id = 7").fetchone()[0] == 1
+
+
+async def test_scheduler_runs_due_jobs_once_following_the_file_clock(tmp_path: Path) -> None:
+    clock_file = tmp_path / "clock"
+    write_clock_file(clock_file, NOW)
+    async with Database(tmp_path / "n.db") as db:
+        await db.migrate()
+        jobs = JobStore(db)
+        scheduler = Scheduler(jobs, FileClock(clock_file))
+        ran: list[Job] = []
+
+        async def handler(job: Job) -> None:
+            ran.append(job)
+
+        scheduler.register("ping", handler)
+        await scheduler.schedule("ping", NOW + timedelta(hours=1), {"n": 1}, dedupe_key="ping:1")
+        assert await scheduler.schedule("ping", NOW + timedelta(hours=1), {"n": 2}, dedupe_key="ping:1") is None
+        assert await scheduler.run_due() == 0
+        write_clock_file(clock_file, NOW + timedelta(hours=2))
+        assert await scheduler.run_due() == 1
+        assert await scheduler.run_due() == 0  # never repeated
+        assert [j.payload for j in ran] == [{"n": 1}]
+
+
+async def test_failing_job_is_recorded_not_retried(tmp_path: Path) -> None:
+    async with Database(tmp_path / "n.db") as db:
+        await db.migrate()
+        jobs = JobStore(db)
+        clock_file = tmp_path / "clock"
+        write_clock_file(clock_file, NOW)
+        scheduler = Scheduler(jobs, FileClock(clock_file))
+
+        async def handler(job: Job) -> None:
+            raise OSError("DMs closed")
+
+        scheduler.register("dm", handler)
+        job_id = await scheduler.schedule("dm", NOW, {})
+        await scheduler.run_due()
+        assert job_id is not None
+        job = await jobs.get(job_id)
+        assert job is not None and job.status == "failed"
+        assert await scheduler.run_due() == 0
