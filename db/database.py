@@ -62,17 +62,26 @@ class Database:
         # isolation_level=None: we issue BEGIN/COMMIT ourselves.
         conn = await aiosqlite.connect(self.path, isolation_level=None)
         conn.row_factory = sqlite3.Row
-        await conn.execute(f"PRAGMA busy_timeout = {int(self.busy_timeout_ms)}")
-        await conn.execute("PRAGMA journal_mode = WAL")
-        await conn.execute("PRAGMA foreign_keys = ON")
-        # FULL: a commit is on disk before we acknowledge it to the user, even across a power cut.
-        await conn.execute("PRAGMA synchronous = FULL")
+        try:
+            await conn.execute(f"PRAGMA busy_timeout = {int(self.busy_timeout_ms)}")
+            await conn.execute("PRAGMA journal_mode = WAL")
+            await conn.execute("PRAGMA foreign_keys = ON")
+            # FULL: a commit is on disk before we acknowledge it to the user, even across a power cut.
+            await conn.execute("PRAGMA synchronous = FULL")
+        except BaseException:
+            # aiosqlite's worker thread would otherwise keep the process alive.
+            await conn.close()
+            raise
         return conn
 
     async def connect(self) -> Database:
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self._writer = await self._open()
-        self._reader = await self._open()
+        try:
+            self._reader = await self._open()
+        except BaseException:
+            await self.close()
+            raise
         return self
 
     async def close(self) -> None:
