@@ -49,6 +49,8 @@ class NexusBot(commands.Bot):
             tree_cls=NexusTree,
             allowed_mentions=ALLOWED_MENTIONS,
             help_command=None,
+            # discord.py waits this long after the last GUILD_CREATE before on_ready; we serve one guild.
+            guild_ready_timeout=0.5,
         )
         self.settings = settings
         self.db = db

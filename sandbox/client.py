@@ -1,0 +1,641 @@
+"""Test/console client: plays Discord users against a running ``SandboxServer`` (in-process)."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import time
+from collections.abc import Iterator
+from typing import Any, Literal
+
+from sandbox.server import EPHEMERAL, JSONDict, SandboxServer
+from sandbox.state import InteractionRecord, StoredFile, StoredMessage
+
+logger = logging.getLogger(__name__)
+
+Until = Literal["final", "ack"]
+
+
+class InteractionResult:
+    """What the bot did in answer to one interaction. Properties always read the latest server state."""
+
+    def __init__(self, sandbox: SandboxServer, record: InteractionRecord) -> None:
+        self.sandbox = sandbox
+        self.record = record
+
+    def __repr__(self) -> str:
+        return f"<InteractionResult type={self.type} ephemeral={self.ephemeral} content={self.content!r}>"
+
+    # ---- raw
+    @property
+    def id(self) -> int:
+        return self.record.id
+
+    @property
+    def type(self) -> int | None:
+        """The interaction callback type the bot answered with (4, 5, 6, 7, 8, 9) or None."""
+        return self.record.response_type
+
+    @property
+    def deferred(self) -> bool:
+        return self.record.response_type in (5, 6)
+
+    @property
+    def acknowledged(self) -> bool:
+        return self.record.acknowledged
+
+    @property
+    def errors(self) -> list[JSONDict]:
+        """Rejected requests (and late acknowledgements) about this interaction."""
+        return self.record.errors
+
+    # ---- messages
+    @property
+    def message(self) -> JSONDict | None:
+        """The response message (original response; for type 6/7 the message holding the component)."""
+        mid = self.record.original_message_id
+        if mid is None or self.record.response_type in (8, 9) or not self.record.acknowledged:
+            return None
+        stored = self.sandbox.state.message_index.get(mid)
+        return None if stored is None else stored.payload
+
+    @property
+    def followups(self) -> list[JSONDict]:
+        out = []
+        for mid in self.record.followup_ids:
+            stored = self.sandbox.state.message_index.get(mid)
+            if stored is not None and not stored.deleted:
+                out.append(stored.payload)
+        return out
+
+    @property
+    def messages(self) -> list[JSONDict]:
+        """The response message then the followups."""
+        msg = self.message
+        return ([msg] if msg is not None else []) + self.followups
+
+    @property
+    def last_message(self) -> JSONDict | None:
+        msgs = self.messages
+        return msgs[-1] if msgs else None
+
+    def _primary(self) -> JSONDict | None:
+        msg = self.message
+        if msg is not None and (msg.get("content") or msg.get("embeds") or msg.get("components")):
+            return msg
+        followups = self.followups
+        if followups:
+            return followups[0]
+        return msg
+
+    @property
+    def ephemeral(self) -> bool:
+        msg = self._primary()
+        return bool(msg and msg.get("flags", 0) & EPHEMERAL)
+
+    @property
+    def content(self) -> str:
+        msg = self._primary()
+        return "" if msg is None else msg.get("content") or ""
+
+    @property
+    def embeds(self) -> list[JSONDict]:
+        msg = self._primary()
+        return [] if msg is None else msg.get("embeds") or []
+
+    @property
+    def embed(self) -> JSONDict | None:
+        embeds = self.embeds
+        return embeds[0] if embeds else None
+
+    @property
+    def components(self) -> list[JSONDict]:
+        msg = self._primary()
+        return [] if msg is None else msg.get("components") or []
+
+    @property
+    def files(self) -> list[StoredFile]:
+        out = []
+        for msg in self.messages:
+            for att in msg.get("attachments") or []:
+                stored = self.sandbox.state.files.get(int(att["id"]))
+                if stored is not None:
+                    out.append(stored)
+        return out
+
+    @property
+    def modal(self) -> JSONDict | None:
+        return self.record.response_data if self.record.response_type == 9 else None
+
+    @property
+    def choices(self) -> list[JSONDict]:
+        if self.record.response_type != 8:
+            return []
+        return list((self.record.response_data or {}).get("choices") or [])
+
+    # ---- text helpers
+    def texts(self) -> list[str]:
+        """Every human-readable string in every message of this result (content, embeds, component labels)."""
+        out: list[str] = []
+        for msg in self.messages:
+            out.extend(message_texts(msg))
+        if self.modal:
+            out.append(str(self.modal.get("title", "")))
+        return [t for t in out if t]
+
+    @property
+    def text(self) -> str:
+        return "\n".join(self.texts())
+
+    @property
+    def error_id_seen(self) -> bool:
+        return any("error id" in t.lower() for t in self.texts())
+
+    def buttons(self) -> list[JSONDict]:
+        return [c for msg in self.messages for c in iter_components(msg.get("components") or []) if c.get("type") == 2]
+
+    def describe(self) -> str:
+        rec = self.record
+        parts = [
+            f"interaction {rec.id} type={rec.type} data={json.dumps(rec.data)[:300]}",
+            f"acknowledged={rec.acknowledged} response_type={rec.response_type} original_edits={rec.original_edits}",
+            f"callbacks={json.dumps([c[1] for c in rec.callbacks])[:1500]}",
+            f"messages={json.dumps(self.messages)[:2000]}",
+            f"errors={json.dumps(rec.errors)[:2000]}",
+        ]
+        rejections = self.sandbox.rejections[-5:]
+        if rejections:
+            parts.append("recent rejections: " + "; ".join(str(r) for r in rejections))
+        return "\n  ".join(parts)
+
+    def settled(self, until: Until = "final") -> bool:
+        rec = self.record
+        if not rec.acknowledged:
+            return False
+        if until == "ack":
+            return True
+        if rec.response_type in (4, 7, 8, 9):
+            return True
+        return rec.original_edits > 0 or bool(rec.followup_ids) or rec.original_deleted
+
+
+def iter_components(components: list[Any]) -> Iterator[JSONDict]:
+    for comp in components:
+        if not isinstance(comp, dict):
+            continue
+        yield comp
+        for key in ("components", "items"):
+            if isinstance(comp.get(key), list):
+                yield from iter_components(comp[key])
+        for key in ("accessory", "component"):
+            if isinstance(comp.get(key), dict):
+                yield from iter_components([comp[key]])
+
+
+def message_texts(msg: JSONDict) -> list[str]:
+    out: list[str] = [msg.get("content") or ""]
+    for e in msg.get("embeds") or []:
+        out += [e.get("title") or "", e.get("description") or ""]
+        out += [(e.get("footer") or {}).get("text") or "", (e.get("author") or {}).get("name") or ""]
+        for f in e.get("fields") or []:
+            out += [f.get("name") or "", f.get("value") or ""]
+    for c in iter_components(msg.get("components") or []):
+        out += [c.get("label") or "", c.get("content") or "", c.get("placeholder") or ""]
+    return [t for t in out if t]
+
+
+class SandboxClient:
+    """Drives interactions as guild members. Users are referred to by username or id."""
+
+    def __init__(
+        self,
+        sandbox: SandboxServer,
+        *,
+        channel: str | int = "prodevprojectnexus",
+        timeout: float = 10.0,
+        enforce_default_permissions: bool = False,
+    ) -> None:
+        self.sandbox = sandbox
+        self.channel = channel
+        self.timeout = timeout
+        self.enforce_default_permissions = enforce_default_permissions
+
+    @property
+    def world(self) -> Any:
+        return self.sandbox.world
+
+    # ------------------------------------------------------------------ waiting
+    async def _settle(self, record: InteractionRecord, until: Until, timeout: float | None) -> InteractionResult:
+        result = InteractionResult(self.sandbox, record)
+        limit = self.timeout if timeout is None else timeout
+        deadline = time.monotonic() + limit
+        while True:
+            record.changed.clear()  # cleared before the check so that a change in between is not missed
+            if result.settled(until):
+                return result
+            if any("late_by" in e for e in record.errors) and not record.acknowledged:
+                raise AssertionError(
+                    f"the bot acknowledged too late (after {self.sandbox.ack_window}s): 10062 Unknown interaction\n  "
+                    + result.describe()
+                )
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                raise AssertionError(f"interaction not answered within {limit}s ({until}):\n  " + result.describe())
+            try:
+                await asyncio.wait_for(record.changed.wait(), min(remaining, 0.5))
+            except TimeoutError:
+                pass
+
+    # ------------------------------------------------------------------ commands
+    def _find_command(self, name: str, ctype: int = 1) -> JSONDict:
+        state = self.sandbox.state
+        for cmd in state.guild_commands.get(self.world.guild.id, []) + state.global_commands:
+            if cmd["name"] == name and cmd.get("type", 1) == ctype:
+                return cmd
+        known = [c["name"] for c in state.guild_commands.get(self.world.guild.id, []) + state.global_commands]
+        raise AssertionError(f"no registered command {name!r} (type {ctype}); registered: {known}")
+
+    def _check_default_permissions(self, cmd: JSONDict, user_id: int, channel_id: int) -> None:
+        if not self.enforce_default_permissions or cmd.get("default_member_permissions") is None:
+            return
+        needed = int(cmd["default_member_permissions"])
+        have = self.sandbox.member_perms_in(user_id, channel_id)
+        if have & needed != needed:
+            raise PermissionError(f"{cmd['name']!r} is hidden from this user by default_member_permissions={needed}")
+
+    def _resolve_user_option(self, value: Any, resolved: JSONDict, channel_id: int) -> str:
+        user = self.world.user(value if not isinstance(value, dict) else value["id"])
+        resolved.setdefault("users", {})[str(user.id)] = user.to_dict()
+        member = self.world.guild.members.get(user.id)
+        if member is not None:
+            m = member.to_dict(with_user=False)
+            m["permissions"] = str(self.sandbox.member_perms_in(user.id, channel_id))
+            resolved.setdefault("members", {})[str(user.id)] = m
+        return str(user.id)
+
+    def _resolve_role_option(self, value: Any, resolved: JSONDict) -> str:
+        role = self.world.role(value)
+        resolved.setdefault("roles", {})[str(role.id)] = role.to_dict()
+        return str(role.id)
+
+    def _resolve_channel_option(self, value: Any, resolved: JSONDict) -> str:
+        cid = self.sandbox.channel_id(value)
+        payload = self.sandbox.channel_payload(cid)
+        keys = ("id", "name", "type", "parent_id", "thread_metadata")
+        entry: JSONDict = {k: payload[k] for k in keys if k in payload}
+        entry["permissions"] = str(self.sandbox.bot_perms_in(cid))
+        resolved.setdefault("channels", {})[str(cid)] = entry
+        return str(cid)
+
+    def _resolve_attachment(self, value: Any, resolved: JSONDict, channel_id: int) -> str:
+        if isinstance(value, tuple):
+            filename, data = value[0], value[1]
+            ctype = value[2] if len(value) > 2 else "application/octet-stream"
+        else:
+            raise AssertionError("attachment options take (filename, bytes[, content_type])")
+        aid = self.world.snowflake()
+        self.sandbox.state.files[aid] = StoredFile(aid, filename, data, ctype)
+        url = f"{self.sandbox.base_url}/attachments/{channel_id}/{aid}/{filename}"
+        resolved.setdefault("attachments", {})[str(aid)] = {
+            "id": str(aid),
+            "filename": filename,
+            "size": len(data),
+            "url": url,
+            "proxy_url": url,
+            "content_type": ctype,
+            "ephemeral": True,
+        }
+        return str(aid)
+
+    def _option_value(self, opt: JSONDict, value: Any, resolved: JSONDict, channel_id: int, focused: bool) -> Any:
+        otype = opt["type"]
+        if focused:
+            return str(value)
+        if opt.get("choices"):
+            for choice in opt["choices"]:
+                if value == choice["value"] or value == choice["name"]:
+                    return choice["value"]
+            names = [c["value"] for c in opt["choices"]]
+            raise AssertionError(f"option {opt['name']!r}: {value!r} is not one of the choices {names}")
+        if otype == 3:
+            value = str(value)
+            if opt.get("max_length") is not None and len(value) > opt["max_length"]:
+                raise AssertionError(f"option {opt['name']!r} is longer than max_length={opt['max_length']}")
+            if opt.get("min_length") is not None and len(value) < opt["min_length"]:
+                raise AssertionError(f"option {opt['name']!r} is shorter than min_length={opt['min_length']}")
+            return value
+        if otype in (4, 10):
+            value = int(value) if otype == 4 else float(value)
+            if opt.get("min_value") is not None and value < opt["min_value"]:
+                raise AssertionError(f"option {opt['name']!r} is below min_value={opt['min_value']}")
+            if opt.get("max_value") is not None and value > opt["max_value"]:
+                raise AssertionError(f"option {opt['name']!r} is above max_value={opt['max_value']}")
+            return value
+        if otype == 5:
+            return bool(value)
+        if otype == 6:
+            return self._resolve_user_option(value, resolved, channel_id)
+        if otype == 7:
+            return self._resolve_channel_option(value, resolved)
+        if otype == 8:
+            return self._resolve_role_option(value, resolved)
+        if otype == 9:
+            try:
+                return self._resolve_user_option(value, resolved, channel_id)
+            except KeyError:
+                return self._resolve_role_option(value, resolved)
+        if otype == 11:
+            return self._resolve_attachment(value, resolved, channel_id)
+        return value
+
+    def build_command_data(
+        self,
+        command: str,
+        options: dict[str, Any],
+        channel_id: int,
+        *,
+        focused: str | None = None,
+    ) -> tuple[JSONDict, JSONDict]:
+        """Build ``data`` for an application command interaction from the registered command definition."""
+        parts = command.strip().lstrip("/").split()
+        cmd = self._find_command(parts[0])
+        data: JSONDict = {"id": cmd["id"], "name": cmd["name"], "type": 1}
+        if cmd.get("guild_id"):
+            data["guild_id"] = cmd["guild_id"]
+        container = data
+        defs = cmd.get("options") or []
+        for part in parts[1:]:
+            sub = next((o for o in defs if o["name"] == part and o["type"] in (1, 2)), None)
+            if sub is None:
+                raise AssertionError(f"{command!r}: no subcommand {part!r}; has {[o['name'] for o in defs]}")
+            node: JSONDict = {"type": sub["type"], "name": sub["name"]}
+            container.setdefault("options", []).append(node)
+            container = node
+            defs = sub.get("options") or []
+        if any(o["type"] in (1, 2) for o in defs):
+            raise AssertionError(f"{command!r} needs a subcommand: {[o['name'] for o in defs]}")
+        by_name = {o["name"]: o for o in defs}
+        resolved: JSONDict = {}
+        values: list[JSONDict] = []
+        remaining = dict(options)
+        for opt in defs:
+            key = opt["name"]
+            if key not in remaining and key.replace("-", "_") in remaining:
+                key = key.replace("-", "_")
+            if key not in remaining:
+                if opt.get("required") and focused is None:
+                    raise AssertionError(f"{command!r}: required option {opt['name']!r} missing")
+                continue
+            raw = remaining.pop(key)
+            is_focused = focused is not None and opt["name"] in (focused, focused.replace("_", "-"))
+            entry: JSONDict = {
+                "type": opt["type"],
+                "name": opt["name"],
+                "value": self._option_value(opt, raw, resolved, channel_id, is_focused),
+            }
+            if is_focused:
+                entry["focused"] = True
+            values.append(entry)
+        if remaining:
+            raise AssertionError(f"{command!r}: unknown options {sorted(remaining)}; known: {sorted(by_name)}")
+        if values:
+            container["options"] = values
+        elif container is not data:
+            container["options"] = []
+        if resolved:
+            data["resolved"] = resolved
+        return data, cmd
+
+    async def slash(
+        self,
+        user: str | int,
+        command: str,
+        /,
+        *,
+        channel: str | int | None = None,
+        options: dict[str, Any] | None = None,
+        timeout: float | None = None,
+        until: Until = "final",
+        **kwargs: Any,
+    ) -> InteractionResult:
+        """Run ``/command`` (``"group sub"`` paths allowed) as ``user``; options by name (kwargs or ``options``)."""
+        uid = self.world.user(user).id
+        cid = self.sandbox.channel_id(channel if channel is not None else self.channel)
+        data, cmd = self.build_command_data(command, {**(options or {}), **kwargs}, cid)
+        self._check_default_permissions(cmd, uid, cid)
+        record = self.sandbox.create_interaction(2, uid, cid, data)
+        return await self._settle(record, until, timeout)
+
+    async def context_command(
+        self,
+        user: str | int,
+        name: str,
+        target: str | int | JSONDict,
+        *,
+        kind: Literal["user", "message"] = "user",
+        channel: str | int | None = None,
+        timeout: float | None = None,
+        until: Until = "final",
+    ) -> InteractionResult:
+        """Run a user (type 2) or message (type 3) context-menu command on ``target``."""
+        uid = self.world.user(user).id
+        cid = self.sandbox.channel_id(channel if channel is not None else self.channel)
+        cmd = self._find_command(name, 2 if kind == "user" else 3)
+        data: JSONDict = {"id": cmd["id"], "name": cmd["name"], "type": cmd["type"]}
+        resolved: JSONDict = {}
+        if kind == "user":
+            data["target_id"] = self._resolve_user_option(target, resolved, cid)
+        else:
+            msg = target if isinstance(target, dict) else self.sandbox.state.message_index[int(target)].payload
+            data["target_id"] = msg["id"]
+            resolved["messages"] = {msg["id"]: msg}
+        data["resolved"] = resolved
+        self._check_default_permissions(cmd, uid, cid)
+        record = self.sandbox.create_interaction(2, uid, cid, data)
+        return await self._settle(record, until, timeout)
+
+    async def autocomplete(
+        self,
+        user: str | int,
+        command: str,
+        /,
+        *,
+        focused: str,
+        value: str = "",
+        channel: str | int | None = None,
+        timeout: float | None = None,
+        **other_options: Any,
+    ) -> list[JSONDict]:
+        """Type ``value`` into option ``focused`` and return the choices the bot offered."""
+        uid = self.world.user(user).id
+        cid = self.sandbox.channel_id(channel if channel is not None else self.channel)
+        data, _cmd = self.build_command_data(command, {**other_options, focused: value}, cid, focused=focused)
+        record = self.sandbox.create_interaction(4, uid, cid, data)
+        result = await self._settle(record, "final", timeout)
+        if result.type != 8:
+            raise AssertionError(f"autocomplete answered with type {result.type}, expected 8")
+        return result.choices
+
+    # ------------------------------------------------------------------ components
+    def _candidate_messages(self, message: Any) -> list[StoredMessage]:
+        index = self.sandbox.state.message_index
+        ids: list[int] = []
+        if isinstance(message, InteractionResult):
+            ids = [int(m["id"]) for m in reversed(message.messages)]
+        elif isinstance(message, StoredMessage):
+            ids = [message.id]
+        elif isinstance(message, dict):
+            ids = [int(message["id"])]
+        elif isinstance(message, int | str):
+            ids = [int(message)]
+        out = [index[i] for i in ids if i in index and not index[i].deleted]
+        if not out:
+            raise AssertionError(f"no live message to interact with in {message!r}")
+        return out
+
+    def _find_component(
+        self, message: Any, *, label: str | None, custom_id: str | None, types: set[int], placeholder: str | None = None
+    ) -> tuple[StoredMessage, JSONDict]:
+        seen: list[str] = []
+        for stored in self._candidate_messages(message):
+            for comp in iter_components(stored.payload.get("components") or []):
+                if comp.get("type") not in types:
+                    continue
+                seen.append(str(comp.get("label") or comp.get("placeholder") or comp.get("custom_id")))
+                if custom_id is not None and comp.get("custom_id") != custom_id:
+                    continue
+                if label is not None and comp.get("label") != label:
+                    continue
+                if placeholder is not None and comp.get("placeholder") != placeholder:
+                    continue
+                return stored, comp
+        want = custom_id or label or placeholder or "any"
+        raise AssertionError(f"no component {want!r} (types {sorted(types)}) in the message; found {seen}")
+
+    async def click(
+        self,
+        user: str | int,
+        message: Any,
+        label: str | None = None,
+        *,
+        custom_id: str | None = None,
+        timeout: float | None = None,
+        until: Until = "final",
+    ) -> InteractionResult:
+        """Press a button (by label or custom_id) on a message, an InteractionResult, or a message id."""
+        stored, comp = self._find_component(message, label=label, custom_id=custom_id, types={2})
+        if comp.get("disabled"):
+            raise AssertionError(f"button {comp.get('label') or comp.get('custom_id')!r} is disabled")
+        if comp.get("style") == 5 or not comp.get("custom_id"):
+            raise AssertionError("link buttons do not create interactions")
+        data: JSONDict = {"custom_id": comp["custom_id"], "component_type": 2}
+        if comp.get("id") is not None:
+            data["id"] = comp["id"]
+        uid = self.world.user(user).id
+        record = self.sandbox.create_interaction(3, uid, stored.channel_id, data, message=stored)
+        return await self._settle(record, until, timeout)
+
+    async def select(
+        self,
+        user: str | int,
+        message: Any,
+        values: list[Any],
+        *,
+        custom_id: str | None = None,
+        placeholder: str | None = None,
+        timeout: float | None = None,
+        until: Until = "final",
+    ) -> InteractionResult:
+        """Choose ``values`` in a select menu (string values or labels; users/roles/channels by name for those)."""
+        stored, comp = self._find_component(
+            message, label=None, custom_id=custom_id, types={3, 5, 6, 7, 8}, placeholder=placeholder
+        )
+        if comp.get("disabled"):
+            raise AssertionError("select menu is disabled")
+        ctype = comp["type"]
+        lo, hi = comp.get("min_values", 1), comp.get("max_values", 1)
+        if not lo <= len(values) <= hi:
+            raise AssertionError(f"select needs between {lo} and {hi} values, got {len(values)}")
+        data: JSONDict = {"custom_id": comp["custom_id"], "component_type": ctype}
+        if comp.get("id") is not None:
+            data["id"] = comp["id"]
+        resolved: JSONDict = {}
+        out: list[str] = []
+        for val in values:
+            if ctype == 3:
+                opt = next((o for o in comp.get("options", []) if val in (o["value"], o["label"])), None)
+                if opt is None:
+                    raise AssertionError(f"{val!r} is not an option: {[o['value'] for o in comp.get('options', [])]}")
+                out.append(opt["value"])
+            elif ctype == 5:
+                out.append(self._resolve_user_option(val, resolved, stored.channel_id))
+            elif ctype == 6:
+                out.append(self._resolve_role_option(val, resolved))
+            elif ctype == 8:
+                out.append(self._resolve_channel_option(val, resolved))
+            else:
+                try:
+                    out.append(self._resolve_user_option(val, resolved, stored.channel_id))
+                except KeyError:
+                    out.append(self._resolve_role_option(val, resolved))
+        data["values"] = out
+        if resolved:
+            data["resolved"] = resolved
+        uid = self.world.user(user).id
+        record = self.sandbox.create_interaction(3, uid, stored.channel_id, data, message=stored)
+        return await self._settle(record, until, timeout)
+
+    # ------------------------------------------------------------------ modals
+    async def submit_modal(
+        self,
+        user: str | int,
+        result: InteractionResult | JSONDict,
+        values: dict[str, str],
+        *,
+        timeout: float | None = None,
+        until: Until = "final",
+    ) -> InteractionResult:
+        """Fill the modal the bot opened (keys: input label or custom_id) and submit it."""
+        parent: InteractionRecord | None = None
+        if isinstance(result, InteractionResult):
+            modal = result.modal
+            parent = result.record
+            if modal is None:
+                raise AssertionError(f"the bot did not open a modal:\n  {result.describe()}")
+        else:
+            modal = result
+        remaining = dict(values)
+
+        def fill(inp: JSONDict, label: str | None) -> JSONDict:
+            key = next((k for k in (inp.get("custom_id"), label) if k is not None and k in remaining), None)
+            if key is not None:
+                value = str(remaining.pop(key))
+            else:
+                value = inp.get("value") or ""
+                if inp.get("required", True) and not value:
+                    raise AssertionError(f"modal input {label or inp.get('custom_id')!r} is required")
+            lo, hi = inp.get("min_length"), inp.get("max_length")
+            if value and lo is not None and len(value) < lo:
+                raise AssertionError(f"modal input {label!r} shorter than min_length={lo}")
+            if hi is not None and len(value) > hi:
+                raise AssertionError(f"modal input {label!r} longer than max_length={hi}")
+            return {"type": 4, "id": inp.get("id"), "custom_id": inp["custom_id"], "value": value}
+
+        comps: list[JSONDict] = []
+        for row in modal.get("components") or []:
+            if row.get("type") == 1:
+                children = [fill(c, c.get("label")) for c in row.get("components", []) if c.get("type") == 4]
+                comps.append({"type": 1, "id": row.get("id"), "components": children})
+            elif row.get("type") == 18 and (row.get("component") or {}).get("type") == 4:
+                comps.append({"type": 18, "id": row.get("id"), "component": fill(row["component"], row.get("label"))})
+        if remaining:
+            raise AssertionError(f"unknown modal inputs {sorted(remaining)}")
+        data: JSONDict = {"custom_id": modal["custom_id"], "components": comps}
+        uid = self.world.user(user).id
+        channel_id = parent.channel_id if parent else self.sandbox.channel_id(self.channel)
+        source = None
+        if parent is not None and parent.source_message_id is not None:
+            source = self.sandbox.state.message_index.get(parent.source_message_id)
+        record = self.sandbox.create_interaction(5, uid, channel_id, data, message=source)
+        return await self._settle(record, until, timeout)
