@@ -392,7 +392,7 @@ def _zone_index() -> tuple[tuple[str, ...], dict[str, str], tuple[tuple[str, str
 def validate_timezone(name: str) -> ZoneInfo:
     """Return the ZoneInfo for an IANA name (case-insensitive); unknown → InvalidInput with close names."""
     cleaned = (name or "").strip().replace(" ", "_")
-    names, lower, _ = _zone_index()
+    _, lower, _ = _zone_index()
     canonical = lower.get(cleaned.lower())
     if canonical is not None:
         try:

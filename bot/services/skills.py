@@ -1,0 +1,130 @@
+"""Skill tags learners offer and want. Nothing here imports discord."""
+
+from __future__ import annotations
+
+import re
+
+from bot.errors import InvalidInput
+
+__all__ = ["MAX_SKILLS", "SKILL_ALIASES", "SKILL_TAGS", "parse_skills", "skill_suggestions"]
+
+SKILL_TAGS: tuple[str, ...] = (
+    # backend
+    "django",
+    "drf",
+    "graphql",
+    "postgres",
+    "redis",
+    "celery",
+    "docker",
+    "ci",
+    "testing",
+    "auth",
+    "api-design",
+    "python",
+    # frontend
+    "react",
+    "nextjs",
+    "typescript",
+    "tailwind",
+    "react-native",
+    "pwa",
+    "ui-design",
+    "accessibility",
+    "state-management",
+    # both
+    "git",
+)
+
+#: Common spellings accepted as input and mapped to a canonical tag.
+SKILL_ALIASES: dict[str, str] = {
+    "django-rest-framework": "drf",
+    "djangorestframework": "drf",
+    "postgresql": "postgres",
+    "psql": "postgres",
+    "ci/cd": "ci",
+    "cicd": "ci",
+    "ci-cd": "ci",
+    "tests": "testing",
+    "authentication": "auth",
+    "api": "api-design",
+    "next.js": "nextjs",
+    "next": "nextjs",
+    "ts": "typescript",
+    "reactnative": "react-native",
+    "rn": "react-native",
+    "a11y": "accessibility",
+    "ui": "ui-design",
+    "ux": "ui-design",
+    "redux": "state-management",
+    "state": "state-management",
+    "github": "git",
+}
+
+MAX_SKILLS = 10
+_SPLIT = re.compile(r"[,\s]+")
+_TAG_SET = frozenset(SKILL_TAGS)
+
+
+def _canonical(token: str) -> str | None:
+    t = token.strip().lower().lstrip("#")
+    if t in _TAG_SET:
+        return t
+    return SKILL_ALIASES.get(t)
+
+
+def parse_skills(text: str | None) -> frozenset[str]:
+    """Parse comma/space separated tags (case-insensitive). Empty text → empty set.
+
+    Raises InvalidInput for an unknown tag (listing the valid ones) or more than ``MAX_SKILLS`` tags.
+    """
+    if not text or not text.strip():
+        return frozenset()
+    tags: set[str] = set()
+    unknown: list[str] = []
+    for token in _SPLIT.split(text.strip()):
+        if not token:
+            continue
+        tag = _canonical(token)
+        if tag is None:
+            unknown.append(token[:30])
+        else:
+            tags.add(tag)
+    if unknown:
+        quoted = ", ".join(f"`{u}`" for u in unknown[:5])
+        raise InvalidInput(f"Unknown skill tag {quoted}. Valid tags: {', '.join(SKILL_TAGS)}.")
+    if len(tags) > MAX_SKILLS:
+        raise InvalidInput(f"Pick at most {MAX_SKILLS} skill tags (you gave {len(tags)}).")
+    return frozenset(tags)
+
+
+def skill_suggestions(current_text: str | None, limit: int = 25) -> list[str]:
+    """Autocomplete values for a comma list: the text so far with its last item completed.
+
+    ``"django, gr"`` → ``["django, graphql"]``. Tags already in the list are not offered again.
+    Ranking: prefix matches first, then substring matches, each in ``SKILL_TAGS`` order.
+    """
+    text = current_text or ""
+    parts = [p for p in _SPLIT.split(text) if p]
+    ends_with_sep = bool(text) and bool(_SPLIT.fullmatch(text[-1]))
+    partial = "" if ends_with_sep or not parts else parts.pop()
+    chosen: list[str] = []
+    for p in parts:
+        tag = _canonical(p) or p.lower()
+        if tag not in chosen:
+            chosen.append(tag)
+    q = partial.lower().lstrip("#")
+    prefix = [t for t in SKILL_TAGS if t.startswith(q) and t not in chosen]
+    alias = [
+        tag for a, tag in SKILL_ALIASES.items() if q and a.startswith(q) and tag not in chosen and tag not in prefix
+    ]
+    substring = [t for t in SKILL_TAGS if q and q in t and t not in chosen and t not in prefix and t not in alias]
+    lead = ", ".join(chosen)
+    out: list[str] = []
+    for tag in [*prefix, *dict.fromkeys(alias), *substring]:
+        value = f"{lead}, {tag}" if lead else tag
+        if len(value) <= 100:
+            out.append(value)
+        if len(out) >= limit:
+            break
+    return out
