@@ -5,6 +5,7 @@ from __future__ import annotations
 import sqlite3
 from dataclasses import dataclass
 from datetime import date, datetime
+from typing import Any
 
 from db.database import Database
 
@@ -20,6 +21,14 @@ class GuildSettings:
     staff_role_id: int | None
     digest_hour: int
     review_channel_id: int | None
+    # Collaboration (migration 0005): welcome on join, Q&A forum, where the role picker lives.
+    welcome_enabled: bool = True
+    forum_channel_id: int | None = None
+    rolepicker_channel_id: int | None = None
+    rolepicker_message_id: int | None = None
+    # Learning topics (migration 0004): tip of the day channel and hour (UTC); tip_hour None = off.
+    tip_channel_id: int | None = None
+    tip_hour: int | None = None
 
     @classmethod
     def from_row(cls, row: sqlite3.Row) -> GuildSettings:
@@ -33,7 +42,24 @@ class GuildSettings:
             staff_role_id=row["staff_role_id"],
             digest_hour=row["digest_hour"],
             review_channel_id=row["review_channel_id"],
+            **_collab_columns(row),
+            **_tip_columns(row),
         )
+
+
+def _collab_columns(row: sqlite3.Row) -> dict[str, Any]:
+    """Columns added by migration 0005; absent on a database that hasn't reached it."""
+    keys = set(row.keys())
+    return {
+        "welcome_enabled": bool(row["welcome_enabled"]) if "welcome_enabled" in keys else True,
+        **{c: row[c] for c in ("forum_channel_id", "rolepicker_channel_id", "rolepicker_message_id") if c in keys},
+    }
+
+
+def _tip_columns(row: sqlite3.Row) -> dict[str, Any]:
+    """Columns added by migration 0004; absent on a database that hasn't reached it."""
+    keys = set(row.keys())
+    return {c: row[c] for c in ("tip_channel_id", "tip_hour") if c in keys}
 
 
 # Columns /nexus setup may change; anything else is rejected before it reaches SQL.
@@ -47,6 +73,12 @@ SETTABLE = frozenset(
         "staff_role_id",
         "digest_hour",
         "review_channel_id",
+        "welcome_enabled",
+        "forum_channel_id",
+        "rolepicker_channel_id",
+        "rolepicker_message_id",
+        "tip_channel_id",
+        "tip_hour",
     }
 )
 

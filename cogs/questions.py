@@ -1,0 +1,226 @@
+"""/ask and /solved: questions get their own thread (or forum post), related learning topics, and a solved mark."""
+
+from __future__ import annotations
+
+import inspect
+import logging
+import re
+from typing import TYPE_CHECKING, Any
+
+import discord
+from discord import app_commands
+from discord.ext import commands
+
+from bot.checks import is_staff
+from bot.errors import BotMissingPermissions, Conflict, Forbidden, NotConfigured, NotFound
+from bot.services.text import clean_text, require_text
+from bot.ui import SUCCESS, clip, nexus_embed
+from db.stores.questions import Question, QuestionStore
+
+if TYPE_CHECKING:
+    from bot.nexus_bot import NexusBot
+
+log = logging.getLogger(__name__)
+
+THREAD_NAME_MAX = 100
+SOLVED_PREFIX = "✅ "
+MESSAGE_LINK = re.compile(
+    r"https?://(?:(?:ptb|canary)\.)?discord(?:app)?\.com/channels/(?P<guild>\d+)/(?P<channel>\d+)/(?P<message>\d+)"
+)
+_LEARN_SLUG = re.compile(r"^[A-Za-z0-9_.-]{1,80}$")
+
+
+def thread_title(question: str) -> str:
+    """A thread name from the question: its first line, whitespace collapsed, at most 100 characters."""
+    first = next((line for line in question.splitlines() if line.strip()), question)
+    return clip(" ".join(first.split()), THREAD_NAME_MAX) or "Question"
+
+
+def quote(text: str) -> str:
+    return "\n".join(f"> {line}" if line.strip() else ">" for line in text.splitlines())
+
+
+class QuestionsCog(commands.Cog, name="Questions"):
+    def __init__(self, bot: NexusBot) -> None:
+        self.bot = bot
+        self.store = QuestionStore(bot.db)
+
+    async def _learning(self, method: str, *args: Any) -> Any:
+        """Call a public method of the learning cog if it is loaded; None otherwise."""
+        cog = self.bot.get_cog("Learning")
+        fn = getattr(cog, method, None) if cog is not None else None
+        if fn is None:
+            return None
+        result = fn(*args)
+        return await result if inspect.isawaitable(result) else result
+
+    async def _topic_choices(
+        self, interaction: discord.Interaction[NexusBot], current: str
+    ) -> list[app_commands.Choice[str]]:
+        found = await self._learning("autocomplete_topics", current) or []
+        return [app_commands.Choice(name=clip(str(n), 100), value=str(v)[:100]) for n, v in list(found)[:25]]
+
+    @app_commands.command(name="ask", description="Ask the cohort a question: it gets its own thread")
+    @app_commands.describe(
+        question="Your question, with what you tried (up to 1000 characters)",
+        topic="Learning topic it's about (optional)",
+    )
+    @app_commands.autocomplete(topic=_topic_choices)
+    @app_commands.guild_only()
+    async def ask(
+        self,
+        interaction: discord.Interaction[NexusBot],
+        question: app_commands.Range[str, 5, 1000],
+        topic: app_commands.Range[str, 1, 100] | None = None,
+    ) -> None:
+        """Open a thread for the question and suggest related learning topics."""
+        assert interaction.guild is not None
+        guild = interaction.guild
+        question = require_text(question, "question", min_length=5, max_length=1000)
+        topic = clean_text(topic) or None if topic else None
+        parent = await self._question_parent(guild)
+        self._check_can_ask(parent, guild.me)
+        await interaction.response.defer(ephemeral=True, thinking=True)
+
+        embed = nexus_embed(f"Question: {thread_title(question)}", quote(question))
+        embed.set_author(name=interaction.user.display_name, icon_url=interaction.user.display_avatar.url)
+        if topic:
+            embed.add_field(name="Topic", value=clip(topic, 100))
+        embed.set_footer(text="Answer in this thread. The asker (or staff) runs /solved when it's answered.")
+        opener = f"{interaction.user.mention} asked:"
+        if isinstance(parent, discord.ForumChannel):
+            created = await parent.create_thread(name=thread_title(question), content=opener, embed=embed)
+            thread = created.thread
+        else:
+            message = await parent.send(opener, embed=embed)
+            try:
+                thread = await message.create_thread(name=thread_title(question), auto_archive_duration=1440)
+            except discord.HTTPException:
+                await message.delete()  # a question without its thread would only confuse
+                raise
+        await self.store.create(
+            guild_id=guild.id,
+            asker_id=interaction.user.id,
+            question=question,
+            topic=topic,
+            channel_id=parent.id,
+            thread_id=thread.id,
+            now=self.bot.clock.now(),
+        )
+        await self._suggest_topics(thread, question, topic)
+        await interaction.followup.send(
+            f"Your question is open in {thread.mention}. When it's answered, run `/solved` there.", ephemeral=True
+        )
+
+    @app_commands.command(name="solved", description="Mark your question answered, thank the helper, archive it")
+    @app_commands.describe(answer="A link to the message that answered it, or the answer in a few words")
+    @app_commands.guild_only()
+    async def solved(
+        self, interaction: discord.Interaction[NexusBot], answer: app_commands.Range[str, 1, 1000] | None = None
+    ) -> None:
+        """Run inside the question's thread."""
+        thread = interaction.channel
+        question = await self.store.by_thread(thread.id) if isinstance(thread, discord.Thread) else None
+        if not isinstance(thread, discord.Thread) or question is None:
+            raise NotFound("Run `/solved` inside the thread of a question asked with `/ask`.")
+        if question.solved:
+            raise Conflict("This question is already marked solved.")
+        if question.asker_id != interaction.user.id and not await is_staff(interaction):
+            raise Forbidden(f"Only the asker (<@{question.asker_id}>) or staff can mark this question solved.")
+        helper_id, answer_text = await self._find_helper(thread, question, answer)
+        if not await self.store.mark_solved(thread.id, helper_id, answer_text, self.bot.clock.now()):
+            raise Conflict("This question was just marked solved by someone else.")
+        embed = nexus_embed("✅ Solved", None, SUCCESS)
+        if answer_text:
+            embed.add_field(name="Answer", value=clip(answer_text, 1024), inline=False)
+        thanks = f"Thanks <@{helper_id}> for helping! 🙌" if helper_id else "Thanks to everyone who helped! 🙌"
+        embed.description = f"{thanks}\nThis thread is now archived; ask a new question with `/ask`."
+        await interaction.response.send_message(
+            thanks if helper_id else None,
+            embed=embed,
+            allowed_mentions=discord.AllowedMentions(
+                everyone=False, roles=False, users=[discord.Object(helper_id)] if helper_id else False
+            ),
+        )
+        try:
+            await thread.edit(name=clip(SOLVED_PREFIX + thread.name, THREAD_NAME_MAX), archived=True)
+        except discord.HTTPException as exc:
+            log.warning("Could not archive solved question thread %s: %s", thread.id, exc)
+            await interaction.followup.send(
+                "Marked solved, but I couldn't archive the thread: I need Manage Threads here (ask staff).",
+                ephemeral=True,
+            )
+
+    # --- helpers -------------------------------------------------------------------------------------
+
+    async def _question_parent(self, guild: discord.Guild) -> discord.TextChannel | discord.ForumChannel:
+        settings = await self.bot.guild_settings.get(guild.id)
+        if settings is not None and settings.forum_channel_id:
+            forum = guild.get_channel(settings.forum_channel_id)
+            if isinstance(forum, discord.ForumChannel):
+                return forum
+            log.warning("Configured Q&A forum %s is gone; using the project channel", settings.forum_channel_id)
+        channel = guild.get_channel(settings.channel_id) if settings and settings.channel_id else None
+        if not isinstance(channel, discord.TextChannel):
+            raise NotConfigured("Staff haven't set the project channel yet: ask them to run `/nexus setup`.")
+        return channel
+
+    @staticmethod
+    def _check_can_ask(parent: discord.TextChannel | discord.ForumChannel, me: discord.Member) -> None:
+        perms = parent.permissions_for(me)
+        needed = {
+            "Send Messages": perms.send_messages,
+            "Send Messages in Threads": perms.send_messages_in_threads,
+            "Embed Links": perms.embed_links,
+        }
+        if isinstance(parent, discord.TextChannel):
+            needed["Create Public Threads"] = perms.create_public_threads
+        missing = [name for name, ok in needed.items() if not ok]
+        if missing:
+            raise BotMissingPermissions(
+                f"I can't open question threads in {parent.mention}: grant me {', '.join(missing)} there (ask staff)."
+            )
+
+    async def _suggest_topics(self, thread: discord.Thread, question: str, topic: str | None) -> None:
+        text = f"{topic} {question}" if topic else question
+        related = await self._learning("related_topics", text, 3) or []
+        usable = [(str(slug), str(title)) for slug, title in list(related)[:3] if _LEARN_SLUG.match(str(slug))]
+        if not usable:
+            return
+        view = discord.ui.View(timeout=None)
+        for slug, title in usable:
+            # The learning cog answers nexus:learn:open:<slug>.
+            view.add_item(
+                discord.ui.Button(
+                    label=clip(title, 80), style=discord.ButtonStyle.secondary, custom_id=f"nexus:learn:open:{slug}"
+                )
+            )
+        view.stop()  # dispatched by the learning cog's DynamicItem, not by this view
+        await thread.send("📘 These learning topics may help while you wait:", view=view)
+
+    async def _find_helper(
+        self, thread: discord.Thread, question: Question, answer: str | None
+    ) -> tuple[int | None, str | None]:
+        """Who helped: the author of the linked answer, else the latest non-bot poster other than the asker."""
+        if answer and (link := MESSAGE_LINK.search(answer)):
+            channel_id, message_id = int(link["channel"]), int(link["message"])
+            channel = thread if channel_id == thread.id else self.bot.get_channel(channel_id)
+            if isinstance(channel, discord.abc.Messageable):
+                try:
+                    message = await channel.fetch_message(message_id)
+                except discord.HTTPException:
+                    message = None
+                if message is not None and not message.author.bot and message.author.id != question.asker_id:
+                    excerpt = clip(message.content, 300) if message.content else ""
+                    return message.author.id, f"{answer}\n{quote(excerpt)}" if excerpt else answer
+        try:
+            async for message in thread.history(limit=100):
+                if not message.author.bot and message.author.id != question.asker_id:
+                    return message.author.id, answer
+        except discord.HTTPException as exc:
+            log.info("Could not read thread %s history to find a helper: %s", thread.id, exc)
+        return None, answer
+
+
+async def setup(bot: NexusBot) -> None:
+    await bot.add_cog(QuestionsCog(bot))

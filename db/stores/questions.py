@@ -1,0 +1,103 @@
+"""Questions asked with /ask: one thread each, open until /solved."""
+
+from __future__ import annotations
+
+import sqlite3
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from db.database import Database
+
+
+def _iso(moment: datetime) -> str:
+    return moment.astimezone(UTC).isoformat()
+
+
+@dataclass(frozen=True)
+class Question:
+    id: int
+    guild_id: int
+    asker_id: int
+    question: str
+    topic: str | None
+    channel_id: int
+    thread_id: int
+    status: str
+    helper_id: int | None
+    answer: str | None
+    created_at: datetime
+    solved_at: datetime | None
+
+    @property
+    def solved(self) -> bool:
+        return self.status == "solved"
+
+    @classmethod
+    def from_row(cls, row: sqlite3.Row) -> Question:
+        return cls(
+            id=row["id"],
+            guild_id=row["guild_id"],
+            asker_id=row["asker_id"],
+            question=row["question"],
+            topic=row["topic"],
+            channel_id=row["channel_id"],
+            thread_id=row["thread_id"],
+            status=row["status"],
+            helper_id=row["helper_id"],
+            answer=row["answer"],
+            created_at=datetime.fromisoformat(row["created_at"]),
+            solved_at=datetime.fromisoformat(row["solved_at"]) if row["solved_at"] else None,
+        )
+
+
+class QuestionStore:
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    async def create(
+        self,
+        *,
+        guild_id: int,
+        asker_id: int,
+        question: str,
+        topic: str | None,
+        channel_id: int,
+        thread_id: int,
+        now: datetime,
+    ) -> Question:
+        question_id = await self.db.insert(
+            "INSERT INTO questions (guild_id, asker_id, question, topic, channel_id, thread_id, created_at) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?)",
+            (guild_id, asker_id, question, topic, channel_id, thread_id, _iso(now)),
+        )
+        created = await self.get(question_id)
+        assert created is not None
+        return created
+
+    async def get(self, question_id: int) -> Question | None:
+        row = await self.db.fetchone("SELECT * FROM questions WHERE id = ?", (question_id,))
+        return Question.from_row(row) if row else None
+
+    async def by_thread(self, thread_id: int) -> Question | None:
+        row = await self.db.fetchone("SELECT * FROM questions WHERE thread_id = ?", (thread_id,))
+        return Question.from_row(row) if row else None
+
+    async def mark_solved(self, thread_id: int, helper_id: int | None, answer: str | None, now: datetime) -> bool:
+        """Solve an open question; False if it was already solved (two /solved racing)."""
+        return (
+            await self.db.execute(
+                "UPDATE questions SET status = 'solved', helper_id = ?, answer = ?, solved_at = ? "
+                "WHERE thread_id = ? AND status = 'open'",
+                (helper_id, answer, _iso(now), thread_id),
+            )
+            == 1
+        )
+
+    async def unanswered_since(self, guild_id: int, before: datetime) -> list[Question]:
+        """Open questions asked at or before `before` (the digest passes now − 24 h), oldest first."""
+        rows = await self.db.fetchall(
+            "SELECT * FROM questions WHERE guild_id = ? AND status = 'open' AND created_at <= ? "
+            "ORDER BY created_at, id",
+            (guild_id, _iso(before)),
+        )
+        return [Question.from_row(r) for r in rows]

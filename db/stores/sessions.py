@@ -1,0 +1,267 @@
+"""Study and pairing sessions with RSVPs; plus read-only look-ups into other features' tables."""
+
+from __future__ import annotations
+
+import logging
+import sqlite3
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+from bot.errors import Conflict, NotFound
+from db.database import Database
+
+log = logging.getLogger(__name__)
+
+RSVP_STATUSES = ("going", "maybe", "not_going")
+# Sessions last at most 12 h, so anything that started earlier than this has ended.
+_LONGEST = timedelta(minutes=720)
+
+
+def _iso(moment: datetime) -> str:
+    return moment.astimezone(UTC).isoformat()
+
+
+def _dt(value: str | None) -> datetime | None:
+    return datetime.fromisoformat(value) if value else None
+
+
+@dataclass(frozen=True)
+class StudySession:
+    id: int
+    guild_id: int
+    creator_id: int
+    title: str
+    starts_at: datetime
+    duration_minutes: int
+    timezone: str
+    topic: str | None
+    project: str | None
+    capacity: int | None
+    channel_id: int | None
+    message_id: int | None
+    thread_id: int | None
+    event_id: int | None
+    status: str
+    created_at: datetime
+    cancelled_at: datetime | None
+
+    @property
+    def ends_at(self) -> datetime:
+        return self.starts_at + timedelta(minutes=self.duration_minutes)
+
+    @property
+    def cancelled(self) -> bool:
+        return self.status == "cancelled"
+
+    @classmethod
+    def from_row(cls, row: sqlite3.Row) -> StudySession:
+        return cls(
+            id=row["id"],
+            guild_id=row["guild_id"],
+            creator_id=row["creator_id"],
+            title=row["title"],
+            starts_at=datetime.fromisoformat(row["starts_at"]),
+            duration_minutes=row["duration_minutes"],
+            timezone=row["timezone"],
+            topic=row["topic"],
+            project=row["project"],
+            capacity=row["capacity"],
+            channel_id=row["channel_id"],
+            message_id=row["message_id"],
+            thread_id=row["thread_id"],
+            event_id=row["event_id"],
+            status=row["status"],
+            created_at=datetime.fromisoformat(row["created_at"]),
+            cancelled_at=_dt(row["cancelled_at"]),
+        )
+
+
+@dataclass(frozen=True)
+class Rsvps:
+    """Who answered what, in answer order."""
+
+    going: tuple[int, ...] = ()
+    maybe: tuple[int, ...] = ()
+    not_going: tuple[int, ...] = ()
+
+    def status_of(self, user_id: int) -> str | None:
+        for status in RSVP_STATUSES:
+            if user_id in getattr(self, status):
+                return status
+        return None
+
+
+class SessionStore:
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    async def create(
+        self,
+        *,
+        guild_id: int,
+        creator_id: int,
+        title: str,
+        starts_at: datetime,
+        duration_minutes: int,
+        timezone: str,
+        topic: str | None,
+        project: str | None,
+        capacity: int | None,
+        channel_id: int | None,
+        now: datetime,
+    ) -> StudySession:
+        """Insert a session; its creator is going (they host it)."""
+        async with self.db.transaction() as conn:
+            cur = await conn.execute(
+                "INSERT INTO study_sessions (guild_id, creator_id, title, starts_at, duration_minutes, timezone, "
+                "topic, project, capacity, channel_id, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (
+                    guild_id,
+                    creator_id,
+                    title,
+                    _iso(starts_at),
+                    duration_minutes,
+                    timezone,
+                    topic,
+                    project,
+                    capacity,
+                    channel_id,
+                    _iso(now),
+                ),
+            )
+            session_id = int(cur.lastrowid or 0)
+            await conn.execute(
+                "INSERT INTO session_rsvps (session_id, user_id, status, updated_at) VALUES (?, ?, 'going', ?)",
+                (session_id, creator_id, _iso(now)),
+            )
+        session = await self.get(session_id)
+        assert session is not None
+        return session
+
+    async def get(self, session_id: int) -> StudySession | None:
+        row = await self.db.fetchone("SELECT * FROM study_sessions WHERE id = ?", (session_id,))
+        return StudySession.from_row(row) if row else None
+
+    async def delete(self, session_id: int) -> None:
+        """Remove a session whose post could not be made (nothing was announced yet)."""
+        await self.db.execute("DELETE FROM study_sessions WHERE id = ?", (session_id,))
+
+    async def set_message(self, session_id: int, channel_id: int, message_id: int) -> None:
+        await self.db.execute(
+            "UPDATE study_sessions SET channel_id = ?, message_id = ? WHERE id = ?",
+            (channel_id, message_id, session_id),
+        )
+
+    async def set_event(self, session_id: int, event_id: int | None) -> None:
+        await self.db.execute("UPDATE study_sessions SET event_id = ? WHERE id = ?", (event_id, session_id))
+
+    async def set_thread(self, session_id: int, thread_id: int) -> None:
+        await self.db.execute("UPDATE study_sessions SET thread_id = ? WHERE id = ?", (thread_id, session_id))
+
+    async def upcoming(
+        self,
+        guild_id: int,
+        now: datetime,
+        *,
+        project: str | None = None,
+        creator_id: int | None = None,
+        limit: int = 25,
+    ) -> list[StudySession]:
+        """Scheduled sessions that have not ended yet, soonest first."""
+        rows = await self.db.fetchall(
+            "SELECT * FROM study_sessions WHERE guild_id = ? AND status = 'scheduled' AND starts_at >= ? "
+            "AND (? IS NULL OR project = ? COLLATE NOCASE) AND (? IS NULL OR creator_id = ?) "
+            "ORDER BY starts_at, id",
+            (guild_id, _iso(now - _LONGEST), project, project, creator_id, creator_id),
+        )
+        sessions = [s for s in map(StudySession.from_row, rows) if s.ends_at > now]
+        return sessions[:limit]
+
+    async def cancel(self, session_id: int, now: datetime) -> bool:
+        """Cancel a scheduled session; False if it was already cancelled."""
+        return (
+            await self.db.execute(
+                "UPDATE study_sessions SET status = 'cancelled', cancelled_at = ? "
+                "WHERE id = ? AND status = 'scheduled'",
+                (_iso(now), session_id),
+            )
+            == 1
+        )
+
+    async def rsvp(self, session_id: int, user_id: int, status: str, now: datetime) -> Rsvps:
+        """Record an answer; "going" is refused when the session is full (checked in the same transaction)."""
+        if status not in RSVP_STATUSES:
+            raise ValueError(f"unknown RSVP status {status!r}")
+        async with self.db.transaction() as conn:
+            cur = await conn.execute(
+                "SELECT status, capacity, starts_at, duration_minutes FROM study_sessions WHERE id = ?", (session_id,)
+            )
+            row = await cur.fetchone()
+            if row is None:
+                raise NotFound("This session no longer exists.")
+            if row["status"] == "cancelled":
+                raise Conflict("This session was cancelled; see `/session list` for upcoming ones.")
+            ends = datetime.fromisoformat(row["starts_at"]) + timedelta(minutes=row["duration_minutes"])
+            if ends <= now:
+                raise Conflict("This session is over; see `/session list` for upcoming ones.")
+            if status == "going" and row["capacity"] is not None:
+                cur = await conn.execute(
+                    "SELECT COUNT(*) FROM session_rsvps WHERE session_id = ? AND status = 'going' AND user_id != ?",
+                    (session_id, user_id),
+                )
+                counted = await cur.fetchone()
+                taken = counted[0] if counted else 0
+                if taken >= row["capacity"]:
+                    raise Conflict(
+                        f"This session is full ({row['capacity']} going). "
+                        "Press **Maybe** for now and try **Going** again later."
+                    )
+            await conn.execute(
+                "INSERT INTO session_rsvps (session_id, user_id, status, updated_at) VALUES (?, ?, ?, ?) "
+                "ON CONFLICT (session_id, user_id) DO UPDATE SET status = excluded.status, "
+                "updated_at = excluded.updated_at",
+                (session_id, user_id, status, _iso(now)),
+            )
+        return await self.rsvps(session_id)
+
+    async def rsvps(self, session_id: int) -> Rsvps:
+        rows = await self.db.fetchall(
+            "SELECT user_id, status FROM session_rsvps WHERE session_id = ? ORDER BY updated_at, user_id",
+            (session_id,),
+        )
+        grouped: dict[str, list[int]] = {s: [] for s in RSVP_STATUSES}
+        for row in rows:
+            grouped[row["status"]].append(row["user_id"])
+        return Rsvps(**{k: tuple(v) for k, v in grouped.items()})
+
+
+# --- look-ups into tables other features own (they may not exist yet) -----------------------------
+
+
+async def _table_exists(db: Database, table: str) -> bool:
+    return bool(await db.fetchval("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?", (table,)))
+
+
+async def profile_timezone(db: Database, guild_id: int, user_id: int) -> str | None:
+    """The member's time zone from their match profile, or None (no profile, or matching not installed)."""
+    if not await _table_exists(db, "match_profiles"):
+        return None
+    try:
+        value = await db.fetchval(
+            "SELECT timezone FROM match_profiles WHERE guild_id = ? AND user_id = ?", (guild_id, user_id)
+        )
+    except sqlite3.OperationalError:
+        log.warning("match_profiles has no timezone column; using the default zone")
+        return None
+    return str(value) if value else None
+
+
+async def is_pair_thread(db: Database, thread_id: int) -> bool:
+    """Whether partner matching created this thread for a pair (False if matching is not installed)."""
+    if not await _table_exists(db, "pairs"):
+        return False
+    try:
+        return bool(await db.fetchval("SELECT 1 FROM pairs WHERE thread_id = ? LIMIT 1", (thread_id,)))
+    except sqlite3.OperationalError:
+        log.warning("pairs has no thread_id column; posting sessions to the project channel")
+        return False

@@ -1,0 +1,114 @@
+"""Staff announcements (/nexus announce): posted now or at a stored time, at most once."""
+
+from __future__ import annotations
+
+import sqlite3
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from db.database import Database
+
+
+def _iso(moment: datetime) -> str:
+    return moment.astimezone(UTC).isoformat()
+
+
+@dataclass(frozen=True)
+class StaffPost:
+    id: int
+    guild_id: int
+    author_id: int
+    channel_id: int
+    title: str
+    body: str
+    role_id: int | None
+    due_at: datetime
+    status: str
+    message_id: int | None
+    error: str | None
+    created_at: datetime
+    posted_at: datetime | None
+
+    @classmethod
+    def from_row(cls, row: sqlite3.Row) -> StaffPost:
+        return cls(
+            id=row["id"],
+            guild_id=row["guild_id"],
+            author_id=row["author_id"],
+            channel_id=row["channel_id"],
+            title=row["title"],
+            body=row["body"],
+            role_id=row["role_id"],
+            due_at=datetime.fromisoformat(row["due_at"]),
+            status=row["status"],
+            message_id=row["message_id"],
+            error=row["error"],
+            created_at=datetime.fromisoformat(row["created_at"]),
+            posted_at=datetime.fromisoformat(row["posted_at"]) if row["posted_at"] else None,
+        )
+
+
+class StaffPostStore:
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    async def create(
+        self,
+        *,
+        guild_id: int,
+        author_id: int,
+        channel_id: int,
+        title: str,
+        body: str,
+        role_id: int | None,
+        due_at: datetime,
+        now: datetime,
+    ) -> StaffPost:
+        post_id = await self.db.insert(
+            "INSERT INTO staff_posts (guild_id, author_id, channel_id, title, body, role_id, due_at, created_at) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            (guild_id, author_id, channel_id, title, body, role_id, _iso(due_at), _iso(now)),
+        )
+        post = await self.get(post_id)
+        assert post is not None
+        return post
+
+    async def get(self, post_id: int) -> StaffPost | None:
+        row = await self.db.fetchone("SELECT * FROM staff_posts WHERE id = ?", (post_id,))
+        return StaffPost.from_row(row) if row else None
+
+    async def scheduled(self, guild_id: int) -> list[StaffPost]:
+        rows = await self.db.fetchall(
+            "SELECT * FROM staff_posts WHERE guild_id = ? AND status = 'scheduled' ORDER BY due_at, id", (guild_id,)
+        )
+        return [StaffPost.from_row(r) for r in rows]
+
+    async def claim(self, post_id: int) -> bool:
+        """Move a scheduled post to 'posting' before sending: a crash mid-send never posts it twice."""
+        return (
+            await self.db.execute(
+                "UPDATE staff_posts SET status = 'posting' WHERE id = ? AND status = 'scheduled'", (post_id,)
+            )
+            == 1
+        )
+
+    async def mark_posted(self, post_id: int, message_id: int, now: datetime) -> None:
+        await self.db.execute(
+            "UPDATE staff_posts SET status = 'posted', message_id = ?, posted_at = ? WHERE id = ?",
+            (message_id, _iso(now), post_id),
+        )
+
+    async def mark_failed(self, post_id: int, error: str) -> None:
+        await self.db.execute(
+            "UPDATE staff_posts SET status = 'failed', error = ? WHERE id = ?", (error[:500], post_id)
+        )
+
+    async def cancel(self, post_id: int, guild_id: int) -> bool:
+        """Cancel a post that is still waiting; False if it was posted, cancelled or belongs elsewhere."""
+        return (
+            await self.db.execute(
+                "UPDATE staff_posts SET status = 'cancelled' WHERE id = ? AND guild_id = ? AND status = 'scheduled'",
+                (post_id, guild_id),
+            )
+            == 1
+        )
