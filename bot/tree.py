@@ -79,10 +79,10 @@ async def report_error(interaction: discord.Interaction, error: BaseException) -
 def _describe(interaction: discord.Interaction) -> str:
     if interaction.command is not None:
         return f"/{interaction.command.qualified_name}"
-    data = interaction.data or {}
+    data: dict[str, object] = dict(interaction.data or {})
     return f"component {data.get('custom_id', '?')}"
 
 
-class NexusTree(app_commands.CommandTree["NexusBot"]):
+class NexusTree(app_commands.CommandTree["NexusBot"]):  # type: ignore[name-defined]  # forward ref, import cycle
     async def on_error(self, interaction: discord.Interaction, error: app_commands.AppCommandError) -> None:
         await report_error(interaction, error)

@@ -98,5 +98,5 @@ class OwnedView(NexusView):
 
 
 class NexusModal(discord.ui.Modal):
-    async def on_error(self, interaction: discord.Interaction[Any], error: Exception) -> None:
+    async def on_error(self, interaction: discord.Interaction[Any], error: Exception, /) -> None:  # type: ignore[override]
         await report_error(interaction, error)

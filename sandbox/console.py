@@ -352,7 +352,8 @@ async def _run_console(script: str | None, database: str | None) -> int:
         console = Console(nexus)
         setup = await nexus.setup_guild()
         console.mark_all_seen()
-        print(f"Ready. Server 'ProDev', channel #prodevprojectnexus, set up by @erin (staff): {setup.embed['title']}.")
+        assert setup.embed is not None, setup.describe()
+        print("Ready. Server 'ProDev', channel #prodevprojectnexus, set up by @erin (staff).")
         print("You are @alice (Backend). Type help for what you can do, quit to leave.\n", flush=True)
         if script is not None:
             lines = Path(script).read_text(encoding="utf-8").splitlines()

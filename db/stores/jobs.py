@@ -48,7 +48,7 @@ class JobStore:
                 "ON CONFLICT (dedupe_key) DO NOTHING",
                 (kind, due_at.isoformat(), json.dumps(payload), dedupe_key, now.isoformat()),
             )
-            return int(cur.lastrowid) if cur.rowcount else None
+            return int(cur.lastrowid or 0) if cur.rowcount else None
 
     async def due(self, now: datetime, limit: int = 50) -> list[Job]:
         rows = await self.db.fetchall(
