@@ -1,0 +1,357 @@
+"""Topic search: safe FTS5 queries, typo-tolerant name lookup and autocomplete ranking. No discord, no I/O.
+
+`NameIndex` keeps every approved topic's title, slug and aliases in memory (one per process, rebuilt on
+writes). Autocomplete ranks prefix matches over word-prefix and alias matches over fuzzy ones; fuzzy
+matching is rapidfuzz over candidates picked by a trigram index, so it stays fast at 100k names.
+"""
+
+from __future__ import annotations
+
+import heapq
+import re
+import unicodedata
+from array import array
+from bisect import bisect_left
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Protocol
+
+import numpy as np
+from rapidfuzz import fuzz, process
+
+from db.stores.topics import MARK_END, MARK_START
+
+if TYPE_CHECKING:
+    from db.stores.topics import SearchResult
+
+AUTOCOMPLETE_MAX = 25  # Discord's cap on autocomplete choices
+CHOICE_NAME_MAX = 100  # Discord's cap on a choice's name and value
+QUERY_MAX_CHARS = 200
+QUERY_MAX_TOKENS = 12
+FUZZY_CUTOFF = 60.0
+DID_YOU_MEAN_CUTOFF = 62.0
+RESOLVE_CUTOFF = 88.0
+FUZZY_MAX_CHARS = 64  # names are at most 100 characters; comparing longer text only costs time
+# Fuzzy matching scores only the names sharing the most trigrams with the query.
+_TRIGRAM_CANDIDATES = 120
+_PREFIX_SCAN_CAP = 1500  # keys looked at per keystroke; a one-letter prefix at 100k topics has more
+
+# Tiers of autocomplete matches, best first.
+TIER_EXACT, TIER_PREFIX, TIER_WORD, TIER_ALIAS, TIER_ALIAS_WORD, TIER_FUZZY = range(6)
+
+# Words too common to search for: dropped from every query that has other words (they would make FTS5 walk
+# a list of nearly every topic only to rank by the other words anyway).
+STOPWORDS = frozenset(
+    "a about after all also am an and any are as at be because been before being both but by can could did do "
+    "does doing done during each for from had has have how i if in into is it its just me my no not of on once "
+    "only or other our out over should so some such than that the their them then there these they this those "
+    "through to too under until up use using very versus vs was we were what when where which while who whom "
+    "why will with would you your".split()
+)
+
+# Control characters and lone surrogates (valid in JSON strings, not encodable for SQLite).
+_CONTROL = re.compile(r"[\x00-\x1f\x7f\ud800-\udfff]")
+_SPACE_LIKE = re.compile(r"[\s\-_/.]+")
+
+
+def normalise(text: str) -> str:
+    """Lowercase, accents removed, dashes/underscores/dots as spaces, single spaces: what names are compared on."""
+    decomposed = unicodedata.normalize("NFKD", text)
+    stripped = "".join(c for c in decomposed if not unicodedata.combining(c))
+    return _SPACE_LIKE.sub(" ", stripped.casefold()).strip()
+
+
+# --- full-text queries ------------------------------------------------------------------------
+
+
+def query_terms(text: str) -> list[str]:
+    """The user's words, as typed (control characters removed), at most QUERY_MAX_TOKENS of them."""
+    cleaned = _CONTROL.sub(" ", text[:QUERY_MAX_CHARS])
+    return [t for t in cleaned.split() if any(c.isalnum() for c in t)][:QUERY_MAX_TOKENS]
+
+
+def quote(term: str) -> str:
+    """An FTS5 string: inside double quotes every operator (AND, NEAR, *, -, ^, :, parentheses) is plain text."""
+    return '"' + term.replace('"', '""') + '"'
+
+
+def build_match(text: str, *, any_word: bool = False) -> str | None:
+    """A MATCH expression for any text: every word quoted, ANDed (or ORed without stopwords). None if no words."""
+    terms = query_terms(text)
+    terms = [t for t in terms if t.casefold() not in STOPWORDS] or terms
+    if not terms:
+        return None
+    return (" OR " if any_word else " ").join(quote(t) for t in terms)
+
+
+_MD_SPECIAL = re.compile(r"([\\*_~`|>#\[\]()])")
+
+
+def render_snippet(snippet: str, limit: int = 300) -> str:
+    """FTS5 snippet → one line of Discord markdown: user text escaped, matched words in bold."""
+    text = " ".join(snippet.replace("```", " ").split())
+    text = _MD_SPECIAL.sub(r"\\\1", text)
+    if len(text) > limit:
+        text = text[: limit - 1].rstrip("\\ ") + "…"
+        if text.count(MARK_START) > text.count(MARK_END):
+            text += MARK_END
+    return text.replace(MARK_START, "**").replace(MARK_END, "**").replace("****", "")
+
+
+# --- names: autocomplete, resolve, did you mean -------------------------------------------------
+
+
+class Named(Protocol):
+    """What the index needs of a topic (db.stores.topics.TopicName fits)."""
+
+    @property
+    def id(self) -> int: ...
+    @property
+    def slug(self) -> str: ...
+    @property
+    def title(self) -> str: ...
+    @property
+    def aliases(self) -> tuple[str, ...]: ...
+    @property
+    def uses(self) -> int: ...
+
+
+@dataclass(frozen=True)
+class Suggestion:
+    topic_id: int
+    slug: str
+    title: str
+    tier: int
+    score: float = 100.0
+    alias: str | None = None  # the alias that matched, shown next to the title
+
+    @property
+    def label(self) -> str:
+        """The autocomplete choice name (≤ 100 characters)."""
+        text = f"{self.title} ({self.alias})" if self.alias else self.title
+        return text if len(text) <= CHOICE_NAME_MAX else text[: CHOICE_NAME_MAX - 1].rstrip() + "…"
+
+
+@dataclass(frozen=True)
+class _Entry:
+    topic_id: int
+    slug: str
+    title: str
+    uses: int
+
+    @property
+    def order(self) -> tuple[int, int, str]:
+        """Within a tier: most looked-up first, then shorter, then alphabetical."""
+        return (-self.uses, len(self.title), self.title)
+
+
+def _trigrams(text: str) -> set[str]:
+    padded = f" {text} "
+    return {padded[i : i + 3] for i in range(len(padded) - 2)}
+
+
+class NameIndex:
+    """Titles, slugs and aliases of approved topics, ranked for autocomplete and typo-tolerant lookup."""
+
+    def __init__(self, topics: Iterable[Named]) -> None:
+        self._topics: dict[int, _Entry] = {}
+        self._order: dict[int, tuple[int, int, str]] = {}  # precomputed: ranking runs per keystroke
+        self._exact: dict[str, int] = {}
+        # name_idx → (normalised name, topic id, display text if alias else None)
+        self._names: list[str] = []
+        self._name_topic: list[int] = []
+        self._name_alias: list[str | None] = []
+        keys: list[tuple[str, int, int, int]] = []  # (key, tier, topic_id, name_idx)
+        for topic in topics:
+            self._topics[topic.id] = _Entry(topic.id, topic.slug, topic.title, topic.uses)
+            self._order[topic.id] = self._topics[topic.id].order
+            self._exact.setdefault(topic.slug.casefold(), topic.id)
+            names = [(topic.title, None), *((a, a) for a in topic.aliases)]
+            if normalise(topic.slug) != normalise(topic.title):
+                names.append((topic.slug, None))
+            for raw, alias in names:
+                norm = normalise(raw)
+                if not norm:
+                    continue
+                self._exact.setdefault(norm, topic.id)
+                idx = len(self._names)
+                self._names.append(norm)
+                self._name_topic.append(topic.id)
+                self._name_alias.append(alias)
+                full_tier, word_tier = (TIER_ALIAS, TIER_ALIAS_WORD) if alias else (TIER_PREFIX, TIER_WORD)
+                keys.append((norm, full_tier, topic.id, idx))
+                starts = [m.start() for m in re.finditer(r" ", norm)]
+                for pos in starts:
+                    keys.append((norm[pos + 1 :], word_tier, topic.id, idx))
+        keys.sort()
+        self._keys = [k[0] for k in keys]
+        self._key_meta = [k[1:] for k in keys]
+        self._popular: list[int] | None = None
+        self._trigram_index: dict[str, np.ndarray] = {}
+        self._build_trigrams()
+
+    def __len__(self) -> int:
+        return len(self._topics)
+
+    def _build_trigrams(self) -> None:
+        # Flat (trigram id, name) pairs sorted once: far less memory than a Python list per trigram at 100k names.
+        gram_ids: dict[str, int] = {}
+        grams = array("i")
+        owners = array("i")
+        for idx, name in enumerate(self._names):
+            for gram in _trigrams(name):
+                grams.append(gram_ids.setdefault(gram, len(gram_ids)))
+                owners.append(idx)
+        gram_arr = np.frombuffer(grams, dtype=np.int32) if grams else np.zeros(0, dtype=np.int32)
+        owner_arr = np.frombuffer(owners, dtype=np.int32) if owners else np.zeros(0, dtype=np.int32)
+        order = np.argsort(gram_arr, kind="stable")
+        bounds = np.searchsorted(gram_arr[order], np.arange(len(gram_ids) + 1))
+        sorted_owners = owner_arr[order]
+        self._trigram_index = {gram: sorted_owners[bounds[gid] : bounds[gid + 1]] for gram, gid in gram_ids.items()}
+
+    def bump(self, topic_id: int) -> None:
+        """Count a lookup in memory too, so an empty autocomplete shows popular topics first."""
+        entry = self._topics.get(topic_id)
+        if entry is not None:
+            self._topics[topic_id] = _Entry(entry.topic_id, entry.slug, entry.title, entry.uses + 1)
+            self._order[topic_id] = self._topics[topic_id].order
+            self._popular = None
+
+    def _suggest(self, topic_id: int, tier: int, score: float = 100.0, alias: str | None = None) -> Suggestion:
+        entry = self._topics[topic_id]
+        return Suggestion(topic_id, entry.slug, entry.title, tier, score, alias)
+
+    def _rank_key(self, topic_id: int, tier: int, score: float) -> tuple[int, float, tuple[int, int, str]]:
+        return (tier, -score, self._order[topic_id])
+
+    def popular(self, limit: int = AUTOCOMPLETE_MAX) -> list[Suggestion]:
+        if self._popular is None or len(self._popular) < limit:
+            entries = heapq.nsmallest(
+                max(limit, AUTOCOMPLETE_MAX), self._topics.values(), key=lambda e: (-e.uses, e.title.casefold())
+            )
+            self._popular = [e.topic_id for e in entries]
+        return [self._suggest(i, TIER_PREFIX) for i in self._popular[:limit]]
+
+    def resolve(self, text: str) -> int | None:
+        """The topic a name, slug or alias denotes exactly, or a clear fuzzy winner (typos)."""
+        norm = normalise(text)
+        if not norm:
+            return None
+        exact = self._exact.get(text.strip().casefold()) or self._exact.get(norm)
+        if exact is not None:
+            return exact
+        best = self.fuzzy(norm, limit=2, cutoff=RESOLVE_CUTOFF)
+        if best and (len(best) == 1 or best[0].score - best[1].score >= 5):
+            return best[0].topic_id
+        return None
+
+    def exact(self, text: str) -> int | None:
+        return self._exact.get(text.strip().casefold()) or self._exact.get(normalise(text))
+
+    def complete(self, text: str, limit: int = AUTOCOMPLETE_MAX) -> list[Suggestion]:
+        """Autocomplete: exact, then title prefix, word prefix, alias, alias word, then fuzzy; ≤ 25, unique."""
+        limit = max(0, min(limit, AUTOCOMPLETE_MAX))
+        query = normalise(text[:QUERY_MAX_CHARS])
+        if not query:
+            return self.popular(limit)
+        best: dict[int, tuple[int, float, str | None]] = {}
+        exact = self._exact.get(query)
+        if exact is not None:
+            best[exact] = (TIER_EXACT, 100.0, None)
+        start = bisect_left(self._keys, query)
+        for pos in range(start, min(start + _PREFIX_SCAN_CAP, len(self._keys))):
+            if not self._keys[pos].startswith(query):
+                break
+            tier, topic_id, idx = self._key_meta[pos]
+            if topic_id not in best or best[topic_id][0] > tier:
+                best[topic_id] = (tier, 100.0, self._name_alias[idx])
+        if len(best) < limit and len(query) >= 2:
+            for s in self.fuzzy(query, limit=limit):
+                if s.topic_id not in best:
+                    best[s.topic_id] = (TIER_FUZZY, s.score, s.alias)
+        order = self._order
+        ranked = heapq.nsmallest(limit, best.items(), key=lambda kv: (kv[1][0], -kv[1][1], order[kv[0]]))
+        return [self._suggest(topic_id, tier, score, alias) for topic_id, (tier, score, alias) in ranked]
+
+    def fuzzy(self, text: str, limit: int = 5, cutoff: float = FUZZY_CUTOFF) -> list[Suggestion]:
+        """Topics whose title or alias is closest to `text` (rapidfuzz WRatio), one per topic, best first."""
+        query = normalise(text[:FUZZY_MAX_CHARS])
+        if not query or not self._names:
+            return []
+        candidates = self._candidates(query)
+        if not candidates:
+            return []
+        choices = [self._names[idx] for idx in candidates]
+        matches = process.extract(
+            query, choices, scorer=fuzz.WRatio, processor=None, limit=limit * 4, score_cutoff=cutoff
+        )
+        seen: dict[int, Suggestion] = {}
+        for _name, score, pos in matches:
+            idx = candidates[pos]
+            topic_id = self._name_topic[idx]
+            if topic_id not in seen:
+                seen[topic_id] = self._suggest(topic_id, TIER_FUZZY, float(score), self._name_alias[idx])
+        ordered = sorted(seen.values(), key=lambda s: self._rank_key(s.topic_id, 0, s.score))
+        return ordered[:limit]
+
+    def _candidates(self, query: str) -> Sequence[int]:
+        """Names sharing the most trigrams with the query; none shared means nothing can score well."""
+        postings = [self._trigram_index[g] for g in _trigrams(query) if g in self._trigram_index]
+        if not postings:
+            return []
+        counts = np.bincount(np.concatenate(postings), minlength=len(self._names))
+        hits = int(np.count_nonzero(counts))
+        take = min(_TRIGRAM_CANDIDATES, hits)
+        top = np.argpartition(-counts, take - 1)[:take] if take < len(counts) else np.arange(len(counts))
+        return [int(i) for i in top if counts[i] > 0]
+
+    def did_you_mean(self, text: str, limit: int = 3) -> list[Suggestion]:
+        """Closest topic names for a search that found nothing; tries the whole text, then each word."""
+        found = {s.topic_id: s for s in self.fuzzy(text, limit=limit, cutoff=DID_YOU_MEAN_CUTOFF)}
+        if len(found) < limit:
+            words = [w for w in dict.fromkeys(query_terms(text)) if len(w) >= 3 and w.casefold() not in STOPWORDS]
+            for word in words[:4]:
+                for s in self.fuzzy(word, limit=limit, cutoff=DID_YOU_MEAN_CUTOFF + 10):
+                    found.setdefault(s.topic_id, s)
+        return sorted(found.values(), key=lambda s: -s.score)[:limit]
+
+
+# --- ranked search ----------------------------------------------------------------------------
+
+
+class SearchBackend(Protocol):
+    async def search(self, match: str, limit: int = 50) -> SearchResult: ...
+
+
+@dataclass(frozen=True)
+class RankedSearch:
+    topic_ids: tuple[int, ...]
+    match: str | None  # the expression that found them, for snippets
+    mode: str  # "all": every word matched; "any": some words matched; "none": nothing
+    truncated: bool
+    suggestions: tuple[Suggestion, ...] = ()
+
+
+async def ranked_search(backend: SearchBackend, index: NameIndex, text: str, limit: int = 50) -> RankedSearch:
+    """bm25-ranked topics for any text: all words first, then any word; "did you mean" when nothing matches.
+
+    A topic whose name is exactly the query (title, slug or alias) is put first.
+    """
+    first = index.exact(text)
+    for mode, any_word in (("all", False), ("any", True)):
+        match = build_match(text, any_word=any_word)
+        if match is None:
+            break
+        if any_word and match == build_match(text):
+            break  # one word: "any" would repeat the same query
+        result = await backend.search(match, limit)
+        ids = [h.topic_id for h in result.hits]
+        if ids:
+            if first is not None:
+                ids = [first, *(i for i in ids if i != first)][:limit]
+            # Only a partial match hints at a typo worth suggesting a name for.
+            hints = tuple(index.did_you_mean(text)) if any_word else ()
+            return RankedSearch(tuple(ids), match, mode, result.truncated, hints)
+    if first is not None:
+        return RankedSearch((first,), None, "all", False)
+    return RankedSearch((), None, "none", False, tuple(index.did_you_mean(text)))

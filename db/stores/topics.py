@@ -1,0 +1,487 @@
+"""Learning topics: curated and community topics, ranked full-text search, usage, review, tips of the day."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+from random import Random
+
+from bot.errors import Conflict, NotFound
+from db.database import Database
+
+_RNG = Random()
+
+CATEGORIES: tuple[str, ...] = ("technologies", "concepts", "challenges", "best-practices", "frontend")
+
+# bm25 column weights (title, aliases, summary, body): a word in the title says more than one in the body.
+BM25_WEIGHTS = (10.0, 6.0, 3.0, 1.0)
+# bm25 is computed for at most this many matches (in rowid order, curated topics first) so a query for a
+# word in every topic stays within a few milliseconds at 100k topics; below it the ranking is exact.
+SEARCH_SCAN_CAP = 300
+# Snippet markers: control characters nobody types, replaced by the renderer after escaping markdown.
+MARK_START = "\x02"
+MARK_END = "\x03"
+
+_TOPIC_COLUMNS = (
+    "id, slug, title, category, aliases, summary, body, key_points, resources, related, status, source, "
+    "content_hash, author_id, guild_id, uses, reviewed_by, review_reason, review_channel_id, review_message_id, "
+    "created_at, updated_at"
+)
+
+
+@dataclass(frozen=True)
+class Resource:
+    title: str
+    url: str
+
+
+@dataclass(frozen=True)
+class TopicDraft:
+    """What a topic says; used for shipped content, suggestions and staff edits."""
+
+    title: str
+    category: str
+    summary: str
+    body: str
+    resources: tuple[Resource, ...] = ()
+    aliases: tuple[str, ...] = ()
+    key_points: tuple[str, ...] = ()
+    related: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class ShippedTopic:
+    """A curated topic from content/topics/<slug>.toml with the hash of its file."""
+
+    slug: str
+    draft: TopicDraft
+    content_hash: str
+
+
+@dataclass(frozen=True)
+class Topic:
+    id: int
+    slug: str
+    title: str
+    category: str
+    aliases: tuple[str, ...]
+    summary: str
+    body: str
+    key_points: tuple[str, ...]
+    resources: tuple[Resource, ...]
+    related: tuple[str, ...]
+    status: str
+    source: str
+    content_hash: str | None
+    author_id: int | None
+    guild_id: int | None
+    uses: int
+    reviewed_by: int | None
+    review_reason: str | None
+    review_channel_id: int | None
+    review_message_id: int | None
+    created_at: datetime
+    updated_at: datetime
+
+    @classmethod
+    def from_row(cls, row: sqlite3.Row) -> Topic:
+        return cls(
+            id=row["id"],
+            slug=row["slug"],
+            title=row["title"],
+            category=row["category"],
+            aliases=_split_aliases(row["aliases"]),
+            summary=row["summary"],
+            body=row["body"],
+            key_points=tuple(json.loads(row["key_points"])),
+            resources=tuple(Resource(t, u) for t, u in json.loads(row["resources"])),
+            related=tuple(json.loads(row["related"])),
+            status=row["status"],
+            source=row["source"],
+            content_hash=row["content_hash"],
+            author_id=row["author_id"],
+            guild_id=row["guild_id"],
+            uses=row["uses"],
+            reviewed_by=row["reviewed_by"],
+            review_reason=row["review_reason"],
+            review_channel_id=row["review_channel_id"],
+            review_message_id=row["review_message_id"],
+            created_at=datetime.fromisoformat(row["created_at"]),
+            updated_at=datetime.fromisoformat(row["updated_at"]),
+        )
+
+    @property
+    def draft(self) -> TopicDraft:
+        return TopicDraft(
+            self.title,
+            self.category,
+            self.summary,
+            self.body,
+            self.resources,
+            self.aliases,
+            self.key_points,
+            self.related,
+        )
+
+
+@dataclass(frozen=True)
+class TopicName:
+    """The names of an approved topic, for the in-memory autocomplete index."""
+
+    id: int
+    slug: str
+    title: str
+    aliases: tuple[str, ...]
+    category: str
+    uses: int
+
+
+@dataclass(frozen=True)
+class SearchHit:
+    topic_id: int
+    score: float  # bm25: lower is better
+
+
+@dataclass(frozen=True)
+class SearchResult:
+    hits: tuple[SearchHit, ...]
+    matched: int  # matches looked at (== SEARCH_SCAN_CAP means "at least")
+    truncated: bool
+
+
+@dataclass(frozen=True)
+class SeedReport:
+    inserted: int
+    updated: int
+    unchanged: int
+    skipped: tuple[str, ...]  # slugs held by community topics, never overwritten
+
+
+def _split_aliases(text: str) -> tuple[str, ...]:
+    return tuple(a for a in text.split("\n") if a)
+
+
+def _join_aliases(aliases: Iterable[str]) -> str:
+    return "\n".join(a.replace("\n", " ").strip() for a in aliases if a.strip())
+
+
+def _draft_params(draft: TopicDraft) -> dict[str, object]:
+    return {
+        "title": draft.title,
+        "category": draft.category,
+        "aliases": _join_aliases(draft.aliases),
+        "summary": draft.summary,
+        "body": draft.body,
+        "key_points": json.dumps(list(draft.key_points)),
+        "resources": json.dumps([[r.title, r.url] for r in draft.resources]),
+        "related": json.dumps(list(draft.related)),
+    }
+
+
+class TopicStore:
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    # --- reads ------------------------------------------------------------------------------
+
+    async def get(self, topic_id: int) -> Topic | None:
+        row = await self.db.fetchone(f"SELECT {_TOPIC_COLUMNS} FROM topics WHERE id = ?", (topic_id,))
+        return Topic.from_row(row) if row else None
+
+    async def by_slug(self, slug: str, *, approved_only: bool = True) -> Topic | None:
+        sql = f"SELECT {_TOPIC_COLUMNS} FROM topics WHERE slug = ?" + (
+            " AND status = 'approved'" if approved_only else ""
+        )
+        row = await self.db.fetchone(sql, (slug,))
+        return Topic.from_row(row) if row else None
+
+    async def many(self, topic_ids: Sequence[int]) -> list[Topic]:
+        """Topics by id, in the order given (missing ids are left out)."""
+        if not topic_ids:
+            return []
+        marks = ", ".join("?" for _ in topic_ids)
+        rows = await self.db.fetchall(f"SELECT {_TOPIC_COLUMNS} FROM topics WHERE id IN ({marks})", tuple(topic_ids))
+        by_id = {r["id"]: Topic.from_row(r) for r in rows}
+        return [by_id[i] for i in topic_ids if i in by_id]
+
+    async def by_slugs(self, slugs: Sequence[str]) -> list[Topic]:
+        """Approved topics by slug, in the order given (unknown slugs are left out)."""
+        if not slugs:
+            return []
+        marks = ", ".join("?" for _ in slugs)
+        rows = await self.db.fetchall(
+            f"SELECT {_TOPIC_COLUMNS} FROM topics WHERE status = 'approved' AND slug IN ({marks})", tuple(slugs)
+        )
+        by_slug = {r["slug"]: Topic.from_row(r) for r in rows}
+        return [by_slug[s] for s in slugs if s in by_slug]
+
+    async def names(self) -> list[TopicName]:
+        rows = await self.db.fetchall(
+            "SELECT id, slug, title, aliases, category, uses FROM topics WHERE status = 'approved' ORDER BY id"
+        )
+        return [
+            TopicName(r["id"], r["slug"], r["title"], _split_aliases(r["aliases"]), r["category"], r["uses"])
+            for r in rows
+        ]
+
+    async def count(self, status: str = "approved") -> int:
+        return int(await self.db.fetchval("SELECT COUNT(*) FROM topics WHERE status = ?", (status,)) or 0)
+
+    async def slug_exists(self, slug: str) -> bool:
+        return await self.db.fetchone("SELECT 1 FROM topics WHERE slug = ?", (slug,)) is not None
+
+    async def popular(self, limit: int = 10) -> list[Topic]:
+        rows = await self.db.fetchall(
+            f"SELECT {_TOPIC_COLUMNS} FROM topics WHERE status = 'approved' AND uses > 0 "
+            "ORDER BY uses DESC, title LIMIT ?",
+            (limit,),
+        )
+        return [Topic.from_row(r) for r in rows]
+
+    async def random(self, category: str | None = None, rng: Random | None = None) -> Topic | None:
+        """A uniformly random approved topic (optionally of one category), without ORDER BY random()."""
+        if category is None:
+            ids = await self.db.fetchall("SELECT id FROM topics WHERE status = 'approved'")
+        else:
+            ids = await self.db.fetchall(
+                "SELECT id FROM topics WHERE status = 'approved' AND category = ?", (category,)
+            )
+        if not ids:
+            return None
+        return await self.get((rng or _RNG).choice(ids)["id"])
+
+    async def pending_unposted(self, guild_id: int) -> list[Topic]:
+        rows = await self.db.fetchall(
+            f"SELECT {_TOPIC_COLUMNS} FROM topics WHERE status = 'pending' AND guild_id = ? "
+            "AND review_message_id IS NULL ORDER BY id",
+            (guild_id,),
+        )
+        return [Topic.from_row(r) for r in rows]
+
+    # --- search -----------------------------------------------------------------------------
+
+    async def search(self, match: str, limit: int = 50, *, scan_cap: int = SEARCH_SCAN_CAP) -> SearchResult:
+        """Approved topics matching an FTS5 expression (built by bot.services.search), best first by bm25.
+
+        The expression must come from the sanitiser: raw user text may not be valid FTS5 syntax.
+        """
+        weights = ", ".join(str(w) for w in BM25_WEIGHTS)
+        rows = await self.db.fetchall(
+            f"WITH hits AS (SELECT rowid AS id, bm25(topics_fts, {weights}) AS score FROM topics_fts "
+            "WHERE topics_fts MATCH ? LIMIT ?) "
+            "SELECT id, score, (SELECT COUNT(*) FROM hits) AS matched FROM hits ORDER BY score, id LIMIT ?",
+            (match, scan_cap, limit),
+        )
+        matched = rows[0]["matched"] if rows else 0
+        return SearchResult(tuple(SearchHit(r["id"], r["score"]) for r in rows), matched, matched >= scan_cap)
+
+    async def snippets(self, match: str, topic_ids: Sequence[int], tokens: int = 14) -> dict[int, str]:
+        """Highlighted excerpts (MARK_START/MARK_END around matched words) for the given topics."""
+        if not topic_ids:
+            return {}
+        # One `rowid = ?` branch per topic: FTS5 seeks to each row, where `rowid IN (...)` scans every match.
+        branch = "SELECT rowid AS id, snippet(topics_fts, -1, :start, :end, '…', :tokens) AS snip FROM topics_fts "
+        found: dict[int, str] = {}
+        for first in range(0, len(topic_ids), 50):  # SQLite caps compound SELECTs at 500 branches
+            chunk = topic_ids[first : first + 50]
+            sql = " UNION ALL ".join(
+                f"{branch}WHERE topics_fts MATCH :match AND rowid = :id{i}" for i in range(len(chunk))
+            )
+            params: dict[str, object] = {"start": MARK_START, "end": MARK_END, "tokens": tokens, "match": match}
+            params.update({f"id{i}": topic_id for i, topic_id in enumerate(chunk)})
+            found.update({r["id"]: r["snip"] for r in await self.db.fetchall(sql, params)})
+        return found
+
+    async def like_scan(self, words: Sequence[str]) -> list[int]:
+        """Baseline for the benchmark only: every approved topic containing all words, by substring scan."""
+        clauses = " AND ".join("(title || ' ' || aliases || ' ' || summary || ' ' || body) LIKE ?" for _ in words)
+        rows = await self.db.fetchall(
+            f"SELECT id FROM topics WHERE status = 'approved' AND {clauses or '1'}", tuple(f"%{w}%" for w in words)
+        )
+        return [r["id"] for r in rows]
+
+    # --- writes -----------------------------------------------------------------------------
+
+    async def record_use(self, topic_id: int) -> None:
+        await self.db.execute("UPDATE topics SET uses = uses + 1 WHERE id = ?", (topic_id,))
+
+    async def create(
+        self,
+        slug: str,
+        draft: TopicDraft,
+        now: datetime,
+        *,
+        status: str = "pending",
+        source: str = "community",
+        author_id: int | None = None,
+        guild_id: int | None = None,
+    ) -> Topic:
+        params = {
+            **_draft_params(draft),
+            "slug": slug,
+            "status": status,
+            "source": source,
+            "author_id": author_id,
+            "guild_id": guild_id,
+            "now": now.isoformat(),
+        }
+        try:
+            topic_id = await self.db.insert(
+                "INSERT INTO topics (slug, title, category, aliases, summary, body, key_points, resources, related, "
+                "status, source, author_id, guild_id, created_at, updated_at) VALUES (:slug, :title, :category, "
+                ":aliases, :summary, :body, :key_points, :resources, :related, :status, :source, :author_id, "
+                ":guild_id, :now, :now)",
+                params,
+            )
+        except sqlite3.IntegrityError as exc:
+            if "UNIQUE" in str(exc):
+                raise Conflict(f"A topic named `{slug}` already exists; pick a different title.") from None
+            raise
+        topic = await self.get(topic_id)
+        assert topic is not None
+        return topic
+
+    async def bulk_create(self, items: Iterable[tuple[str, TopicDraft]], now: datetime) -> int:
+        """Insert many approved community topics in one transaction (benchmarks, imports)."""
+        stamp = now.isoformat()
+        rows = [
+            {**_draft_params(draft), "slug": slug, "now": stamp}
+            for slug, draft in items  # materialised first: the write lock is held only for the insert
+        ]
+        async with self.db.transaction() as conn:
+            await conn.executemany(
+                "INSERT INTO topics (slug, title, category, aliases, summary, body, key_points, resources, related, "
+                "status, source, created_at, updated_at) VALUES (:slug, :title, :category, :aliases, :summary, "
+                ":body, :key_points, :resources, :related, 'approved', 'community', :now, :now)",
+                rows,
+            )
+        return len(rows)
+
+    async def set_review_message(self, topic_id: int, channel_id: int, message_id: int) -> None:
+        await self.db.execute(
+            "UPDATE topics SET review_channel_id = ?, review_message_id = ? WHERE id = ?",
+            (channel_id, message_id, topic_id),
+        )
+
+    async def _review(self, topic_id: int, status: str, reviewer_id: int, reason: str | None, now: datetime) -> Topic:
+        async with self.db.transaction() as conn:
+            cur = await conn.execute(
+                "UPDATE topics SET status = ?, reviewed_by = ?, review_reason = ?, updated_at = ? "
+                "WHERE id = ? AND status = 'pending'",
+                (status, reviewer_id, reason, now.isoformat(), topic_id),
+            )
+            changed = cur.rowcount == 1
+        topic = await self.get(topic_id)
+        if topic is None:
+            raise NotFound("That suggested topic no longer exists.")
+        if not changed:
+            by = f" by <@{topic.reviewed_by}>" if topic.reviewed_by else ""
+            raise Conflict(f"**{topic.title}** was already {topic.status}{by}; nothing to do.")
+        return topic
+
+    async def approve(self, topic_id: int, reviewer_id: int, now: datetime) -> Topic:
+        """Publish a pending topic; Conflict if someone already reviewed it."""
+        return await self._review(topic_id, "approved", reviewer_id, None, now)
+
+    async def reject(self, topic_id: int, reviewer_id: int, reason: str, now: datetime) -> Topic:
+        return await self._review(topic_id, "rejected", reviewer_id, reason, now)
+
+    async def update_content(self, topic_id: int, draft: TopicDraft, now: datetime) -> Topic:
+        """A staff edit. The topic becomes locally maintained: seeding never overwrites it again."""
+        params = {**_draft_params(draft), "id": topic_id, "now": now.isoformat()}
+        changed = await self.db.execute(
+            "UPDATE topics SET title = :title, category = :category, aliases = :aliases, summary = :summary, "
+            "body = :body, key_points = :key_points, resources = :resources, related = :related, "
+            "source = 'community', content_hash = NULL, updated_at = :now WHERE id = :id",
+            params,
+        )
+        topic = await self.get(topic_id)
+        if not changed or topic is None:
+            raise NotFound("That topic no longer exists.")
+        return topic
+
+    async def seed_shipped(self, shipped: Sequence[ShippedTopic], now: datetime) -> SeedReport:
+        """Insert or update curated topics by slug; unchanged files (same hash) and community topics are skipped."""
+        existing = {
+            r["slug"]: (r["source"], r["content_hash"])
+            for r in await self.db.fetchall("SELECT slug, source, content_hash FROM topics")
+        }
+        stamp = now.isoformat()
+        inserts: list[dict[str, object]] = []
+        updates: list[dict[str, object]] = []
+        unchanged = 0
+        skipped: list[str] = []
+        for item in shipped:
+            params = {**_draft_params(item.draft), "slug": item.slug, "hash": item.content_hash, "now": stamp}
+            current = existing.get(item.slug)
+            if current is None:
+                inserts.append(params)
+            elif current[0] != "shipped":
+                skipped.append(item.slug)
+            elif current[1] == item.content_hash:
+                unchanged += 1
+            else:
+                updates.append(params)
+        if inserts or updates:  # an unchanged start-up writes nothing
+            async with self.db.transaction() as conn:
+                await conn.executemany(
+                    "INSERT INTO topics (slug, title, category, aliases, summary, body, key_points, resources, "
+                    "related, status, source, content_hash, created_at, updated_at) VALUES (:slug, :title, "
+                    ":category, :aliases, :summary, :body, :key_points, :resources, :related, 'approved', "
+                    "'shipped', :hash, :now, :now)",
+                    inserts,
+                )
+                # The source guard repeats the check above inside the transaction.
+                await conn.executemany(
+                    "UPDATE topics SET title = :title, category = :category, aliases = :aliases, "
+                    "summary = :summary, body = :body, key_points = :key_points, resources = :resources, "
+                    "related = :related, status = 'approved', content_hash = :hash, updated_at = :now "
+                    "WHERE slug = :slug AND source = 'shipped'",
+                    updates,
+                )
+        inserted, updated = len(inserts), len(updates)
+        return SeedReport(inserted, updated, unchanged, tuple(skipped))
+
+    # --- tip of the day ---------------------------------------------------------------------
+
+    async def tip_for_day(self, guild_id: int, day: date) -> Topic | None:
+        row = await self.db.fetchone(
+            "SELECT topic_id FROM topic_tips WHERE guild_id = ? AND day = ?", (guild_id, day.isoformat())
+        )
+        return await self.get(row["topic_id"]) if row else None
+
+    async def pick_tip(self, guild_id: int, day: date, now: datetime, rng: Random | None = None) -> Topic | None:
+        """Choose and record the day's tip: a topic not yet shown in this cycle; a new cycle once all were shown.
+
+        Returns None if the guild already had a tip that day (so a tip never posts twice) or no topic exists.
+        """
+        async with self.db.transaction() as conn:
+            cur = await conn.execute(
+                "SELECT 1 FROM topic_tips WHERE guild_id = ? AND day = ?", (guild_id, day.isoformat())
+            )
+            if await cur.fetchone() is not None:
+                return None
+            cur = await conn.execute("SELECT COALESCE(MAX(cycle), 1) FROM topic_tips WHERE guild_id = ?", (guild_id,))
+            row = await cur.fetchone()
+            cycle = int(row[0]) if row else 1
+            query = (
+                "SELECT id FROM topics WHERE status = 'approved' AND id NOT IN "
+                "(SELECT topic_id FROM topic_tips WHERE guild_id = ? AND cycle = ?)"
+            )
+            cur = await conn.execute(query, (guild_id, cycle))
+            candidates = [r[0] for r in await cur.fetchall()]
+            if not candidates:
+                cycle += 1
+                cur = await conn.execute(query, (guild_id, cycle))
+                candidates = [r[0] for r in await cur.fetchall()]
+            if not candidates:
+                return None
+            topic_id = (rng or _RNG).choice(candidates)
+            await conn.execute(
+                "INSERT INTO topic_tips (guild_id, topic_id, day, cycle, shown_at) VALUES (?, ?, ?, ?, ?)",
+                (guild_id, topic_id, day.isoformat(), cycle, now.isoformat()),
+            )
+        return await self.get(topic_id)
