@@ -2,17 +2,22 @@
 
 from __future__ import annotations
 
+import io
 import math
 from datetime import date
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import discord
 from discord import app_commands
 from discord.ext import commands
 
 from bot.checks import staff_only
-from bot.errors import BotMissingPermissions, InvalidInput
+from bot.errors import BotMissingPermissions, InvalidInput, NotConfigured
+from bot.services import projects as project_rules
+from bot.services.availability import timezone_suggestions
 from bot.ui import nexus_embed
+from db.stores.announcements import AnnouncementStore, FirstWeekStore
+from db.stores.catalog import CatalogStore
 from db.stores.stats import table_counts
 
 if TYPE_CHECKING:
@@ -53,6 +58,24 @@ def missing_channel_permissions(channel: discord.abc.GuildChannel, me: discord.M
         for name, why in CHANNEL_PERMISSIONS.items()
         if not getattr(perms, name)
     ]
+
+
+class ForumOnly(app_commands.Transformer):
+    """A forum-channel option offering only forums (type 15; media channels are not for Q&A)."""
+
+    @property
+    def type(self) -> discord.AppCommandOptionType:
+        return discord.AppCommandOptionType.channel
+
+    @property
+    def channel_types(self) -> list[discord.ChannelType]:
+        return [discord.ChannelType.forum]
+
+    async def transform(self, interaction: discord.Interaction[Any], value: Any, /) -> discord.ForumChannel:
+        channel = interaction.guild.get_channel(value.id) if interaction.guild else None
+        if not isinstance(channel, discord.ForumChannel):
+            raise InvalidInput("Pick a forum channel.")
+        return channel
 
 
 class NexusCog(commands.GroupCog, group_name="nexus", group_description="About Nexus Bot, and staff settings"):
@@ -150,6 +173,257 @@ class NexusCog(commands.GroupCog, group_name="nexus", group_description="About N
             value=f"<#{settings.review_channel_id}>" if settings.review_channel_id else "not set",
         )
         await interaction.response.send_message(embed=embed, ephemeral=True)
+
+    # --- /nexus catalog (issue 3: project announcements) ------------------------------------
+
+    catalog = app_commands.Group(name="catalog", description="Staff: the capstone projects learners can announce")
+
+    async def catalog_autocomplete(
+        self, interaction: discord.Interaction[NexusBot], current: str
+    ) -> list[app_commands.Choice[str]]:
+        found = project_rules.project_choices(current, await CatalogStore(self.bot.db).list())
+        return [app_commands.Choice(name=f"{p.name} ({p.key})"[:100], value=p.key) for p in found]
+
+    @catalog.command(name="add", description="Staff: add a project to the catalog (or rename one)")
+    @app_commands.describe(
+        name="Project name shown to learners, e.g. Chat App",
+        backend_variant="What Backend learners build (default: <name> Backend)",
+        frontend_variant="What Frontend learners build (default: <name> Frontend)",
+        key="Short stable id, letters/digits/dashes (default: from the name)",
+    )
+    @app_commands.guild_only()
+    @staff_only()
+    async def catalog_add(
+        self,
+        interaction: discord.Interaction[NexusBot],
+        name: app_commands.Range[str, 1, 80],
+        backend_variant: app_commands.Range[str, 1, 80] | None = None,
+        frontend_variant: app_commands.Range[str, 1, 80] | None = None,
+        key: app_commands.Range[str, 1, 32] | None = None,
+    ) -> None:
+        """Add a project learners can pick in /project announce."""
+        clean = project_rules.validate_catalog_name(name)
+        project_key = project_rules.catalog_key(clean, key)
+        backend = project_rules.validate_catalog_name(backend_variant or f"{clean} Backend")
+        frontend = project_rules.validate_catalog_name(frontend_variant or f"{clean} Frontend")
+        project, created = await CatalogStore(self.bot.db).add(
+            project_key, clean, backend, frontend, self.bot.clock.now()
+        )
+        self.bot.dispatch("nexus_catalog_changed")
+        verb = "Added" if created else "Updated"
+        await interaction.response.send_message(
+            f"{verb} **{discord.utils.escape_markdown(project.name)}** (`{project.key}`): Backend builds "
+            f"{discord.utils.escape_markdown(project.backend_variant)}, Frontend builds "
+            f"{discord.utils.escape_markdown(project.frontend_variant)}.",
+            ephemeral=True,
+        )
+
+    @catalog.command(name="remove", description="Staff: hide a project from new announcements")
+    @app_commands.describe(project="The project to remove (existing announcements keep it)")
+    @app_commands.autocomplete(project=catalog_autocomplete)
+    @app_commands.guild_only()
+    @staff_only()
+    async def catalog_remove(
+        self, interaction: discord.Interaction[NexusBot], project: app_commands.Range[str, 1, 100]
+    ) -> None:
+        """Remove a project from the catalog; announcements that use it are kept."""
+        store = CatalogStore(self.bot.db)
+        active = await store.list()
+        found = project_rules.resolve_project(project, active)
+        if len(active) <= 1:
+            raise InvalidInput("That's the last project in the catalog: add another with `/nexus catalog add` first.")
+        await store.deactivate(found.key)
+        self.bot.dispatch("nexus_catalog_changed")
+        await interaction.response.send_message(
+            f"Removed **{discord.utils.escape_markdown(found.name)}** from the catalog. Existing announcements keep "
+            f"it; `/nexus catalog add name:{found.name} key:{found.key}` brings it back.",
+            ephemeral=True,
+        )
+
+    @catalog.command(name="list", description="Staff: the projects in the catalog")
+    @app_commands.guild_only()
+    @staff_only()
+    async def catalog_list(self, interaction: discord.Interaction[NexusBot]) -> None:
+        """List the catalog, including removed projects."""
+        rows = await CatalogStore(self.bot.db).list(include_inactive=True)
+        esc = discord.utils.escape_markdown
+        lines = [
+            f"**{esc(p.name)}**{'' if p.active else ' (removed)'} `{p.key}` — "
+            f"Backend: {esc(p.backend_variant)} · Frontend: {esc(p.frontend_variant)}"
+            for p in rows
+        ]
+        await interaction.response.send_message(embed=nexus_embed("Project catalog", "\n".join(lines)), ephemeral=True)
+
+    # --- /nexus export (issue 3) ----------------------------------------------------------------
+
+    @app_commands.command(name="export", description="Staff: download records as a CSV file")
+    @app_commands.describe(what="Which records to export")
+    @app_commands.choices(
+        what=[
+            app_commands.Choice(name="announcements (incl. withdrawn)", value="announcements"),
+            app_commands.Choice(name="partner interest (Pair with me presses)", value="partner_interest"),
+            app_commands.Choice(name="first-week reminder DMs", value="reminders"),
+        ]
+    )
+    @app_commands.guild_only()
+    @staff_only()
+    async def export(self, interaction: discord.Interaction[NexusBot], what: app_commands.Choice[str]) -> None:
+        """Export records of this server as a CSV attachment (safe to open in a spreadsheet)."""
+        assert interaction.guild is not None
+        guild_id = interaction.guild.id
+        await interaction.response.defer(ephemeral=True, thinking=True)
+        now = self.bot.clock.now()
+        store = AnnouncementStore(self.bot.db)
+        if what.value == "announcements":
+            catalog = await CatalogStore(self.bot.db).list(include_inactive=True)
+            export = project_rules.announcements_csv(await store.all_for_export(guild_id), catalog, guild_id, now)
+        elif what.value == "partner_interest":
+            export = project_rules.interest_csv(await store.interest_in_guild(guild_id), now)
+        else:
+            export = project_rules.reminders_csv(await FirstWeekStore(self.bot.db).reminders(guild_id), now)
+        file = discord.File(io.BytesIO(export.text.encode("utf-8")), filename=export.filename)
+        await interaction.edit_original_response(
+            content=f"{export.rows} row(s) of {what.value.replace('_', ' ')}.", attachments=[file]
+        )
+
+    # --- collaboration (issue 6): role picker, welcomes, Q&A forum, staff announcements -------
+
+    def _onboarding(self) -> Any:
+        """The Onboarding cog (cogs/onboarding.py) does the work; these commands only parse options."""
+        cog = self.bot.get_cog("Onboarding")
+        if cog is None:
+            raise NotConfigured("The onboarding feature isn't loaded; check the bot's log.")
+        return cog
+
+    async def _collab_channel(
+        self, interaction: discord.Interaction[NexusBot], channel: discord.TextChannel | None
+    ) -> discord.TextChannel:
+        assert interaction.guild is not None
+        if channel is not None:
+            return channel
+        settings = await self.bot.guild_settings.get(interaction.guild.id)
+        found = interaction.guild.get_channel(settings.channel_id) if settings and settings.channel_id else None
+        if not isinstance(found, discord.TextChannel):
+            raise NotConfigured("Name a `channel`, or set the project channel with `/nexus setup` first.")
+        return found
+
+    async def _timezone_choices(
+        self, interaction: discord.Interaction[NexusBot], current: str
+    ) -> list[app_commands.Choice[str]]:
+        return [app_commands.Choice(name=z, value=z) for z in timezone_suggestions(current, 25)]
+
+    @app_commands.command(name="rolepicker", description="Staff: post the I'm Backend / I'm Frontend role buttons")
+    @app_commands.describe(channel="Where to post it (default: the project channel)")
+    @app_commands.guild_only()
+    @staff_only()
+    async def rolepicker(
+        self, interaction: discord.Interaction[NexusBot], channel: discord.TextChannel | None = None
+    ) -> None:
+        """Post a persistent role picker; missing Manage Roles or role order problems are explained."""
+        await self._onboarding().post_role_picker(interaction, await self._collab_channel(interaction, channel))
+
+    @app_commands.command(name="announce", description="Staff: post an announcement now or at a set time")
+    @app_commands.describe(
+        title="Headline of the announcement",
+        message="The announcement text",
+        ping="One role to ping (nobody else is pinged)",
+        at="When to post, e.g. 2026-12-01 09:00, tomorrow 09:00, in 2h (default: now)",
+        timezone="Time zone of `at` (default: your match profile's, else UTC)",
+        channel="Where to post (default: the project channel)",
+    )
+    @app_commands.autocomplete(timezone=_timezone_choices)
+    @app_commands.guild_only()
+    @staff_only()
+    async def announce(
+        self,
+        interaction: discord.Interaction[NexusBot],
+        title: app_commands.Range[str, 1, 256],
+        message: app_commands.Range[str, 1, 4000],
+        ping: discord.Role | None = None,
+        at: app_commands.Range[str, 1, 60] | None = None,
+        timezone: app_commands.Range[str, 1, 64] | None = None,
+        channel: discord.TextChannel | None = None,
+    ) -> None:
+        """Post now, or store it and post at `at` (survives restarts)."""
+        await self._onboarding().announce(
+            interaction,
+            title=title,
+            message=message,
+            ping=ping,
+            at=at,
+            timezone=timezone,
+            channel=await self._collab_channel(interaction, channel),
+        )
+
+    @app_commands.command(name="announcements", description="Staff: scheduled announcements, with cancel buttons")
+    @app_commands.guild_only()
+    @staff_only()
+    async def announcements(self, interaction: discord.Interaction[NexusBot]) -> None:
+        """List announcements waiting to be posted; each has a Cancel button."""
+        await self._onboarding().list_posts(interaction)
+
+    @app_commands.command(name="configure", description="Staff: first-week welcomes and the Q&A forum")
+    @app_commands.describe(
+        welcome="Welcome members who join during the first week in the project channel",
+        forum="Forum channel where /ask opens posts (default: threads in the project channel)",
+        clear_forum="Stop using the forum: /ask opens threads in the project channel again",
+    )
+    @app_commands.guild_only()
+    @staff_only()
+    async def configure(
+        self,
+        interaction: discord.Interaction[NexusBot],
+        welcome: bool | None = None,
+        forum: app_commands.Transform[discord.ForumChannel, ForumOnly] | None = None,
+        clear_forum: bool = False,
+    ) -> None:
+        """Change collaboration settings; options left out keep their value."""
+        assert interaction.guild is not None
+        values: dict[str, object] = {}
+        if welcome is not None:
+            values["welcome_enabled"] = int(welcome)
+        if forum is not None:
+            perms = forum.permissions_for(interaction.guild.me)
+            if not (perms.send_messages and perms.send_messages_in_threads and perms.embed_links):
+                raise BotMissingPermissions(
+                    f"I can't open posts in {forum.mention}: grant me Send Messages, Send Messages in Threads "
+                    "and Embed Links there."
+                )
+            values["forum_channel_id"] = forum.id
+        elif clear_forum:
+            values["forum_channel_id"] = None
+        settings = await self.bot.guild_settings.update(interaction.guild.id, self.bot.clock.now(), **values)
+        forum_text = (
+            f"<#{settings.forum_channel_id}>" if settings.forum_channel_id else "threads in the project channel"
+        )
+        await interaction.response.send_message(
+            f"First-week welcomes: **{'on' if settings.welcome_enabled else 'off'}**. Questions from `/ask` go to "
+            f"{forum_text}.",
+            ephemeral=True,
+        )
+
+    # --- learning topics (issue 5): tip of the day ------------------------------------------------
+
+    @app_commands.command(name="tips", description="Staff: post a daily learning-topic tip, or turn tips off")
+    @app_commands.describe(
+        channel="Where tips go (default: the current tip channel, else the project channel)",
+        hour="Hour of day (UTC, 0–23) to post the tip",
+        off="Stop posting tips",
+    )
+    @app_commands.guild_only()
+    @staff_only()
+    async def tips(
+        self,
+        interaction: discord.Interaction[NexusBot],
+        channel: discord.TextChannel | None = None,
+        hour: app_commands.Range[int, 0, 23] | None = None,
+        off: bool = False,
+    ) -> None:
+        """Configure the tip of the day; the learning cog does the work."""
+        cog = self.bot.get_cog("Learning")
+        if cog is None:
+            raise NotConfigured("The learning feature isn't loaded; check the bot's log.")
+        await cog.configure_tips(interaction, channel, hour, off)  # type: ignore[attr-defined]
 
 
 async def setup(bot: NexusBot) -> None:

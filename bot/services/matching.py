@@ -516,6 +516,7 @@ class _Edges:
     dense: np.ndarray | None  # full score matrix when computed densely
     row_has_pos: np.ndarray  # any positive-score partner (over ALL columns, not just candidates)
     col_has_pos: np.ndarray
+    full: np.ndarray | None = None  # sparse path: every score of the bucket as int8 (blocked pairs = 0)
 
 
 def _apply_blocked(block: np.ndarray, bucket: _Bucket, sl: slice) -> None:
@@ -592,7 +593,7 @@ def _bucket_edges(bucket: _Bucket, dense: bool, top_k: int, now: datetime, enc: 
     score = np.concatenate(vals)
     row_has = (S_all > 0).any(axis=1)
     col_has = (S_all > 0).any(axis=0)
-    return _Edges(key // nf, key % nf, score, None, row_has, col_has)
+    return _Edges(key // nf, key % nf, score, None, row_has, col_has, S_all)
 
 
 # ============================================================================================ solvers
@@ -617,35 +618,128 @@ def _solve_dense(S: np.ndarray, bcap: np.ndarray, fcap: np.ndarray) -> list[tupl
     return list(zip(rows[ri[keep]].tolist(), cols[ci[keep]].tolist(), strict=True))
 
 
-def _solve_sparse(edges: _Edges, bcap: np.ndarray, fcap: np.ndarray) -> list[tuple[int, int]]:
+def _solve_sparse(
+    edges: _Edges, bcap: np.ndarray, fcap: np.ndarray, *, duals: bool = False
+) -> tuple[list[tuple[int, int]], tuple[np.ndarray, np.ndarray] | None]:
     """``min_weight_full_bipartite_matching`` on the candidate graph over capacity slots.
 
     Every edge (b, f) is replicated to all slot pairs; every row slot also gets its own dummy column,
     so a full matching always exists. Weights are ``MAX_SCORE + 1 - score`` for real edges and
     ``MAX_SCORE + 1`` for dummies (all positive), so a minimum-weight full matching maximises the score.
+
+    With ``duals``, also returns optimal LP duals of the candidate graph's slot problem, per learner:
+    prices ``p_b`` (backends) and ``q_f ≥ 0`` (frontends) with ``p_b + q_f ≥ s_bf`` on every candidate
+    edge. They come from shortest paths in the residual graph of the optimal matching: for a row slot
+    ``i`` matched to column slot ``m(i)``, every edge ``(i, j)`` gives an arc ``j → m(i)`` of length
+    ``s(i, m(i)) - s(i, j)`` (no negative cycle, by optimality); ``x`` = distances from the free columns
+    (Bellman–Ford, vectorised); then ``q_j = x_j`` and ``p_i = s(i, m(i)) - x_{m(i)}``. A slot problem
+    whose duals also cover every pair NOT in the graph is optimal for the whole bucket.
     """
     n_rows, n_cols = int(bcap.sum()), int(fcap.sum())
     if len(edges.b) == 0 or n_rows == 0:
-        return []
+        return [], None
     boff = np.concatenate([[0], np.cumsum(bcap)[:-1]])
     foff = np.concatenate([[0], np.cumsum(fcap)[:-1]])
     cb, cf = bcap[edges.b], fcap[edges.f]
     cnt = cb * cf
     total = int(cnt.sum())
-    e_rep = np.repeat(np.arange(len(edges.b)), cnt)
-    t = np.arange(total) - np.repeat(np.cumsum(cnt) - cnt, cnt)
-    r = boff[edges.b][e_rep] + t // cf[e_rep]
-    c = foff[edges.f][e_rep] + t % cf[e_rep]
-    w = (MAX_SCORE + 1 - edges.s[e_rep]).astype(np.float64)
+    if total == len(edges.b):  # every edge joins two capacity-1 learners: no replication
+        r, c, s = boff[edges.b], foff[edges.f], edges.s.astype(np.int64)
+    else:
+        e_rep = np.repeat(np.arange(len(edges.b)), cnt)
+        t = np.arange(total) - np.repeat(np.cumsum(cnt) - cnt, cnt)
+        r = boff[edges.b][e_rep] + t // cf[e_rep]
+        c = foff[edges.f][e_rep] + t % cf[e_rep]
+        s = edges.s[e_rep].astype(np.int64)
     dummy = np.arange(n_rows)
     r_all = np.concatenate([r, dummy])
     c_all = np.concatenate([c, n_cols + dummy])
-    w_all = np.concatenate([w, np.full(n_rows, MAX_SCORE + 1, dtype=np.float64)])
-    G = csr_matrix((w_all, (r_all, c_all)), shape=(n_rows, n_cols + n_rows))
+    s_all = np.concatenate([s, np.zeros(n_rows, dtype=np.int64)])
+    G = csr_matrix(((MAX_SCORE + 1 - s_all).astype(np.float64), (r_all, c_all)), shape=(n_rows, n_cols + n_rows))
     ri, ci = min_weight_full_bipartite_matching(G)
     real = ci < n_cols
     rows, cols = _slot_owner(bcap), _slot_owner(fcap)
-    return list(zip(rows[ri[real]].tolist(), cols[ci[real]].tolist(), strict=True))
+    pairs = list(zip(rows[ri[real]].tolist(), cols[ci[real]].tolist(), strict=True))
+    if not duals:
+        return pairs, None
+    match = np.empty(n_rows, dtype=np.int64)
+    match[ri] = ci
+    s_cur = np.zeros(n_rows, dtype=np.int64)
+    s_cur[ri] = MAX_SCORE + 1 - np.rint(np.asarray(G[ri, ci]).ravel()).astype(np.int64)
+    n_nodes = n_cols + n_rows
+    a_to = match[r_all]
+    a_from = c_all
+    length = s_cur[r_all] - s_all
+    keep = a_to != a_from
+    order = np.argsort(a_to[keep], kind="stable")
+    a_to, a_from, length = a_to[keep][order], a_from[keep][order], length[keep][order]
+    big = (MAX_SCORE + 1) * (n_rows + 1)  # "super source" arc length to every matched column
+    x = np.full(n_nodes, big, dtype=np.int64)
+    x[np.setdiff1d(np.arange(n_nodes), match)] = 0  # free columns
+    if len(a_to):
+        starts = np.concatenate([[0], np.nonzero(np.diff(a_to))[0] + 1])
+        target = a_to[starts]
+        for _ in range(n_nodes + 1):
+            cand = np.minimum.reduceat(x[a_from] + length, starts)
+            better = cand < x[target]
+            if not better.any():
+                break
+            x[target[better]] = cand[better]
+        else:  # pragma: no cover - impossible for an optimal matching (no negative cycle)
+            return pairs, None
+    p_slot = s_cur - x[match]
+    p_b = np.minimum.reduceat(p_slot, boff)
+    q_f = np.minimum.reduceat(x[:n_cols], foff)
+    return pairs, (p_b, q_f)
+
+
+def _violations(full: np.ndarray, p_b: np.ndarray, q_f: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Pairs with a positive score above their prices (``s_bf > p_b + q_f``), i.e. negative reduced cost."""
+    nb, nf = full.shape
+    step = max(1, 4_000_000 // max(nf, 1))
+    bs, fs, ss = [], [], []
+    q = q_f.astype(np.int64)[None, :]
+    for start in range(0, nb, step):
+        blk = full[start : start + step]
+        lim = p_b[start : start + step, None] + q
+        bi, fi = np.nonzero((blk > 0) & (blk > lim))
+        bs.append(bi + start)
+        fs.append(fi)
+        ss.append(blk[bi, fi].astype(np.int32))
+    return np.concatenate(bs), np.concatenate(fs), np.concatenate(ss)
+
+
+def _solve_priced(
+    edges: _Edges, bcap: np.ndarray, fcap: np.ndarray, max_rounds: int = 8
+) -> tuple[list[tuple[int, int]], _Edges, bool, tuple[np.ndarray, np.ndarray] | None]:
+    """Sparse solve with column generation: solve on the candidate graph, price every pair of the bucket
+    against the duals (:func:`_solve_sparse`), add the pairs with negative reduced cost, repeat.
+
+    Returns (pairs, the final candidate edges, whether the optimum over ALL pairs is proven, prices).
+    When no pair is left to add, the duals are feasible for the full bucket, so by LP duality the
+    matching is optimal for the capacity-slot problem (exactly the bucket's optimum unless two people
+    were paired twice, which the caller resolves with :func:`_solve_milp`).
+    """
+    assert edges.full is not None
+    prices = None
+    for _ in range(max_rounds):
+        pairs, prices = _solve_sparse(edges, bcap, fcap, duals=True)
+        if prices is None:
+            return pairs, edges, False, None
+        vb, vf, vs = _violations(edges.full, *prices)
+        if len(vb) == 0:
+            return pairs, edges, True, prices
+        edges = _Edges(
+            np.concatenate([edges.b, vb]),
+            np.concatenate([edges.f, vf]),
+            np.concatenate([edges.s, vs]),
+            None,
+            edges.row_has_pos,
+            edges.col_has_pos,
+            edges.full,
+        )
+    pairs, _ = _solve_sparse(edges, bcap, fcap)
+    return pairs, edges, False, prices
 
 
 def _solve_milp(edges: _Edges, bcap: np.ndarray, fcap: np.ndarray) -> list[tuple[int, int]]:
@@ -799,6 +893,7 @@ def _run(
         nb, nf = len(bucket.backs), len(bucket.fronts)
         edges: _Edges | None = None
         pairs: list[tuple[int, int]] = []
+        proven = False
         if nb and nf:
             dense = int(bucket.bcap.sum()) <= dense_limit and int(bucket.fcap.sum()) <= dense_limit
             edges = _bucket_edges(bucket, dense, top_k, now)
@@ -813,12 +908,13 @@ def _run(
                 pairs = _solve_dense(edges.dense, bucket.bcap, bucket.fcap)
                 methods["dense-lsa"] += 1
             else:
-                pairs = _solve_sparse(edges, bucket.bcap, bucket.fcap)
-                methods[f"sparse-top{top_k}"] += 1
+                pairs, edges, proven, _ = _solve_priced(edges, bucket.bcap, bucket.fcap)
+                methods[f"sparse-top{top_k}{'-proven' if proven else ''}"] += 1
             if solver == "optimal" and _has_duplicates(pairs):
                 pairs = _solve_milp(edges, bucket.bcap, bucket.fcap)
                 methods["milp"] += 1
-            if not dense:
+                proven = False
+            if not dense and not proven:
                 pairs = _fill(bucket, pairs, now)
                 edges = _add_pairs_to_edges(edges, pairs, bucket, now)
         scores = _scores_of(pairs, edges, nf) if edges is not None else []

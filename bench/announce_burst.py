@@ -1,0 +1,152 @@
+"""Announcement burst: ``python -m bench.announce_burst [--learners 1000]``.
+
+A sandbox guild with N generated learners (alternating Backend/Frontend) and a real bot subprocess.
+After ``/nexus setup``, every learner runs ``/project announce`` at the same moment. Reported:
+
+* acknowledgement latency = from the sandbox dispatching INTERACTION_CREATE to the bot's first
+  callback arriving (sandbox monotonic clock), p50 / p99 / max, and how many were later than
+  Discord's 3 s window;
+* rows stored in ``announcements`` once every interaction settled (0 lost = N rows);
+* posts made and replies delivered, and the wall time until the last reply.
+
+The sandbox's per-channel message rate limit (Discord: 5 per 5 s) is switched off here: with it,
+1,000 posts take ~17 minutes whatever the bot does; the figure of interest is the bot's own throughput.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import time
+from typing import Any
+
+from sandbox.client import InteractionResult
+from sandbox.nexus import NexusSandbox
+from sandbox.world import World
+
+log = logging.getLogger(__name__)
+
+PROJECTS = ("ecommerce", "ecommerce", "social-feed", "movie-recommendation", "job-board", "online-poll")
+
+
+def percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    index = min(len(ordered) - 1, max(0, round(q / 100 * (len(ordered) - 1))))
+    return ordered[index]
+
+
+async def measure(learners: int, settle_timeout: float = 600.0) -> dict[str, Any]:
+    world = World.default()
+    members = world.add_learners(learners)
+    nexus = NexusSandbox(world=world, log_level="WARNING", server_options={"rate_limits": False})
+    async with nexus:
+        await nexus.setup_guild()
+
+        async def announce(i: int, username: str) -> InteractionResult:
+            return await nexus.client.slash(
+                username,
+                "project announce",
+                timeout=settle_timeout,
+                project=PROJECTS[i % len(PROJECTS)],
+                title=f"Capstone {i:05d}",
+                summary=f"Learner {i} builds this capstone; looking for a partner on the other track.",
+                stack="Django, PostgreSQL" if i % 2 == 0 else "React, TypeScript",
+                repo=f"https://github.com/learner{i:05d}/capstone",
+            )
+
+        started = time.perf_counter()
+        results = await asyncio.gather(
+            *(announce(i, m.user.username) for i, m in enumerate(members)), return_exceptions=True
+        )
+        wall = time.perf_counter() - started
+        # Every interaction of the burst, answered or not: a late acknowledgement counts with its real lateness.
+        burst = list(nexus.server.state.interactions.values())[-learners:]
+        latencies = []
+        for rec in burst:
+            late_by = next((e["late_by"] for e in rec.errors if "late_by" in e), None)
+            if rec.acked_at is not None and late_by is None:
+                latencies.append(rec.acked_at - rec.created)
+            elif late_by is not None:
+                latencies.append(nexus.server.ack_window + float(late_by))
+            else:
+                latencies.append(float("inf"))
+        failures = [r for r in results if isinstance(r, BaseException)]
+        for failure in failures[:3]:
+            log.warning("announce failed: %s", str(failure)[:500])
+        replied = sum(1 for r in results if not isinstance(r, BaseException) and "Announced" in r.content)
+        async with nexus.db() as db:
+            rows = int(await db.fetchval("SELECT COUNT(*) FROM announcements WHERE withdrawn_at IS NULL") or 0)
+            posted = int(await db.fetchval("SELECT COUNT(*) FROM announcements WHERE message_id IS NOT NULL") or 0)
+        late = sum(1 for x in latencies if x > nexus.server.ack_window)
+        rejections = len(nexus.server.rejections)
+    return {
+        "learners": learners,
+        "acked": len(latencies),  # every interaction; `late` says how many missed the window
+        "p50_ms": percentile(latencies, 50) * 1000 if latencies else float("nan"),
+        "p99_ms": percentile(latencies, 99) * 1000 if latencies else float("nan"),
+        "max_ms": max(latencies) * 1000 if latencies else float("nan"),
+        "late": late,
+        "rows": rows,
+        "posted": posted,
+        "replied": replied,
+        "failures": len(failures),
+        "rejections": rejections,
+        "wall_s": wall,
+    }
+
+
+def rows_for(m: dict[str, Any]) -> list[dict[str, Any]]:
+    n = m["learners"]
+    return [
+        {
+            "figure": f"acknowledged within 3 s, of {n}",
+            "value": m["acked"] - m["late"],
+            "target": f"{n}",
+            "passed": m["acked"] - m["late"] == n,
+        },
+        {"figure": "ack latency p50 (ms)", "value": m["p50_ms"], "target": "info", "passed": None},
+        {"figure": "ack latency p99 (ms)", "value": m["p99_ms"], "target": "< 500 ms", "passed": m["p99_ms"] < 500},
+        {"figure": "ack latency max (ms)", "value": m["max_ms"], "target": "< 3000 ms", "passed": m["max_ms"] < 3000},
+        {"figure": "announcement rows stored", "value": m["rows"], "target": f"{n} (0 lost)", "passed": m["rows"] == n},
+        {
+            "figure": "posts made / replies delivered",
+            "value": f"{m['posted']} / {m['replied']}",
+            "target": f"{n}",
+            "passed": m["posted"] == n and m["replied"] == n,
+        },
+        {
+            "figure": "interactions that raised in the client",
+            "value": m["failures"],
+            "target": "0",
+            "passed": m["failures"] == 0,
+        },
+        {"figure": "wall time until every reply (s)", "value": m["wall_s"], "target": "info", "passed": None},
+        {
+            "figure": "requests rejected by the sandbox",
+            "value": m["rejections"],
+            "target": "0",
+            "passed": m["rejections"] == 0,
+        },
+    ]
+
+
+def run(quick: bool) -> list[dict[str, Any]]:
+    return rows_for(asyncio.run(measure(1000)))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(prog="python -m bench.announce_burst")
+    parser.add_argument("--learners", type=int, default=1000)
+    args = parser.parse_args()
+    logging.basicConfig(level=logging.WARNING)
+    rows = rows_for(asyncio.run(measure(args.learners)))
+    width = max(len(r["figure"]) for r in rows)
+    for r in rows:
+        value = f"{r['value']:.1f}" if isinstance(r["value"], float) else str(r["value"])
+        verdict = {True: "pass", False: "FAIL", None: "info"}[r["passed"]]
+        print(f"{r['figure']:<{width}}  {value:>12}  target {r['target']:<12} {verdict}")
+
+
+if __name__ == "__main__":
+    main()

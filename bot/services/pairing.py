@@ -1,0 +1,356 @@
+"""Glue between stored profiles/announcements and the matching core, plus the words a pair reads.
+
+Builds `Learner`s (availability re-read for the current week, so DST is always right), checks the hard
+rules of an explicit request, and writes the pair thread intro, the round summary and the advice for
+learners left unmatched. Nothing here imports discord.
+"""
+
+from __future__ import annotations
+
+import statistics
+from collections import defaultdict
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from bot.errors import Conflict, InvalidInput
+from bot.services.availability import (
+    WeeklyWindows,
+    format_windows,
+    from_json,
+    intersect,
+    parse_availability,
+    to_json,
+    validate_timezone,
+)
+from bot.services.matching import PROJECTS, Learner, MatchResult, ScoreBreakdown
+from db.stores.announcements import Announcement
+from db.stores.matching import MatchProfile, NewProfile
+
+REQUEST_TTL = timedelta(hours=72)
+# Assumed for learners who never said when they are free: typical evening and weekend study time.
+DEFAULT_AVAILABILITY = "weekdays 18-22, weekends 10-18"
+MAX_PAUSE_DAYS = 90
+
+FIRST_STEPS: tuple[str, ...] = (
+    "Agree on the endpoints: list the resources, URLs and JSON shapes the frontend needs (an OpenAPI sketch "
+    "or a shared doc is enough to start).",
+    "Share your repo links here and add each other as collaborators.",
+    "Book a first session in your shared free time (`/session create` can schedule it) to walk through both plans.",
+)
+
+# Catalog keys that the matching core knows under another name (only used for its labels).
+_CORE_KEYS = {"social-feed": "social-media-feed", "online-poll": "online-poll-system"}
+
+# Announcement stack words that reveal an API style preference, for the "both prefer REST" component.
+_STACK_WORDS: dict[str, str] = {
+    "rest": "rest",
+    "restful": "rest",
+    "rest api": "rest",
+    "drf": "rest",
+    "django rest framework": "rest",
+    "fastapi": "rest",
+    "express": "rest",
+    "openapi": "rest",
+    "swagger": "rest",
+    "axios": "rest",
+    "graphql": "graphql",
+    "graphene": "graphql",
+    "strawberry": "graphql",
+    "apollo": "graphql",
+    "apollo client": "graphql",
+    "relay": "graphql",
+    "urql": "graphql",
+    "hasura": "graphql",
+    "grpc": "grpc",
+    "websocket": "websocket",
+    "websockets": "websocket",
+    "channels": "websocket",
+    "django channels": "websocket",
+    "socket.io": "websocket",
+}
+
+
+def stack_preferences(stack: Iterable[str]) -> frozenset[str]:
+    """API styles named in an announcement's stack list (`["Django", "DRF"]` → {"rest"})."""
+    found: set[str] = set()
+    for item in stack:
+        word = " ".join(item.lower().replace("-", " ").split())
+        if word in _STACK_WORDS:
+            found.add(_STACK_WORDS[word])
+    return frozenset(found)
+
+
+def week_of(now: datetime) -> date:
+    return now.astimezone(UTC).date()
+
+
+def windows_for(timezone: str, text: str, stored_json: str, now: datetime) -> WeeklyWindows:
+    """The learner's windows this week: re-parsed from their local text so DST changes are followed."""
+    try:
+        return parse_availability(text or DEFAULT_AVAILABILITY, validate_timezone(timezone), week_of(now))
+    except InvalidInput:
+        # A zone or text valid when saved but no longer parseable (tzdata change): keep what was stored.
+        try:
+            return from_json(stored_json)
+        except ValueError:
+            return WeeklyWindows()
+
+
+def default_profile(guild_id: int, user_id: int, announcement: Announcement | None, now: datetime) -> NewProfile:
+    """A profile for a learner who never ran /match join: zone from the announcement, default availability."""
+    zone = "UTC"
+    if announcement is not None and announcement.timezone:
+        try:
+            zone = validate_timezone(announcement.timezone).key
+        except InvalidInput:
+            zone = "UTC"
+    windows = parse_availability(DEFAULT_AVAILABILITY, ZoneInfo(zone), week_of(now))
+    return NewProfile(guild_id, user_id, zone, DEFAULT_AVAILABILITY, to_json(windows))
+
+
+def core_project(announcement: Announcement, is_custom: bool) -> tuple[str, str | None]:
+    """(project, custom title) as the matching core buckets them: custom projects match on their title."""
+    if is_custom:
+        return "other", announcement.title
+    return _CORE_KEYS.get(announcement.project_key, announcement.project_key), None
+
+
+def build_learner(
+    profile: MatchProfile | NewProfile,
+    announcement: Announcement,
+    is_custom: bool,
+    now: datetime,
+    display_name: str = "",
+) -> Learner:
+    project, title = core_project(announcement, is_custom)
+    capacity = profile.max_partners
+    return Learner(
+        user_id=profile.user_id,
+        track="backend" if announcement.track == "backend" else "frontend",
+        project=project,
+        custom_title=title,
+        tz_name=profile.timezone,
+        windows=windows_for(
+            profile.timezone,
+            profile.availability_text,
+            profile.availability_json,
+            now,
+        ),
+        offers=frozenset(profile.offers),
+        wants=frozenset(profile.wants),
+        stack=stack_preferences(announcement.stack),
+        capacity=capacity,
+        display_name=display_name or announcement.display_name,
+    )
+
+
+def project_label(announcement: Announcement, catalog_name: str | None, is_custom: bool) -> str:
+    """What a pair's project reads as: the catalog name, or the learner's own title for custom projects."""
+    if is_custom:
+        return announcement.title
+    return catalog_name or PROJECTS.get(announcement.project_key, announcement.project_key)
+
+
+def request_problem(
+    me: Announcement,
+    other: Announcement,
+    me_custom: bool,
+    other_custom: bool,
+    other_name: str,
+) -> str | None:
+    """Why an explicit request between two announcements breaks a hard rule, or None if it is allowed.
+
+    Requests may join two custom ("Other") projects with different titles (that is the explicit case);
+    catalog projects must be the same, and tracks must differ.
+    """
+    if me.track == other.track:
+        track = "Backend" if me.track == "backend" else "Frontend"
+        return (
+            f"{other_name} is on the {track} track like you; partners pair Backend with Frontend. "
+            "`/match suggest` lists learners on the other track."
+        )
+    if me_custom and other_custom:
+        return None
+    if me.project_key != other.project_key:
+        return (
+            f"{other_name} builds a different project ({other.title}); partners build the same project. "
+            "`/match suggest` lists learners on yours."
+        )
+    return None
+
+
+# --- words shown to learners ----------------------------------------------------------------------
+
+
+def local_time(tz_name: str, now: datetime) -> str:
+    """`Mon 10:05 (Africa/Lagos, UTC+01:00)`: the wall clock a learner sees right now."""
+    zone = ZoneInfo(tz_name)
+    local = now.astimezone(zone)
+    offset = local.utcoffset() or timedelta()
+    minutes = int(offset.total_seconds() // 60)
+    sign = "+" if minutes >= 0 else "-"
+    hh, mm = divmod(abs(minutes), 60)
+    return f"{local:%a %H:%M} ({tz_name}, UTC{sign}{hh:02d}:{mm:02d})"
+
+
+def overlap_lines(a: Learner, b: Learner, now: datetime) -> tuple[str, str]:
+    """The two learners' shared weekly free time, written in each one's own time zone."""
+    shared = intersect(a.windows, b.windows)
+    week = week_of(now)
+    return (
+        format_windows(shared, ZoneInfo(a.tz_name), week),
+        format_windows(shared, ZoneInfo(b.tz_name), week),
+    )
+
+
+def hours_text(minutes: int) -> str:
+    return f"{minutes // 60} h" if minutes % 60 == 0 else f"{minutes / 60:.1f} h"
+
+
+def reasons_text(breakdown: ScoreBreakdown) -> str:
+    return " · ".join(breakdown.reasons)
+
+
+@dataclass(frozen=True)
+class PairContext:
+    """Everything the pair intro shows about one of the two learners."""
+
+    learner: Learner
+    project_label: str
+    title: str
+    mention: str
+
+
+def intro_lines(a: PairContext, b: PairContext, breakdown: ScoreBreakdown, now: datetime) -> list[tuple[str, str]]:
+    """(heading, text) sections of the pair thread's intro."""
+    overlap_a, overlap_b = overlap_lines(a.learner, b.learner, now)
+    sections = [
+        (
+            "Projects",
+            f"{a.mention} ({_track(a.learner)}): **{a.title}** — {a.project_label}\n"
+            f"{b.mention} ({_track(b.learner)}): **{b.title}** — {b.project_label}",
+        ),
+        (
+            "Local times now",
+            f"{a.mention}: {local_time(a.learner.tz_name, now)}\n{b.mention}: {local_time(b.learner.tz_name, now)}",
+        ),
+        (
+            f"Shared free time ({hours_text(breakdown.overlap_minutes)}/week)",
+            f"{a.mention}'s time: {overlap_a}\n{b.mention}'s time: {overlap_b}",
+        ),
+        (f"Why you were matched ({breakdown.score}/100)", reasons_text(breakdown)),
+        ("Three first steps", "\n".join(f"{i}. {step}" for i, step in enumerate(FIRST_STEPS, 1))),
+    ]
+    return sections
+
+
+def _track(learner: Learner) -> str:
+    return "Backend" if learner.track == "backend" else "Frontend"
+
+
+def unmatched_advice(reason: str) -> str:
+    """What a learner left unmatched can do next, given the core's reason."""
+    if "free at the same times" in reason or "shared free time" in reason:
+        return (
+            "Widen your availability with `/match join availability:<more windows>`, or ask someone directly "
+            "with `/match request`."
+        )
+    if "capacity" in reason:
+        return (
+            "Everyone compatible already has their partners. Ask someone directly with `/match request`, "
+            "or ask a Backend learner to raise their `max_partners` — staff run another round soon."
+        )
+    if "declined" in reason or "blocked" in reason:
+        return "Ask staff in the channel: they can help you find a partner on another project."
+    if "as many partners" in reason:
+        return "Raise `max_partners` with `/match join max_partners:<n>` if you want another partner."
+    return (
+        "You stay in the pool: you'll be matched when someone joins (`/match suggest` shows new learners), "
+        "or ask someone directly with `/match request`."
+    )
+
+
+def parse_pause_until(value: str, tz_name: str, now: datetime) -> datetime:
+    """`2026-12-14` → the start of that day in the learner's zone, as UTC; must be in the next 90 days."""
+    try:
+        day = date.fromisoformat(value.strip())
+    except ValueError:
+        raise InvalidInput(f"`until` must be a date like 2026-12-14 (YYYY-MM-DD); got `{value[:30]}`.") from None
+    zone = ZoneInfo(tz_name)
+    until = datetime(day.year, day.month, day.day, tzinfo=zone).astimezone(UTC)
+    if until <= now:
+        raise InvalidInput("`until` must be a day in the future; `/match leave` stops matching for good.")
+    if until - now > timedelta(days=MAX_PAUSE_DAYS):
+        raise InvalidInput(f"Pause for at most {MAX_PAUSE_DAYS} days; use `/match leave` to stop for longer.")
+    return until
+
+
+def pause_choices(tz_name: str, now: datetime) -> list[tuple[str, str]]:
+    """(label, value) pairs for the pause date autocomplete: a few useful days ahead."""
+    today = now.astimezone(ZoneInfo(tz_name)).date()
+    out: list[tuple[str, str]] = []
+    for days, label in ((1, "tomorrow"), (3, "in 3 days"), (7, "in a week"), (14, "in two weeks")):
+        day = today + timedelta(days=days)
+        out.append((f"{day.isoformat()} ({label}, {day:%a})", day.isoformat()))
+    next_monday = today + timedelta(days=7 - today.weekday())
+    out.append((f"{next_monday.isoformat()} (next Monday)", next_monday.isoformat()))
+    return sorted(set(out), key=lambda c: c[1])
+
+
+# --- rounds ---------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class RoundSummary:
+    pairs_per_project: dict[str, int]
+    average_score: float
+    unmatched: dict[int, str]
+    total_pairs: int
+    pool: int
+
+    def to_json(self) -> dict[str, object]:
+        return {
+            "pairs_per_project": self.pairs_per_project,
+            "average_score": round(self.average_score, 1),
+            "unmatched": {str(k): v for k, v in self.unmatched.items()},
+            "total_pairs": self.total_pairs,
+            "pool": self.pool,
+        }
+
+
+def round_summary(
+    result: MatchResult,
+    project_of: Mapping[int, str],
+    pool: int,
+    extra_unmatched: Mapping[int, str] | None = None,
+    failed_pairs: Sequence[tuple[int, int, int]] = (),
+) -> RoundSummary:
+    """Counts per project label, average score and everyone left over with the reason in words."""
+    failed = set(failed_pairs)
+    made = [p for p in result.pairs if p not in failed]
+    per: dict[str, int] = defaultdict(int)
+    for backend_id, _, _ in made:
+        per[project_of.get(backend_id, "?")] += 1
+    unmatched = dict(result.unmatched)
+    unmatched.update(extra_unmatched or {})
+    paired = {uid for b, f, _ in made for uid in (b, f)}
+    for uid in paired:
+        unmatched.pop(uid, None)
+    average = statistics.fmean([s for _, _, s in made]) if made else 0.0
+    return RoundSummary(dict(sorted(per.items())), average, unmatched, len(made), pool)
+
+
+def median_hours(minutes: Sequence[int]) -> float | None:
+    return statistics.median(minutes) / 60 if minutes else None
+
+
+def ensure_capacity(profile: MatchProfile | None, who: str) -> None:
+    """Refuse early (before any message is sent) when a learner has no free partner slot."""
+    if profile is not None and profile.active_pairs >= profile.max_partners:
+        raise Conflict(
+            f"{who} already {'have' if who == 'You' else 'has'} as many partners as "
+            f"{'you' if who == 'You' else 'they'} asked for ({profile.max_partners})."
+            + (" Raise it with `/match join max_partners:<n>` to look for another." if who == "You" else "")
+        )

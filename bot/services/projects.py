@@ -1,0 +1,310 @@
+"""Project announcement rules: validation of what learners type, catalog rules, the staff CSV export.
+
+Nothing here imports discord.
+"""
+
+from __future__ import annotations
+
+import csv
+import difflib
+import io
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from urllib.parse import urlsplit
+
+from bot.errors import InvalidInput, NotFound
+from db.stores.announcements import Announcement, PartnerInterest, ReminderRecord
+from db.stores.catalog import CatalogProject
+
+TITLE_MAX = 100
+SUMMARY_MAX = 500
+STACK_ITEMS_MAX = 15
+STACK_ITEM_MAX = 30
+REPO_MAX = 200
+CATALOG_NAME_MAX = 80
+TRACKS = ("backend", "frontend")
+
+_KEY_RE = re.compile(r"^[a-z0-9][a-z0-9-]{0,31}$")
+_HOST_RE = re.compile(r"^(?=.{1,253}$)([a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)(\.[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)*$")
+_SPACES = re.compile(r"\s+")
+# Control characters (except newline in summaries) break embeds and CSVs.
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
+
+
+def _clean_line(text: str) -> str:
+    return _SPACES.sub(" ", _CONTROL.sub("", text)).strip()
+
+
+def validate_title(title: str) -> str:
+    cleaned = _clean_line(title or "")
+    if not cleaned:
+        raise InvalidInput("`title` can't be empty: give your project a short name, e.g. `ShopLite API`.")
+    if len(cleaned) > TITLE_MAX:
+        raise InvalidInput(f"`title` is {len(cleaned)} characters; keep it to {TITLE_MAX} or fewer.")
+    return cleaned
+
+
+def validate_summary(summary: str) -> str:
+    lines = [_SPACES.sub(" ", _CONTROL.sub("", line)).strip() for line in (summary or "").splitlines()]
+    cleaned = "\n".join(lines).strip()
+    cleaned = re.sub(r"\n{3,}", "\n\n", cleaned)
+    if not cleaned:
+        raise InvalidInput("`summary` can't be empty: say in a sentence or two what you are building.")
+    if len(cleaned) > SUMMARY_MAX:
+        raise InvalidInput(
+            f"`summary` is {len(cleaned)} characters; shorten it to {SUMMARY_MAX} or fewer "
+            "(put the details in your repo's README)."
+        )
+    return cleaned
+
+
+def parse_stack(text: str | None) -> tuple[str, ...]:
+    """`Django, DRF , postgres,,Docker` → ('Django', 'DRF', 'postgres', 'Docker'), duplicates dropped."""
+    if text is None:
+        return ()
+    items: list[str] = []
+    seen: set[str] = set()
+    for raw in re.split(r"[,;\n]", text):
+        item = _clean_line(raw)
+        if not item:
+            continue
+        if len(item) > STACK_ITEM_MAX:
+            raise InvalidInput(
+                f"`stack` item `{item[:40]}` is too long ({len(item)} characters, at most {STACK_ITEM_MAX}); "
+                "separate technologies with commas, e.g. `Django, PostgreSQL, Docker`."
+            )
+        if item.lower() not in seen:
+            seen.add(item.lower())
+            items.append(item)
+    if len(items) > STACK_ITEMS_MAX:
+        raise InvalidInput(f"`stack` lists {len(items)} technologies; name your main {STACK_ITEMS_MAX} at most.")
+    return tuple(items)
+
+
+def validate_repo(url: str | None) -> str | None:
+    """An http(s) URL with a real-looking host; empty means none."""
+    if url is None:
+        return None
+    cleaned = url.strip().strip("<>")
+    if not cleaned:
+        return None
+    hint = "Give the full address, e.g. `https://github.com/you/your-project`."
+    if len(cleaned) > REPO_MAX:
+        raise InvalidInput(f"`repo` is {len(cleaned)} characters; at most {REPO_MAX}. {hint}")
+    if any(ch.isspace() for ch in cleaned):
+        raise InvalidInput(f"`repo` can't contain spaces. {hint}")
+    parts = urlsplit(cleaned)
+    if parts.scheme.lower() not in ("http", "https"):
+        shown = cleaned[:60]
+        raise InvalidInput(f"`repo` must start with http:// or https:// (got `{shown}`). {hint}")
+    try:
+        host = (parts.hostname or "").lower()
+        parts.port  # noqa: B018 - raises ValueError for a malformed port
+    except ValueError:
+        raise InvalidInput(f"`repo` has a malformed address. {hint}") from None
+    if not host or "." not in host or not _HOST_RE.match(host) or parts.username or parts.password:
+        raise InvalidInput(f"`repo` has no valid web address host. {hint}")
+    return cleaned
+
+
+def normalize_track(track: str | None) -> str | None:
+    if track is None:
+        return None
+    value = track.strip().lower()
+    if value not in TRACKS:
+        raise InvalidInput("`track` must be `backend` or `frontend`.")
+    return value
+
+
+def default_track(track: str | None, member_tracks: Iterable[str]) -> str:
+    """The track option, or the one the member's role says; both roles or none → ask."""
+    chosen = normalize_track(track)
+    if chosen is not None:
+        return chosen
+    tracks = sorted(set(member_tracks))
+    if len(tracks) == 1:
+        return tracks[0]
+    if not tracks:
+        raise InvalidInput(
+            "I can't tell your track: you hold neither the Backend nor the Frontend role. "
+            "Add `track:` to the command (or ask staff for your track role)."
+        )
+    raise InvalidInput("You hold both the Backend and Frontend roles: add `track:` to say which one this project is.")
+
+
+# --- catalog -------------------------------------------------------------------------------
+
+
+def resolve_project(value: str, catalog: Sequence[CatalogProject]) -> CatalogProject:
+    """Find an active project by key or name (case-insensitive); unknown → NotFound naming the options."""
+    wanted = _clean_line(value or "").lower()
+    active = [p for p in catalog if p.active]
+    for project in active:
+        if wanted in (project.key, project.name.lower()):
+            return project
+    for project in active:
+        if wanted in (project.backend_variant.lower(), project.frontend_variant.lower()):
+            return project
+    names = [p.name for p in active]
+    close = difflib.get_close_matches(wanted, [n.lower() for n in names], n=2, cutoff=0.5)
+    hint = f" Did you mean {' or '.join(n for n in names if n.lower() in close)}?" if close else ""
+    shown = (value or "").strip()[:60]
+    raise NotFound(
+        f"`{shown}` is not a project in the catalog.{hint} Pick one from the list: {', '.join(names)} "
+        "(choose Other for your own idea)."
+    )
+
+
+def project_choices(query: str, catalog: Sequence[CatalogProject], limit: int = 25) -> list[CatalogProject]:
+    """Autocomplete: prefix matches first, then word-prefix and substring matches, catalog order kept."""
+    q = _clean_line(query or "").lower()
+    active = [p for p in catalog if p.active]
+    if not q:
+        return active[:limit]
+
+    def rank(p: CatalogProject) -> int | None:
+        haystacks = [p.name.lower(), p.key, p.backend_variant.lower(), p.frontend_variant.lower()]
+        if any(h.startswith(q) for h in haystacks):
+            return 0
+        if any(w.startswith(q) for h in haystacks for w in re.split(r"[\s\-/]+", h)):
+            return 1
+        if any(q in h for h in haystacks):
+            return 2
+        return None
+
+    ranked = [(r, i, p) for i, p in enumerate(active) if (r := rank(p)) is not None]
+    return [p for _, _, p in sorted(ranked, key=lambda t: (t[0], t[1]))][:limit]
+
+
+def catalog_key(name: str, key: str | None = None) -> str:
+    """The stable key of a catalog entry: given, or derived from the name (`Job Board` → `job-board`)."""
+    raw = (key if key else name).strip().lower()
+    derived = re.sub(r"[^a-z0-9]+", "-", raw).strip("-")[:32].strip("-")
+    if not derived or not _KEY_RE.match(derived):
+        raise InvalidInput("The project key must use letters, digits and dashes, e.g. `chat-app`.")
+    return derived
+
+
+def validate_catalog_name(name: str) -> str:
+    cleaned = _clean_line(name or "")
+    if not cleaned:
+        raise InvalidInput("Give the project a name, e.g. `Chat App`.")
+    if len(cleaned) > CATALOG_NAME_MAX:
+        raise InvalidInput(f"The project name is {len(cleaned)} characters; keep it to {CATALOG_NAME_MAX}.")
+    return cleaned
+
+
+def project_label(project: CatalogProject | None, announcement: Announcement) -> str:
+    """How an announcement's project reads: the catalog name, or the learner's title for Other."""
+    if project is None:
+        return announcement.project_key
+    if project.is_custom:
+        return f"{project.name}: {announcement.title}"
+    return project.name
+
+
+# --- export --------------------------------------------------------------------------------
+
+EXPORT_COLUMNS = (
+    "user_id",
+    "display_name",
+    "project",
+    "track",
+    "title",
+    "summary",
+    "stack",
+    "repo",
+    "timezone",
+    "looking_for_partner",
+    "posted",
+    "created_at",
+    "updated_at",
+    "withdrawn_at",
+    "late",
+    "left_guild",
+)
+
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def csv_safe(value: object) -> str:
+    """A cell spreadsheets will not run as a formula (OWASP CSV injection guidance)."""
+    text = "" if value is None else str(value)
+    return "'" + text if text.startswith(_FORMULA_START) else text
+
+
+def message_link(guild_id: int, channel_id: int | None, message_id: int | None) -> str:
+    if channel_id is None or message_id is None:
+        return ""
+    return f"https://discord.com/channels/{guild_id}/{channel_id}/{message_id}"
+
+
+def _iso(value: datetime | None) -> str:
+    return value.isoformat() if value else ""
+
+
+@dataclass(frozen=True)
+class Csv:
+    filename: str
+    text: str
+    rows: int
+
+
+def write_csv(header: Sequence[str], rows: Iterable[Sequence[object]]) -> tuple[str, int]:
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(header)
+    n = 0
+    for row in rows:
+        writer.writerow([csv_safe(cell) for cell in row])
+        n += 1
+    return out.getvalue(), n
+
+
+def announcements_csv(
+    announcements: Iterable[Announcement], catalog: Sequence[CatalogProject], guild_id: int, stamp: datetime
+) -> Csv:
+    names = {p.key: p for p in catalog}
+    text, n = write_csv(
+        EXPORT_COLUMNS,
+        (
+            (
+                a.user_id,
+                a.display_name,
+                names[a.project_key].name if a.project_key in names else a.project_key,
+                a.track,
+                a.title,
+                a.summary,
+                ", ".join(a.stack),
+                a.repo or "",
+                a.timezone or "",
+                "yes" if a.looking_for_partner else "no",
+                message_link(guild_id, a.channel_id, a.message_id),
+                _iso(a.created_at),
+                _iso(a.updated_at),
+                _iso(a.withdrawn_at),
+                "yes" if a.late else "no",
+                _iso(a.left_guild_at),
+            )
+            for a in announcements
+        ),
+    )
+    return Csv(f"announcements-{stamp:%Y%m%d-%H%M}.csv", text, n)
+
+
+def interest_csv(rows: Iterable[tuple[Announcement, PartnerInterest]], stamp: datetime) -> Csv:
+    text, n = write_csv(
+        ("announcement_id", "announcer_id", "announcer_name", "project", "track", "interested_user_id", "pressed_at"),
+        ((a.id, a.user_id, a.display_name, a.project_key, a.track, p.user_id, _iso(p.created_at)) for a, p in rows),
+    )
+    return Csv(f"partner-interest-{stamp:%Y%m%d-%H%M}.csv", text, n)
+
+
+def reminders_csv(rows: Iterable[ReminderRecord], stamp: datetime) -> Csv:
+    text, n = write_csv(
+        ("user_id", "cohort_start", "kind", "status", "detail", "at"),
+        ((r.user_id, r.cohort_start.isoformat(), r.kind, r.status, r.detail or "", _iso(r.at)) for r in rows),
+    )
+    return Csv(f"reminders-{stamp:%Y%m%d-%H%M}.csv", text, n)

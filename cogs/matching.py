@@ -1,0 +1,1178 @@
+"""/match: find a partner on the other track who builds the same project, and staff matching rounds."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Iterable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+import discord
+from discord import app_commands
+from discord.ext import commands
+
+from bot.checks import staff_only
+from bot.errors import BotMissingPermissions, Conflict, Forbidden, InvalidInput, NotConfigured, NotFound, UserError
+from bot.services import pairing
+from bot.services.availability import (
+    SYNTAX_HELP,
+    format_windows,
+    intersect,
+    overlap_minutes,
+    parse_availability,
+    timezone_suggestions,
+    to_json,
+    validate_timezone,
+)
+from bot.services.matching import Learner, MatchResult, ScoreBreakdown, optimal_matching, score_pair, suggest
+from bot.services.skills import parse_skills, skill_suggestions
+from bot.ui import (
+    EMBED_FIELD_VALUE_MAX,
+    SUCCESS,
+    WARNING,
+    SafeCallback,
+    clip,
+    nexus_embed,
+    timestamp,
+)
+from db.stores.announcements import Announcement, AnnouncementStore, ListFilter
+from db.stores.catalog import CatalogProject, CatalogStore
+from db.stores.guild_settings import GuildSettings
+from db.stores.jobs import Job
+from db.stores.matching import MatchingStore, MatchProfile, MatchRequest, NewPair, NewProfile, Pair
+
+if TYPE_CHECKING:
+    from bot.nexus_bot import NexusBot
+
+log = logging.getLogger(__name__)
+
+EXPIRE_JOB = "match_request_expire"
+ASK_TEMPLATE = r"nexus:match:ask:(?P<user>[0-9]{1,20})"
+ANSWER_TEMPLATE = r"nexus:match:(?P<action>accept|decline):(?P<id>[0-9]{1,20})"
+SUGGESTIONS = 5
+BUTTON_LABEL_MAX = 80
+THREAD_NAME_MAX = 100
+# Threads and DMs of a round go out a few at a time: fast, yet well inside Discord's rate limits.
+ROUND_CONCURRENCY = 4
+ANNOUNCEMENTS_MAX = 10_000
+TRACK_NAMES = {"backend": "Backend", "frontend": "Frontend"}
+THREAD_PERMISSIONS = {
+    "create_private_threads": "Create Private Threads",
+    "send_messages_in_threads": "Send Messages in Threads",
+}
+
+
+def inert_view(*items: discord.ui.Item[Any]) -> discord.ui.View | None:
+    """A view of DynamicItems: they dispatch through the bot's registry, so the view is never stored."""
+    if not items:
+        return None
+    view = discord.ui.View(timeout=None)
+    for item in items:
+        view.add_item(item)
+    view.stop()
+    return view
+
+
+def matching_cog(interaction: discord.Interaction[Any]) -> MatchingCog:
+    cog = interaction.client.get_cog("Matching")
+    if not isinstance(cog, MatchingCog):
+        raise NotConfigured("Partner matching is not available right now; try again in a minute.")
+    return cog
+
+
+def esc(text: str) -> str:
+    return discord.utils.escape_markdown(text)
+
+
+# --- persistent buttons ---------------------------------------------------------------------------
+
+
+class AskButton(SafeCallback, discord.ui.DynamicItem[discord.ui.Button[Any]], template=ASK_TEMPLATE):
+    """Request on a /match suggest result: whoever presses it asks that learner (only they see the list)."""
+
+    def __init__(self, user_id: int, label: str = "Request") -> None:
+        super().__init__(
+            discord.ui.Button(
+                label=clip(label, BUTTON_LABEL_MAX),
+                style=discord.ButtonStyle.primary,
+                emoji="🤝",
+                custom_id=f"nexus:match:ask:{user_id}",
+            )
+        )
+        self.user_id = user_id
+
+    @classmethod
+    async def from_custom_id(
+        cls, interaction: discord.Interaction[Any], item: discord.ui.Item[Any], match: Any, /
+    ) -> AskButton:
+        return cls(int(match["user"]))
+
+    async def handle(self, interaction: discord.Interaction[Any]) -> None:
+        await matching_cog(interaction).send_request(interaction, self.user_id, source="suggest")
+
+
+class AnswerButton(SafeCallback, discord.ui.DynamicItem[discord.ui.Button[Any]], template=ANSWER_TEMPLATE):
+    """Accept / Decline on a partner request; only the addressee may press (checked on press)."""
+
+    def __init__(self, action: str, request_id: int) -> None:
+        super().__init__(
+            discord.ui.Button(
+                label="Accept" if action == "accept" else "Decline",
+                style=discord.ButtonStyle.success if action == "accept" else discord.ButtonStyle.secondary,
+                custom_id=f"nexus:match:{action}:{request_id}",
+            )
+        )
+        self.action = action
+        self.request_id = request_id
+
+    @classmethod
+    async def from_custom_id(
+        cls, interaction: discord.Interaction[Any], item: discord.ui.Item[Any], match: Any, /
+    ) -> AnswerButton:
+        return cls(match["action"], int(match["id"]))
+
+    async def handle(self, interaction: discord.Interaction[Any]) -> None:
+        cog = matching_cog(interaction)
+        if self.action == "accept":
+            await cog.accept(interaction, self.request_id)
+        else:
+            await cog.decline(interaction, self.request_id)
+
+
+def answer_view(request_id: int) -> discord.ui.View:
+    view = inert_view(AnswerButton("accept", request_id), AnswerButton("decline", request_id))
+    assert view is not None
+    return view
+
+
+# --- what the cog knows about a learner -----------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Someone:
+    """A learner as matching sees them: announcement, profile (if opted in) and their Learner."""
+
+    user_id: int
+    name: str
+    announcement: Announcement
+    project: CatalogProject | None
+    profile: MatchProfile | None
+    learner: Learner
+
+    @property
+    def is_custom(self) -> bool:
+        return bool(self.project and self.project.is_custom)
+
+    @property
+    def project_label(self) -> str:
+        return pairing.project_label(self.announcement, self.project.name if self.project else None, self.is_custom)
+
+    @property
+    def track(self) -> str:
+        return TRACK_NAMES.get(self.announcement.track, self.announcement.track)
+
+    def context(self) -> pairing.PairContext:
+        return pairing.PairContext(self.learner, self.project_label, self.announcement.title, f"<@{self.user_id}>")
+
+
+class MatchingCog(
+    commands.GroupCog,
+    name="Matching",
+    group_name="match",
+    group_description="Find a partner on the other track who builds the same project",
+):
+    def __init__(self, bot: NexusBot) -> None:
+        self.bot = bot
+        self.store = MatchingStore(bot.db)
+        self.announcements = AnnouncementStore(bot.db)
+        self.catalog = CatalogStore(bot.db)
+        super().__init__()
+
+    async def cog_load(self) -> None:
+        self.bot.add_dynamic_items(AskButton, AnswerButton)
+        self.bot.scheduler.register(EXPIRE_JOB, self.run_expire)
+        # A round cut short by a crash would otherwise block every later round (one running per guild).
+        stale = await self.store.fail_stale_rounds(self.bot.clock.now())
+        if stale:
+            log.warning("Marked %d interrupted matching round(s) as failed", stale)
+
+    # --- shared helpers -----------------------------------------------------------------------
+
+    async def settings_for(self, guild: discord.Guild) -> GuildSettings:
+        settings = await self.bot.guild_settings.get(guild.id)
+        if settings is None or settings.channel_id is None or settings.cohort_start is None:
+            raise NotConfigured(
+                "Partner matching isn't set up in this server yet: staff need to run "
+                "`/nexus setup channel:#prodevprojectnexus` (Manage Server or the staff role)."
+            )
+        return settings
+
+    def guild_of(self, interaction: discord.Interaction[Any], guild_id: int | None = None) -> discord.Guild:
+        guild = interaction.guild or (self.bot.get_guild(guild_id) if guild_id else None)
+        if guild is None:
+            raise NotFound("I'm no longer in that server, so this can't be done.")
+        return guild
+
+    def name_of(self, guild: discord.Guild, user_id: int, fallback: str = "") -> str:
+        member = guild.get_member(user_id)
+        if member is not None:
+            return member.display_name
+        return fallback or f"<@{user_id}>"
+
+    async def catalog_by_key(self) -> dict[str, CatalogProject]:
+        return {p.key: p for p in await self.catalog.list(include_inactive=True)}
+
+    async def someone(
+        self,
+        guild: discord.Guild,
+        settings: GuildSettings,
+        user_id: int,
+        now: datetime,
+        catalog: dict[str, CatalogProject] | None = None,
+        *,
+        me: bool,
+    ) -> Someone:
+        """The learner's announcement and profile; without an announcement, a clear error."""
+        assert settings.cohort_start is not None
+        announcement = await self.announcements.active_for(guild.id, settings.cohort_start, user_id)
+        name = self.name_of(guild, user_id, announcement.display_name if announcement else "")
+        if announcement is None:
+            if me:
+                raise NotFound(
+                    "Matching uses your project and track from your announcement, and you haven't announced yet: "
+                    "run `/project announce` first, then try again."
+                )
+            raise NotFound(
+                f"{esc(name)} hasn't announced a project yet, so I can't tell what they build; "
+                "ask them to run `/project announce`."
+            )
+        catalog = catalog if catalog is not None else await self.catalog_by_key()
+        project = catalog.get(announcement.project_key)
+        profile = await self.store.get_profile(guild.id, user_id)
+        basis: MatchProfile | NewProfile = profile or pairing.default_profile(guild.id, user_id, announcement, now)
+        learner = pairing.build_learner(basis, announcement, bool(project and project.is_custom), now, name)
+        return Someone(user_id, name, announcement, project, profile, learner)
+
+    async def pool(
+        self, guild: discord.Guild, settings: GuildSettings, now: datetime, project_key: str | None = None
+    ) -> tuple[list[Someone], list[Announcement]]:
+        """Opted-in learners looking for a partner (with an announcement, still in the server), plus every
+        active announcement of the cohort (for counts)."""
+        assert settings.cohort_start is not None
+        announcements = await self.announcements.page(
+            guild.id, settings.cohort_start, ListFilter(project_key=project_key), limit=ANNOUNCEMENTS_MAX, offset=0
+        )
+        by_user = {a.user_id: a for a in announcements if a.left_guild_at is None}
+        catalog = await self.catalog_by_key()
+        out: list[Someone] = []
+        for profile in await self.store.profiles(guild.id, by_user):
+            announcement = by_user[profile.user_id]
+            if not profile.is_looking(now) or guild.get_member(profile.user_id) is None:
+                continue
+            project = catalog.get(announcement.project_key)
+            is_custom = bool(project and project.is_custom)
+            name = self.name_of(guild, profile.user_id, announcement.display_name)
+            learner = pairing.build_learner(profile, announcement, is_custom, now, name)
+            out.append(Someone(profile.user_id, name, announcement, project, profile, learner))
+        return out, announcements
+
+    async def edit_request_message(self, request: MatchRequest, content: str) -> None:
+        """Replace the Accept/Decline message's buttons with the outcome (the message may be gone)."""
+        if request.channel_id is None or request.message_id is None:
+            return
+        message = self.bot.get_partial_messageable(request.channel_id).get_partial_message(request.message_id)
+        try:
+            await message.edit(content=content, embed=None, view=None)
+        except discord.HTTPException as exc:
+            log.info("Could not update request %s's message: %s", request.id, exc)
+
+    async def dm(self, user_id: int, content: str, embed: discord.Embed | None = None) -> bool:
+        """A best-effort DM; False when the learner's DMs are closed or they are unknown."""
+        try:
+            user = self.bot.get_user(user_id) or await self.bot.fetch_user(user_id)
+            if embed is None:
+                await user.send(content=clip(content, 2000))
+            else:
+                await user.send(content=clip(content, 2000), embed=embed)
+            return True
+        except discord.HTTPException as exc:
+            log.info("Could not DM %s: %s", user_id, exc)
+            return False
+
+    # --- autocomplete -------------------------------------------------------------------------
+
+    async def timezone_autocomplete(
+        self, interaction: discord.Interaction[NexusBot], current: str
+    ) -> list[app_commands.Choice[str]]:
+        return [app_commands.Choice(name=z, value=z) for z in timezone_suggestions(current, 25)]
+
+    async def skills_autocomplete(
+        self, interaction: discord.Interaction[NexusBot], current: str
+    ) -> list[app_commands.Choice[str]]:
+        return [app_commands.Choice(name=clip(v, 100), value=v) for v in skill_suggestions(current, 25)]
+
+    async def pause_autocomplete(
+        self, interaction: discord.Interaction[NexusBot], current: str
+    ) -> list[app_commands.Choice[str]]:
+        zone = "UTC"
+        if interaction.guild is not None:
+            profile = await self.store.get_profile(interaction.guild.id, interaction.user.id)
+            zone = profile.timezone if profile else zone
+        options = pairing.pause_choices(zone, self.bot.clock.now())
+        typed = current.strip()
+        return [app_commands.Choice(name=n, value=v) for n, v in options if not typed or v.startswith(typed)][:25]
+
+    async def partner_autocomplete(
+        self, interaction: discord.Interaction[NexusBot], current: str
+    ) -> list[app_commands.Choice[str]]:
+        if interaction.guild is None:
+            return []
+        guild = interaction.guild
+        pairs = await self.store.active_pairs_of(guild.id, interaction.user.id)
+        out = []
+        for pair in pairs:
+            partner = pair.partner_of(interaction.user.id)
+            name = self.name_of(guild, partner, str(partner))
+            if current.lower() in name.lower():
+                out.append(app_commands.Choice(name=clip(name, 100), value=str(partner)))
+        return out[:25]
+
+    async def project_autocomplete(
+        self, interaction: discord.Interaction[NexusBot], current: str
+    ) -> list[app_commands.Choice[str]]:
+        typed = current.lower().strip()
+        return [
+            app_commands.Choice(name=clip(p.name, 100), value=p.key)
+            for p in await self.catalog.list()
+            if typed in p.name.lower() or typed in p.key
+        ][:25]
+
+    # --- /match join, leave, pause ------------------------------------------------------------
+
+    @app_commands.command(name="join", description="Opt in to partner matching (run again to change your profile)")
+    @app_commands.describe(
+        timezone="Your time zone, an IANA name like Africa/Lagos (default: from your announcement)",
+        availability="When you are free each week, local time, e.g. `weekdays 18-22, sat 10-14`",
+        offers="Skills you can help with, comma-separated (e.g. django, postgres)",
+        wants="Skills you want a partner to bring, comma-separated (e.g. react, typescript)",
+        max_partners="How many partners you can take (1–5; useful when tracks are unbalanced)",
+    )
+    @app_commands.autocomplete(timezone=timezone_autocomplete, offers=skills_autocomplete, wants=skills_autocomplete)
+    @app_commands.guild_only()
+    async def join(
+        self,
+        interaction: discord.Interaction[NexusBot],
+        timezone: app_commands.Range[str, 1, 64] | None = None,
+        availability: app_commands.Range[str, 1, 500] | None = None,
+        offers: app_commands.Range[str, 0, 300] | None = None,
+        wants: app_commands.Range[str, 0, 300] | None = None,
+        max_partners: app_commands.Range[int, 1, 5] | None = None,
+    ) -> None:
+        """Opt in: your project and track come from your announcement."""
+        guild = self.guild_of(interaction)
+        # Pure validation first: mistakes are answered before anything is stored.
+        zone = validate_timezone(timezone).key if timezone else None
+        offered = parse_skills(offers) if offers is not None else None
+        wanted = parse_skills(wants) if wants is not None else None
+        settings = await self.settings_for(guild)
+        now = self.bot.clock.now()
+        me = await self.someone(guild, settings, interaction.user.id, now, me=True)
+        base = me.profile or pairing.default_profile(guild.id, me.user_id, me.announcement, now)
+        zone = zone or base.timezone
+        text = " ".join(availability.split()) if availability else base.availability_text
+        windows = parse_availability(text, validate_timezone(zone), pairing.week_of(now))
+        if not windows:
+            raise InvalidInput(f"Those windows add up to no time at all. {SYNTAX_HELP}")
+        changes: dict[str, Any] = {"timezone": zone, "availability_text": text, "availability": to_json(windows)}
+        if offered is not None:
+            changes["offers"] = tuple(sorted(offered))
+        if wanted is not None:
+            changes["wants"] = tuple(sorted(wanted))
+        if max_partners is not None:
+            changes["max_partners"] = max_partners
+        new = NewProfile(
+            guild.id,
+            me.user_id,
+            zone,
+            text,
+            to_json(windows),
+            tuple(sorted(offered or ())),
+            tuple(sorted(wanted or ())),
+            max_partners or 1,
+        )
+        profile = await self.store.join(new, now, **changes)
+        embed = self.profile_embed(profile, me, now, title="You're in partner matching")
+        defaulted = not availability and profile.availability_text == pairing.DEFAULT_AVAILABILITY
+        hint = f"\nI assumed `{pairing.DEFAULT_AVAILABILITY}`; set yours with `availability:`." if defaulted else ""
+        embed.description = f"{me.project_label} · {me.track}. Next: `/match suggest` shows your best partners.{hint}"
+        await interaction.response.send_message(embed=embed, ephemeral=True)
+
+    def profile_embed(self, profile: MatchProfile, me: Someone, now: datetime, *, title: str) -> discord.Embed:
+        embed = nexus_embed(title, colour=SUCCESS)
+        zone = validate_timezone(profile.timezone)
+        embed.add_field(name="Time zone", value=pairing.local_time(profile.timezone, now), inline=False)
+        embed.add_field(
+            name="Free each week (your time)",
+            value=clip(format_windows(me.learner.windows, zone, pairing.week_of(now)), EMBED_FIELD_VALUE_MAX),
+            inline=False,
+        )
+        embed.add_field(name="Offers", value=", ".join(profile.offers) or "—")
+        embed.add_field(name="Wants", value=", ".join(profile.wants) or "—")
+        embed.add_field(name="Partners", value=f"{profile.active_pairs} of {profile.max_partners}")
+        return embed
+
+    @app_commands.command(name="leave", description="Opt out of partner matching (your current pairs stay)")
+    @app_commands.guild_only()
+    async def leave(self, interaction: discord.Interaction[NexusBot]) -> None:
+        """Stop being suggested and matched; pending requests are withdrawn."""
+        guild = self.guild_of(interaction)
+        now = self.bot.clock.now()
+        cancelled = await self.store.leave(guild.id, interaction.user.id, now)
+        for request in cancelled:
+            await self.edit_request_message(request, "This partner request was withdrawn: one of you left matching.")
+        kept = len(await self.store.active_pairs_of(guild.id, interaction.user.id))
+        pairs = f" Your {kept} current pairing(s) stay; `/match unpair` ends one." if kept else ""
+        withdrawn = f" {len(cancelled)} pending request(s) were withdrawn." if cancelled else ""
+        await interaction.response.send_message(
+            f"You left partner matching: nobody will be suggested to you or matched with you.{withdrawn}{pairs} "
+            "`/match join` brings you back.",
+            ephemeral=True,
+        )
+
+    @app_commands.command(name="pause", description="Pause matching until a date (you keep your profile)")
+    @app_commands.describe(until="First day you want to be matched again, YYYY-MM-DD (in your time zone)")
+    @app_commands.autocomplete(until=pause_autocomplete)
+    @app_commands.guild_only()
+    async def pause(self, interaction: discord.Interaction[NexusBot], until: app_commands.Range[str, 8, 40]) -> None:
+        """Not suggested and not matched in rounds until the date; it ends by itself."""
+        guild = self.guild_of(interaction)
+        now = self.bot.clock.now()
+        profile = await self.store.get_profile(guild.id, interaction.user.id)
+        if profile is None or profile.status == "left":
+            raise NotFound("You are not opted in to partner matching; `/match join` opts you in.")
+        resume = pairing.parse_pause_until(until.split(" ")[0], profile.timezone, now)
+        await self.store.pause(guild.id, interaction.user.id, resume, now)
+        await interaction.response.send_message(
+            f"Matching paused until {timestamp(resume.timestamp(), 'F')} ({timestamp(resume.timestamp(), 'R')}): "
+            "you won't be suggested or matched in rounds until then. `/match join` resumes it now.",
+            ephemeral=True,
+        )
+
+    # --- /match suggest -----------------------------------------------------------------------
+
+    @app_commands.command(name="suggest", description="Your 5 best partner candidates, with reasons")
+    @app_commands.guild_only()
+    async def suggest(self, interaction: discord.Interaction[NexusBot]) -> None:
+        """Candidates on the other track of your project, scored on free time, skills, stack and time zone."""
+        guild = self.guild_of(interaction)
+        await interaction.response.defer(ephemeral=True, thinking=True)
+        settings = await self.settings_for(guild)
+        now = self.bot.clock.now()
+        me = await self.someone(guild, settings, interaction.user.id, now, me=True)
+        if me.profile is not None and me.profile.status == "left":
+            raise Conflict("You left partner matching; `/match join` opts you in again.")
+        pairing.ensure_capacity(me.profile, "You")
+        others, _ = await self.pool(guild, settings, now)
+        blocked = await self.store.blocked_pairs(guild.id)
+        blocked |= {frozenset(p.members) for p in await self.store.active_pairs_of(guild.id, me.user_id)}
+        found = suggest(me.learner, [o.learner for o in others], blocked, SUGGESTIONS, now=now)
+        if not found:
+            await interaction.edit_original_response(content=self.no_candidates_text(me, others))
+            return
+        embed = nexus_embed(
+            f"Best partners for you — {clip(me.project_label, 100)}",
+            f"Scores are out of 100: shared free time, skills each way, API style, time-zone distance. "
+            f"Press a button to send a request (it expires after {pairing.REQUEST_TTL.days * 24} h).",
+        )
+        week = pairing.week_of(now)
+        my_zone = validate_timezone(me.learner.tz_name)
+        buttons: list[discord.ui.Item[Any]] = []
+        for n, (learner, breakdown) in enumerate(found, 1):
+            shared = format_windows(intersect(me.learner.windows, learner.windows), my_zone, week)
+            value = (
+                f"{pairing.reasons_text(breakdown)}\n"
+                f"Their time now: {pairing.local_time(learner.tz_name, now)}\n"
+                f"Shared free time (your time): {shared}"
+            )
+            embed.add_field(
+                name=clip(f"{n}. {learner.name} · {breakdown.score}/100", 256),
+                value=clip(value, EMBED_FIELD_VALUE_MAX),
+                inline=False,
+            )
+            buttons.append(AskButton(learner.user_id, f"Request {learner.name}"))
+        if me.profile is None:
+            embed.set_footer(text="You haven't opted in: run /match join so others find you too.")
+        await interaction.edit_original_response(embed=embed, view=inert_view(*buttons))
+
+    @staticmethod
+    def no_candidates_text(me: Someone, others: list[Someone]) -> str:
+        opposite = "Frontend" if me.announcement.track == "backend" else "Backend"
+        same_project = [
+            o for o in others if o.learner.project == me.learner.project and o.learner.track != me.learner.track
+        ]
+        if not same_project:
+            why = f"no {opposite} learner on {me.project_label} is opted in and looking right now"
+        else:
+            why = (
+                f"none of the {len(same_project)} {opposite} learner(s) on {me.project_label} "
+                "shares ≥ 1 h/week with you"
+            )
+        return (
+            f"No candidates yet: {why}. Widen your availability with `/match join availability:`, "
+            "ask someone directly with `/match request`, or check again later — staff also run matching rounds."
+        )
+
+    # --- requests -----------------------------------------------------------------------------
+
+    @app_commands.command(name="request", description="Ask a learner on the other track to be your partner")
+    @app_commands.describe(member="The learner you'd like to pair with (same project, other track)")
+    @app_commands.guild_only()
+    async def request(self, interaction: discord.Interaction[NexusBot], member: discord.Member) -> None:
+        """They get a DM (or a mention in the channel) with Accept and Decline buttons."""
+        await self.send_request(interaction, member.id, source="command")
+
+    async def request_from_announcement(
+        self, interaction: discord.Interaction[Any], announcement: Announcement
+    ) -> None:
+        """The Pair with me button on an announcement: a request to the announcer."""
+        await self.send_request(interaction, announcement.user_id, source="announcement")
+
+    async def send_request(self, interaction: discord.Interaction[Any], target_id: int, *, source: str) -> None:
+        guild = self.guild_of(interaction)
+        if target_id == interaction.user.id:
+            raise InvalidInput("That's you: pick another learner (`/match suggest` lists good partners).")
+        target = guild.get_member(target_id)
+        if target is None:
+            raise NotFound("That learner is no longer in this server; `/match suggest` lists who is.")
+        if target.bot:
+            raise InvalidInput("Bots don't build capstone projects: pick a learner.")
+        await interaction.response.defer(ephemeral=True, thinking=True)
+        settings = await self.settings_for(guild)
+        now = self.bot.clock.now()
+        catalog = await self.catalog_by_key()
+        me = await self.someone(guild, settings, interaction.user.id, now, catalog, me=True)
+        them = await self.someone(guild, settings, target_id, now, catalog, me=False)
+        problem = pairing.request_problem(
+            me.announcement, them.announcement, me.is_custom, them.is_custom, esc(them.name)
+        )
+        if problem:
+            raise InvalidInput(problem)
+        await self.check_requestable(guild, me, them)
+        expires_at = now + pairing.REQUEST_TTL
+        await self.store.ensure_profile(pairing.default_profile(guild.id, me.user_id, me.announcement, now), now)
+        request = await self.store.create_request(guild.id, me.user_id, target_id, source, now, expires_at)
+        if request is None:
+            existing = await self.store.pending_between(guild.id, me.user_id, target_id)
+            when = f" It expires {timestamp(existing.expires_at.timestamp(), 'R')}." if existing else ""
+            raise Conflict(f"You already asked {esc(them.name)}; give them time to answer.{when}")
+        where = await self.deliver_request(guild, settings, request, me, them, target, now)
+        await self.store.set_request_message(request.id, where.channel.id, where.id)
+        await self.bot.scheduler.schedule(
+            EXPIRE_JOB, request.expires_at, {"request_id": request.id}, dedupe_key=f"match-expire:{request.id}"
+        )
+        via = (
+            "by DM"
+            if isinstance(where.channel, discord.DMChannel)
+            else f"in <#{where.channel.id}> (their DMs are closed)"
+        )
+        await interaction.edit_original_response(
+            content=f"Request sent to {esc(them.name)} {via}. It expires "
+            f"{timestamp(expires_at.timestamp(), 'R')}; I'll tell you when they answer."
+        )
+
+    async def check_requestable(self, guild: discord.Guild, me: Someone, them: Someone) -> None:
+        """Hard rules that depend on stored state: blocks, existing pairs, opt-out, pause, capacity."""
+        if await self.store.block_reason(guild.id, me.user_id, them.user_id) is not None:
+            raise Conflict(
+                f"You and {esc(them.name)} can't be paired again: one of you declined or ended a pairing before. "
+                "`/match suggest` shows other learners."
+            )
+        if any(
+            p.partner_of(me.user_id) == them.user_id for p in await self.store.active_pairs_of(guild.id, me.user_id)
+        ):
+            raise Conflict(f"You and {esc(them.name)} are already partners; `/match status` shows your pair.")
+        if me.profile is not None and me.profile.status == "left":
+            raise Conflict("You left partner matching; `/match join` opts you in again first.")
+        pairing.ensure_capacity(me.profile, "You")
+        now = self.bot.clock.now()
+        if them.profile is not None:
+            if them.profile.status == "left":
+                raise Conflict(f"{esc(them.name)} left partner matching; `/match suggest` shows who is looking.")
+            if them.profile.is_paused(now) and them.profile.paused_until is not None:
+                back = timestamp(them.profile.paused_until.timestamp(), "D")
+                raise Conflict(f"{esc(them.name)} paused matching until {back}; ask them then, or try someone else.")
+            pairing.ensure_capacity(them.profile, esc(them.name))
+        reverse = await self.store.pending_between(guild.id, them.user_id, me.user_id)
+        if reverse is not None:
+            raise Conflict(
+                f"{esc(them.name)} already asked you! Answer their request (in your DMs, or in the project channel) "
+                "with **Accept**."
+            )
+
+    def request_embed(self, me: Someone, them: Someone, request: MatchRequest, now: datetime) -> discord.Embed:
+        """What the addressee (`them`) reads: who asks, why they fit, and until when to answer."""
+        breakdown = score_pair(me.learner, them.learner, viewer=them.learner, now=now)
+        expires = request.expires_at.timestamp()
+        embed = nexus_embed(
+            clip(f"🤝 {me.name} would like to be your partner", 256),
+            f"<@{me.user_id}> ({me.track}) builds **{esc(me.announcement.title)}** — {esc(me.project_label)}.\n"
+            f"Answer by {timestamp(expires, 'f')} ({timestamp(expires, 'R')}); after that the request expires.",
+        )
+        shared = format_windows(
+            intersect(me.learner.windows, them.learner.windows),
+            validate_timezone(them.learner.tz_name),
+            pairing.week_of(now),
+        )
+        embed.add_field(
+            name=f"Match score {breakdown.score}/100", value=clip(pairing.reasons_text(breakdown), 1024), inline=False
+        )
+        embed.add_field(name="Their time now", value=pairing.local_time(me.learner.tz_name, now), inline=False)
+        embed.add_field(name="Shared free time (your time)", value=clip(shared, 1024), inline=False)
+        embed.set_footer(text="Only you can answer. Declining means you won't be suggested to each other again.")
+        return embed
+
+    async def deliver_request(
+        self,
+        guild: discord.Guild,
+        settings: GuildSettings,
+        request: MatchRequest,
+        me: Someone,
+        them: Someone,
+        target: discord.Member,
+        now: datetime,
+    ) -> discord.Message:
+        """DM the addressee; if their DMs are closed, post in the project channel mentioning only them."""
+        embed = self.request_embed(me, them, request, now)
+        try:
+            return await target.send(embed=embed, view=answer_view(request.id))
+        except discord.HTTPException as exc:
+            log.info("Request %s: DM to %s failed (%s); using the channel", request.id, target.id, exc)
+        channel = guild.get_channel(settings.channel_id or 0)
+        try:
+            if not isinstance(channel, discord.TextChannel):
+                raise NotConfigured("The project channel is gone; staff need to run `/nexus setup` again.")
+            return await channel.send(
+                content=f"{target.mention}, you have a partner request (your DMs are closed, so it's here):",
+                embed=embed,
+                view=answer_view(request.id),
+                allowed_mentions=discord.AllowedMentions(
+                    everyone=False, roles=False, users=[target], replied_user=False
+                ),
+            )
+        except (discord.HTTPException, NotConfigured):
+            await self.store.cancel_request(request.id, now)
+            raise BotMissingPermissions(
+                f"I couldn't reach {esc(them.name)}: their DMs are closed and I can't post in the project channel. "
+                "Ask staff to check my permissions there, or message them yourself."
+            ) from None
+
+    async def accept(self, interaction: discord.Interaction[Any], request_id: int) -> None:
+        request = await self.store.get_request(request_id)
+        if request is None:
+            raise NotFound("This request no longer exists.")
+        if interaction.user.id != request.addressee_id:
+            raise Forbidden("Only the learner who was asked can answer this request.")
+        await interaction.response.defer(ephemeral=True, thinking=True)
+        guild = self.guild_of(interaction, request.guild_id)
+        now = self.bot.clock.now()
+        if request.status == "pending" and request.expires_at <= now:
+            await self.expire(request, now)
+        settings = await self.settings_for(guild)
+        catalog = await self.catalog_by_key()
+        them = await self.someone(guild, settings, request.requester_id, now, catalog, me=False)
+        me = await self.someone(guild, settings, request.addressee_id, now, catalog, me=True)
+        problem = pairing.request_problem(
+            me.announcement, them.announcement, me.is_custom, them.is_custom, esc(them.name)
+        )
+        if problem:
+            raise InvalidInput(problem)
+        backend, frontend = (me, them) if me.announcement.track == "backend" else (them, me)
+        breakdown = score_pair(backend.learner, frontend.learner, now=now)
+        defaults = [
+            pairing.default_profile(guild.id, s.user_id, s.announcement, now) for s in (me, them) if s.profile is None
+        ]
+        pair = await self.store.accept_request(
+            request.id,
+            me.user_id,
+            NewPair(
+                guild.id,
+                backend.user_id,
+                frontend.user_id,
+                backend.announcement.project_key,
+                breakdown.score,
+                pairing.reasons_text(breakdown),
+            ),
+            now,
+            default_profiles=defaults,
+            names={s.user_id: esc(s.name) for s in (me, them)},
+        )
+        await self.edit_request_message(request, f"✅ You accepted {esc(them.name)}'s partner request.")
+        thread = await self.open_thread(guild, settings, pair, backend, frontend, breakdown, now)
+        place = (
+            f" Your private thread: {thread.mention}."
+            if thread
+            else " (I couldn't open your private thread; staff were told.)"
+        )
+        await interaction.edit_original_response(content=f"🎉 You and {esc(them.name)} are partners now!{place}")
+        await self.dm(
+            them.user_id,
+            f"🎉 {esc(me.name)} accepted your partner request for {esc(me.project_label)}!"
+            + (f" Your private thread: {thread.mention}." if thread else ""),
+        )
+
+    async def decline(self, interaction: discord.Interaction[Any], request_id: int) -> None:
+        request = await self.store.get_request(request_id)
+        if request is None:
+            raise NotFound("This request no longer exists.")
+        if interaction.user.id != request.addressee_id:
+            raise Forbidden("Only the learner who was asked can answer this request.")
+        now = self.bot.clock.now()
+        if request.status == "pending" and request.expires_at <= now:
+            await self.expire(request, now)
+        await self.store.decline_request(request.id, request.addressee_id, now)
+        guild = self.guild_of(interaction, request.guild_id)
+        requester = self.name_of(guild, request.requester_id)
+        await interaction.response.edit_message(
+            content=f"You declined {esc(requester)}'s partner request; you won't be suggested to each other again.",
+            embed=None,
+            view=None,
+        )
+        me = self.name_of(guild, request.addressee_id)
+        await self.dm(
+            request.requester_id,
+            f"{esc(me)} declined your partner request. `/match suggest` shows other good partners.",
+        )
+
+    async def expire(self, request: MatchRequest, now: datetime) -> bool:
+        """Close a request whose 72 h are up: update its message and tell the requester (once)."""
+        if not await self.store.expire_request(request.id, now):
+            return False
+        guild = self.bot.get_guild(request.guild_id)
+        addressee = self.name_of(guild, request.addressee_id) if guild else f"<@{request.addressee_id}>"
+        requester = self.name_of(guild, request.requester_id) if guild else f"<@{request.requester_id}>"
+        await self.edit_request_message(
+            request, f"⌛ This partner request from {esc(requester)} expired (requests last 72 hours)."
+        )
+        await self.dm(
+            request.requester_id,
+            f"⌛ Your partner request to {esc(addressee)} expired without an answer. "
+            "`/match suggest` shows other good partners, or ask them again with `/match request`.",
+        )
+        return True
+
+    async def run_expire(self, job: Job) -> None:
+        request = await self.store.get_request(int(job.payload["request_id"]))
+        if request is None or request.status != "pending":
+            return
+        await self.expire(request, self.bot.clock.now())
+
+    # --- pair threads -------------------------------------------------------------------------
+
+    async def open_thread(
+        self,
+        guild: discord.Guild,
+        settings: GuildSettings,
+        pair: Pair,
+        backend: Someone,
+        frontend: Someone,
+        breakdown: ScoreBreakdown,
+        now: datetime,
+    ) -> discord.Thread | None:
+        """The pair's private thread with the intro; on a missing permission staff are told which one."""
+        channel = guild.get_channel(settings.channel_id or 0)
+        if not isinstance(channel, discord.TextChannel):
+            await self.tell_staff(guild, settings, "the project channel configured with `/nexus setup` is gone")
+            return None
+        name = clip(f"{backend.project_label} · {backend.name} & {frontend.name}", THREAD_NAME_MAX)
+        try:
+            thread = await channel.create_thread(
+                name=name, type=discord.ChannelType.private_thread, invitable=False, auto_archive_duration=10080
+            )
+        except discord.Forbidden:
+            perms = channel.permissions_for(guild.me)
+            missing = [label for attr, label in THREAD_PERMISSIONS.items() if not getattr(perms, attr)]
+            need = ", ".join(missing) or "Create Private Threads"
+            await self.tell_staff(
+                guild, settings, f"I need the {need} permission in {channel.mention} to open pair threads"
+            )
+            return None
+        await self.store.set_thread(pair.id, thread.id)
+        try:
+            for user_id in pair.members:
+                await thread.add_user(discord.Object(user_id))
+            embed = nexus_embed(f"Partners: {backend.name} & {frontend.name}", colour=SUCCESS)
+            for heading, text in pairing.intro_lines(backend.context(), frontend.context(), breakdown, now):
+                embed.add_field(name=clip(heading, 256), value=clip(text, EMBED_FIELD_VALUE_MAX), inline=False)
+            await thread.send(
+                content=f"<@{backend.user_id}> <@{frontend.user_id}> — you're partners! Say hi 👋",
+                embed=embed,
+                allowed_mentions=discord.AllowedMentions(
+                    everyone=False, roles=False, users=[discord.Object(u) for u in pair.members], replied_user=False
+                ),
+            )
+        except discord.HTTPException as exc:
+            log.warning("Pair %s: thread %s set-up failed: %s", pair.id, thread.id, exc)
+            await self.tell_staff(guild, settings, f"I opened {thread.mention} but couldn't add both partners ({exc})")
+        return thread
+
+    async def tell_staff(self, guild: discord.Guild, settings: GuildSettings, problem: str) -> None:
+        """Staff read about set-up problems in the review channel (or, without one, the project channel)."""
+        text = f"⚠️ Partner matching: {problem}. The pair exists and both learners were told; please fix this."
+        for channel_id in (settings.review_channel_id, settings.channel_id):
+            channel = guild.get_channel(channel_id or 0)
+            if isinstance(channel, discord.TextChannel):
+                try:
+                    await channel.send(clip(text, 2000))
+                    return
+                except discord.HTTPException:
+                    continue
+        log.warning("Guild %s: %s (and no channel to tell staff)", guild.id, problem)
+
+    # --- /match status, unpair ----------------------------------------------------------------
+
+    @app_commands.command(name="status", description="Your matching profile, partners and open requests")
+    @app_commands.guild_only()
+    async def status(self, interaction: discord.Interaction[NexusBot]) -> None:
+        """Where you stand: opted in or not, your partners and their threads, requests waiting."""
+        guild = self.guild_of(interaction)
+        settings = await self.settings_for(guild)
+        now = self.bot.clock.now()
+        me = await self.someone(guild, settings, interaction.user.id, now, me=True)
+        profile = me.profile
+        if profile is None:
+            state = "Not opted in — `/match join` opts you in."
+        elif profile.status == "left":
+            state = "You left matching — `/match join` brings you back."
+        elif profile.is_paused(now) and profile.paused_until is not None:
+            state = f"Paused until {timestamp(profile.paused_until.timestamp(), 'F')}."
+        else:
+            state = "Opted in and looking." if profile.free_slots else "Opted in; all your partner slots are taken."
+        if profile is not None:
+            embed = self.profile_embed(profile, me, now, title="Your partner matching")
+        else:
+            embed = nexus_embed("Your partner matching")
+        embed.description = f"{me.project_label} · {me.track}. {state}"
+        pairs = await self.store.active_pairs_of(guild.id, me.user_id)
+        lines = []
+        for pair in pairs:
+            partner = pair.partner_of(me.user_id)
+            where = f" · <#{pair.thread_id}>" if pair.thread_id else ""
+            lines.append(f"<@{partner}> since {timestamp(pair.created_at.timestamp(), 'R')}{where}")
+        embed.add_field(name="Current partners", value=clip("\n".join(lines) or "None yet.", 1024), inline=False)
+        requests = await self.store.pending_for(guild.id, me.user_id)
+        req_lines = [
+            (f"from <@{r.requester_id}>" if r.addressee_id == me.user_id else f"to <@{r.addressee_id}>")
+            + f", expires {timestamp(r.expires_at.timestamp(), 'R')}"
+            for r in requests
+        ]
+        embed.add_field(name="Open requests", value=clip("\n".join(req_lines) or "None.", 1024), inline=False)
+        await interaction.response.send_message(embed=embed, ephemeral=True)
+
+    @app_commands.command(name="unpair", description="End a pairing; you are both freed and not re-suggested")
+    @app_commands.describe(
+        member="Which partner (only needed if you have several)",
+        reason="Why, in a few words (your partner sees it)",
+    )
+    @app_commands.autocomplete(member=partner_autocomplete)
+    @app_commands.guild_only()
+    async def unpair(
+        self,
+        interaction: discord.Interaction[NexusBot],
+        member: app_commands.Range[str, 1, 100] | None = None,
+        reason: app_commands.Range[str, 1, 300] | None = None,
+    ) -> None:
+        """End a pairing: both of you can be matched again, never with each other."""
+        guild = self.guild_of(interaction)
+        me_id = interaction.user.id
+        pairs = await self.store.active_pairs_of(guild.id, me_id)
+        pair = self.pick_pair(guild, pairs, me_id, member)
+        now = self.bot.clock.now()
+        why = " ".join(reason.split()) if reason else ""
+        ended = await self.store.end_pair(pair.id, why or "no reason given", now)
+        partner = ended.partner_of(me_id)
+        me_name, partner_name = esc(self.name_of(guild, me_id)), esc(self.name_of(guild, partner))
+        because = f" Reason: {clip(why, 300)}" if why else ""
+        await interaction.response.send_message(
+            f"You and {partner_name} are no longer partners; you won't be suggested to each other again. "
+            "`/match suggest` shows new candidates.",
+            ephemeral=True,
+        )
+        await self.dm(
+            partner,
+            f"{me_name} ended your pairing.{because} You're free to be matched again: `/match suggest`.",
+        )
+        if ended.thread_id:
+            thread = guild.get_thread(ended.thread_id)
+            if thread is not None:
+                try:
+                    await thread.send(f"This pairing was ended by {me_name}.{because}")
+                    await thread.edit(archived=True)
+                except discord.HTTPException as exc:
+                    log.info("Pair %s: could not close thread %s: %s", ended.id, ended.thread_id, exc)
+
+    def pick_pair(self, guild: discord.Guild, pairs: list[Pair], me_id: int, member: str | None) -> Pair:
+        if not pairs:
+            raise NotFound("You have no partner right now; `/match status` shows where you stand.")
+        if member:
+            typed = member.strip().lower()
+            for pair in pairs:
+                partner = pair.partner_of(me_id)
+                if typed in (str(partner), f"<@{partner}>") or typed == self.name_of(guild, partner).lower():
+                    return pair
+            raise NotFound("That member isn't one of your partners; pick one from the list as you type.")
+        if len(pairs) > 1:
+            names = ", ".join(esc(self.name_of(guild, p.partner_of(me_id))) for p in pairs)
+            raise InvalidInput(f"You have {len(pairs)} partners ({names}); say which with `member:`.")
+        return pairs[0]
+
+    # --- staff: /match run, /match stats ------------------------------------------------------
+
+    @app_commands.command(name="run", description="Staff: pair all opted-in learners, maximising the total score")
+    @app_commands.describe(
+        project="Only this project (default: all projects)",
+        dry_run="Show the result without creating pairs or telling anyone (default: no)",
+    )
+    @app_commands.autocomplete(project=project_autocomplete)
+    @app_commands.guild_only()
+    @staff_only()
+    async def run(
+        self,
+        interaction: discord.Interaction[NexusBot],
+        project: app_commands.Range[str, 1, 32] | None = None,
+        dry_run: bool = False,
+    ) -> None:
+        """The best assignment under the hard rules and capacities; everyone is told the outcome."""
+        guild = self.guild_of(interaction)
+        settings = await self.settings_for(guild)
+        catalog = await self.catalog_by_key()
+        if project is not None and project not in catalog:
+            raise InvalidInput("Unknown project: pick one from the list as you type.")
+        await interaction.response.defer(ephemeral=True, thinking=True)
+        now = self.bot.clock.now()
+        round_ = await self.store.start_round(guild.id, project, interaction.user.id, dry_run, now)
+        try:
+            embed, summary = await self.play_round(guild, settings, round_.id, project, dry_run, now)
+        except BaseException as exc:
+            await self.store.finish_round(round_.id, "failed", {"error": type(exc).__name__}, self.bot.clock.now())
+            raise
+        await self.store.finish_round(round_.id, "done", summary, self.bot.clock.now())
+        await interaction.edit_original_response(embed=embed)
+
+    async def play_round(
+        self,
+        guild: discord.Guild,
+        settings: GuildSettings,
+        round_id: int,
+        project: str | None,
+        dry_run: bool,
+        now: datetime,
+    ) -> tuple[discord.Embed, dict[str, Any]]:
+        pool, announcements = await self.pool(guild, settings, now, project)
+        by_id = {s.user_id: s for s in pool}
+        blocked = await self.store.blocked_pairs(guild.id)
+        blocked |= {frozenset(p.members) for p in await self.store.active_pairs(guild.id)}
+        remaining = {s.user_id: s.profile.free_slots if s.profile else 1 for s in pool}
+        learners = [s.learner for s in pool]
+        # The solver is CPU-bound (scipy); off the event loop the bot keeps answering everyone else.
+        result: MatchResult = await asyncio.to_thread(optimal_matching, learners, blocked, remaining, now=now)
+        opted = {s.user_id for s in pool}
+        not_opted = sum(1 for a in announcements if a.user_id not in opted and a.left_guild_at is None)
+        project_of = {s.user_id: s.project_label for s in pool}
+        failed: list[tuple[int, int, int]] = []
+        extra: dict[int, str] = {}
+        made: list[tuple[Pair, ScoreBreakdown]] = []
+        if not dry_run:
+            names = {s.user_id: esc(s.name) for s in pool}
+            for backend_id, frontend_id, score in result.pairs:
+                b, f = by_id[backend_id], by_id[frontend_id]
+                breakdown = score_pair(b.learner, f.learner, now=now)
+                try:
+                    pair = await self.store.create_round_pair(
+                        NewPair(
+                            guild.id,
+                            b.user_id,
+                            f.user_id,
+                            b.announcement.project_key,
+                            score,
+                            pairing.reasons_text(breakdown),
+                        ),
+                        round_id,
+                        now,
+                        names,
+                    )
+                except UserError as exc:
+                    # Someone accepted a request while the round ran: their slot is gone, skip this pair.
+                    log.info("Round %s: pair %s-%s skipped: %s", round_id, backend_id, frontend_id, exc)
+                    failed.append((backend_id, frontend_id, score))
+                    for uid in (backend_id, frontend_id):
+                        extra[uid] = "your last free partner slot was taken by a request accepted during the round"
+                    continue
+                made.append((pair, breakdown))
+        summary = pairing.round_summary(result, project_of, len(pool), extra, failed)
+        if not dry_run:
+            await self.notify_round(guild, settings, by_id, made, summary.unmatched, now)
+        embed = self.round_embed(round_id, result, summary, by_id, dry_run, not_opted)
+        if not dry_run:
+            channel = guild.get_channel(settings.channel_id or 0)
+            if isinstance(channel, discord.TextChannel):
+                try:
+                    await channel.send(embed=embed)
+                except discord.HTTPException as exc:
+                    log.warning("Round %s: summary not posted: %s", round_id, exc)
+        data = summary.to_json()
+        data.update({"dry_run": dry_run, "method": result.method, "not_opted_in": not_opted})
+        return embed, data
+
+    async def notify_round(
+        self,
+        guild: discord.Guild,
+        settings: GuildSettings,
+        by_id: dict[int, Someone],
+        made: list[tuple[Pair, ScoreBreakdown]],
+        unmatched: dict[int, str],
+        now: datetime,
+    ) -> None:
+        """Threads for new pairs, then a DM to every learner of the round: partner and why, or why not."""
+        gate = asyncio.Semaphore(ROUND_CONCURRENCY)
+
+        async def bounded(work: Awaitable[Any]) -> Any:
+            async with gate:
+                return await work
+
+        threads = await asyncio.gather(
+            *(
+                bounded(self.open_thread(guild, settings, p, by_id[p.backend_id], by_id[p.frontend_id], br, now))
+                for p, br in made
+            )
+        )
+        messages: list[Awaitable[Any]] = []
+        for (pair, _), thread in zip(made, threads, strict=True):
+            for uid in pair.members:
+                partner = by_id[pair.partner_of(uid)]
+                me = by_id[uid]
+                mine = score_pair(me.learner, partner.learner, viewer=me.learner, now=now)
+                where = f" Your private thread: {thread.mention}." if thread else ""
+                messages.append(
+                    self.dm(
+                        uid,
+                        f"🎉 Matching round: your partner for {esc(me.project_label)} is <@{partner.user_id}> "
+                        f"({esc(partner.name)}, {partner.track}), score {mine.score}/100: "
+                        f"{pairing.reasons_text(mine)}.{where}",
+                    )
+                )
+        for uid, reason in unmatched.items():
+            if uid not in by_id:
+                continue
+            messages.append(
+                self.dm(
+                    uid,
+                    f"Matching round: no partner for you this time — {reason}. {pairing.unmatched_advice(reason)}",
+                )
+            )
+        await asyncio.gather(*(bounded(m) for m in messages))
+
+    def round_embed(
+        self,
+        round_id: int,
+        result: MatchResult,
+        summary: pairing.RoundSummary,
+        by_id: dict[int, Someone],
+        dry_run: bool,
+        not_opted: int,
+    ) -> discord.Embed:
+        title = f"Matching round #{round_id}" + (" — dry run, nothing changed" if dry_run else "")
+        embed = nexus_embed(
+            title,
+            f"{summary.total_pairs} pair(s) from {summary.pool} learner(s) looking; "
+            f"average score {summary.average_score:.0f}/100.",
+            colour=WARNING if dry_run else SUCCESS,
+        )
+        per = "\n".join(f"{esc(k)}: {v}" for k, v in summary.pairs_per_project.items()) or "none"
+        embed.add_field(name="Pairs per project", value=clip(per, 1024), inline=False)
+        if dry_run and result.pairs:
+            lines = [
+                f"{esc(by_id[b].name)} & {esc(by_id[f].name)} ({s})"
+                for b, f, s in result.pairs
+                if b in by_id and f in by_id
+            ]
+            embed.add_field(name="Proposed pairs (score)", value=clip("\n".join(lines), 1024), inline=False)
+        left = [
+            f"{esc(by_id[uid].name) if uid in by_id else f'<@{uid}>'}: {reason}"
+            for uid, reason in summary.unmatched.items()
+        ]
+        embed.add_field(
+            name=f"Left without a partner ({len(left)})",
+            value=clip("\n".join(left) or "nobody 🎉", 1024),
+            inline=False,
+        )
+        if not_opted:
+            embed.set_footer(text=f"{not_opted} announced learner(s) haven't opted in yet (/match join).")
+        return embed
+
+    @app_commands.command(name="stats", description="Staff: matched share per project and track, overlap, requests")
+    @app_commands.guild_only()
+    @staff_only()
+    async def stats(self, interaction: discord.Interaction[NexusBot]) -> None:
+        """How far matching has got this cohort."""
+        guild = self.guild_of(interaction)
+        settings = await self.settings_for(guild)
+        assert settings.cohort_start is not None
+        await interaction.response.defer(ephemeral=True, thinking=True)
+        now = self.bot.clock.now()
+        announcements = await self.announcements.page(
+            guild.id, settings.cohort_start, ListFilter(), limit=ANNOUNCEMENTS_MAX, offset=0
+        )
+        catalog = await self.catalog_by_key()
+        pairs = await self.store.active_pairs(guild.id)
+        paired = {uid for p in pairs for uid in p.members}
+        table: dict[tuple[str, str], list[int]] = {}
+        for a in announcements:
+            project = catalog.get(a.project_key)
+            label = project.name if project else a.project_key
+            row = table.setdefault((label, a.track), [0, 0])
+            row[0] += 1
+            row[1] += a.user_id in paired
+        lines = [
+            f"{clip(label, 24):<24} {TRACK_NAMES.get(track, track):<8} {m:>3}/{n:<3} {100 * m / n:>4.0f}%"
+            for (label, track), (n, m) in sorted(table.items())
+        ]
+        embed = nexus_embed("Partner matching — stats", f"Cohort {settings.cohort_start.isoformat()}")
+        body = "```\n" + "\n".join(lines) + "\n```" if lines else "No announcements yet."
+        embed.add_field(name="Matched share per project and track", value=clip(body, 1024), inline=False)
+        overlaps = await self.pair_overlaps(guild, settings, pairs, now, catalog)
+        median = pairing.median_hours(overlaps)
+        embed.add_field(name="Median weekly overlap", value=f"{median:.1f} h" if median is not None else "—")
+        counts = await self.store.request_counts(guild.id)
+        embed.add_field(name="Open requests", value=str(counts.pending))
+        embed.add_field(
+            name="Requests so far",
+            value=f"{counts.accepted} accepted · {counts.declined} declined · {counts.expired} expired",
+        )
+        embed.add_field(name="Active pairs", value=str(len(pairs)))
+        profiles = await self.store.profiles(guild.id)
+        embed.add_field(name="Opted in", value=str(sum(1 for p in profiles if p.status != "left")))
+        await interaction.edit_original_response(embed=embed)
+
+    async def pair_overlaps(
+        self,
+        guild: discord.Guild,
+        settings: GuildSettings,
+        pairs: Iterable[Pair],
+        now: datetime,
+        catalog: dict[str, CatalogProject],
+    ) -> list[int]:
+        out = []
+        for pair in pairs:
+            try:
+                b = await self.someone(guild, settings, pair.backend_id, now, catalog, me=False)
+                f = await self.someone(guild, settings, pair.frontend_id, now, catalog, me=False)
+            except UserError:
+                continue  # one of them withdrew their announcement: no windows to compare
+            out.append(overlap_minutes(b.learner.windows, f.learner.windows))
+        return out
+
+
+async def setup(bot: NexusBot) -> None:
+    await bot.add_cog(MatchingCog(bot))

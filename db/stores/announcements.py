@@ -1,0 +1,490 @@
+"""Project announcements, partner interest, and the first week's reminder and digest bookkeeping."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+
+from db.database import Database
+
+# Columns `update` may change; anything else is rejected before it reaches SQL.
+EDITABLE = frozenset(
+    {"project_key", "track", "title", "summary", "stack", "repo", "timezone", "looking_for_partner", "display_name"}
+)
+
+
+def _dt(value: str | None) -> datetime | None:
+    return datetime.fromisoformat(value) if value else None
+
+
+@dataclass(frozen=True)
+class Announcement:
+    id: int
+    guild_id: int
+    user_id: int
+    cohort_start: date
+    project_key: str
+    track: str
+    title: str
+    summary: str
+    stack: tuple[str, ...]
+    repo: str | None
+    timezone: str | None
+    looking_for_partner: bool
+    display_name: str
+    channel_id: int | None
+    message_id: int | None
+    late: bool
+    created_at: datetime
+    updated_at: datetime
+    withdrawn_at: datetime | None
+    left_guild_at: datetime | None
+
+    @classmethod
+    def from_row(cls, row: sqlite3.Row) -> Announcement:
+        return cls(
+            id=row["id"],
+            guild_id=row["guild_id"],
+            user_id=row["user_id"],
+            cohort_start=date.fromisoformat(row["cohort_start"]),
+            project_key=row["project_key"],
+            track=row["track"],
+            title=row["title"],
+            summary=row["summary"],
+            stack=tuple(json.loads(row["stack"] or "[]")),
+            repo=row["repo"],
+            timezone=row["timezone"],
+            looking_for_partner=bool(row["looking_for_partner"]),
+            display_name=row["display_name"],
+            channel_id=row["channel_id"],
+            message_id=row["message_id"],
+            late=bool(row["late"]),
+            created_at=datetime.fromisoformat(row["created_at"]),
+            updated_at=datetime.fromisoformat(row["updated_at"]),
+            withdrawn_at=_dt(row["withdrawn_at"]),
+            left_guild_at=_dt(row["left_guild_at"]),
+        )
+
+    @property
+    def active(self) -> bool:
+        return self.withdrawn_at is None
+
+
+@dataclass(frozen=True)
+class NewAnnouncement:
+    guild_id: int
+    user_id: int
+    cohort_start: date
+    project_key: str
+    track: str
+    title: str
+    summary: str
+    stack: tuple[str, ...] = ()
+    repo: str | None = None
+    timezone: str | None = None
+    looking_for_partner: bool = True
+    display_name: str = ""
+    late: bool = False
+
+
+@dataclass(frozen=True)
+class ProjectTrackCount:
+    project_key: str
+    track: str
+    count: int
+
+
+@dataclass(frozen=True)
+class PartnerInterest:
+    announcement_id: int
+    user_id: int
+    created_at: datetime
+
+
+@dataclass(frozen=True)
+class ReminderRecord:
+    guild_id: int
+    user_id: int
+    cohort_start: date
+    kind: str
+    status: str
+    detail: str | None
+    at: datetime
+
+
+@dataclass(frozen=True)
+class ListFilter:
+    project_key: str | None = None
+    track: str | None = None
+    looking_for_partner: bool | None = None
+
+
+def _encode(column: str, value: Any) -> Any:
+    if column == "stack":
+        return json.dumps(list(value or ()))
+    if column == "looking_for_partner":
+        return int(bool(value))
+    return value
+
+
+class AnnouncementStore:
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    # --- announcements ----------------------------------------------------------------------
+
+    async def create(self, new: NewAnnouncement, now: datetime) -> Announcement | None:
+        """Insert an announcement; None if the learner already has an active one this cohort."""
+        try:
+            async with self.db.transaction() as conn:
+                cur = await conn.execute(
+                    "INSERT INTO announcements (guild_id, user_id, cohort_start, project_key, track, title, summary, "
+                    "stack, repo, timezone, looking_for_partner, display_name, late, created_at, updated_at) "
+                    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    (
+                        new.guild_id,
+                        new.user_id,
+                        new.cohort_start.isoformat(),
+                        new.project_key,
+                        new.track,
+                        new.title,
+                        new.summary,
+                        json.dumps(list(new.stack)),
+                        new.repo,
+                        new.timezone,
+                        int(new.looking_for_partner),
+                        new.display_name,
+                        int(new.late),
+                        now.isoformat(),
+                        now.isoformat(),
+                    ),
+                )
+                announcement_id = int(cur.lastrowid or 0)
+        except sqlite3.IntegrityError as exc:
+            if "announcements" in str(exc) and "UNIQUE" in str(exc).upper():
+                return None
+            raise
+        # Built from what was written (no read-back): cheaper in a burst, and never a stale snapshot.
+        return Announcement(
+            id=announcement_id,
+            guild_id=new.guild_id,
+            user_id=new.user_id,
+            cohort_start=new.cohort_start,
+            project_key=new.project_key,
+            track=new.track,
+            title=new.title,
+            summary=new.summary,
+            stack=tuple(new.stack),
+            repo=new.repo,
+            timezone=new.timezone,
+            looking_for_partner=new.looking_for_partner,
+            display_name=new.display_name,
+            channel_id=None,
+            message_id=None,
+            late=new.late,
+            created_at=now,
+            updated_at=now,
+            withdrawn_at=None,
+            left_guild_at=None,
+        )
+
+    @staticmethod
+    async def _read_back(conn: Any, announcement_id: int) -> Announcement:
+        # Read through the writer, inside the write: the shared reader may still hold an older snapshot.
+        cur = await conn.execute("SELECT * FROM announcements WHERE id = ?", (announcement_id,))
+        row = await cur.fetchone()
+        await cur.close()
+        assert row is not None
+        return Announcement.from_row(row)
+
+    async def get(self, announcement_id: int) -> Announcement | None:
+        row = await self.db.fetchone("SELECT * FROM announcements WHERE id = ?", (announcement_id,))
+        return Announcement.from_row(row) if row else None
+
+    async def active_for(self, guild_id: int, cohort_start: date, user_id: int) -> Announcement | None:
+        row = await self.db.fetchone(
+            "SELECT * FROM announcements WHERE guild_id = ? AND cohort_start = ? AND user_id = ? "
+            "AND withdrawn_at IS NULL",
+            (guild_id, cohort_start.isoformat(), user_id),
+        )
+        return Announcement.from_row(row) if row else None
+
+    async def update(self, announcement_id: int, now: datetime, **values: Any) -> Announcement:
+        unknown = set(values) - EDITABLE
+        if unknown:
+            raise ValueError(f"not editable: {sorted(unknown)}")
+        async with self.db.transaction() as conn:
+            if values:
+                sets = ", ".join(f"{column} = ?" for column in values)
+                params = [_encode(c, v) for c, v in values.items()]
+                await conn.execute(
+                    f"UPDATE announcements SET {sets}, updated_at = ? WHERE id = ?",
+                    (*params, now.isoformat(), announcement_id),
+                )
+            return await self._read_back(conn, announcement_id)
+
+    async def set_message(self, announcement_id: int, channel_id: int | None, message_id: int | None) -> None:
+        await self.db.execute(
+            "UPDATE announcements SET channel_id = ?, message_id = ? WHERE id = ?",
+            (channel_id, message_id, announcement_id),
+        )
+
+    async def delete(self, announcement_id: int) -> None:
+        """Remove a row whose post could not be made (never for a real announcement: those are withdrawn)."""
+        await self.db.execute("DELETE FROM announcements WHERE id = ?", (announcement_id,))
+
+    async def withdraw(self, announcement_id: int, now: datetime) -> Announcement | None:
+        """Soft-delete; the withdrawn announcement, or None if it was already withdrawn."""
+        async with self.db.transaction() as conn:
+            cur = await conn.execute(
+                "UPDATE announcements SET withdrawn_at = ?, updated_at = ? WHERE id = ? AND withdrawn_at IS NULL",
+                (now.isoformat(), now.isoformat(), announcement_id),
+            )
+            if cur.rowcount != 1:
+                return None
+            return await self._read_back(conn, announcement_id)
+
+    @staticmethod
+    def _where(guild_id: int, cohort_start: date, flt: ListFilter) -> tuple[str, list[Any]]:
+        clauses = ["guild_id = ?", "cohort_start = ?", "withdrawn_at IS NULL"]
+        params: list[Any] = [guild_id, cohort_start.isoformat()]
+        if flt.project_key is not None:
+            clauses.append("project_key = ?")
+            params.append(flt.project_key)
+        if flt.track is not None:
+            clauses.append("track = ?")
+            params.append(flt.track)
+        if flt.looking_for_partner is not None:
+            clauses.append("looking_for_partner = ?")
+            params.append(int(flt.looking_for_partner))
+        return " AND ".join(clauses), params
+
+    async def page(
+        self, guild_id: int, cohort_start: date, flt: ListFilter, *, limit: int, offset: int
+    ) -> list[Announcement]:
+        where, params = self._where(guild_id, cohort_start, flt)
+        rows = await self.db.fetchall(
+            f"SELECT * FROM announcements WHERE {where} ORDER BY created_at, id LIMIT ? OFFSET ?",
+            (*params, limit, offset),
+        )
+        return [Announcement.from_row(r) for r in rows]
+
+    async def count(self, guild_id: int, cohort_start: date, flt: ListFilter | None = None) -> int:
+        where, params = self._where(guild_id, cohort_start, flt or ListFilter())
+        return int(await self.db.fetchval(f"SELECT COUNT(*) FROM announcements WHERE {where}", params) or 0)
+
+    async def counts(self, guild_id: int, cohort_start: date) -> list[ProjectTrackCount]:
+        rows = await self.db.fetchall(
+            "SELECT project_key, track, COUNT(*) AS n FROM announcements "
+            "WHERE guild_id = ? AND cohort_start = ? AND withdrawn_at IS NULL GROUP BY project_key, track",
+            (guild_id, cohort_start.isoformat()),
+        )
+        return [ProjectTrackCount(r["project_key"], r["track"], r["n"]) for r in rows]
+
+    async def looking_counts(self, guild_id: int, cohort_start: date) -> list[ProjectTrackCount]:
+        rows = await self.db.fetchall(
+            "SELECT project_key, track, COUNT(*) AS n FROM announcements "
+            "WHERE guild_id = ? AND cohort_start = ? AND withdrawn_at IS NULL AND looking_for_partner = 1 "
+            "AND left_guild_at IS NULL GROUP BY project_key, track",
+            (guild_id, cohort_start.isoformat()),
+        )
+        return [ProjectTrackCount(r["project_key"], r["track"], r["n"]) for r in rows]
+
+    async def looking(self, guild_id: int, cohort_start: date, *, limit: int) -> list[Announcement]:
+        """Learners still looking for a partner, oldest first (they have waited longest)."""
+        rows = await self.db.fetchall(
+            "SELECT * FROM announcements WHERE guild_id = ? AND cohort_start = ? AND withdrawn_at IS NULL "
+            "AND looking_for_partner = 1 AND left_guild_at IS NULL ORDER BY created_at, id LIMIT ?",
+            (guild_id, cohort_start.isoformat(), limit),
+        )
+        return [Announcement.from_row(r) for r in rows]
+
+    async def created_between(
+        self, guild_id: int, cohort_start: date, start: datetime | None, end: datetime
+    ) -> list[Announcement]:
+        rows = await self.db.fetchall(
+            "SELECT * FROM announcements WHERE guild_id = ? AND cohort_start = ? AND withdrawn_at IS NULL "
+            "AND created_at >= ? AND created_at < ? ORDER BY created_at, id",
+            (guild_id, cohort_start.isoformat(), start.isoformat() if start else "", end.isoformat()),
+        )
+        return [Announcement.from_row(r) for r in rows]
+
+    async def announced_user_ids(self, guild_id: int, cohort_start: date) -> set[int]:
+        rows = await self.db.fetchall(
+            "SELECT user_id FROM announcements WHERE guild_id = ? AND cohort_start = ? AND withdrawn_at IS NULL",
+            (guild_id, cohort_start.isoformat()),
+        )
+        return {r["user_id"] for r in rows}
+
+    async def all_for_export(self, guild_id: int) -> list[Announcement]:
+        rows = await self.db.fetchall(
+            "SELECT * FROM announcements WHERE guild_id = ? ORDER BY cohort_start, created_at, id", (guild_id,)
+        )
+        return [Announcement.from_row(r) for r in rows]
+
+    async def mark_left(self, guild_id: int, user_id: int, now: datetime) -> int:
+        return await self.db.execute(
+            "UPDATE announcements SET left_guild_at = ? WHERE guild_id = ? AND user_id = ? AND left_guild_at IS NULL",
+            (now.isoformat(), guild_id, user_id),
+        )
+
+    async def mark_returned(self, guild_id: int, user_id: int) -> int:
+        return await self.db.execute(
+            "UPDATE announcements SET left_guild_at = NULL WHERE guild_id = ? AND user_id = ? "
+            "AND left_guild_at IS NOT NULL",
+            (guild_id, user_id),
+        )
+
+    # --- partner interest -------------------------------------------------------------------
+
+    async def add_interest(self, announcement_id: int, user_id: int, now: datetime) -> bool:
+        """Record that `user_id` pressed Pair with me; False if they already had."""
+        return (
+            await self.db.execute(
+                "INSERT INTO partner_interest (announcement_id, user_id, created_at) VALUES (?, ?, ?) "
+                "ON CONFLICT (announcement_id, user_id) DO NOTHING",
+                (announcement_id, user_id, now.isoformat()),
+            )
+            == 1
+        )
+
+    async def interest_for(self, announcement_id: int) -> list[PartnerInterest]:
+        rows = await self.db.fetchall(
+            "SELECT * FROM partner_interest WHERE announcement_id = ? ORDER BY created_at, id", (announcement_id,)
+        )
+        return [
+            PartnerInterest(r["announcement_id"], r["user_id"], datetime.fromisoformat(r["created_at"])) for r in rows
+        ]
+
+    async def interest_in_guild(self, guild_id: int) -> list[tuple[Announcement, PartnerInterest]]:
+        rows = await self.db.fetchall(
+            "SELECT a.*, p.user_id AS interested_user_id, p.created_at AS interested_at "
+            "FROM partner_interest p JOIN announcements a ON a.id = p.announcement_id "
+            "WHERE a.guild_id = ? ORDER BY p.created_at, p.id",
+            (guild_id,),
+        )
+        return [
+            (
+                Announcement.from_row(r),
+                PartnerInterest(r["id"], r["interested_user_id"], datetime.fromisoformat(r["interested_at"])),
+            )
+            for r in rows
+        ]
+
+
+class FirstWeekStore:
+    """Reminder preferences, the reminder DM log and the digest log."""
+
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    async def set_reminders(self, guild_id: int, user_id: int, enabled: bool, now: datetime) -> None:
+        await self.db.execute(
+            "INSERT INTO reminder_prefs (guild_id, user_id, enabled, updated_at) VALUES (?, ?, ?, ?) "
+            "ON CONFLICT (guild_id, user_id) "
+            "DO UPDATE SET enabled = excluded.enabled, updated_at = excluded.updated_at",
+            (guild_id, user_id, int(enabled), now.isoformat()),
+        )
+
+    async def reminders_enabled(self, guild_id: int, user_id: int) -> bool:
+        value = await self.db.fetchval(
+            "SELECT enabled FROM reminder_prefs WHERE guild_id = ? AND user_id = ?", (guild_id, user_id)
+        )
+        return value is None or bool(value)
+
+    async def opted_out(self, guild_id: int) -> set[int]:
+        rows = await self.db.fetchall(
+            "SELECT user_id FROM reminder_prefs WHERE guild_id = ? AND enabled = 0", (guild_id,)
+        )
+        return {r["user_id"] for r in rows}
+
+    async def claim_reminder(self, guild_id: int, user_id: int, cohort_start: date, kind: str, now: datetime) -> bool:
+        """Reserve the one attempt at this reminder; False if it was already attempted."""
+        return (
+            await self.db.execute(
+                "INSERT INTO reminder_log (guild_id, user_id, cohort_start, kind, status, at) "
+                "VALUES (?, ?, ?, ?, 'sending', ?) ON CONFLICT DO NOTHING",
+                (guild_id, user_id, cohort_start.isoformat(), kind, now.isoformat()),
+            )
+            == 1
+        )
+
+    async def finish_reminder(
+        self,
+        guild_id: int,
+        user_id: int,
+        cohort_start: date,
+        kind: str,
+        status: str,
+        now: datetime,
+        detail: str | None = None,
+    ) -> None:
+        await self.db.execute(
+            "UPDATE reminder_log SET status = ?, detail = ?, at = ? "
+            "WHERE guild_id = ? AND user_id = ? AND cohort_start = ? AND kind = ?",
+            (
+                status,
+                detail[:300] if detail else None,
+                now.isoformat(),
+                guild_id,
+                user_id,
+                cohort_start.isoformat(),
+                kind,
+            ),
+        )
+
+    async def failed_dm_users(self, guild_id: int, cohort_start: date) -> set[int]:
+        rows = await self.db.fetchall(
+            "SELECT DISTINCT user_id FROM reminder_log WHERE guild_id = ? AND cohort_start = ? AND status = 'failed'",
+            (guild_id, cohort_start.isoformat()),
+        )
+        return {r["user_id"] for r in rows}
+
+    async def reminders(self, guild_id: int, cohort_start: date | None = None) -> list[ReminderRecord]:
+        rows = await self.db.fetchall(
+            "SELECT * FROM reminder_log WHERE guild_id = ? AND (? IS NULL OR cohort_start = ?) ORDER BY at, user_id",
+            (guild_id, *(2 * [cohort_start.isoformat() if cohort_start else None])),
+        )
+        return [
+            ReminderRecord(
+                r["guild_id"],
+                r["user_id"],
+                date.fromisoformat(r["cohort_start"]),
+                r["kind"],
+                r["status"],
+                r["detail"],
+                datetime.fromisoformat(r["at"]),
+            )
+            for r in rows
+        ]
+
+    async def claim_digest(self, guild_id: int, day: date, cohort_start: date, now: datetime) -> bool:
+        """Reserve the one digest of `day`; False if it was already posted (or being posted)."""
+        return (
+            await self.db.execute(
+                "INSERT INTO digest_log (guild_id, day, cohort_start, posted_at) VALUES (?, ?, ?, ?) "
+                "ON CONFLICT DO NOTHING",
+                (guild_id, day.isoformat(), cohort_start.isoformat(), now.isoformat()),
+            )
+            == 1
+        )
+
+    async def set_digest_message(self, guild_id: int, day: date, message_id: int) -> None:
+        await self.db.execute(
+            "UPDATE digest_log SET message_id = ? WHERE guild_id = ? AND day = ?",
+            (message_id, guild_id, day.isoformat()),
+        )
+
+    async def previous_digest_at(self, guild_id: int, cohort_start: date, before_day: date) -> datetime | None:
+        value = await self.db.fetchval(
+            "SELECT MAX(posted_at) FROM digest_log WHERE guild_id = ? AND cohort_start = ? AND day < ?",
+            (guild_id, cohort_start.isoformat(), before_day.isoformat()),
+        )
+        return datetime.fromisoformat(value) if value else None
+
+    async def digest_days(self, guild_id: int) -> list[date]:
+        rows = await self.db.fetchall("SELECT day FROM digest_log WHERE guild_id = ? ORDER BY day", (guild_id,))
+        return [date.fromisoformat(r["day"]) for r in rows]

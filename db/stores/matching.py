@@ -1,0 +1,665 @@
+"""Partner matching: profiles, requests, pairs, blocks and staff rounds (migration 0003).
+
+Capacity is never checked by reading then writing: every pair creation increments both learners'
+`active_pairs` with a conditional UPDATE (`active_pairs < max_partners`, rowcount checked) inside the
+same transaction as the pair INSERT, and the unique indexes on `pairs` are the last guard.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import aiosqlite
+
+from bot.errors import Conflict, InvalidInput, NotFound
+from db.database import Database
+
+# Columns `save_profile` may set; anything else is rejected before it reaches SQL.
+PROFILE_FIELDS = frozenset({"timezone", "availability_text", "availability", "offers", "wants", "max_partners"})
+
+
+def _dt(value: str | None) -> datetime | None:
+    return datetime.fromisoformat(value) if value else None
+
+
+def _tags(value: str) -> tuple[str, ...]:
+    return tuple(t for t in (value or "").split(",") if t)
+
+
+@dataclass(frozen=True)
+class MatchProfile:
+    guild_id: int
+    user_id: int
+    timezone: str
+    availability_text: str
+    availability_json: str
+    offers: tuple[str, ...]
+    wants: tuple[str, ...]
+    max_partners: int
+    active_pairs: int
+    status: str
+    paused_until: datetime | None
+    created_at: datetime
+    updated_at: datetime
+
+    @classmethod
+    def from_row(cls, row: sqlite3.Row) -> MatchProfile:
+        return cls(
+            guild_id=row["guild_id"],
+            user_id=row["user_id"],
+            timezone=row["timezone"],
+            availability_text=row["availability_text"],
+            availability_json=row["availability"],
+            offers=_tags(row["offers"]),
+            wants=_tags(row["wants"]),
+            max_partners=row["max_partners"],
+            active_pairs=row["active_pairs"],
+            status=row["status"],
+            paused_until=_dt(row["paused_until"]),
+            created_at=datetime.fromisoformat(row["created_at"]),
+            updated_at=datetime.fromisoformat(row["updated_at"]),
+        )
+
+    def is_paused(self, now: datetime) -> bool:
+        return self.status == "paused" and (self.paused_until is None or self.paused_until > now)
+
+    def is_looking(self, now: datetime) -> bool:
+        """Opted in, not paused (a pause ends by itself at `paused_until`), and with a free slot."""
+        return self.status != "left" and not self.is_paused(now) and self.active_pairs < self.max_partners
+
+    @property
+    def free_slots(self) -> int:
+        return max(0, self.max_partners - self.active_pairs)
+
+
+@dataclass(frozen=True)
+class NewProfile:
+    """A profile as first created (by /match join, or by default when a learner requests or accepts)."""
+
+    guild_id: int
+    user_id: int
+    timezone: str
+    availability_text: str
+    availability_json: str
+    offers: tuple[str, ...] = ()
+    wants: tuple[str, ...] = ()
+    max_partners: int = 1
+
+
+@dataclass(frozen=True)
+class MatchRequest:
+    id: int
+    guild_id: int
+    requester_id: int
+    addressee_id: int
+    status: str
+    source: str
+    created_at: datetime
+    expires_at: datetime
+    decided_at: datetime | None
+    channel_id: int | None
+    message_id: int | None
+
+    @classmethod
+    def from_row(cls, row: sqlite3.Row) -> MatchRequest:
+        return cls(
+            id=row["id"],
+            guild_id=row["guild_id"],
+            requester_id=row["requester_id"],
+            addressee_id=row["addressee_id"],
+            status=row["status"],
+            source=row["source"],
+            created_at=datetime.fromisoformat(row["created_at"]),
+            expires_at=datetime.fromisoformat(row["expires_at"]),
+            decided_at=_dt(row["decided_at"]),
+            channel_id=row["channel_id"],
+            message_id=row["message_id"],
+        )
+
+    def other(self, user_id: int) -> int:
+        return self.addressee_id if user_id == self.requester_id else self.requester_id
+
+
+@dataclass(frozen=True)
+class Pair:
+    id: int
+    guild_id: int
+    backend_id: int
+    frontend_id: int
+    project: str
+    score: int | None
+    reasons: str
+    origin: str
+    round_id: int | None
+    request_id: int | None
+    thread_id: int | None
+    status: str
+    created_at: datetime
+    ended_at: datetime | None
+    end_reason: str | None
+
+    @classmethod
+    def from_row(cls, row: sqlite3.Row) -> Pair:
+        return cls(
+            id=row["id"],
+            guild_id=row["guild_id"],
+            backend_id=row["backend_id"],
+            frontend_id=row["frontend_id"],
+            project=row["project"],
+            score=row["score"],
+            reasons=row["reasons"],
+            origin=row["origin"],
+            round_id=row["round_id"],
+            request_id=row["request_id"],
+            thread_id=row["thread_id"],
+            status=row["status"],
+            created_at=datetime.fromisoformat(row["created_at"]),
+            ended_at=_dt(row["ended_at"]),
+            end_reason=row["end_reason"],
+        )
+
+    def partner_of(self, user_id: int) -> int:
+        return self.frontend_id if user_id == self.backend_id else self.backend_id
+
+    @property
+    def members(self) -> tuple[int, int]:
+        return (self.backend_id, self.frontend_id)
+
+
+@dataclass(frozen=True)
+class NewPair:
+    guild_id: int
+    backend_id: int
+    frontend_id: int
+    project: str
+    score: int | None
+    reasons: str
+
+
+@dataclass(frozen=True)
+class MatchRound:
+    id: int
+    guild_id: int
+    project: str | None
+    started_by: int
+    dry_run: bool
+    status: str
+    summary: dict[str, Any] | None
+    started_at: datetime
+    finished_at: datetime | None
+
+    @classmethod
+    def from_row(cls, row: sqlite3.Row) -> MatchRound:
+        return cls(
+            id=row["id"],
+            guild_id=row["guild_id"],
+            project=row["project"],
+            started_by=row["started_by"],
+            dry_run=bool(row["dry_run"]),
+            status=row["status"],
+            summary=json.loads(row["summary"]) if row["summary"] else None,
+            started_at=datetime.fromisoformat(row["started_at"]),
+            finished_at=_dt(row["finished_at"]),
+        )
+
+
+@dataclass(frozen=True)
+class RequestCounts:
+    pending: int
+    accepted: int
+    declined: int
+    expired: int
+
+
+class CapacityReached(Conflict):
+    """One of the two learners already has as many partners as they asked for."""
+
+    def __init__(self, message: str, user_id: int) -> None:
+        super().__init__(message)
+        self.user_id = user_id
+
+
+class RequestClosed(Conflict):
+    """The request is no longer pending (accepted, declined, expired or cancelled)."""
+
+    def __init__(self, message: str, status: str) -> None:
+        super().__init__(message)
+        self.status = status
+
+
+def _block_key(a: int, b: int) -> tuple[int, int]:
+    return (a, b) if a < b else (b, a)
+
+
+_CLOSED_TEXT = {
+    "accepted": "This request was already accepted.",
+    "declined": "This request was declined.",
+    "expired": "This request expired (requests last 72 hours); `/match suggest` shows who is looking now.",
+    "cancelled": "This request was withdrawn.",
+}
+
+
+class MatchingStore:
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    # --- profiles ---------------------------------------------------------------------------
+
+    async def get_profile(self, guild_id: int, user_id: int) -> MatchProfile | None:
+        row = await self.db.fetchone(
+            "SELECT * FROM match_profiles WHERE guild_id = ? AND user_id = ?", (guild_id, user_id)
+        )
+        return MatchProfile.from_row(row) if row else None
+
+    async def profiles(self, guild_id: int, user_ids: Iterable[int] | None = None) -> list[MatchProfile]:
+        rows = await self.db.fetchall("SELECT * FROM match_profiles WHERE guild_id = ? ORDER BY user_id", (guild_id,))
+        wanted = None if user_ids is None else set(user_ids)
+        return [MatchProfile.from_row(r) for r in rows if wanted is None or r["user_id"] in wanted]
+
+    async def join(self, new: NewProfile, now: datetime, **changes: Any) -> MatchProfile:
+        """Opt in (again): create the profile from `new` or update only `changes`; status becomes active."""
+        unknown = set(changes) - PROFILE_FIELDS
+        if unknown:
+            raise ValueError(f"not a profile field: {sorted(unknown)}")
+        stored = {k: (",".join(v) if k in ("offers", "wants") else v) for k, v in changes.items()}
+        sets = "".join(f", {c} = ?" for c in stored)
+        try:
+            async with self.db.transaction() as conn:
+                await self._insert_profile(conn, new, now)
+                await conn.execute(
+                    f"UPDATE match_profiles SET status = 'active', paused_until = NULL, updated_at = ?{sets} "
+                    "WHERE guild_id = ? AND user_id = ?",
+                    (now.isoformat(), *stored.values(), new.guild_id, new.user_id),
+                )
+        except sqlite3.IntegrityError as exc:
+            if "CHECK" in str(exc).upper():
+                current = await self.get_profile(new.guild_id, new.user_id)
+                have = current.active_pairs if current else 0
+                raise InvalidInput(
+                    f"You have {have} partner(s) right now, so `max_partners` can't go below {have}; "
+                    "end a pairing with `/match unpair` first."
+                ) from None
+            raise
+        profile = await self.get_profile(new.guild_id, new.user_id)
+        assert profile is not None
+        return profile
+
+    @staticmethod
+    async def _insert_profile(conn: aiosqlite.Connection, new: NewProfile, now: datetime) -> bool:
+        cur = await conn.execute(
+            "INSERT INTO match_profiles (guild_id, user_id, timezone, availability_text, availability, offers, "
+            "wants, max_partners, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
+            "ON CONFLICT (guild_id, user_id) DO NOTHING",
+            (
+                new.guild_id,
+                new.user_id,
+                new.timezone,
+                new.availability_text,
+                new.availability_json,
+                ",".join(new.offers),
+                ",".join(new.wants),
+                new.max_partners,
+                now.isoformat(),
+                now.isoformat(),
+            ),
+        )
+        return cur.rowcount == 1
+
+    async def ensure_profile(self, new: NewProfile, now: datetime) -> MatchProfile:
+        """The learner's profile, created with defaults if they never opted in (status untouched otherwise)."""
+        async with self.db.transaction() as conn:
+            await self._insert_profile(conn, new, now)
+        profile = await self.get_profile(new.guild_id, new.user_id)
+        assert profile is not None
+        return profile
+
+    async def leave(self, guild_id: int, user_id: int, now: datetime) -> list[MatchRequest]:
+        """Opt out; pending requests from or to the learner are cancelled (and returned, to update messages)."""
+        async with self.db.transaction() as conn:
+            cur = await conn.execute(
+                "UPDATE match_profiles SET status = 'left', paused_until = NULL, updated_at = ? "
+                "WHERE guild_id = ? AND user_id = ? AND status <> 'left'",
+                (now.isoformat(), guild_id, user_id),
+            )
+            if cur.rowcount != 1:
+                raise NotFound("You are not opted in to partner matching; `/match join` opts you in.")
+            async with conn.execute(
+                "SELECT * FROM match_requests WHERE guild_id = ? AND status = 'pending' "
+                "AND (requester_id = ? OR addressee_id = ?)",
+                (guild_id, user_id, user_id),
+            ) as rows:
+                cancelled = [MatchRequest.from_row(r) for r in await rows.fetchall()]
+            await conn.execute(
+                "UPDATE match_requests SET status = 'cancelled', decided_at = ? WHERE guild_id = ? "
+                "AND status = 'pending' AND (requester_id = ? OR addressee_id = ?)",
+                (now.isoformat(), guild_id, user_id, user_id),
+            )
+        return cancelled
+
+    async def pause(self, guild_id: int, user_id: int, until: datetime, now: datetime) -> MatchProfile:
+        count = await self.db.execute(
+            "UPDATE match_profiles SET status = 'paused', paused_until = ?, updated_at = ? "
+            "WHERE guild_id = ? AND user_id = ? AND status <> 'left'",
+            (until.isoformat(), now.isoformat(), guild_id, user_id),
+        )
+        if count != 1:
+            raise NotFound("You are not opted in to partner matching; `/match join` opts you in first.")
+        profile = await self.get_profile(guild_id, user_id)
+        assert profile is not None
+        return profile
+
+    # --- requests ---------------------------------------------------------------------------
+
+    async def create_request(
+        self,
+        guild_id: int,
+        requester_id: int,
+        addressee_id: int,
+        source: str,
+        now: datetime,
+        expires_at: datetime,
+    ) -> MatchRequest | None:
+        """A new pending request; None if the same request is already pending."""
+        try:
+            request_id = await self.db.insert(
+                "INSERT INTO match_requests (guild_id, requester_id, addressee_id, source, created_at, expires_at) "
+                "VALUES (?, ?, ?, ?, ?, ?)",
+                (guild_id, requester_id, addressee_id, source, now.isoformat(), expires_at.isoformat()),
+            )
+        except sqlite3.IntegrityError as exc:
+            if "UNIQUE" in str(exc).upper():
+                return None
+            raise
+        request = await self.get_request(request_id)
+        assert request is not None
+        return request
+
+    async def get_request(self, request_id: int) -> MatchRequest | None:
+        row = await self.db.fetchone("SELECT * FROM match_requests WHERE id = ?", (request_id,))
+        return MatchRequest.from_row(row) if row else None
+
+    async def pending_between(self, guild_id: int, requester_id: int, addressee_id: int) -> MatchRequest | None:
+        row = await self.db.fetchone(
+            "SELECT * FROM match_requests WHERE guild_id = ? AND requester_id = ? AND addressee_id = ? "
+            "AND status = 'pending'",
+            (guild_id, requester_id, addressee_id),
+        )
+        return MatchRequest.from_row(row) if row else None
+
+    async def pending_for(self, guild_id: int, user_id: int) -> list[MatchRequest]:
+        """Pending requests the learner sent or received, oldest first."""
+        rows = await self.db.fetchall(
+            "SELECT * FROM match_requests WHERE guild_id = ? AND status = 'pending' "
+            "AND (requester_id = ? OR addressee_id = ?) ORDER BY created_at, id",
+            (guild_id, user_id, user_id),
+        )
+        return [MatchRequest.from_row(r) for r in rows]
+
+    async def set_request_message(self, request_id: int, channel_id: int, message_id: int) -> None:
+        await self.db.execute(
+            "UPDATE match_requests SET channel_id = ?, message_id = ? WHERE id = ?",
+            (channel_id, message_id, request_id),
+        )
+
+    async def cancel_request(self, request_id: int, now: datetime) -> bool:
+        return (
+            await self.db.execute(
+                "UPDATE match_requests SET status = 'cancelled', decided_at = ? WHERE id = ? AND status = 'pending'",
+                (now.isoformat(), request_id),
+            )
+            == 1
+        )
+
+    async def expire_request(self, request_id: int, now: datetime) -> bool:
+        """Mark a pending request expired once its time is up; False if it was decided meanwhile."""
+        return (
+            await self.db.execute(
+                "UPDATE match_requests SET status = 'expired', decided_at = ? "
+                "WHERE id = ? AND status = 'pending' AND expires_at <= ?",
+                (now.isoformat(), request_id, now.isoformat()),
+            )
+            == 1
+        )
+
+    async def decline_request(self, request_id: int, addressee_id: int, now: datetime) -> MatchRequest:
+        """Decline (only the addressee) and block the two from being suggested to each other again."""
+        async with self.db.transaction() as conn:
+            cur = await conn.execute(
+                "UPDATE match_requests SET status = 'declined', decided_at = ? "
+                "WHERE id = ? AND addressee_id = ? AND status = 'pending' AND expires_at > ?",
+                (now.isoformat(), request_id, addressee_id, now.isoformat()),
+            )
+            request = await self._request_in(conn, request_id)
+            if cur.rowcount != 1:
+                raise self._closed(request, now)
+            await self._block(conn, request.guild_id, request.requester_id, request.addressee_id, "declined", now)
+        return request
+
+    @staticmethod
+    async def _request_in(conn: aiosqlite.Connection, request_id: int) -> MatchRequest:
+        async with conn.execute("SELECT * FROM match_requests WHERE id = ?", (request_id,)) as cur:
+            row = await cur.fetchone()
+        if row is None:
+            raise NotFound("This request no longer exists.")
+        return MatchRequest.from_row(row)
+
+    @staticmethod
+    def _closed(request: MatchRequest, now: datetime) -> RequestClosed:
+        status = request.status
+        if status == "pending" and request.expires_at <= now:
+            status = "expired"
+        return RequestClosed(_CLOSED_TEXT.get(status, "This request can't be answered any more."), status)
+
+    async def accept_request(
+        self,
+        request_id: int,
+        addressee_id: int,
+        pair: NewPair,
+        now: datetime,
+        *,
+        default_profiles: Iterable[NewProfile] = (),
+        names: Mapping[int, str] | None = None,
+    ) -> Pair:
+        """Accept and create the pair in one transaction; raises RequestClosed / CapacityReached / Conflict.
+
+        Learners who never opted in get `default_profiles` first (accepting is opting in).
+        """
+        async with self.db.transaction() as conn:
+            for profile in default_profiles:
+                await self._insert_profile(conn, profile, now)
+            cur = await conn.execute(
+                "UPDATE match_requests SET status = 'accepted', decided_at = ? "
+                "WHERE id = ? AND addressee_id = ? AND status = 'pending' AND expires_at > ?",
+                (now.isoformat(), request_id, addressee_id, now.isoformat()),
+            )
+            if cur.rowcount != 1:
+                raise self._closed(await self._request_in(conn, request_id), now)
+            return await self._insert_pair(conn, pair, now, names or {}, origin="request", request_id=request_id)
+
+    async def create_round_pair(
+        self, pair: NewPair, round_id: int, now: datetime, names: Mapping[int, str] | None = None
+    ) -> Pair:
+        """A pair chosen by a staff round, with the same capacity guards as an accepted request."""
+        async with self.db.transaction() as conn:
+            return await self._insert_pair(conn, pair, now, names or {}, origin="round", round_id=round_id)
+
+    async def _insert_pair(
+        self,
+        conn: aiosqlite.Connection,
+        pair: NewPair,
+        now: datetime,
+        names: Mapping[int, str],
+        *,
+        origin: str,
+        request_id: int | None = None,
+        round_id: int | None = None,
+    ) -> Pair:
+        async with conn.execute(
+            "SELECT 1 FROM match_blocks WHERE guild_id = ? AND user_a = ? AND user_b = ?",
+            (pair.guild_id, *_block_key(pair.backend_id, pair.frontend_id)),
+        ) as cur:
+            if await cur.fetchone() is not None:
+                raise Conflict("These two learners can't be paired again: one of them declined or ended it earlier.")
+        for user_id in (pair.backend_id, pair.frontend_id):
+            cur = await conn.execute(
+                "UPDATE match_profiles SET active_pairs = active_pairs + 1, updated_at = ? "
+                "WHERE guild_id = ? AND user_id = ? AND active_pairs < max_partners",
+                (now.isoformat(), pair.guild_id, user_id),
+            )
+            if cur.rowcount != 1:
+                name = names.get(user_id, f"<@{user_id}>")
+                raise CapacityReached(
+                    f"{name} already has as many partners as they asked for, so this pairing can't be made. "
+                    "`/match suggest` shows who is still looking.",
+                    user_id,
+                )
+        try:
+            cur = await conn.execute(
+                "INSERT INTO pairs (guild_id, backend_id, frontend_id, project, score, reasons, origin, round_id, "
+                "request_id, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (
+                    pair.guild_id,
+                    pair.backend_id,
+                    pair.frontend_id,
+                    pair.project,
+                    pair.score,
+                    pair.reasons,
+                    origin,
+                    round_id,
+                    request_id,
+                    now.isoformat(),
+                ),
+            )
+        except sqlite3.IntegrityError as exc:
+            if "UNIQUE" in str(exc).upper():
+                raise Conflict("You two are already partners; `/match status` shows your pair.") from None
+            raise
+        async with conn.execute("SELECT * FROM pairs WHERE id = ?", (cur.lastrowid,)) as rows:
+            row = await rows.fetchone()
+        assert row is not None
+        return Pair.from_row(row)
+
+    async def request_counts(self, guild_id: int) -> RequestCounts:
+        rows = await self.db.fetchall(
+            "SELECT status, COUNT(*) AS n FROM match_requests WHERE guild_id = ? GROUP BY status", (guild_id,)
+        )
+        by = {r["status"]: r["n"] for r in rows}
+        return RequestCounts(by.get("pending", 0), by.get("accepted", 0), by.get("declined", 0), by.get("expired", 0))
+
+    # --- pairs ------------------------------------------------------------------------------
+
+    async def get_pair(self, pair_id: int) -> Pair | None:
+        row = await self.db.fetchone("SELECT * FROM pairs WHERE id = ?", (pair_id,))
+        return Pair.from_row(row) if row else None
+
+    async def active_pairs_of(self, guild_id: int, user_id: int) -> list[Pair]:
+        rows = await self.db.fetchall(
+            "SELECT * FROM pairs WHERE guild_id = ? AND status = 'active' AND (backend_id = ? OR frontend_id = ?) "
+            "ORDER BY created_at, id",
+            (guild_id, user_id, user_id),
+        )
+        return [Pair.from_row(r) for r in rows]
+
+    async def active_pairs(self, guild_id: int) -> list[Pair]:
+        rows = await self.db.fetchall(
+            "SELECT * FROM pairs WHERE guild_id = ? AND status = 'active' ORDER BY id", (guild_id,)
+        )
+        return [Pair.from_row(r) for r in rows]
+
+    async def set_thread(self, pair_id: int, thread_id: int) -> None:
+        await self.db.execute("UPDATE pairs SET thread_id = ? WHERE id = ?", (thread_id, pair_id))
+
+    async def end_pair(self, pair_id: int, reason: str, now: datetime) -> Pair:
+        """End an active pair: both are freed and never suggested to each other again."""
+        async with self.db.transaction() as conn:
+            cur = await conn.execute(
+                "UPDATE pairs SET status = 'ended', ended_at = ?, end_reason = ? WHERE id = ? AND status = 'active'",
+                (now.isoformat(), reason, pair_id),
+            )
+            async with conn.execute("SELECT * FROM pairs WHERE id = ?", (pair_id,)) as rows:
+                row = await rows.fetchone()
+            if cur.rowcount != 1 or row is None:
+                raise Conflict("That pairing has already ended; `/match status` shows your current partners.")
+            pair = Pair.from_row(row)
+            for user_id in pair.members:
+                await conn.execute(
+                    "UPDATE match_profiles SET active_pairs = active_pairs - 1, updated_at = ? "
+                    "WHERE guild_id = ? AND user_id = ? AND active_pairs > 0",
+                    (now.isoformat(), pair.guild_id, user_id),
+                )
+            await self._block(conn, pair.guild_id, pair.backend_id, pair.frontend_id, "unpaired", now)
+        return pair
+
+    # --- blocks -----------------------------------------------------------------------------
+
+    @staticmethod
+    async def _block(conn: aiosqlite.Connection, guild_id: int, a: int, b: int, reason: str, now: datetime) -> None:
+        await conn.execute(
+            "INSERT INTO match_blocks (guild_id, user_a, user_b, reason, created_at) VALUES (?, ?, ?, ?, ?) "
+            "ON CONFLICT (guild_id, user_a, user_b) DO NOTHING",
+            (guild_id, *_block_key(a, b), reason, now.isoformat()),
+        )
+
+    async def block(self, guild_id: int, a: int, b: int, reason: str, now: datetime) -> None:
+        async with self.db.transaction() as conn:
+            await self._block(conn, guild_id, a, b, reason, now)
+
+    async def blocked_pairs(self, guild_id: int) -> set[frozenset[int]]:
+        rows = await self.db.fetchall("SELECT user_a, user_b FROM match_blocks WHERE guild_id = ?", (guild_id,))
+        return {frozenset((r["user_a"], r["user_b"])) for r in rows}
+
+    async def block_reason(self, guild_id: int, a: int, b: int) -> str | None:
+        value = await self.db.fetchval(
+            "SELECT reason FROM match_blocks WHERE guild_id = ? AND user_a = ? AND user_b = ?",
+            (guild_id, *_block_key(a, b)),
+        )
+        return None if value is None else str(value)
+
+    # --- rounds -----------------------------------------------------------------------------
+
+    async def start_round(
+        self, guild_id: int, project: str | None, started_by: int, dry_run: bool, now: datetime
+    ) -> MatchRound:
+        """Open a round; the partial unique index refuses a second running round in the guild."""
+        try:
+            round_id = await self.db.insert(
+                "INSERT INTO match_rounds (guild_id, project, started_by, dry_run, started_at) VALUES (?, ?, ?, ?, ?)",
+                (guild_id, project, started_by, int(dry_run), now.isoformat()),
+            )
+        except sqlite3.IntegrityError as exc:
+            if "UNIQUE" in str(exc).upper():
+                raise Conflict(
+                    "A matching round is already running in this server; wait for its summary, then try again."
+                ) from None
+            raise
+        found = await self.get_round(round_id)
+        assert found is not None
+        return found
+
+    async def finish_round(self, round_id: int, status: str, summary: dict[str, Any], now: datetime) -> None:
+        await self.db.execute(
+            "UPDATE match_rounds SET status = ?, summary = ?, finished_at = ? WHERE id = ? AND status = 'running'",
+            (status, json.dumps(summary), now.isoformat(), round_id),
+        )
+
+    async def get_round(self, round_id: int) -> MatchRound | None:
+        row = await self.db.fetchone("SELECT * FROM match_rounds WHERE id = ?", (round_id,))
+        return MatchRound.from_row(row) if row else None
+
+    async def last_round(self, guild_id: int) -> MatchRound | None:
+        row = await self.db.fetchone(
+            "SELECT * FROM match_rounds WHERE guild_id = ? ORDER BY id DESC LIMIT 1", (guild_id,)
+        )
+        return MatchRound.from_row(row) if row else None
+
+    async def fail_stale_rounds(self, now: datetime) -> int:
+        """Rounds left 'running' by a crash would block every later round; close them on start."""
+        return await self.db.execute(
+            "UPDATE match_rounds SET status = 'failed', finished_at = ?, summary = ? WHERE status = 'running'",
+            (now.isoformat(), json.dumps({"error": "interrupted by a restart"})),
+        )

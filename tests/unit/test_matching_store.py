@@ -1,0 +1,339 @@
+"""Matching store on a real migrated SQLite file (capacity under concurrency included), and the pairing glue."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from bot.errors import Conflict, InvalidInput, NotFound, UserError
+from bot.services import pairing
+from bot.services.matching import score_pair
+from db.database import Database
+from db.stores.announcements import Announcement
+from db.stores.matching import CapacityReached, MatchingStore, NewPair, NewProfile, RequestClosed
+
+NOW = datetime(2026, 12, 8, 10, tzinfo=UTC)
+GUILD = 7
+TTL = timedelta(hours=72)
+
+
+@pytest.fixture
+async def db(tmp_path: Path) -> AsyncIterator[Database]:
+    async with Database(tmp_path / "n.db") as database:
+        await database.migrate()
+        yield database
+
+
+@pytest.fixture
+def store(db: Database) -> MatchingStore:
+    return MatchingStore(db)
+
+
+def profile(user_id: int, max_partners: int = 1) -> NewProfile:
+    return NewProfile(GUILD, user_id, "UTC", "weekdays 18-22", '{"v":1,"r":[]}', max_partners=max_partners)
+
+
+def pair_of(backend: int, frontend: int) -> NewPair:
+    return NewPair(GUILD, backend, frontend, "ecommerce", 50, "overlap")
+
+
+async def request(store: MatchingStore, requester: int, addressee: int, now: datetime = NOW) -> int:
+    created = await store.create_request(GUILD, requester, addressee, "command", now, now + TTL)
+    assert created is not None
+    return created.id
+
+
+async def test_join_creates_then_updates_only_given_fields(store: MatchingStore) -> None:
+    first = await store.join(profile(1), NOW, offers=("django",))
+    assert (first.status, first.offers, first.max_partners, first.timezone) == ("active", ("django",), 1, "UTC")
+    await store.pause(GUILD, 1, NOW + timedelta(days=3), NOW)
+    again = await store.join(profile(1), NOW + timedelta(hours=1), max_partners=3)
+    assert (again.status, again.paused_until, again.offers, again.max_partners) == ("active", None, ("django",), 3)
+    with pytest.raises(ValueError):
+        await store.join(profile(1), NOW, status="left")
+
+
+async def test_max_partners_cannot_drop_below_current_pairs(store: MatchingStore) -> None:
+    await store.join(profile(1, 2), NOW)
+    await store.join(profile(2), NOW)
+    await store.join(profile(3), NOW)
+    for frontend in (2, 3):
+        await store.accept_request(await request(store, frontend, 1), 1, pair_of(1, frontend), NOW)
+    with pytest.raises(InvalidInput, match="can't go below 2"):
+        await store.join(profile(1), NOW, max_partners=1)
+    assert (await store.get_profile(GUILD, 1)).max_partners == 2  # type: ignore[union-attr]
+
+
+async def test_pause_ends_by_itself(store: MatchingStore) -> None:
+    await store.join(profile(1), NOW)
+    paused = await store.pause(GUILD, 1, NOW + timedelta(days=2), NOW)
+    assert paused.is_paused(NOW) and not paused.is_looking(NOW)
+    assert not paused.is_paused(NOW + timedelta(days=2)) and paused.is_looking(NOW + timedelta(days=2))
+    with pytest.raises(NotFound):
+        await store.pause(GUILD, 99, NOW + timedelta(days=2), NOW)
+
+
+async def test_one_pending_request_per_direction(store: MatchingStore) -> None:
+    await request(store, 1, 2)
+    assert await store.create_request(GUILD, 1, 2, "command", NOW, NOW + TTL) is None
+    assert await store.create_request(GUILD, 2, 1, "command", NOW, NOW + TTL) is not None
+    assert [r.requester_id for r in await store.pending_for(GUILD, 1)] == [1, 2]
+
+
+async def test_accept_creates_pair_and_counts_in_one_transaction(store: MatchingStore, db: Database) -> None:
+    request_id = await request(store, 2, 1)
+    pair = await store.accept_request(
+        request_id, 1, pair_of(1, 2), NOW, default_profiles=[profile(1), profile(2)], names={1: "Alice"}
+    )
+    assert (pair.backend_id, pair.frontend_id, pair.request_id, pair.origin) == (1, 2, request_id, "request")
+    assert [(p.user_id, p.active_pairs) for p in await store.profiles(GUILD)] == [(1, 1), (2, 1)]
+    assert (await store.get_request(request_id)).status == "accepted"  # type: ignore[union-attr]
+    with pytest.raises(RequestClosed, match="already accepted"):
+        await store.accept_request(request_id, 1, pair_of(1, 2), NOW)
+    assert await db.fetchval("SELECT COUNT(*) FROM pairs") == 1
+
+
+async def test_only_the_addressee_accepts_and_expired_requests_are_refused(store: MatchingStore) -> None:
+    await store.join(profile(1), NOW)
+    await store.join(profile(2), NOW)
+    request_id = await request(store, 2, 1)
+    with pytest.raises(RequestClosed):
+        await store.accept_request(request_id, 2, pair_of(1, 2), NOW)
+    late = NOW + TTL
+    with pytest.raises(RequestClosed, match="expired") as caught:
+        await store.accept_request(request_id, 1, pair_of(1, 2), late)
+    assert caught.value.status == "expired"
+    assert not await store.expire_request(request_id, NOW)  # not due yet
+    assert await store.expire_request(request_id, late)
+    assert not await store.expire_request(request_id, late)  # once only
+    assert (await store.get_profile(GUILD, 1)).active_pairs == 0  # type: ignore[union-attr]
+
+
+async def test_capacity_refuses_with_the_name(store: MatchingStore) -> None:
+    for uid in (1, 2, 3):
+        await store.join(profile(uid), NOW)
+    first, second = await request(store, 2, 1), await request(store, 3, 1)
+    await store.accept_request(first, 1, pair_of(1, 2), NOW)
+    with pytest.raises(CapacityReached, match="Alice already has as many partners") as caught:
+        await store.accept_request(second, 1, pair_of(1, 3), NOW, names={1: "Alice"})
+    assert caught.value.user_id == 1
+    # The refused accept rolled back entirely: the request is still pending and 3 has no pair.
+    assert (await store.get_request(second)).status == "pending"  # type: ignore[union-attr]
+    assert (await store.get_profile(GUILD, 3)).active_pairs == 0  # type: ignore[union-attr]
+
+
+async def test_hundred_concurrent_accepts_to_one_learner_make_one_pair(tmp_path: Path) -> None:
+    path = tmp_path / "race.db"
+    async with Database(path) as setup:
+        await setup.migrate()
+        base = MatchingStore(setup)
+        await base.join(profile(1), NOW)
+        ids = []
+        for requester in range(100, 200):
+            await base.join(profile(requester), NOW)
+            ids.append(await request(base, requester, 1))
+    # Four separate connections race, as two bot processes (or a restart overlap) would.
+    databases = [await Database(path).connect() for _ in range(4)]
+    try:
+        stores = [MatchingStore(d) for d in databases]
+
+        async def accept(i: int, request_id: int) -> str:
+            try:
+                await stores[i % 4].accept_request(request_id, 1, pair_of(1, 100 + i), NOW)
+            except CapacityReached:
+                return "full"
+            return "paired"
+
+        outcomes = await asyncio.gather(*(accept(i, rid) for i, rid in enumerate(ids)))
+        assert outcomes.count("paired") == 1 and outcomes.count("full") == 99
+        assert await databases[0].fetchval("SELECT COUNT(*) FROM pairs") == 1
+        assert await databases[0].fetchval("SELECT active_pairs FROM match_profiles WHERE user_id = 1") == 1
+        assert await databases[0].fetchval("SELECT SUM(active_pairs) FROM match_profiles") == 2
+    finally:
+        for d in databases:
+            await d.close()
+
+
+async def test_hundred_concurrent_accepts_of_one_request_make_one_pair(store: MatchingStore, db: Database) -> None:
+    await store.join(profile(1, 5), NOW)
+    await store.join(profile(2, 5), NOW)
+    request_id = await request(store, 2, 1)
+
+    async def accept() -> str:
+        try:
+            await store.accept_request(request_id, 1, pair_of(1, 2), NOW)
+        except RequestClosed:
+            return "closed"
+        return "paired"
+
+    outcomes = await asyncio.gather(*(accept() for _ in range(100)))
+    assert outcomes.count("paired") == 1 and outcomes.count("closed") == 99
+    assert await db.fetchval("SELECT COUNT(*) FROM pairs") == 1
+    assert await db.fetchval("SELECT SUM(active_pairs) FROM match_profiles") == 2
+
+
+async def test_decline_blocks_and_unpair_frees_and_blocks(store: MatchingStore) -> None:
+    for uid in (1, 2, 3):
+        await store.join(profile(uid), NOW)
+    declined = await store.decline_request(await request(store, 2, 1), 1, NOW)
+    assert declined.status == "declined"
+    assert await store.block_reason(GUILD, 2, 1) == "declined"
+    with pytest.raises(Conflict, match="can't be paired again"):
+        await store.create_round_pair(pair_of(1, 2), 0, NOW)
+    pair = await store.accept_request(await request(store, 3, 1), 1, pair_of(1, 3), NOW)
+    ended = await store.end_pair(pair.id, "different goals", NOW)
+    assert (ended.status, ended.end_reason) == ("ended", "different goals")
+    assert [p.active_pairs for p in await store.profiles(GUILD)] == [0, 0, 0]
+    assert await store.blocked_pairs(GUILD) == {frozenset((1, 2)), frozenset((1, 3))}
+    with pytest.raises(Conflict, match="already ended"):
+        await store.end_pair(pair.id, "again", NOW)
+
+
+async def test_leave_cancels_pending_requests_both_ways(store: MatchingStore) -> None:
+    await store.join(profile(1), NOW)
+    mine, theirs, other = await request(store, 1, 2), await request(store, 3, 1), await request(store, 3, 4)
+    cancelled = await store.leave(GUILD, 1, NOW)
+    assert sorted(r.id for r in cancelled) == [mine, theirs]
+    assert (await store.get_request(other)).status == "pending"  # type: ignore[union-attr]
+    assert (await store.get_profile(GUILD, 1)).status == "left"  # type: ignore[union-attr]
+    with pytest.raises(NotFound):
+        await store.leave(GUILD, 1, NOW)
+
+
+async def test_one_running_round_per_guild(store: MatchingStore) -> None:
+    first = await store.start_round(GUILD, None, 5, False, NOW)
+    with pytest.raises(Conflict, match="already running"):
+        await store.start_round(GUILD, "ecommerce", 5, True, NOW)
+    other_guild = await store.start_round(GUILD + 1, None, 5, False, NOW)
+    await store.finish_round(first.id, "done", {"total_pairs": 3}, NOW)
+    assert (await store.get_round(first.id)).summary == {"total_pairs": 3}  # type: ignore[union-attr]
+    await store.start_round(GUILD, None, 5, True, NOW)
+    assert await store.fail_stale_rounds(NOW) == 2
+    assert (await store.get_round(other_guild.id)).status == "failed"  # type: ignore[union-attr]
+
+
+async def test_round_pairs_respect_capacity(store: MatchingStore) -> None:
+    await store.join(profile(1, 2), NOW)
+    for uid in (2, 3, 4):
+        await store.join(profile(uid), NOW)
+    round_ = await store.start_round(GUILD, None, 5, False, NOW)
+    made = 0
+    for frontend in (2, 3, 4):
+        try:
+            await store.create_round_pair(pair_of(1, frontend), round_.id, NOW)
+            made += 1
+        except UserError:
+            pass
+    assert made == 2
+    with pytest.raises(Conflict):
+        await store.create_round_pair(pair_of(1, 2), round_.id, NOW)  # also at capacity / already partners
+
+
+# --- pairing glue ---------------------------------------------------------------------------------
+
+
+def announcement(user_id: int, track: str, project: str = "ecommerce", **over: object) -> Announcement:
+    values: dict[str, object] = dict(
+        id=user_id,
+        guild_id=GUILD,
+        user_id=user_id,
+        cohort_start=date(2026, 12, 7),
+        project_key=project,
+        track=track,
+        title=f"Project {user_id}",
+        summary="…",
+        stack=("Django", "DRF"),
+        repo=None,
+        timezone="Africa/Lagos",
+        looking_for_partner=True,
+        display_name=f"user{user_id}",
+        channel_id=None,
+        message_id=None,
+        late=False,
+        created_at=NOW,
+        updated_at=NOW,
+        withdrawn_at=None,
+        left_guild_at=None,
+    )
+    values.update(over)
+    return Announcement(**values)  # type: ignore[arg-type]
+
+
+def test_stack_preferences_from_announcement_words() -> None:
+    assert pairing.stack_preferences(["Django", "DRF", "PostgreSQL"]) == {"rest"}
+    assert pairing.stack_preferences(["React", "Apollo Client", "Socket.IO"]) == {"graphql", "websocket"}
+    assert pairing.stack_preferences([]) == frozenset()
+
+
+def test_default_profile_and_learner_follow_dst() -> None:
+    a = announcement(1, "backend", timezone="Europe/London")
+    new = pairing.default_profile(GUILD, 1, a, NOW)
+    assert (new.timezone, new.availability_text) == ("Europe/London", pairing.DEFAULT_AVAILABILITY)
+    winter = pairing.build_learner(new, a, False, NOW)
+    summer = pairing.build_learner(new, a, False, datetime(2027, 7, 5, 10, tzinfo=UTC))
+    # 18:00 London is 18:00 UTC in winter and 17:00 UTC in summer.
+    assert winter.windows.ranges[0][0] == 18 * 60 and summer.windows.ranges[0][0] == 17 * 60
+    assert (winter.project, winter.custom_title, winter.stack) == ("ecommerce", None, {"rest"})
+    custom = pairing.build_learner(new, announcement(1, "backend", "other", title="Farm Tracker"), True, NOW)
+    assert (custom.project, custom.custom_title) == ("other", "Farm Tracker")
+    unknown_zone = announcement(2, "frontend", timezone="Mars/Olympus")
+    assert pairing.default_profile(GUILD, 2, unknown_zone, NOW).timezone == "UTC"
+
+
+def test_request_rules() -> None:
+    back, front = announcement(1, "backend"), announcement(2, "frontend")
+    assert pairing.request_problem(back, front, False, False, "Bob") is None
+    assert "Backend track like you" in (
+        pairing.request_problem(back, announcement(3, "backend"), False, False, "C") or ""
+    )
+    other_project = announcement(4, "frontend", "job-board")
+    assert "different project" in (pairing.request_problem(back, other_project, False, False, "D") or "")
+    # Two custom projects with different titles: allowed by explicit request.
+    a, b = announcement(5, "backend", "other", title="X"), announcement(6, "frontend", "other", title="Y")
+    assert pairing.request_problem(a, b, True, True, "F") is None
+
+
+def test_intro_shows_both_local_times_and_overlap_in_each_zone() -> None:
+    lagos = pairing.build_learner(
+        NewProfile(GUILD, 1, "Africa/Lagos", "weekdays 18-22", "{}"), announcement(1, "backend"), False, NOW, "Ada"
+    )
+    nairobi = pairing.build_learner(
+        NewProfile(GUILD, 2, "Africa/Nairobi", "weekdays 19-23", "{}"), announcement(2, "frontend"), False, NOW, "Bo"
+    )
+    breakdown = score_pair(lagos, nairobi, now=NOW)
+    sections = dict(
+        pairing.intro_lines(
+            pairing.PairContext(lagos, "E-Commerce", "Shop API", "<@1>"),
+            pairing.PairContext(nairobi, "E-Commerce", "Shop UI", "<@2>"),
+            breakdown,
+            NOW,
+        )
+    )
+    assert "Tue 11:00 (Africa/Lagos, UTC+01:00)" in sections["Local times now"]
+    assert "Tue 13:00 (Africa/Nairobi, UTC+03:00)" in sections["Local times now"]
+    overlap = sections["Shared free time (15 h/week)"]
+    assert "Mon–Fri 18:00–21:00" in overlap and "Mon–Fri 20:00–23:00" in overlap
+    assert sections["Three first steps"].count("\n") == 2 and "endpoints" in sections["Three first steps"]
+
+
+def test_pause_date_rules() -> None:
+    until = pairing.parse_pause_until("2026-12-10", "Africa/Nairobi", NOW)
+    assert until == datetime(2026, 12, 9, 21, tzinfo=UTC)
+    for bad, needle in (("10/12/2026", "YYYY-MM-DD"), ("2026-12-01", "future"), ("2027-06-01", "at most")):
+        with pytest.raises(InvalidInput, match=needle):
+            pairing.parse_pause_until(bad, "UTC", NOW)
+    assert all(v > "2026-12-08" for _, v in pairing.pause_choices("UTC", NOW))
+
+
+def test_unmatched_advice_always_says_what_to_do() -> None:
+    for reason in (
+        "no Frontend learner on Job Board is free at the same times (≥ 1 h/week)",
+        "all compatible partners are at capacity",
+        "no Backend learner on Job Board is looking for a partner yet",
+        "every Frontend learner on Job Board was declined, unpaired or blocked",
+    ):
+        assert "/match" in pairing.unmatched_advice(reason) or "staff" in pairing.unmatched_advice(reason)
