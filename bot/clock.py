@@ -24,9 +24,15 @@ class FileClock:
     def __init__(self, path: Path) -> None:
         self.path = path
         self._last = datetime.now(UTC)
+        self._stamp: tuple[int, int] | None = None
 
     def now(self) -> datetime:
         try:
+            # A stat is far cheaper than reading: re-read only when the file changed.
+            info = self.path.stat()
+            stamp = (info.st_mtime_ns, info.st_ino)
+            if stamp == self._stamp:
+                return self._last
             text = self.path.read_text().strip()
             value = datetime.fromisoformat(text.replace("Z", "+00:00"))
         except (OSError, ValueError):
@@ -35,6 +41,7 @@ class FileClock:
         if value.tzinfo is None:
             value = value.replace(tzinfo=UTC)
         self._last = value.astimezone(UTC)
+        self._stamp = stamp
         return self._last
 
 

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import pkgutil
 import time
+from collections.abc import AsyncIterator
 
+import aiohttp
 import discord
 from discord.ext import commands
 
@@ -41,6 +44,33 @@ def make_intents() -> discord.Intents:
     return intents
 
 
+class AckGate:
+    """Lets acknowledgements go before follow-up work when interactions arrive in a burst.
+
+    Handlers wrap their first response in `acking()`; slower work after it awaits `idle()`, so
+    Discord's 3-second window is spent on acknowledging everyone first.
+    """
+
+    def __init__(self) -> None:
+        self.pending = 0
+        self._idle = asyncio.Event()
+        self._idle.set()
+
+    @contextlib.asynccontextmanager
+    async def acking(self) -> AsyncIterator[None]:
+        self.pending += 1
+        self._idle.clear()
+        try:
+            yield
+        finally:
+            self.pending -= 1
+            if self.pending == 0:
+                self._idle.set()
+
+    async def idle(self) -> None:
+        await self._idle.wait()
+
+
 class NexusBot(commands.Bot):
     def __init__(self, settings: Settings, db: Database, clock: Clock, *, sync_commands: bool = True) -> None:
         super().__init__(
@@ -49,6 +79,9 @@ class NexusBot(commands.Bot):
             tree_cls=NexusTree,
             allowed_mentions=ALLOWED_MENTIONS,
             help_command=None,
+            # A bounded keep-alive pool: discord.py's default opens a new connection per concurrent request,
+            # which under a burst of interactions costs more than the requests themselves.
+            connector=aiohttp.TCPConnector(limit=64, keepalive_timeout=60),
             # discord.py waits this long after the last GUILD_CREATE before on_ready; we serve one guild.
             guild_ready_timeout=0.5,
         )
@@ -62,6 +95,7 @@ class NexusBot(commands.Bot):
         self.jobs = JobStore(db)
         self.scheduler = Scheduler(self.jobs, clock)
         self.ready_seconds: float | None = None
+        self.ack_gate = AckGate()
 
     @property
     def uptime_seconds(self) -> float:

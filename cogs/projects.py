@@ -220,10 +220,13 @@ async def acknowledge(interaction: discord.Interaction[Any]) -> bool:
     requests and tracebacks while the bot is already behind, so nothing is stored and nothing is sent.
     """
     try:
-        await interaction.response.defer(ephemeral=True, thinking=True)
+        async with interaction.client.ack_gate.acking():
+            await interaction.response.defer(ephemeral=True, thinking=True)
     except discord.NotFound:
         log.warning("Interaction %s expired before I could acknowledge it (bot overloaded?)", interaction.id)
         return False
+    # In a burst, acknowledge everyone before doing anyone's slower work.
+    await interaction.client.ack_gate.idle()
     return True
 
 
