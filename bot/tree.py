@@ -16,6 +16,8 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
+UNKNOWN_INTERACTION = 10062
+
 
 class StaffOnly(app_commands.CheckFailure):
     """Raised by the staff check; its message names the role or permission needed."""
@@ -61,6 +63,11 @@ async def send_ephemeral(interaction: discord.Interaction, text: str) -> None:
 
 async def report_error(interaction: discord.Interaction, error: BaseException) -> None:
     """Turn any error into an ephemeral reply; unexpected ones get an error id and a logged traceback."""
+    original = error.__cause__ if isinstance(error, app_commands.CommandInvokeError) and error.__cause__ else error
+    if isinstance(original, discord.NotFound) and original.code == UNKNOWN_INTERACTION:
+        # Discord expired the interaction (not acknowledged within 3 s): nobody can be answered any more.
+        log.warning("Interaction %s expired before it was answered (%s)", interaction.id, _describe(interaction))
+        return
     text = user_message_for(error)
     if text is None:
         error_id = secrets.token_hex(4)
