@@ -790,13 +790,16 @@ class MatchingCog(
             thread = await channel.create_thread(
                 name=name, type=discord.ChannelType.private_thread, invitable=False, auto_archive_duration=10080
             )
-        except discord.Forbidden:
+        except discord.HTTPException as exc:
+            # The pair is already committed: a thread failure must not turn into an error for the learner.
             perms = channel.permissions_for(guild.me)
             missing = [label for attr, label in THREAD_PERMISSIONS.items() if not getattr(perms, attr)]
-            need = ", ".join(missing) or "Create Private Threads"
-            await self.tell_staff(
-                guild, settings, f"I need the {need} permission in {channel.mention} to open pair threads"
-            )
+            if missing or isinstance(exc, discord.Forbidden):
+                need = ", ".join(missing) or "Create Private Threads"
+                problem = f"I need the {need} permission in {channel.mention} to open pair threads"
+            else:
+                problem = f"Discord refused to open a pair thread in {channel.mention} (HTTP {exc.status})"
+            await self.tell_staff(guild, settings, problem)
             return None
         await self.store.set_thread(pair.id, thread.id)
         try:

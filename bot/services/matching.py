@@ -40,7 +40,7 @@ from typing import Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import numpy as np
-from scipy.optimize import Bounds, LinearConstraint, linear_sum_assignment, milp
+from scipy.optimize import Bounds, LinearConstraint, linear_sum_assignment, linprog, milp
 from scipy.sparse import coo_matrix, csr_matrix
 from scipy.sparse.csgraph import min_weight_full_bipartite_matching
 
@@ -377,29 +377,52 @@ def _encode(rows: Sequence[Learner], cols: Sequence[Learner], now: datetime) -> 
     return _Enc(r, c, np.diff(bp).astype(np.float32), static)
 
 
+_AVAIL_LUT16 = _AVAIL_LUT.astype(np.int16)
+
+
+def _skill_lut(n_tags: int) -> np.ndarray | None:
+    """Points for ``ab + (n_tags + 1) * ba`` (the combined skill product, see :func:`_score_block16`)."""
+    m = n_tags + 1
+    if m * m > 1 << 20:
+        return None
+    v = np.arange(m * m)
+    return (W_SKILL_PER_TAG * (np.minimum(v % m, SKILL_TAGS_COUNTED) + np.minimum(v // m, SKILL_TAGS_COUNTED))).astype(
+        np.int16
+    )
+
+
+def _score_block16(enc: _Enc, sl: slice) -> np.ndarray:
+    """int16 scores for rows ``sl`` × all columns; same arithmetic as :func:`score_pair`.
+
+    Overlap minutes come from one float32 matrix product (exact integers) and a lookup table; both
+    skill directions come from ONE product ``ab + (T + 1)·ba`` (T = number of tags, so ``ab ≤ T``) and a
+    lookup table; stack and time-zone points from the class × class table (a row gather, then columns).
+    """
+    r, c = enc.rows, enc.cols
+    ov = ((r.win[sl] * enc.lengths) @ c.win.T).astype(np.int32)
+    score = _AVAIL_LUT16[ov]
+    del ov
+    n_tags = r.offers.shape[1]
+    lut = _skill_lut(n_tags)
+    if lut is not None:
+        sk = (np.hstack([r.offers[sl], r.wants[sl] * (n_tags + 1)]) @ np.hstack([c.wants, c.offers]).T).astype(np.int32)
+        score += lut[sk]
+        del sk
+    else:  # pragma: no cover - only with > 1,000 distinct skill tags in one bucket
+        ab = np.minimum(r.offers[sl] @ c.wants.T, SKILL_TAGS_COUNTED)
+        ab += np.minimum(r.wants[sl] @ c.offers.T, SKILL_TAGS_COUNTED)
+        score += (W_SKILL_PER_TAG * ab).astype(np.int16)
+    score += np.take(enc.static.astype(np.int16)[r.cls[sl]], c.cls, axis=1)
+    np.maximum(score, 0, out=score)
+    return score
+
+
 def _score_block(enc: _Enc, sl: slice, cols: np.ndarray | None = None) -> np.ndarray:
     """int32 scores for rows ``sl`` × columns (all, or ``cols``); same arithmetic as :func:`score_pair`."""
-    r = enc.rows
-    c = (
-        enc.cols
-        if cols is None
-        else _Side(enc.cols.win[cols], enc.cols.offers[cols], enc.cols.wants[cols], enc.cols.cls[cols])
-    )
-    ov = ((r.win[sl] * enc.lengths) @ c.win.T).astype(np.int32)
-    score = _AVAIL_LUT[ov]
-    del ov
-    ab = r.offers[sl] @ c.wants.T
-    np.minimum(ab, SKILL_TAGS_COUNTED, out=ab)
-    ba = r.wants[sl] @ c.offers.T
-    np.minimum(ba, SKILL_TAGS_COUNTED, out=ba)
-    ab += ba
-    del ba
-    ab *= W_SKILL_PER_TAG
-    score += ab
-    del ab
-    score += enc.static[r.cls[sl][:, None], c.cls[None, :]]
-    np.maximum(score, 0, out=score)
-    return score.astype(np.int32)
+    if cols is not None:
+        c = enc.cols
+        enc = _Enc(enc.rows, _Side(c.win[cols], c.offers[cols], c.wants[cols], c.cls[cols]), enc.lengths, enc.static)
+    return _score_block16(enc, sl).astype(np.int32)
 
 
 def _pair_scores(enc: _Enc, eb: np.ndarray, ef: np.ndarray) -> np.ndarray:
@@ -563,7 +586,7 @@ def _bucket_edges(bucket: _Bucket, dense: bool, top_k: int, now: datetime, enc: 
     col_base = (np.arange(nf, dtype=np.int64) * levels)[None, :]
     for start in range(0, nb, block_rows):
         sl = slice(start, min(nb, start + block_rows))
-        S = _score_block(enc, sl)
+        S = _score_block16(enc, sl)
         _apply_blocked(S, bucket, sl)
         n = S.shape[0]
         rc = np.bincount((np.arange(n, dtype=np.int64)[:, None] * levels + S).ravel(), minlength=n * levels)
@@ -698,7 +721,7 @@ def _violations(full: np.ndarray, p_b: np.ndarray, q_f: np.ndarray) -> tuple[np.
     nb, nf = full.shape
     step = max(1, 4_000_000 // max(nf, 1))
     bs, fs, ss = [], [], []
-    q = q_f.astype(np.int64)[None, :]
+    q = q_f[None, :]
     for start in range(0, nb, step):
         blk = full[start : start + step]
         lim = p_b[start : start + step, None] + q
@@ -709,8 +732,15 @@ def _violations(full: np.ndarray, p_b: np.ndarray, q_f: np.ndarray) -> tuple[np.
     return np.concatenate(bs), np.concatenate(fs), np.concatenate(ss)
 
 
+# Pricing rounds for a bucket: enough to prove the optimum on mid-size buckets (typically 3–6 rounds);
+# above LARGE_BUCKET_SLOTS slots a side each round costs seconds, so fewer rounds (then a greedy fill).
+PRICING_ROUNDS = 10
+LARGE_BUCKET_SLOTS = 8_000
+PRICING_ROUNDS_LARGE = 3
+
+
 def _solve_priced(
-    edges: _Edges, bcap: np.ndarray, fcap: np.ndarray, max_rounds: int = 8
+    edges: _Edges, bcap: np.ndarray, fcap: np.ndarray, max_rounds: int | None = None
 ) -> tuple[list[tuple[int, int]], _Edges, bool, tuple[np.ndarray, np.ndarray] | None]:
     """Sparse solve with column generation: solve on the candidate graph, price every pair of the bucket
     against the duals (:func:`_solve_sparse`), add the pairs with negative reduced cost, repeat.
@@ -721,14 +751,20 @@ def _solve_priced(
     were paired twice, which the caller resolves with :func:`_solve_milp`).
     """
     assert edges.full is not None
+    if max_rounds is None:
+        large = max(int(bcap.sum()), int(fcap.sum())) > LARGE_BUCKET_SLOTS
+        max_rounds = PRICING_ROUNDS_LARGE if large else PRICING_ROUNDS
+    pairs: list[tuple[int, int]] = []
     prices = None
-    for _ in range(max_rounds):
+    for rnd in range(max(1, max_rounds)):
         pairs, prices = _solve_sparse(edges, bcap, fcap, duals=True)
         if prices is None:
             return pairs, edges, False, None
         vb, vf, vs = _violations(edges.full, *prices)
         if len(vb) == 0:
             return pairs, edges, True, prices
+        if rnd == max_rounds - 1:
+            break
         edges = _Edges(
             np.concatenate([edges.b, vb]),
             np.concatenate([edges.f, vf]),
@@ -738,7 +774,6 @@ def _solve_priced(
             edges.col_has_pos,
             edges.full,
         )
-    pairs, _ = _solve_sparse(edges, bcap, fcap)
     return pairs, edges, False, prices
 
 
@@ -767,6 +802,49 @@ def _solve_milp(edges: _Edges, bcap: np.ndarray, fcap: np.ndarray) -> list[tuple
         raise RuntimeError(f"milp failed: {res.message}")
     chosen = np.nonzero(res.x > 0.5)[0]
     return list(zip(edges.b[chosen].tolist(), edges.f[chosen].tolist(), strict=True))
+
+
+def _solve_milp_priced(
+    edges: _Edges, bcap: np.ndarray, fcap: np.ndarray, max_rounds: int = PRICING_ROUNDS
+) -> tuple[list[tuple[int, int]], _Edges, bool]:
+    """Sparse-path version of :func:`_solve_milp` with the same column generation as :func:`_solve_priced`:
+    the LP (``linprog``/HiGHS, integral because the constraint matrix is totally unimodular) gives
+    duals ``y_b, y_f`` per learner; pairs not in the graph with ``s_bf > y_b + y_f`` are added until none
+    is left (optimal over ALL pairs). The final integral solution comes from :func:`_solve_milp`."""
+    assert edges.full is not None
+    nb, nf = len(bcap), len(fcap)
+    for _ in range(max(1, max_rounds)):
+        m = len(edges.b)
+        e = np.arange(m)
+        A = coo_matrix(
+            (np.ones(2 * m), (np.concatenate([edges.b, nb + edges.f]), np.concatenate([e, e]))), shape=(nb + nf, m)
+        ).tocsr()
+        res = linprog(
+            -edges.s.astype(np.float64),
+            A_ub=A,
+            b_ub=np.concatenate([bcap, fcap]).astype(np.float64),
+            bounds=(0, 1),
+            method="highs",
+        )
+        if res.status != 0:  # pragma: no cover - always feasible and bounded
+            break
+        y = np.maximum(0.0, -np.asarray(res.ineqlin.marginals))
+        # integer scores: a pair improves the LP only if s > y_b + y_f by more than rounding noise
+        vb, vf, vs = _violations(edges.full, y[:nb] + 1e-6, y[nb:])
+        new = ~np.isin(vb.astype(np.int64) * nf + vf, edges.b.astype(np.int64) * nf + edges.f)
+        vb, vf, vs = vb[new], vf[new], vs[new]  # graph edges may sit at their x ≤ 1 bound
+        if len(vb) == 0:
+            return _solve_milp(edges, bcap, fcap), edges, True
+        edges = _Edges(
+            np.concatenate([edges.b, vb]),
+            np.concatenate([edges.f, vf]),
+            np.concatenate([edges.s, vs]),
+            None,
+            edges.row_has_pos,
+            edges.col_has_pos,
+            edges.full,
+        )
+    return _solve_milp(edges, bcap, fcap), edges, False
 
 
 def _has_duplicates(pairs: list[tuple[int, int]]) -> bool:
@@ -911,9 +989,11 @@ def _run(
                 pairs, edges, proven, _ = _solve_priced(edges, bucket.bcap, bucket.fcap)
                 methods[f"sparse-top{top_k}{'-proven' if proven else ''}"] += 1
             if solver == "optimal" and _has_duplicates(pairs):
-                pairs = _solve_milp(edges, bucket.bcap, bucket.fcap)
+                if edges.full is not None:
+                    pairs, edges, proven = _solve_milp_priced(edges, bucket.bcap, bucket.fcap)
+                else:
+                    pairs = _solve_milp(edges, bucket.bcap, bucket.fcap)
                 methods["milp"] += 1
-                proven = False
             if not dense and not proven:
                 pairs = _fill(bucket, pairs, now)
                 edges = _add_pairs_to_edges(edges, pairs, bucket, now)
@@ -960,8 +1040,8 @@ def optimal_matching(
     learners: Sequence[Learner],
     blocked: Collection[frozenset[int]] = (),
     remaining_capacity: Mapping[int, int] | None = None,
-    dense_limit: int = 2500,
-    top_k: int = 20,
+    dense_limit: int = 1000,
+    top_k: int = 10,
     *,
     now: datetime | None = None,
 ) -> MatchResult:
@@ -971,11 +1051,17 @@ def optimal_matching(
       bucket; learners are ordered by user id, so the result does not depend on the input order.
     * Capacity: ``remaining_capacity[user_id]`` if given, else ``learner.capacity``; 0 → not matched.
     * Bucket with ≤ ``dense_limit`` slots on both sides: ``scipy.optimize.linear_sum_assignment`` on the
-      full score matrix with rows/columns replicated per capacity slot (exact).
+      full score matrix with rows/columns replicated per capacity slot (exact). LSA slows down sharply
+      on these tie-heavy integer matrices (measured: ~0.2 s at 1,000 slots, ~3 s at 2,000, ~9 s at
+      3,300), so the default limit is 1,000.
     * Larger bucket: a sparse candidate graph (each learner's top-``top_k`` partners from both sides,
-      scaled by the side's largest capacity) solved exactly with
-      ``scipy.sparse.csgraph.min_weight_full_bipartite_matching`` (dummy edge per slot), then a greedy
-      fill between learners left with spare capacity.
+      scaled by the learner's capacity) solved exactly with
+      ``scipy.sparse.csgraph.min_weight_full_bipartite_matching`` (dummy edge per slot), then column
+      generation: LP duals of that matching price every pair of the bucket, pairs with a negative
+      reduced cost join the graph, and it is re-solved until none is left — which proves the optimum
+      over ALL pairs (method ``sparse-topK-proven``). Buckets above ``LARGE_BUCKET_SLOTS`` slots stop
+      after ``PRICING_ROUNDS_LARGE`` rounds if not yet proven; unproven buckets get a greedy fill
+      between learners left with spare capacity.
     * If slot replication paired two people twice (both have capacity ≥ 2), the bucket is re-solved
       exactly with HiGHS (``scipy.optimize.milp``) on the same edges with a 0/1 bound per pair.
 
@@ -989,7 +1075,7 @@ def greedy_matching(
     learners: Sequence[Learner],
     blocked: Collection[frozenset[int]] = (),
     remaining_capacity: Mapping[int, int] | None = None,
-    dense_limit: int = 2500,
+    dense_limit: int = 1000,
     top_k: int = 20,
     *,
     now: datetime | None = None,
@@ -1006,7 +1092,7 @@ def gale_shapley_matching(
     learners: Sequence[Learner],
     blocked: Collection[frozenset[int]] = (),
     remaining_capacity: Mapping[int, int] | None = None,
-    dense_limit: int = 2500,
+    dense_limit: int = 1000,
     top_k: int = 20,
     *,
     now: datetime | None = None,

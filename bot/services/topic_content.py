@@ -13,11 +13,13 @@ from typing import Any
 from urllib.parse import urlparse
 
 from bot.errors import InvalidInput
+from content import topics_dir
 from db.stores.topics import CATEGORIES, Resource, ShippedTopic, TopicDraft
 
 log = logging.getLogger(__name__)
 
-TOPICS_DIR = Path(__file__).resolve().parents[2] / "content" / "topics"
+# The shipped topics are package data of `content`, so they are found in a source tree and in an install.
+TOPICS_DIR = Path(str(topics_dir()))
 
 SLUG_RE = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 TITLE_MAX = 80
