@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import logging
 import random
 import statistics
 import tempfile
@@ -35,6 +36,7 @@ from sandbox.nexus import DEFAULT_START, NexusSandbox
 from sandbox.server import SandboxServer
 from sandbox.world import World
 
+log = logging.getLogger(__name__)
 PROJECTS = ("ecommerce", "social-feed", "movie-recommendation", "job-board", "online-poll")
 ZONES = ("Africa/Lagos", "Africa/Nairobi", "Europe/London", "America/New_York", "Asia/Kolkata")
 MIX = (("lookup", 35), ("autocomplete", 25), ("suggest", 20), ("rsvp", 10), ("announce", 10))
@@ -137,7 +139,10 @@ async def drive(server: SandboxServer, rate: float, seconds: float, send: Any) -
             await asyncio.sleep(delay)
         tasks.append(asyncio.create_task(send(i)))
     outcomes = await asyncio.gather(*tasks, return_exceptions=True)
-    failed = sum(1 for o in outcomes if isinstance(o, BaseException))
+    failures = [o for o in outcomes if isinstance(o, BaseException)]
+    for failure in failures[:3]:
+        log.warning("interaction failed: %s", str(failure)[:400])
+    failed = len(failures)
     latencies = [
         rec.acked_at - rec.created
         for iid, rec in server.state.interactions.items()

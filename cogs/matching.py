@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import Awaitable, Iterable
 from dataclasses import dataclass
 from datetime import datetime
@@ -47,6 +48,10 @@ if TYPE_CHECKING:
     from bot.nexus_bot import NexusBot
 
 log = logging.getLogger(__name__)
+
+# Seconds a suggestion pool is reused. Blocks and your own pairs are re-read on every call; a candidate who
+# filled up meanwhile is refused clearly when asked, and matching writes clear the pools at once.
+POOL_TTL = 15.0
 
 EXPIRE_JOB = "match_request_expire"
 ASK_TEMPLATE = r"nexus:match:ask:(?P<user>[0-9]{1,20})"
@@ -188,6 +193,9 @@ class MatchingCog(
         self.store = MatchingStore(bot.db)
         self.announcements = AnnouncementStore(bot.db)
         self.catalog = CatalogStore(bot.db)
+        # (guild, project, track) → (built at, candidates): suggestions reuse a pool for POOL_TTL seconds
+        # instead of rebuilding thousands of profiles per call; matching writes clear it at once.
+        self._pool_cache: dict[tuple[int, str | None, str | None], tuple[float, list[Someone]]] = {}
         super().__init__()
 
     async def cog_load(self) -> None:
@@ -255,21 +263,47 @@ class MatchingCog(
         learner = pairing.build_learner(basis, announcement, bool(project and project.is_custom), now, name)
         return Someone(user_id, name, announcement, project, profile, learner)
 
+    async def candidates(
+        self, guild: discord.Guild, settings: GuildSettings, now: datetime, project_key: str, track: str
+    ) -> list[Someone]:
+        """The pool for suggestions: one project and track, cached briefly (see `_pool_cache`)."""
+        key = (guild.id, project_key, track)
+        cached = self._pool_cache.get(key)
+        if cached is None or time.monotonic() - cached[0] >= POOL_TTL:
+            found, _ = await self.pool(guild, settings, now, project_key, track, include_paused=True)
+            cached = self._pool_cache[key] = (time.monotonic(), found)
+        # Pauses end with the clock, not with the cache: decide who is looking now.
+        return [s for s in cached[1] if s.profile is not None and s.profile.is_looking(now)]
+
+    def forget_pools(self) -> None:
+        self._pool_cache.clear()
+
     async def pool(
-        self, guild: discord.Guild, settings: GuildSettings, now: datetime, project_key: str | None = None
+        self,
+        guild: discord.Guild,
+        settings: GuildSettings,
+        now: datetime,
+        project_key: str | None = None,
+        track: str | None = None,
+        *,
+        include_paused: bool = False,
     ) -> tuple[list[Someone], list[Announcement]]:
         """Opted-in learners looking for a partner (with an announcement, still in the server), plus every
         active announcement of the cohort (for counts)."""
         assert settings.cohort_start is not None
         announcements = await self.announcements.page(
-            guild.id, settings.cohort_start, ListFilter(project_key=project_key), limit=ANNOUNCEMENTS_MAX, offset=0
+            guild.id,
+            settings.cohort_start,
+            ListFilter(project_key=project_key, track=track),
+            limit=ANNOUNCEMENTS_MAX,
+            offset=0,
         )
         by_user = {a.user_id: a for a in announcements if a.left_guild_at is None}
         catalog = await self.catalog_by_key()
         out: list[Someone] = []
         for profile in await self.store.profiles(guild.id, by_user):
             announcement = by_user[profile.user_id]
-            if not profile.is_looking(now) or guild.get_member(profile.user_id) is None:
+            if not (include_paused or profile.is_looking(now)) or guild.get_member(profile.user_id) is None:
                 continue
             project = catalog.get(announcement.project_key)
             is_custom = bool(project and project.is_custom)
@@ -402,6 +436,7 @@ class MatchingCog(
             tuple(sorted(wanted or ())),
             max_partners or 1,
         )
+        self.forget_pools()
         profile = await self.store.join(new, now, **changes)
         embed = self.profile_embed(profile, me, now, title="You're in partner matching")
         defaulted = not availability and profile.availability_text == pairing.DEFAULT_AVAILABILITY
@@ -429,6 +464,7 @@ class MatchingCog(
         """Stop being suggested and matched; pending requests are withdrawn."""
         guild = self.guild_of(interaction)
         now = self.bot.clock.now()
+        self.forget_pools()
         cancelled = await self.store.leave(guild.id, interaction.user.id, now)
         for request in cancelled:
             await self.edit_request_message(request, "This partner request was withdrawn: one of you left matching.")
@@ -453,6 +489,7 @@ class MatchingCog(
         if profile is None or profile.status == "left":
             raise NotFound("You are not opted in to partner matching; `/match join` opts you in.")
         resume = pairing.parse_pause_until(until.split(" ")[0], profile.timezone, now)
+        self.forget_pools()
         await self.store.pause(guild.id, interaction.user.id, resume, now)
         await interaction.response.send_message(
             f"Matching paused until {timestamp(resume.timestamp(), 'F')} ({timestamp(resume.timestamp(), 'R')}): "
@@ -474,7 +511,9 @@ class MatchingCog(
         if me.profile is not None and me.profile.status == "left":
             raise Conflict("You left partner matching; `/match join` opts you in again.")
         pairing.ensure_capacity(me.profile, "You")
-        others, _ = await self.pool(guild, settings, now)
+        # Only the other track of your project can partner you: don't build everyone else's profile.
+        other_track = "frontend" if me.announcement.track == "backend" else "backend"
+        others = await self.candidates(guild, settings, now, me.announcement.project_key, other_track)
         blocked = await self.store.blocked_pairs(guild.id)
         blocked |= {frozenset(p.members) for p in await self.store.active_pairs_of(guild.id, me.user_id)}
         found = suggest(me.learner, [o.learner for o in others], blocked, SUGGESTIONS, now=now)
@@ -693,6 +732,7 @@ class MatchingCog(
         defaults = [
             pairing.default_profile(guild.id, s.user_id, s.announcement, now) for s in (me, them) if s.profile is None
         ]
+        self.forget_pools()
         pair = await self.store.accept_request(
             request.id,
             me.user_id,
@@ -893,6 +933,7 @@ class MatchingCog(
         pair = self.pick_pair(guild, pairs, me_id, member)
         now = self.bot.clock.now()
         why = " ".join(reason.split()) if reason else ""
+        self.forget_pools()
         ended = await self.store.end_pair(pair.id, why or "no reason given", now)
         partner = ended.partner_of(me_id)
         me_name, partner_name = esc(self.name_of(guild, me_id)), esc(self.name_of(guild, partner))
@@ -992,6 +1033,7 @@ class MatchingCog(
                 b, f = by_id[backend_id], by_id[frontend_id]
                 breakdown = score_pair(b.learner, f.learner, now=now)
                 try:
+                    self.forget_pools()
                     pair = await self.store.create_round_pair(
                         NewPair(
                             guild.id,

@@ -7,6 +7,7 @@ learners left unmatched. Nothing here imports discord.
 
 from __future__ import annotations
 
+import functools
 import statistics
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
@@ -86,10 +87,16 @@ def week_of(now: datetime) -> date:
     return now.astimezone(UTC).date()
 
 
+@functools.lru_cache(maxsize=32_768)
+def _windows_in_week(text: str, timezone: str, week: date) -> WeeklyWindows:
+    # Parsing is pure and the result frozen: every suggestion and round reuses it for the whole day.
+    return parse_availability(text, validate_timezone(timezone), week)
+
+
 def windows_for(timezone: str, text: str, stored_json: str, now: datetime) -> WeeklyWindows:
     """The learner's windows this week: re-parsed from their local text so DST changes are followed."""
     try:
-        return parse_availability(text or DEFAULT_AVAILABILITY, validate_timezone(timezone), week_of(now))
+        return _windows_in_week(text or DEFAULT_AVAILABILITY, timezone, week_of(now))
     except InvalidInput:
         # A zone or text valid when saved but no longer parseable (tzdata change): keep what was stored.
         try:
