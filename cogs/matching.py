@@ -196,6 +196,7 @@ class MatchingCog(
         # (guild, project, track) → (built at, candidates): suggestions reuse a pool for POOL_TTL seconds
         # instead of rebuilding thousands of profiles per call; matching writes clear it at once.
         self._pool_cache: dict[tuple[int, str | None, str | None], tuple[float, list[Someone]]] = {}
+        self._threads_recovered = False
         super().__init__()
 
     async def cog_load(self) -> None:
@@ -809,6 +810,27 @@ class MatchingCog(
         await self.expire(request, self.bot.clock.now())
 
     # --- pair threads -------------------------------------------------------------------------
+
+    @commands.Cog.listener()
+    async def on_ready(self) -> None:
+        # Pairs committed just before a stop get their thread now, once per start.
+        if self._threads_recovered:
+            return
+        self._threads_recovered = True
+        now = self.bot.clock.now()
+        for pair in await self.store.pairs_without_thread():
+            guild = self.bot.get_guild(pair.guild_id)
+            settings = await self.bot.guild_settings.get(pair.guild_id)
+            if guild is None or settings is None:
+                continue
+            try:
+                backend = await self.someone(guild, settings, pair.backend_id, now, me=False)
+                frontend = await self.someone(guild, settings, pair.frontend_id, now, me=False)
+                breakdown = score_pair(backend.learner, frontend.learner, now=now)
+                await self.open_thread(guild, settings, pair, backend, frontend, breakdown, now)
+                log.info("Opened the thread of pair %s, cut short by a stop", pair.id)
+            except (discord.HTTPException, UserError) as exc:
+                log.warning("Could not open the thread of pair %s: %s", pair.id, exc)
 
     async def open_thread(
         self,

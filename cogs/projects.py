@@ -14,7 +14,7 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot.errors import BotMissingPermissions, Conflict, InvalidInput, NotConfigured, NotFound
+from bot.errors import BotMissingPermissions, Conflict, InvalidInput, NotConfigured, NotFound, UserError
 from bot.services import first_week, projects
 from bot.services.availability import timezone_suggestions, validate_timezone
 from bot.ui import (
@@ -266,6 +266,7 @@ class ProjectsCog(
         self._settings_read_at = 0.0
         self._planned_digests: set[tuple[Any, ...]] = set()
         self._planned_reminders: set[tuple[int, date, str]] = set()
+        self._recovered = False
         self._catalog: list[CatalogProject] | None = None
         self._guild_cache: dict[int, tuple[float, GuildSettings]] = {}
         self._catalog_read_at = 0.0
@@ -338,6 +339,49 @@ class ProjectsCog(
         if view is None:
             return await channel.send(embed=embed)
         return await channel.send(embed=embed, view=view)
+
+    async def finish_unposted(
+        self, guild: discord.Guild, settings: GuildSettings, announcement: Announcement
+    ) -> Announcement:
+        """Post an announcement whose post was never recorded, unless the post exists already.
+
+        The bot may have stopped after posting but before recording the message id: look for the post
+        (its footer names the announcement) in the channel's recent history before posting again.
+        """
+        channel = self.project_channel(guild, settings)
+        marker = f"announcement #{announcement.id}"
+        async for message in channel.history(limit=100):
+            if (
+                self.bot.user
+                and message.author.id == self.bot.user.id
+                and any((e.footer.text or "").endswith(marker) for e in message.embeds)
+            ):
+                await self.store.set_message(announcement.id, channel.id, message.id)
+                return dataclasses.replace(announcement, channel_id=channel.id, message_id=message.id)
+        return await self.refresh_post(guild, settings, announcement)
+
+    @staticmethod
+    def jump_url(announcement: Announcement) -> str:
+        return (
+            f"https://discord.com/channels/{announcement.guild_id}/{announcement.channel_id}/{announcement.message_id}"
+        )
+
+    @commands.Cog.listener()
+    async def on_ready(self) -> None:
+        # Announcements cut short by a stop between their write and their post are completed once.
+        if self._recovered:
+            return
+        self._recovered = True
+        for announcement in await self.store.unposted():
+            guild = self.bot.get_guild(announcement.guild_id)
+            settings = await self.bot.guild_settings.get(announcement.guild_id)
+            if guild is None or settings is None or settings.channel_id is None:
+                continue
+            try:
+                await self.finish_unposted(guild, settings, announcement)
+                log.info("Completed announcement %s, whose post was cut short", announcement.id)
+            except (discord.HTTPException, UserError) as exc:
+                log.warning("Could not complete announcement %s: %s", announcement.id, exc)
 
     async def refresh_post(
         self, guild: discord.Guild, settings: GuildSettings | None, announcement: Announcement
@@ -441,7 +485,19 @@ class ProjectsCog(
             )
             if created is None:
                 again = await self.store.active_for(guild.id, settings.cohort_start, member.id)
-                raise self.already_announced(again) if again else Conflict("You already announced; use /project edit.")
+                if again is None or again.message_id is not None:
+                    raise (
+                        self.already_announced(again)
+                        if again
+                        else Conflict("You already announced; use /project edit.")
+                    )
+                # The learner's earlier try was cut short before its post: this retry finishes it.
+                finished = await self.finish_unposted(guild, settings, again)
+                await interaction.edit_original_response(
+                    content=f"Announced **{clip(finished.title, 100)}**: {self.jump_url(finished)}. "
+                    "Change it with `/project edit`."
+                )
+                return
             try:
                 message = await self.post(channel, created, chosen)
             except discord.HTTPException:

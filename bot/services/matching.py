@@ -736,7 +736,7 @@ def _violations(full: np.ndarray, p_b: np.ndarray, q_f: np.ndarray) -> tuple[np.
 # above LARGE_BUCKET_SLOTS slots a side each round costs seconds, so fewer rounds (then a greedy fill).
 PRICING_ROUNDS = 10
 LARGE_BUCKET_SLOTS = 8_000
-PRICING_ROUNDS_LARGE = 3
+PRICING_ROUNDS_LARGE = 2
 
 
 def _solve_priced(

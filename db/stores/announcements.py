@@ -319,6 +319,13 @@ class AnnouncementStore:
         )
         return {r["user_id"] for r in rows}
 
+    async def unposted(self) -> list[Announcement]:
+        """Active announcements whose post was never recorded (the bot stopped between the write and the post)."""
+        rows = await self.db.fetchall(
+            "SELECT * FROM announcements WHERE withdrawn_at IS NULL AND message_id IS NULL ORDER BY id"
+        )
+        return [Announcement.from_row(r) for r in rows]
+
     async def all_for_export(self, guild_id: int) -> list[Announcement]:
         rows = await self.db.fetchall(
             "SELECT * FROM announcements WHERE guild_id = ? ORDER BY cohort_start, created_at, id", (guild_id,)

@@ -571,6 +571,11 @@ class MatchingStore:
         )
         return [Pair.from_row(r) for r in rows]
 
+    async def pairs_without_thread(self) -> list[Pair]:
+        """Active pairs whose thread was never opened (the bot stopped right after the pair was committed)."""
+        rows = await self.db.fetchall("SELECT * FROM pairs WHERE status = 'active' AND thread_id IS NULL ORDER BY id")
+        return [Pair.from_row(r) for r in rows]
+
     async def set_thread(self, pair_id: int, thread_id: int) -> None:
         await self.db.execute("UPDATE pairs SET thread_id = ? WHERE id = ?", (thread_id, pair_id))
 
