@@ -39,7 +39,9 @@ def percentile(values: list[float], q: float) -> float:
 async def measure(learners: int, settle_timeout: float = 600.0) -> dict[str, Any]:
     world = World.default()
     members = world.add_learners(learners)
-    nexus = NexusSandbox(world=world, log_level="WARNING", server_options={"rate_limits": False, "validate_openapi": False})
+    nexus = NexusSandbox(
+        world=world, log_level="WARNING", server_options={"rate_limits": False, "validate_openapi": False}
+    )
     async with nexus:
         await nexus.setup_guild()
 

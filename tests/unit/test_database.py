@@ -31,7 +31,7 @@ async def test_failing_migration_leaves_previous_version_and_names_file(tmp_path
         "CREATE TABLE b (id INTEGER PRIMARY KEY);\nINSERT INTO nope VALUES (1);"
     )
     async with Database(tmp_path / "n.db", migrations_dir=migrations) as db:
-        with pytest.raises(MigrationError, match="0002_broken.sql"):
+        with pytest.raises(MigrationError, match=r"0002_broken\.sql"):
             await db.migrate()
         assert await db.user_version() == 1
         tables = {r[0] for r in await db.fetchall("SELECT name FROM sqlite_master WHERE type='table'")}
