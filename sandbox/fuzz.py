@@ -178,7 +178,8 @@ class Fuzzer:
             body = request.json
             if isinstance(body, dict) and isinstance(body.get("data"), dict):
                 body = body["data"]  # interaction callbacks wrap the message
-            if not isinstance(body, dict) or not (body.get("content") or body.get("embeds")):
+            # Only message content can ping (mentions inside embeds never notify anyone).
+            if not isinstance(body, dict) or not body.get("content"):
                 continue
             mentions = body.get("allowed_mentions")
             if mentions is None:
