@@ -197,6 +197,8 @@ class MatchingCog(
         # instead of rebuilding thousands of profiles per call; matching writes clear it at once.
         self._pool_cache: dict[tuple[int, str | None, str | None], tuple[float, list[Someone]]] = {}
         self._threads_recovered = False
+        # Pairs this process committed and is still opening a thread for: recovery leaves them alone.
+        self._opening: set[int] = set()
         super().__init__()
 
     async def cog_load(self) -> None:
@@ -749,6 +751,7 @@ class MatchingCog(
             default_profiles=defaults,
             names={s.user_id: esc(s.name) for s in (me, them)},
         )
+        self._opening.add(pair.id)
         await self.edit_request_message(request, f"✅ You accepted {esc(them.name)}'s partner request.")
         thread = await self.open_thread(guild, settings, pair, backend, frontend, breakdown, now)
         place = (
@@ -819,6 +822,8 @@ class MatchingCog(
         self._threads_recovered = True
         now = self.bot.clock.now()
         for pair in await self.store.pairs_without_thread():
+            if pair.id in self._opening:
+                continue
             guild = self.bot.get_guild(pair.guild_id)
             settings = await self.bot.guild_settings.get(pair.guild_id)
             if guild is None or settings is None:
@@ -833,6 +838,21 @@ class MatchingCog(
                 log.warning("Could not open the thread of pair %s: %s", pair.id, exc)
 
     async def open_thread(
+        self,
+        guild: discord.Guild,
+        settings: GuildSettings,
+        pair: Pair,
+        backend: Someone,
+        frontend: Someone,
+        breakdown: ScoreBreakdown,
+        now: datetime,
+    ) -> discord.Thread | None:
+        try:
+            return await self._open_thread(guild, settings, pair, backend, frontend, breakdown, now)
+        finally:
+            self._opening.discard(pair.id)
+
+    async def _open_thread(
         self,
         guild: discord.Guild,
         settings: GuildSettings,
@@ -1076,6 +1096,7 @@ class MatchingCog(
                     for uid in (backend_id, frontend_id):
                         extra[uid] = "your last free partner slot was taken by a request accepted during the round"
                     continue
+                self._opening.add(pair.id)
                 made.append((pair, breakdown))
         summary = pairing.round_summary(result, project_of, len(pool), extra, failed)
         if not dry_run:

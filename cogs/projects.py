@@ -267,6 +267,8 @@ class ProjectsCog(
         self._planned_digests: set[tuple[Any, ...]] = set()
         self._planned_reminders: set[tuple[int, date, str]] = set()
         self._recovered = False
+        # Announcements this process wrote and is still posting: recovery and retries leave them alone.
+        self._posting: set[int] = set()
         self._catalog: list[CatalogProject] | None = None
         self._guild_cache: dict[int, tuple[float, GuildSettings]] = {}
         self._catalog_read_at = 0.0
@@ -373,6 +375,8 @@ class ProjectsCog(
             return
         self._recovered = True
         for announcement in await self.store.unposted():
+            if announcement.id in self._posting:
+                continue
             guild = self.bot.get_guild(announcement.guild_id)
             settings = await self.bot.guild_settings.get(announcement.guild_id)
             if guild is None or settings is None or settings.channel_id is None:
@@ -485,12 +489,10 @@ class ProjectsCog(
             )
             if created is None:
                 again = await self.store.active_for(guild.id, settings.cohort_start, member.id)
-                if again is None or again.message_id is not None:
-                    raise (
-                        self.already_announced(again)
-                        if again
-                        else Conflict("You already announced; use /project edit.")
-                    )
+                if again is None:
+                    raise Conflict("You already announced; use /project edit.")
+                if again.message_id is not None or again.id in self._posting:
+                    raise self.already_announced(again)
                 # The learner's earlier try was cut short before its post: this retry finishes it.
                 finished = await self.finish_unposted(guild, settings, again)
                 await interaction.edit_original_response(
@@ -498,13 +500,17 @@ class ProjectsCog(
                     "Change it with `/project edit`."
                 )
                 return
+            self._posting.add(created.id)
             try:
                 message = await self.post(channel, created, chosen)
             except discord.HTTPException:
                 # No post, no record: the learner can simply try again once staff fix the channel.
                 await self.store.delete(created.id)
                 raise
-            await self.store.set_message(created.id, channel.id, message.id)
+            else:
+                await self.store.set_message(created.id, channel.id, message.id)
+            finally:
+                self._posting.discard(created.id)
             late = " It's marked late: the first week is over, but announcing still counts." if created.late else ""
             partner = " Others can press **Pair with me** on it." if looking_for_partner else ""
             await interaction.edit_original_response(
