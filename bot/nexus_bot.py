@@ -26,7 +26,12 @@ from db.stores.jobs import JobStore
 log = logging.getLogger(__name__)
 
 # Tasks discord.py creates per interaction; shutdown waits for these to finish.
-_INTERACTION_TASK_PREFIXES = ("CommandTree-invoker", "discord-ui-")
+_INTERACTION_TASK_PREFIXES = (
+    "CommandTree-invoker",
+    "discord-ui-view-dispatch-",
+    "discord-ui-modal-dispatch-",
+    "discord-ui-dynamic-item-",
+)
 
 ALLOWED_MENTIONS = discord.AllowedMentions(everyone=False, roles=False, users=True, replied_user=False)
 
