@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import faulthandler
 import logging
 import signal
 import sqlite3
@@ -54,6 +55,16 @@ async def open_database(settings: Settings) -> Database:
     return db
 
 
+def log_pending_tasks() -> None:
+    """`kill -USR2 <pid>`: log every pending asyncio task with its stack (where a stuck bot waits)."""
+    import io
+
+    for task in asyncio.all_tasks():
+        out = io.StringIO()
+        task.print_stack(limit=8, file=out)
+        log.warning("Pending task %s:\n%s", task.get_name(), out.getvalue())
+
+
 async def run_bot(settings: Settings) -> int:
     import discord
 
@@ -74,6 +85,7 @@ async def run_bot(settings: Settings) -> int:
 
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, request_stop, sig.name)
+    loop.add_signal_handler(signal.SIGUSR2, log_pending_tasks)
     try:
         async with bot:
             await bot.start(settings.token)
@@ -159,6 +171,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    # `kill -USR1 <pid>` prints every thread's stack: how to see where a stuck bot is stuck.
+    faulthandler.register(signal.SIGUSR1, all_threads=True)
     args = build_parser().parse_args(argv)
     command = args.command or "run"
     if command == "sandbox":

@@ -30,6 +30,7 @@ class Scheduler:
         self._tickers: list[Ticker] = []
         self._task: asyncio.Task[None] | None = None
         self._wake = asyncio.Event()
+        self._stopping = False
 
     def register(self, kind: str, handler: JobHandler) -> None:
         self._handlers[kind] = handler
@@ -49,14 +50,16 @@ class Scheduler:
         if self._task is None:
             self._task = asyncio.create_task(self._run(), name="nexus-scheduler")
 
-    async def stop(self) -> None:
-        if self._task is not None:
+    async def stop(self, timeout: float = 10.0) -> None:
+        """Let the current tick finish, then end the loop (cooperatively: no cancellation mid-job)."""
+        if self._task is None:
+            return
+        self._stopping = True
+        self._wake.set()
+        done, _ = await asyncio.wait({self._task}, timeout=timeout)
+        if not done:
             self._task.cancel()
-            try:
-                await self._task
-            except asyncio.CancelledError:
-                pass
-            self._task = None
+        self._task = None
 
     async def run_due(self) -> int:
         """Run every due job once; returns how many ran."""
@@ -82,15 +85,16 @@ class Scheduler:
         return ran
 
     async def _run(self) -> None:
-        while True:
+        while not self._stopping:
             try:
                 await self.run_due()
-            except asyncio.CancelledError:
-                raise
             except Exception:
                 log.exception("Scheduler tick failed")
+            if self._stopping:
+                break
             self._wake.clear()
-            try:
-                await asyncio.wait_for(self._wake.wait(), timeout=self.tick)
-            except TimeoutError:
-                pass
+            # Sleep until the next tick or an earlier wake-up (new job, stop). Not asyncio.wait_for: on
+            # Python 3.11 it can swallow a cancellation that races with its own completion.
+            waiter = asyncio.ensure_future(self._wake.wait())
+            await asyncio.wait({waiter}, timeout=self.tick)
+            waiter.cancel()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import os
 import signal
@@ -126,6 +127,12 @@ class BotProcess:
                 await asyncio.wait_for(self.proc.wait(), timeout)
             except TimeoutError:
                 logger.warning("bot pid %s ignored signal %s; killing", self.proc.pid, sig)
+                # Ask for a stack dump first (the bot registers faulthandler on SIGUSR1) to show where it hung.
+                with contextlib.suppress(ProcessLookupError):
+                    self.proc.send_signal(signal.SIGUSR2)  # asyncio tasks
+                    await asyncio.sleep(0.3)
+                    self.proc.send_signal(signal.SIGUSR1)  # threads
+                    await asyncio.sleep(0.3)
                 self.proc.kill()
                 await self.proc.wait()
         self._close_log()
