@@ -47,6 +47,7 @@ from bot.ui import (
     nexus_embed,
     timestamp,
 )
+from cogs._shared import inert_view
 from db.stores.jobs import Job
 from db.stores.topics import CATEGORIES, Topic, TopicDraft, TopicStore
 
@@ -141,17 +142,6 @@ def review_embed(topic: Topic) -> discord.Embed:
     for position, (name, value, inline) in enumerate(extra):
         embed.insert_field_at(position, name=name, value=value, inline=inline)
     return embed
-
-
-def inert_view(*items: discord.ui.Item[Any]) -> discord.ui.View | None:
-    """A view of DynamicItems: they dispatch through the bot's registry, so the view is never stored."""
-    if not items:
-        return None
-    view = discord.ui.View(timeout=None)
-    for item in items:
-        view.add_item(item)
-    view.stop()
-    return view
 
 
 # --- persistent components --------------------------------------------------------------------------

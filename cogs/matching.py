@@ -23,7 +23,6 @@ from bot.services.availability import (
     intersect,
     overlap_minutes,
     parse_availability,
-    timezone_suggestions,
     to_json,
     validate_timezone,
 )
@@ -38,6 +37,7 @@ from bot.ui import (
     nexus_embed,
     timestamp,
 )
+from cogs._shared import inert_view, timezone_autocomplete
 from db.stores.announcements import Announcement, AnnouncementStore, ListFilter
 from db.stores.catalog import CatalogProject, CatalogStore
 from db.stores.guild_settings import GuildSettings
@@ -67,17 +67,6 @@ THREAD_PERMISSIONS = {
     "create_private_threads": "Create Private Threads",
     "send_messages_in_threads": "Send Messages in Threads",
 }
-
-
-def inert_view(*items: discord.ui.Item[Any]) -> discord.ui.View | None:
-    """A view of DynamicItems: they dispatch through the bot's registry, so the view is never stored."""
-    if not items:
-        return None
-    view = discord.ui.View(timeout=None)
-    for item in items:
-        view.add_item(item)
-    view.stop()
-    return view
 
 
 def matching_cog(interaction: discord.Interaction[Any]) -> MatchingCog:
@@ -339,11 +328,6 @@ class MatchingCog(
             return False
 
     # --- autocomplete -------------------------------------------------------------------------
-
-    async def timezone_autocomplete(
-        self, interaction: discord.Interaction[NexusBot], current: str
-    ) -> list[app_commands.Choice[str]]:
-        return [app_commands.Choice(name=z, value=z) for z in timezone_suggestions(current, 25)]
 
     async def skills_autocomplete(
         self, interaction: discord.Interaction[NexusBot], current: str

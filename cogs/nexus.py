@@ -14,8 +14,8 @@ from discord.ext import commands
 from bot.checks import staff_only
 from bot.errors import BotMissingPermissions, InvalidInput, NotConfigured
 from bot.services import projects as project_rules
-from bot.services.availability import timezone_suggestions
 from bot.ui import nexus_embed
+from cogs._shared import timezone_autocomplete
 from db.stores.announcements import AnnouncementStore, FirstWeekStore
 from db.stores.catalog import CatalogStore
 from db.stores.stats import table_counts
@@ -307,11 +307,6 @@ class NexusCog(commands.GroupCog, group_name="nexus", group_description="About N
             raise NotConfigured("Name a `channel`, or set the project channel with `/nexus setup` first.")
         return found
 
-    async def _timezone_choices(
-        self, interaction: discord.Interaction[NexusBot], current: str
-    ) -> list[app_commands.Choice[str]]:
-        return [app_commands.Choice(name=z, value=z) for z in timezone_suggestions(current, 25)]
-
     @app_commands.command(name="rolepicker", description="Staff: post the I'm Backend / I'm Frontend role buttons")
     @app_commands.describe(channel="Where to post it (default: the project channel)")
     @app_commands.guild_only()
@@ -331,7 +326,7 @@ class NexusCog(commands.GroupCog, group_name="nexus", group_description="About N
         timezone="Time zone of `at` (default: your match profile's, else UTC)",
         channel="Where to post (default: the project channel)",
     )
-    @app_commands.autocomplete(timezone=_timezone_choices)
+    @app_commands.autocomplete(timezone=timezone_autocomplete)
     @app_commands.guild_only()
     @staff_only()
     async def announce(

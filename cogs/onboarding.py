@@ -10,20 +10,18 @@ import logging
 import re
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
-from zoneinfo import ZoneInfo
 
 import discord
 from discord.ext import commands
 
 from bot.checks import require_staff
 from bot.errors import BotMissingPermissions, Conflict, InvalidInput, NotConfigured, NotFound
-from bot.services.availability import validate_timezone
 from bot.services.text import require_text
 from bot.services.when import parse_when
 from bot.ui import SUCCESS, WARNING, SafeCallback, clip, nexus_embed, timestamp
+from cogs._shared import inert_view, member_zone
 from db.stores.guild_settings import GuildSettings
 from db.stores.jobs import Job
-from db.stores.sessions import profile_timezone
 from db.stores.staff_posts import StaffPost, StaffPostStore
 
 if TYPE_CHECKING:
@@ -132,15 +130,6 @@ class CancelPostButton(
         await cog.cancel_post(interaction, self.post_id)
 
 
-def inert_view(*items: discord.ui.Item[Any]) -> discord.ui.View:
-    """A view of DynamicItems: they dispatch through the bot's registry, so the view is never stored."""
-    view = discord.ui.View(timeout=None)
-    for item in items:
-        view.add_item(item)
-    view.stop()
-    return view
-
-
 class OnboardingCog(commands.Cog, name="Onboarding"):
     def __init__(self, bot: NexusBot) -> None:
         self.bot = bot
@@ -180,7 +169,9 @@ class OnboardingCog(commands.Cog, name="Onboarding"):
             "Backend learners build APIs and data; Frontend learners build the interface. "
             "Each capstone project pairs one of each.",
         )
-        message = await channel.send(embed=embed, view=inert_view(RoleButton("backend"), RoleButton("frontend")))
+        buttons = inert_view(RoleButton("backend"), RoleButton("frontend"))
+        assert buttons is not None
+        message = await channel.send(embed=embed, view=buttons)
         await self.bot.guild_settings.update(
             guild.id, self.bot.clock.now(), rolepicker_channel_id=channel.id, rolepicker_message_id=message.id
         )
@@ -299,7 +290,7 @@ class OnboardingCog(commands.Cog, name="Onboarding"):
         due = now
         note = ""
         if at:
-            zone, source = await self._staff_zone(interaction, timezone)
+            zone, source = await member_zone(self.bot, guild.id, interaction.user.id, timezone)
             parsed = parse_when(at, now, zone, zone_source=source)
             due, note = parsed.at, parsed.note
         post = await self.posts.create(
@@ -327,20 +318,6 @@ class OnboardingCog(commands.Cog, name="Onboarding"):
             "See or cancel it with `/nexus announcements`.",
             ephemeral=True,
         )
-
-    async def _staff_zone(
-        self, interaction: discord.Interaction[NexusBot], timezone: str | None
-    ) -> tuple[ZoneInfo, str]:
-        if timezone:
-            return validate_timezone(timezone), "option"
-        assert interaction.guild is not None
-        stored = await profile_timezone(self.bot.db, interaction.guild.id, interaction.user.id)
-        if stored:
-            try:
-                return validate_timezone(stored), "profile"
-            except InvalidInput:
-                pass
-        return ZoneInfo("UTC"), "default"
 
     async def _send_post(self, channel: discord.TextChannel, post: StaffPost) -> discord.Message:
         role = channel.guild.get_role(post.role_id) if post.role_id else None
@@ -389,8 +366,9 @@ class OnboardingCog(commands.Cog, name="Onboarding"):
             )
         more = f"\n…and {len(posts) - len(shown)} more." if len(posts) > len(shown) else ""
         embed = nexus_embed("Scheduled announcements", clip("\n".join(lines), 4000) + more, WARNING)
+        cancel_buttons = inert_view(*(CancelPostButton(p.id) for p in shown))
         await interaction.response.send_message(
-            embed=embed, view=inert_view(*(CancelPostButton(p.id) for p in shown)), ephemeral=True
+            embed=embed, view=cancel_buttons or discord.utils.MISSING, ephemeral=True
         )
 
     async def cancel_post(self, interaction: discord.Interaction[Any], post_id: int) -> None:

@@ -16,7 +16,7 @@ from discord.ext import commands
 
 from bot.errors import BotMissingPermissions, Conflict, InvalidInput, NotConfigured, NotFound, UserError
 from bot.services import first_week, projects
-from bot.services.availability import timezone_suggestions, validate_timezone
+from bot.services.availability import validate_timezone
 from bot.ui import (
     DANGER,
     EMBED_FIELD_VALUE_MAX,
@@ -28,6 +28,7 @@ from bot.ui import (
     nexus_embed,
     timestamp,
 )
+from cogs._shared import timezone_autocomplete
 from db.stores.announcements import (
     Announcement,
     AnnouncementStore,
@@ -416,11 +417,6 @@ class ProjectsCog(
     ) -> list[app_commands.Choice[str]]:
         found = projects.project_choices(current, await self.active_catalog())
         return [app_commands.Choice(name=clip(p.name, 100), value=p.key) for p in found]
-
-    async def timezone_autocomplete(
-        self, interaction: discord.Interaction[NexusBot], current: str
-    ) -> list[app_commands.Choice[str]]:
-        return [app_commands.Choice(name=z, value=z) for z in timezone_suggestions(current, 25)]
 
     # --- /project announce ------------------------------------------------------------------
 

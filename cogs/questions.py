@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-import inspect
 import logging
 import re
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import discord
 from discord import app_commands
@@ -15,6 +14,7 @@ from bot.checks import is_staff
 from bot.errors import BotMissingPermissions, Conflict, Forbidden, NotConfigured, NotFound
 from bot.services.text import clean_text, require_text
 from bot.ui import SUCCESS, clip, nexus_embed
+from cogs._shared import call_learning
 from db.stores.questions import Question, QuestionStore
 
 if TYPE_CHECKING:
@@ -45,19 +45,10 @@ class QuestionsCog(commands.Cog, name="Questions"):
         self.bot = bot
         self.store = QuestionStore(bot.db)
 
-    async def _learning(self, method: str, *args: Any) -> Any:
-        """Call a public method of the learning cog if it is loaded; None otherwise."""
-        cog = self.bot.get_cog("Learning")
-        fn = getattr(cog, method, None) if cog is not None else None
-        if fn is None:
-            return None
-        result = fn(*args)
-        return await result if inspect.isawaitable(result) else result
-
     async def _topic_choices(
         self, interaction: discord.Interaction[NexusBot], current: str
     ) -> list[app_commands.Choice[str]]:
-        found = await self._learning("autocomplete_topics", current) or []
+        found = await call_learning(self.bot, "autocomplete_topics", current) or []
         return [app_commands.Choice(name=clip(str(n), 100), value=str(v)[:100]) for n, v in list(found)[:25]]
 
     @app_commands.command(name="ask", description="Ask the cohort a question: it gets its own thread")
@@ -183,7 +174,7 @@ class QuestionsCog(commands.Cog, name="Questions"):
 
     async def _suggest_topics(self, thread: discord.Thread, question: str, topic: str | None) -> None:
         text = f"{topic} {question}" if topic else question
-        related = await self._learning("related_topics", text, 3) or []
+        related = await call_learning(self.bot, "related_topics", text, 3) or []
         usable = [(str(slug), str(title)) for slug, title in list(related)[:3] if _LEARN_SLUG.match(str(slug))]
         if not usable:
             return

@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import inspect
 import logging
 import re
 from collections.abc import Iterable
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
-from zoneinfo import ZoneInfo
 
 import discord
 from discord import app_commands
@@ -16,11 +14,11 @@ from discord.ext import commands
 
 from bot.checks import is_staff
 from bot.errors import BotMissingPermissions, Conflict, Forbidden, InvalidInput, NotConfigured, NotFound
-from bot.services.availability import timezone_suggestions, validate_timezone
 from bot.services.when import parse_when
 from bot.ui import CONTENT_MAX, DANGER, EMBED_FIELD_VALUE_MAX, SafeCallback, clip, nexus_embed, timestamp
+from cogs._shared import call_learning, member_zone, timezone_autocomplete
 from db.stores.jobs import Job
-from db.stores.sessions import Rsvps, SessionStore, StudySession, is_pair_thread, profile_timezone
+from db.stores.sessions import Rsvps, SessionStore, StudySession, is_pair_thread
 
 if TYPE_CHECKING:
     from bot.nexus_bot import NexusBot
@@ -164,15 +162,6 @@ class SessionsCog(
 
     # --- learning topics (optional feature) ------------------------------------------------------
 
-    async def _learning(self, method: str, *args: Any) -> Any:
-        """Call a public method of the learning cog if it is loaded; None otherwise."""
-        cog = self.bot.get_cog("Learning")
-        fn = getattr(cog, method, None) if cog is not None else None
-        if fn is None:
-            return None
-        result = fn(*args)
-        return await result if inspect.isawaitable(result) else result
-
     def _learn_slug(self, topic: str | None) -> str | None:
         """The topic as a learning-topic slug, when the learning cog can open it."""
         if topic and self.bot.get_cog("Learning") is not None and _LEARN_SLUG.match(topic):
@@ -181,15 +170,10 @@ class SessionsCog(
 
     # --- autocomplete ------------------------------------------------------------------------------
 
-    async def _timezone_choices(
-        self, interaction: discord.Interaction[NexusBot], current: str
-    ) -> list[app_commands.Choice[str]]:
-        return [app_commands.Choice(name=z, value=z) for z in timezone_suggestions(current, 25)]
-
     async def _topic_choices(
         self, interaction: discord.Interaction[NexusBot], current: str
     ) -> list[app_commands.Choice[str]]:
-        found = await self._learning("autocomplete_topics", current) or []
+        found = await call_learning(self.bot, "autocomplete_topics", current) or []
         return [app_commands.Choice(name=clip(str(n), 100), value=str(v)[:100]) for n, v in list(found)[:25]]
 
     async def _project_choices(
@@ -240,7 +224,7 @@ class SessionsCog(
         project="Project the session is for",
         capacity="Most people who can be going (default: no limit)",
     )
-    @app_commands.autocomplete(timezone=_timezone_choices, topic=_topic_choices, project=_project_choices)
+    @app_commands.autocomplete(timezone=timezone_autocomplete, topic=_topic_choices, project=_project_choices)
     @app_commands.guild_only()
     async def create(
         self,
@@ -257,7 +241,7 @@ class SessionsCog(
         assert interaction.guild is not None
         guild = interaction.guild
         now = self.bot.clock.now()
-        zone, source = await self._zone_for(interaction, timezone)
+        zone, source = await member_zone(self.bot, interaction.guild.id, interaction.user.id, timezone)
         parsed = parse_when(when, now, zone, zone_source=source)
         channel = await self._target_channel(interaction)
         self._check_can_post(channel, guild.me)
@@ -425,18 +409,6 @@ class SessionsCog(
         )
 
     # --- helpers -----------------------------------------------------------------------------------
-
-    async def _zone_for(self, interaction: discord.Interaction[NexusBot], timezone: str | None) -> tuple[ZoneInfo, str]:
-        if timezone:
-            return validate_timezone(timezone), "option"
-        assert interaction.guild is not None
-        stored = await profile_timezone(self.bot.db, interaction.guild.id, interaction.user.id)
-        if stored:
-            try:
-                return validate_timezone(stored), "profile"
-            except InvalidInput:
-                log.warning("Match profile of %s has an unknown zone %r", interaction.user.id, stored)
-        return ZoneInfo("UTC"), "default"
 
     async def _target_channel(self, interaction: discord.Interaction[NexusBot]) -> discord.TextChannel | discord.Thread:
         """The pair's thread when run inside one, else the configured project channel."""

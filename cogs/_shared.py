@@ -1,0 +1,62 @@
+"""Pieces several cogs use. Not a cog itself: modules starting with `_` are not loaded as extensions."""
+
+from __future__ import annotations
+
+import inspect
+import logging
+from typing import TYPE_CHECKING, Any
+from zoneinfo import ZoneInfo
+
+import discord
+from discord import app_commands
+
+from bot.errors import InvalidInput
+from bot.services.availability import timezone_suggestions, validate_timezone
+from db.stores.sessions import profile_timezone
+
+if TYPE_CHECKING:
+    from bot.nexus_bot import NexusBot
+
+log = logging.getLogger(__name__)
+
+
+def inert_view(*items: discord.ui.Item[Any]) -> discord.ui.View | None:
+    """A view of DynamicItems: they dispatch through the bot's registry, so the view is never stored."""
+    if not items:
+        return None
+    view = discord.ui.View(timeout=None)
+    for item in items:
+        view.add_item(item)
+    view.stop()
+    return view
+
+
+async def timezone_autocomplete(interaction: discord.Interaction[Any], current: str) -> list[app_commands.Choice[str]]:
+    """IANA time zones matching what the member typed (up to Discord's 25 choices)."""
+    return [app_commands.Choice(name=z, value=z) for z in timezone_suggestions(current, 25)]
+
+
+async def member_zone(bot: NexusBot, guild_id: int, user_id: int, timezone: str | None) -> tuple[ZoneInfo, str]:
+    """The zone a member's times are read in: the option given, else their match profile's, else UTC.
+
+    The second value says which one was used ("option", "profile" or "default"), so replies can say so.
+    """
+    if timezone:
+        return validate_timezone(timezone), "option"
+    stored = await profile_timezone(bot.db, guild_id, user_id)
+    if stored:
+        try:
+            return validate_timezone(stored), "profile"
+        except InvalidInput:
+            log.warning("Match profile of %s has an unknown zone %r", user_id, stored)
+    return ZoneInfo("UTC"), "default"
+
+
+async def call_learning(bot: NexusBot, method: str, *args: Any) -> Any:
+    """Call a public method of the learning cog if it is loaded; None otherwise (the feature is optional)."""
+    cog = bot.get_cog("Learning")
+    fn = getattr(cog, method, None) if cog is not None else None
+    if fn is None:
+        return None
+    result = fn(*args)
+    return await result if inspect.isawaitable(result) else result
