@@ -70,7 +70,7 @@ async def prepare_database(path: Path, world: World, announced: int, topics: int
         for i, member in enumerate(learners[:announced]):
             track = "backend" if i % 2 == 0 else "frontend"
             zone = ZONES[i % len(ZONES)]
-            await announcements.create(
+            created = await announcements.create(
                 NewAnnouncement(
                     guild_id=guild_id,
                     user_id=member.user.id,
@@ -85,6 +85,9 @@ async def prepare_database(path: Path, world: World, announced: int, topics: int
                 ),
                 now,
             )
+            assert created is not None
+            # Announced in earlier weeks: their posts exist in the channel's history.
+            await announcements.set_message(created.id, channel_id, 10**18 + created.id)
             await matching.join(
                 NewProfile(
                     guild_id=guild_id,

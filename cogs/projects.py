@@ -352,15 +352,10 @@ class ProjectsCog(
         (its footer names the announcement) in the channel's recent history before posting again.
         """
         channel = self.project_channel(guild, settings)
-        marker = f"announcement #{announcement.id}"
-        async for message in channel.history(limit=100):
-            if (
-                self.bot.user
-                and message.author.id == self.bot.user.id
-                and any((e.footer.text or "").endswith(marker) for e in message.embeds)
-            ):
-                await self.store.set_message(announcement.id, channel.id, message.id)
-                return dataclasses.replace(announcement, channel_id=channel.id, message_id=message.id)
+        message_id = (await self.posted_in(channel, limit=100)).get(announcement.id)
+        if message_id is not None:
+            await self.store.set_message(announcement.id, channel.id, message_id)
+            return dataclasses.replace(announcement, channel_id=channel.id, message_id=message_id)
         return await self.refresh_post(guild, settings, announcement)
 
     @staticmethod
@@ -375,18 +370,45 @@ class ProjectsCog(
         if self._recovered:
             return
         self._recovered = True
-        for announcement in await self.store.unposted():
-            if announcement.id in self._posting:
-                continue
-            guild = self.bot.get_guild(announcement.guild_id)
-            settings = await self.bot.guild_settings.get(announcement.guild_id)
+        unposted = [a for a in await self.store.unposted() if a.id not in self._posting]
+        by_guild: dict[int, list[Announcement]] = {}
+        for announcement in unposted:
+            by_guild.setdefault(announcement.guild_id, []).append(announcement)
+        for guild_id, announcements in by_guild.items():
+            guild = self.bot.get_guild(guild_id)
+            settings = await self.bot.guild_settings.get(guild_id)
             if guild is None or settings is None or settings.channel_id is None:
                 continue
             try:
-                await self.finish_unposted(guild, settings, announcement)
-                log.info("Completed announcement %s, whose post was cut short", announcement.id)
+                await self.recover_posts(guild, settings, announcements)
             except (discord.HTTPException, UserError) as exc:
-                log.warning("Could not complete announcement %s: %s", announcement.id, exc)
+                log.warning("Could not complete %d cut-short announcement(s): %s", len(announcements), exc)
+
+    async def recover_posts(
+        self, guild: discord.Guild, settings: GuildSettings, announcements: list[Announcement]
+    ) -> None:
+        """Record posts that exist (found once in the channel's recent history), post the missing ones."""
+        channel = self.project_channel(guild, settings)
+        found = await self.posted_in(channel, limit=200)
+        for announcement in announcements:
+            message_id = found.get(announcement.id)
+            if message_id is not None:
+                await self.store.set_message(announcement.id, channel.id, message_id)
+            else:
+                await self.refresh_post(guild, settings, announcement)
+            log.info("Completed announcement %s, whose post was cut short", announcement.id)
+
+    async def posted_in(self, channel: discord.TextChannel, limit: int) -> dict[int, int]:
+        """Announcement id → message id of the bot's announcement posts among the channel's last messages."""
+        found: dict[int, int] = {}
+        async for message in channel.history(limit=limit):
+            if self.bot.user is None or message.author.id != self.bot.user.id:
+                continue
+            for embed in message.embeds:
+                marker = (embed.footer.text or "").rpartition("announcement #")[2]
+                if marker.isdigit():
+                    found.setdefault(int(marker), message.id)
+        return found
 
     async def refresh_post(
         self, guild: discord.Guild, settings: GuildSettings | None, announcement: Announcement

@@ -249,6 +249,10 @@ def score_pair(a: Learner, b: Learner, *, viewer: Learner | None = None, now: da
     return ScoreBreakdown(int(score), ov, tuple(reasons))
 
 
+# Above this many candidates, suggestions are scored with the vectorised matrix first.
+SUGGEST_VECTOR_MIN = 64
+
+
 def suggest(
     me: Learner,
     others: Iterable[Learner],
@@ -260,10 +264,14 @@ def suggest(
     """Best compatible partners for ``me`` with a positive score, best first (ties: more overlap, lower id)."""
     now = now or datetime.now(UTC)
     blocked_set = blocked if isinstance(blocked, (set, frozenset)) else set(blocked)
+    candidates = [other for other in others if compatible(me, other, blocked_set)]
+    if len(candidates) > SUGGEST_VECTOR_MIN and limit > 0:
+        # Score everyone at once, then explain only those who can make the top `limit` (ties included).
+        scores = score_matrix([me], candidates, now=now)[0]
+        kth = int(np.partition(scores, len(scores) - limit)[len(scores) - limit]) if len(scores) >= limit else 0
+        candidates = [c for c, sc in zip(candidates, scores, strict=True) if sc >= max(kth, 1)]
     scored: list[tuple[Learner, ScoreBreakdown]] = []
-    for other in others:
-        if not compatible(me, other, blocked_set):
-            continue
+    for other in candidates:
         br = score_pair(me, other, viewer=me, now=now)
         if br.score > 0:
             scored.append((other, br))

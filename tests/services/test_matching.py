@@ -381,3 +381,39 @@ def test_large_bucket_vectorised_scores_match() -> None:
     m = score_matrix(backs, fronts, now=NOW)
     expected = np.array([[score_pair(b, f, now=NOW).score for f in fronts] for b in backs])
     assert (m == expected).all()
+
+
+def test_suggest_on_a_large_pool_equals_scoring_everyone_one_by_one() -> None:
+    import random as _random
+
+    from bot.services import matching as m
+
+    rng = _random.Random(3)
+    zones = ["Africa/Lagos", "Europe/London", "America/New_York", "Asia/Kolkata"]
+    texts = ["weekdays 18-22", "sat 10-14", "daily 7-9", "weekends 12-18, wed 19-21"]
+    week = date(2026, 12, 7)
+
+    def learner(i: int, track: str) -> m.Learner:
+        zone = rng.choice(zones)
+        return m.Learner(
+            user_id=i,
+            track=track,  # type: ignore[arg-type]
+            project="ecommerce",
+            custom_title=None,
+            tz_name=zone,
+            windows=parse_availability(rng.choice(texts), ZoneInfo(zone), week),
+            offers=frozenset(rng.sample(["django", "react", "graphql", "docker"], 2)),
+            wants=frozenset(rng.sample(["django", "react", "graphql", "docker"], 1)),
+            stack=frozenset(rng.sample(["rest", "graphql"], 1)),
+        )
+
+    me = learner(0, "backend")
+    others = [learner(i, "frontend") for i in range(1, 400)]
+    now = datetime(2026, 12, 8, 12, tzinfo=UTC)
+    fast = m.suggest(me, others, limit=5, now=now)
+    slow = sorted(
+        ((o, m.score_pair(me, o, viewer=me, now=now)) for o in others),
+        key=lambda t: (-t[1].score, -t[1].overlap_minutes, t[0].user_id),
+    )
+    slow = [t for t in slow if t[1].score > 0][:5]
+    assert [(o.user_id, b) for o, b in fast] == [(o.user_id, b) for o, b in slow]
