@@ -20,3 +20,15 @@ async def nexus(tmp_path: Path) -> AsyncIterator[NexusSandbox]:
         await harness.close()
     # Every request the bot made passed Discord's documented limits and the OpenAPI schemas.
     assert not harness.server.rejections, "\n".join(str(r) for r in harness.server.rejections)
+
+
+@pytest.fixture
+async def unthrottled(tmp_path: Path) -> AsyncIterator[NexusSandbox]:
+    """The sandbox without channel rate limits, for bursts (100 DMs to one learner would take 100 s)."""
+    harness = NexusSandbox(tmp_path, server_options={"rate_limits": False})
+    await harness.start()
+    try:
+        yield harness
+    finally:
+        await harness.close()
+    assert not harness.server.rejections, "\n".join(str(r) for r in harness.server.rejections)

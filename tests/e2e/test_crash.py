@@ -2,26 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from pathlib import Path
-
 import pytest
 
 from sandbox.crash import CrashDriver
 from sandbox.nexus import NexusSandbox
 
 KILL_POINTS = 20
-
-
-@pytest.fixture
-async def unthrottled(tmp_path: Path) -> AsyncIterator[NexusSandbox]:
-    # Channel rate limits would only stretch each burst over seconds; they are tested elsewhere.
-    harness = NexusSandbox(tmp_path, server_options={"rate_limits": False})
-    await harness.start()
-    try:
-        yield harness
-    finally:
-        await harness.close()
 
 
 @pytest.mark.timeout(600)

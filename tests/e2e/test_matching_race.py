@@ -3,29 +3,13 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
 from datetime import date
-from pathlib import Path
 from typing import Any
-
-import pytest
 
 from db.stores.announcements import AnnouncementStore, NewAnnouncement
 from sandbox.nexus import NexusSandbox
 
 N = 100
-
-
-@pytest.fixture
-async def fast(tmp_path: Path) -> AsyncIterator[NexusSandbox]:
-    """The sandbox without rate limits: 100 DMs to one learner would otherwise take 100 s to deliver."""
-    harness = NexusSandbox(tmp_path, server_options={"rate_limits": False})
-    await harness.start()
-    try:
-        yield harness
-    finally:
-        await harness.close()
-    assert not harness.server.rejections, "\n".join(str(r) for r in harness.server.rejections)
 
 
 def accept_buttons(message: dict[str, Any]) -> bool:
@@ -55,8 +39,8 @@ async def announce_directly(nexus: NexusSandbox, users: list[tuple[int, str, str
             assert created is not None
 
 
-async def test_hundred_accepts_to_one_learner_make_exactly_one_pair(fast: NexusSandbox) -> None:
-    nexus = fast
+async def test_hundred_accepts_to_one_learner_make_exactly_one_pair(unthrottled: NexusSandbox) -> None:
+    nexus = unthrottled
     await nexus.setup_guild()
     world = nexus.sandbox.world
     requesters = [f"backend{i:03d}" for i in range(N)]
@@ -91,8 +75,8 @@ async def test_hundred_accepts_to_one_learner_make_exactly_one_pair(fast: NexusS
     assert len(nexus.sandbox.threads("prodevprojectnexus")) == 1
 
 
-async def test_hundred_accepts_of_one_request_make_one_pair(fast: NexusSandbox) -> None:
-    nexus = fast
+async def test_hundred_accepts_of_one_request_make_one_pair(unthrottled: NexusSandbox) -> None:
+    nexus = unthrottled
     await nexus.setup_guild()
     world = nexus.sandbox.world
     await announce_directly(
