@@ -144,7 +144,15 @@ def humanize_mentions(text: str, names: dict[tuple[str, int], str]) -> str:
         prefix = "#" if kind == "#" else "@"
         return f"{prefix}{found}" if found else match.group(0)
 
-    return _MENTION.sub(name_for, text)
+    return _TIMESTAMP.sub(_timestamp_text, _MENTION.sub(name_for, text))
+
+
+_TIMESTAMP = re.compile(r"<t:(-?\d+)(?::[tTdDfFR])?>")
+
+
+def _timestamp_text(match: re.Match[str]) -> str:
+    """A Discord timestamp as the console shows it (Discord shows it in each reader's own zone)."""
+    return datetime.fromtimestamp(int(match.group(1)), UTC).strftime("%a %d %b %Y %H:%M UTC")
 
 
 def render_message(message: JSONDict, *, ephemeral: bool = False, heading: str | None = None) -> str:

@@ -52,3 +52,4 @@ def test_option_parsing() -> None:
 def test_mentions_are_humanized() -> None:
     names = {("#", 1): "general", ("@&", 2): "Staff", ("@", 3): "bob"}
     assert humanize_mentions("<#1> <@&2> <@3> <@!3> <@9>", names) == "#general @Staff @bob @bob <@9>"
+    assert humanize_mentions("<t:1796256000:R>", names) == "Thu 03 Dec 2026 00:00 UTC"
