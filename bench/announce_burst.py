@@ -1,7 +1,8 @@
 """Announcement burst: ``python -m bench.announce_burst [--learners 1000]``.
 
 A sandbox guild with N generated learners (alternating Backend/Frontend) and a real bot subprocess.
-After ``/nexus setup``, every learner runs ``/project announce`` at the same moment. Reported:
+Once the bot has finished starting (its presence update) and ``/nexus setup`` ran, every learner
+runs ``/project announce`` at the same moment. Reported:
 
 * acknowledgement latency = from the sandbox dispatching INTERACTION_CREATE to the bot's first
   callback arriving (sandbox monotonic clock), p50 / p99 / max, and how many were later than
@@ -44,6 +45,7 @@ async def measure(learners: int, settle_timeout: float = 600.0, spread: float = 
         world=world, log_level="WARNING", server_options={"rate_limits": False, "validate_openapi": False}
     )
     async with nexus:
+        await nexus.wait_settled()
         await nexus.setup_guild()
 
         async def announce(i: int, username: str) -> InteractionResult:

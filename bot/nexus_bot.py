@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import logging
 import pkgutil
 import time
@@ -34,6 +35,11 @@ _INTERACTION_TASK_PREFIXES = (
 )
 
 ALLOWED_MENTIONS = discord.AllowedMentions(everyone=False, roles=False, users=True, replied_user=False)
+PRESENCE = "Announce your capstone: /project announce"
+
+# Python's default starts a young collection every 700 new container objects: every few interactions
+# in a burst. 10,000 keeps them rare at a few MB of extra garbage at most.
+GC_YOUNG_THRESHOLD = 10_000
 
 
 def cog_extensions() -> list[str]:
@@ -47,6 +53,15 @@ def make_intents() -> discord.Intents:
     # welcomes need the member list and join events.
     intents.members = True
     return intents
+
+
+def settle_memory() -> None:
+    """Once ready: collect startup garbage, then freeze what is left (modules, command tree, member
+    cache). Those objects live as long as the bot; frozen, no collection walks them again. In a
+    1,000-interaction burst this took the collector from ~170 ms to ~20 ms (bench/announce_burst)."""
+    gc.collect()
+    gc.freeze()
+    gc.set_threshold(GC_YOUNG_THRESHOLD, *gc.get_threshold()[1:])
 
 
 class AckGate:
@@ -135,6 +150,9 @@ class NexusBot(commands.Bot):
                 len(self.guilds),
                 self.ready_seconds,
             )
+            settle_memory()
+            # A status line in the member list; it also tells the sandbox the bot has finished starting.
+            await self.change_presence(activity=discord.CustomActivity(name=PRESENCE))
 
     async def drain_interactions(self, timeout: float = 10.0) -> None:
         """Let interactions already being handled finish before shutting down."""

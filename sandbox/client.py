@@ -215,11 +215,23 @@ class SandboxClient:
         channel: str | int = "prodevprojectnexus",
         timeout: float = 10.0,
         enforce_default_permissions: bool = False,
+        reaction_time: float = 0.1,
     ) -> None:
         self.sandbox = sandbox
         self.channel = channel
         self.timeout = timeout
         self.enforce_default_permissions = enforce_default_permissions
+        # A person sees a message only after Discord has answered the bot's request for it, and takes
+        # a moment to press its button. Without this pause a click could reach the bot before the
+        # HTTP response that tells discord.py which message its view belongs to, and be ignored.
+        self.reaction_time = reaction_time
+
+    async def _react_to(self, shown_at: float | None) -> None:
+        """Wait until `reaction_time` has passed since something was shown (monotonic clock)."""
+        if shown_at is not None:
+            delay = shown_at + self.reaction_time - time.monotonic()
+            if delay > 0:
+                await asyncio.sleep(delay)
 
     @property
     def world(self) -> Any:
@@ -243,7 +255,9 @@ class SandboxClient:
             if remaining <= 0:
                 raise AssertionError(f"interaction not answered within {limit}s ({until}):\n  " + result.describe())
             try:
-                await asyncio.wait_for(record.changed.wait(), min(remaining, 0.5))
+                # a timer, not wait_for: wait_for makes a task per wait, which adds up across a burst
+                async with asyncio.timeout(min(remaining, 0.5)):
+                    await record.changed.wait()
             except TimeoutError:
                 pass
 
@@ -533,6 +547,7 @@ class SandboxClient:
         if comp.get("id") is not None:
             data["id"] = comp["id"]
         uid = self.world.user(user).id
+        await self._react_to(stored.updated)
         record = self.sandbox.create_interaction(3, uid, stored.channel_id, data, message=stored)
         return await self._settle(record, until, timeout)
 
@@ -583,6 +598,7 @@ class SandboxClient:
         if resolved:
             data["resolved"] = resolved
         uid = self.world.user(user).id
+        await self._react_to(stored.updated)
         record = self.sandbox.create_interaction(3, uid, stored.channel_id, data, message=stored)
         return await self._settle(record, until, timeout)
 
@@ -637,5 +653,6 @@ class SandboxClient:
         source = None
         if parent is not None and parent.source_message_id is not None:
             source = self.sandbox.state.message_index.get(parent.source_message_id)
+        await self._react_to(parent.acked_at if parent is not None else None)
         record = self.sandbox.create_interaction(5, uid, channel_id, data, message=source)
         return await self._settle(record, until, timeout)

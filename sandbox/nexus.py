@@ -72,6 +72,11 @@ class NexusSandbox:
         await self.bot.start()
         await self.bot.wait_ready(self.server, timeout=60)
 
+    async def wait_settled(self, timeout: float = 30) -> None:
+        """Wait until the bot has finished starting (on_ready ran: it sets its presence last), as a
+        bot that has been running a while would be."""
+        await self.server.wait_presence(timeout)
+
     async def stop_bot(self) -> int:
         assert self.bot is not None
         code = await self.bot.stop()

@@ -56,6 +56,7 @@ class StoredMessage:
     deleted: bool = False
     ephemeral: bool = False
     interaction_id: int | None = None
+    updated: float = field(default_factory=time.monotonic)  # created or last edited (monotonic clock)
 
     @property
     def id(self) -> int:

@@ -219,6 +219,8 @@ class Guild:
     channels: dict[int, Channel] = field(default_factory=dict)
     members: dict[int, Member] = field(default_factory=dict)
     locale: str = "en-US"
+    # name -> user id of the first member found with it; checked on every hit, so it never goes stale
+    _name_index: dict[str, int] = field(default_factory=dict, repr=False, compare=False)
 
     def role_by_name(self, name: str) -> Role:
         for role in self.roles.values():
@@ -233,9 +235,17 @@ class Guild:
         raise KeyError(f"no channel named {name!r}")
 
     def member_by_name(self, name: str) -> Member:
+        cached = self.members.get(self._name_index.get(name, 0))
+        if cached is not None and name in (cached.user.username, cached.user.global_name):
+            return cached
+        # a miss rebuilds the whole index in one pass: looking up N new names costs N, not N^2
+        self._name_index = {}
         for m in self.members.values():
-            if m.user.username == name or m.user.global_name == name:
-                return m
+            for key in (m.user.username, m.user.global_name):
+                if key:
+                    self._name_index.setdefault(key, m.user.id)
+        if name in self._name_index:
+            return self.members[self._name_index[name]]
         raise KeyError(f"no member named {name!r}")
 
     def base_permissions(self, user_id: int) -> int:

@@ -19,6 +19,15 @@ async def test_about_answers_ephemerally_with_version_and_counts(nexus: NexusSan
     assert "configured servers" in fields["In the database"]
 
 
+async def test_once_started_the_bot_shows_how_to_announce_in_its_status(nexus: NexusSandbox) -> None:
+    await nexus.wait_settled()
+    presence = nexus.server.presence
+    assert presence is not None and presence["status"] == "online"
+    assert presence["activities"] == [
+        {"type": 4, "name": "Custom Status", "state": "Announce your capstone: /project announce"}
+    ]
+
+
 async def test_commands_synced_to_the_guild_only(nexus: NexusSandbox) -> None:
     guild_commands = nexus.server.state.guild_commands[nexus.server.world.guild.id]
     assert "nexus" in {c["name"] for c in guild_commands}

@@ -172,3 +172,34 @@ async def test_gateway_faults_reach_the_client(sandbox: SandboxServer) -> None:
         await sandbox.gateway_close(4000)
         msg = await gw.ws.receive(timeout=5)
         assert msg.type == aiohttp.WSMsgType.CLOSE and msg.data == 4000
+
+
+async def test_frames_of_every_length_class_reach_a_websocket_client(sandbox: SandboxServer) -> None:
+    """Frames are written by hand (see GatewayConnection): 7-bit, 16-bit and 64-bit lengths must all parse."""
+    async with aiohttp.ClientSession() as session:
+        for compressed in (False, True):
+            gw = await connect(session, sandbox, compressed)
+            await handshake(gw, sandbox)
+            for size in (10, 126, 65_535, 70_000):
+                sandbox.dispatch("NEXUS_TEST", {"blob": "x" * size})
+                event = await gw.recv_event("NEXUS_TEST")
+                assert event["d"]["blob"] == "x" * size
+            await gw.ws.close()
+            await sandbox.wait_disconnected()
+
+
+async def test_presence_update_is_recorded_and_cleared_by_identify(sandbox: SandboxServer) -> None:
+    activity = {"type": 4, "name": "Custom Status", "state": "Announce your capstone"}
+    async with aiohttp.ClientSession() as session:
+        gw = await connect(session, sandbox, compressed=False)
+        await handshake(gw, sandbox)
+        assert sandbox.presence is None
+        await gw.send({"op": 3, "d": {"since": None, "activities": [activity], "status": "online", "afk": False}})
+        presence = await sandbox.wait_presence(timeout=5)
+        assert presence["activities"] == [activity]
+        await gw.ws.close()
+        await sandbox.wait_disconnected()
+        gw2 = await connect(session, sandbox, compressed=False)
+        await handshake(gw2, sandbox)
+        assert sandbox.presence is None  # a new session has not said anything yet
+        await gw2.ws.close()

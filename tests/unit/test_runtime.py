@@ -1,0 +1,36 @@
+"""How the bot process runs: event loop and garbage-collector settings."""
+
+from __future__ import annotations
+
+import asyncio
+import gc
+from collections.abc import Iterator
+
+import pytest
+
+from bot.cli import run_async
+from bot.nexus_bot import GC_YOUNG_THRESHOLD, settle_memory
+
+
+@pytest.fixture
+def restore_gc() -> Iterator[None]:
+    threshold = gc.get_threshold()
+    yield
+    gc.unfreeze()
+    gc.set_threshold(*threshold)
+
+
+def test_settle_memory_freezes_startup_objects_and_raises_the_young_threshold(restore_gc: None) -> None:
+    older = gc.get_threshold()[1:]
+    settle_memory()
+    assert gc.get_freeze_count() > 1000  # at least the modules imported so far
+    assert gc.get_threshold() == (GC_YOUNG_THRESHOLD, *older)
+
+
+def test_run_async_runs_on_uvloop_where_installed() -> None:
+    uvloop = pytest.importorskip("uvloop")
+
+    async def loop_type() -> int:
+        return 1 if isinstance(asyncio.get_running_loop(), uvloop.Loop) else 0
+
+    assert run_async(loop_type()) == 1
