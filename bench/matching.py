@@ -206,6 +206,11 @@ def _check(result: MatchResult, learners: list[Learner]) -> None:
 def worker(n: int, timing_only: bool = False) -> dict[str, object]:
     """Run one size in this process and return its measurements."""
     learners = generate_cohort(n)
+    # The solver imports SciPy on first use; imported here so the figure is the solve. (The bot's
+    # first round after a start pays that import once: ~0.3 s, in the matching cog's worker thread.)
+    import scipy.optimize
+    import scipy.sparse.csgraph  # noqa: F401
+
     rss_before = _peak_rss_mb()
     t0 = time.perf_counter()
     opt = optimal_matching(learners, now=NOW)

@@ -59,6 +59,7 @@ MESSAGE_EVENTS = {"MESSAGE_CREATE", "MESSAGE_UPDATE", "MESSAGE_DELETE"}
 EPHEMERAL = 1 << 6
 LOADING = 1 << 7
 HAS_THREAD = 1 << 5
+FORUM = 15  # channel type
 
 
 class ApiError(Exception):
@@ -777,6 +778,19 @@ class SandboxServer:
             )
         if ch.type == 2:
             data.update(bitrate=64000, user_limit=0, rtc_region=None, last_message_id=None, rate_limit_per_user=0)
+        if ch.type == FORUM:
+            posts = [t for t in self.state.channels.values() if t.get("parent_id") == str(ch.id)]
+            data.update(
+                topic=ch.topic,
+                last_message_id=posts[-1]["id"] if posts else None,  # a forum's last message is its newest post
+                rate_limit_per_user=0,
+                default_auto_archive_duration=4320,
+                default_thread_rate_limit_per_user=0,
+                available_tags=[],
+                default_reaction_emoji=None,
+                default_sort_order=None,
+                default_forum_layout=0,
+            )
         return data
 
     def member_payload(self, user_id: int, *, with_user: bool = True) -> JSONDict:
@@ -1301,6 +1315,7 @@ class SandboxServer:
         msg_type: int = 0,
         flags: int = 0,
         interaction: InteractionRecord | None = None,
+        message_id: int | None = None,
     ) -> JSONDict:
         content = body.get("content") or ""
         mentions, mention_roles = self._mentions(content)
@@ -1312,7 +1327,7 @@ class SandboxServer:
             e.setdefault("content_scan_version", 0)
             embeds.append(e)
         msg: JSONDict = {
-            "id": str(self.world.snowflake()),
+            "id": str(message_id if message_id is not None else self.world.snowflake()),
             "channel_id": str(channel_id),
             "author": author.to_dict(),
             "content": content,
@@ -1382,6 +1397,7 @@ class SandboxServer:
         interaction: InteractionRecord | None = None,
         msg_type: int = 0,
         extra_flags: int = 0,
+        message_id: int | None = None,
     ) -> StoredMessage:
         flags = int(body.get("flags") or 0) | extra_flags
         ephemeral = bool(flags & EPHEMERAL) and interaction is not None
@@ -1394,6 +1410,7 @@ class SandboxServer:
             msg_type=msg_type,
             flags=flags,
             interaction=interaction,
+            message_id=message_id,
         )
         stored = StoredMessage(
             payload=payload,
@@ -1516,6 +1533,8 @@ class SandboxServer:
             if self.world.guild.members[user_id].user.dms_closed:
                 raise api_error(403, 50007, "Cannot send messages to this user")
         else:
+            if cid in self.world.guild.channels and self.world.guild.channels[cid].type == FORUM:
+                raise api_error(400, 50008, "Cannot send messages in a non-text channel")
             self._require(cid, Perm.SEND_MESSAGES_IN_THREADS if thread else Perm.SEND_MESSAGES)
             body = self._validate_message_body(req.json, len(req.files), create=True)
             if req.files:
@@ -1585,7 +1604,9 @@ class SandboxServer:
                 return
         reactions.append({"emoji": {"id": None, "name": name}, "count": 1, "me": True, "burst_colors": []})
 
-    def _new_thread(self, parent_id: int, thread_id: int, body: JSONDict, ttype: int) -> JSONDict:
+    def _new_thread(
+        self, parent_id: int, thread_id: int, body: JSONDict, ttype: int, *, applied_tags: list[str] | None = None
+    ) -> JSONDict:
         now = iso(datetime.now(UTC))
         thread: JSONDict = {
             "id": str(thread_id),
@@ -1610,6 +1631,8 @@ class SandboxServer:
         }
         if ttype == 12:
             thread["thread_metadata"]["invitable"] = bool(body.get("invitable", True))
+        if applied_tags is not None:
+            thread["applied_tags"] = applied_tags
         self.state.channels[thread_id] = thread
         self.state.thread_members[thread_id] = {self.world.bot.id}
         self.dispatch("THREAD_CREATE", {**thread, "newly_created": True})
@@ -1631,9 +1654,26 @@ class SandboxServer:
         if cid not in self.world.guild.channels:
             raise unknown_channel()
         body = self._validate_thread_body(req.json)
+        if self.world.guild.channels[cid].type == FORUM:
+            return 201, self._create_forum_post(cid, body, req.files)
         ttype = int(body.get("type") or 12)
         self._require(cid, Perm.CREATE_PRIVATE_THREADS if ttype == 12 else Perm.CREATE_PUBLIC_THREADS)
         return 201, self._new_thread(cid, self.world.snowflake(), body, ttype)
+
+    def _create_forum_post(self, forum_id: int, body: JSONDict, files: list[tuple[str, str, bytes, str]]) -> JSONDict:
+        """A forum post: a public thread whose starter message (same id as the thread) comes in `message`."""
+        self._require(forum_id, Perm.SEND_MESSAGES)
+        if not isinstance(body.get("message"), dict):
+            errors = v.FormErrors()
+            errors.add(("message",), "BASE_TYPE_REQUIRED", "This field is required")
+            raise FormError(errors)
+        message_body = self._validate_message_body(body["message"], len(files), create=True, path=("message",))
+        if files:
+            self._require(forum_id, Perm.ATTACH_FILES)
+        post_id = self.world.snowflake()
+        thread = self._new_thread(forum_id, post_id, body, 11, applied_tags=list(body.get("applied_tags") or []))
+        starter = self._create_message(post_id, message_body, files, message_id=post_id)
+        return {**thread, "message": dict(starter.payload)}
 
     async def _create_thread_from_message(self, req: Request) -> tuple[int, JSONDict]:
         cid = req.id("channel_id")
@@ -2214,6 +2254,19 @@ class SandboxServer:
         member = self.world.add_member(username, roles=roles, dms_closed=dms_closed)
         self.dispatch("GUILD_MEMBER_ADD", {"guild_id": str(self.world.guild.id), **member.to_dict()})
         return member.user.id
+
+    def add_channel(self, name: str, type: int = 0, *, parent: str | None = None) -> int:
+        """Create a guild channel (e.g. ``type=FORUM``) and dispatch CHANNEL_CREATE; returns its id."""
+        channel = self.world.add_channel(name, type=type, parent=parent)
+        self.dispatch("CHANNEL_CREATE", self.channel_payload(channel.id))
+        return channel.id
+
+    def delete_channel(self, channel: str | int) -> None:
+        """Delete a guild channel, as a moderator would; dispatches CHANNEL_DELETE."""
+        ch = self.world.channel(channel)
+        payload = self.channel_payload(ch.id)
+        del self.world.guild.channels[ch.id]
+        self.dispatch("CHANNEL_DELETE", payload)
 
     def remove_member(self, user: str | int) -> None:
         u = self.world.user(user)

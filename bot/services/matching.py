@@ -40,10 +40,9 @@ from typing import Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import numpy as np
-from scipy.optimize import Bounds, LinearConstraint, linear_sum_assignment, linprog, milp
-from scipy.sparse import coo_matrix, csr_matrix
-from scipy.sparse.csgraph import min_weight_full_bipartite_matching
 
+# SciPy is imported inside the solvers: scipy.optimize alone adds ~40 MB to the process and ~0.3 s to
+# start-up, and only an optimal round needs it (suggestions and scores are NumPy).
 from bot.services.availability import MINUTES_PER_WEEK, WeeklyWindows, overlap_minutes
 
 __all__ = [
@@ -642,6 +641,8 @@ def _solve_dense(S: np.ndarray, bcap: np.ndarray, fcap: np.ndarray) -> list[tupl
     a dummy column per row, so instead of adding the dummy columns we drop the assignments whose score
     is 0 (incompatible, blocked or no shared time) afterwards.
     """
+    from scipy.optimize import linear_sum_assignment
+
     rows, cols = _slot_owner(bcap), _slot_owner(fcap)
     R = S[rows][:, cols]
     ri, ci = linear_sum_assignment(R, maximize=True)
@@ -666,6 +667,9 @@ def _solve_sparse(
     (Bellman–Ford, vectorised); then ``q_j = x_j`` and ``p_i = s(i, m(i)) - x_{m(i)}``. A slot problem
     whose duals also cover every pair NOT in the graph is optimal for the whole bucket.
     """
+    from scipy.sparse import csr_matrix
+    from scipy.sparse.csgraph import min_weight_full_bipartite_matching
+
     n_rows, n_cols = int(bcap.sum()), int(fcap.sum())
     if len(edges.b) == 0 or n_rows == 0:
         return [], None
@@ -792,6 +796,9 @@ def _solve_milp(edges: _Edges, bcap: np.ndarray, fcap: np.ndarray) -> list[tuple
     both have capacity ≥ 2). The constraint matrix is the incidence matrix of a bipartite graph, which
     is totally unimodular, so the LP relaxation is already integral and this solves fast.
     """
+    from scipy.optimize import Bounds, LinearConstraint, milp
+    from scipy.sparse import coo_matrix
+
     m = len(edges.b)
     if m == 0:
         return []
@@ -819,6 +826,9 @@ def _solve_milp_priced(
     the LP (``linprog``/HiGHS, integral because the constraint matrix is totally unimodular) gives
     duals ``y_b, y_f`` per learner; pairs not in the graph with ``s_bf > y_b + y_f`` are added until none
     is left (optimal over ALL pairs). The final integral solution comes from :func:`_solve_milp`."""
+    from scipy.optimize import linprog
+    from scipy.sparse import coo_matrix
+
     assert edges.full is not None
     nb, nf = len(bcap), len(fcap)
     for _ in range(max(1, max_rounds)):

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from sandbox.server import FORUM
 from sandbox.world import Perm
 
 CHANNEL = "prodevprojectnexus"
@@ -146,3 +147,56 @@ async def test_unanswered_questions_appear_in_the_daily_digest(nexus: Any) -> No
     )
     fields = {f["name"]: f["value"] for f in digest["embeds"][0]["fields"]}
     assert f"<#{thread['id']}>" in fields["Unanswered questions (1)"]
+
+
+async def test_questions_open_as_posts_in_the_configured_forum(nexus: Any) -> None:
+    await nexus.setup_guild()
+    forum_id = nexus.sandbox.add_channel("questions", type=FORUM)
+    configured = await nexus.client.slash("erin", "nexus configure", forum="questions")
+    assert configured.ephemeral and f"<#{forum_id}>" in configured.content
+
+    nexus.set_time(T0)
+    result = await nexus.client.slash("alice", "ask", question=QUESTION, topic="django-migrations")
+    [post] = nexus.sandbox.threads("questions")
+    assert not nexus.sandbox.threads(CHANNEL)
+    assert f"<#{post['id']}>" in result.content
+    assert post["name"] == "How do I squash Django migrations without breaking the production database?"
+    # The post's starter message (same id as the post) carries the quoted question.
+    starter = nexus.sandbox.state.message_index[int(post["id"])].payload
+    assert starter["channel_id"] == post["id"] and starter["content"] == f"<@{uid(nexus, 'alice')}> asked:"
+    assert starter["embeds"][0]["description"].startswith("> How do I squash")
+    async with nexus.db() as db:
+        row = await db.fetchone("SELECT channel_id, thread_id FROM questions")
+    assert (row["channel_id"], row["thread_id"]) == (forum_id, int(post["id"]))
+    suggestion = await nexus.sandbox.wait_for_message(post["id"], lambda m: bool(m.get("components")), timeout=10)
+    assert "nexus:learn:open:django-migrations" in {
+        c["custom_id"] for r in suggestion["components"] for c in r["components"]
+    }
+
+    nexus.sandbox.post_user_message("bob", post["id"], "Squash on a branch, then deploy both files once.")
+    solved = await nexus.client.slash("alice", "solved", channel=post["id"])
+    assert f"<@{uid(nexus, 'bob')}>" in solved.content
+    await nexus.sandbox.wait_until(lambda: post["thread_metadata"]["archived"], 10, "the post to be archived")
+
+    cleared = await nexus.client.slash("erin", "nexus configure", clear_forum=True)
+    assert "threads in the project channel" in cleared.content
+    await nexus.client.slash("bob", "ask", question="Why does my Docker image rebuild every layer?")
+    assert len(nexus.sandbox.threads(CHANNEL)) == 1 and len(nexus.sandbox.threads("questions")) == 1
+
+
+async def test_forum_the_bot_cannot_post_in_is_refused_and_a_deleted_one_falls_back(nexus: Any) -> None:
+    await nexus.setup_guild()
+    nexus.sandbox.add_channel("questions", type=FORUM)
+    nexus.sandbox.set_bot_channel_permissions("questions", deny=Perm.SEND_MESSAGES)
+    refused = await nexus.client.slash("erin", "nexus configure", forum="questions")
+    assert refused.ephemeral and "Send Messages" in refused.content
+    async with nexus.db() as db:
+        assert await db.fetchval("SELECT forum_channel_id FROM guild_settings") is None
+
+    nexus.sandbox.set_bot_channel_permissions("questions")
+    await nexus.client.slash("erin", "nexus configure", forum="questions")
+    nexus.sandbox.delete_channel("questions")
+    # A moderator deleted the forum: questions go to threads in the project channel instead of failing.
+    result = await nexus.client.slash("alice", "ask", question=QUESTION)
+    [thread] = nexus.sandbox.threads(CHANNEL)
+    assert f"<#{thread['id']}>" in result.content
