@@ -40,7 +40,7 @@ log = logging.getLogger(__name__)
 PROJECTS = ("ecommerce", "social-feed", "movie-recommendation", "job-board", "online-poll")
 ZONES = ("Africa/Lagos", "Africa/Nairobi", "Europe/London", "America/New_York", "Asia/Kolkata")
 MIX = (("lookup", 35), ("autocomplete", 25), ("suggest", 20), ("rsvp", 10), ("announce", 10))
-SERVER_OPTIONS = {"rate_limits": False, "validate_openapi": False}
+SERVER_OPTIONS: dict[str, Any] = {"rate_limits": False, "validate_openapi": False}
 
 
 def percentile(values: list[float], q: float) -> float:

@@ -29,6 +29,7 @@ import subprocess
 import sys
 import time
 from datetime import UTC, date, datetime
+from typing import Any, Literal
 from zoneinfo import ZoneInfo
 
 import numpy as np
@@ -125,7 +126,7 @@ def generate_cohort(n: int, seed: int = SEED) -> list[Learner]:
     stack_w = [w for _, w in STACKS]
     out: list[Learner] = []
     for i in range(n):
-        track = "backend" if rng.random() < 2 / 3 else "frontend"
+        track: Literal["backend", "frontend"] = "backend" if rng.random() < 2 / 3 else "frontend"
         tz = rng.choices(zones, zone_w)[0]
         mine, theirs = (BACKEND_SKILLS, FRONTEND_SKILLS) if track == "backend" else (FRONTEND_SKILLS, BACKEND_SKILLS)
         out.append(
@@ -203,7 +204,7 @@ def _check(result: MatchResult, learners: list[Learner]) -> None:
     assert all(lr.user_id in count or lr.user_id in result.unmatched for lr in learners)
 
 
-def worker(n: int, timing_only: bool = False) -> dict[str, object]:
+def worker(n: int, timing_only: bool = False) -> dict[str, Any]:
     """Run one size in this process and return its measurements."""
     learners = generate_cohort(n)
     # The solver imports SciPy on first use; imported here so the figure is the solve. (The bot's
@@ -251,13 +252,13 @@ def worker(n: int, timing_only: bool = False) -> dict[str, object]:
     }
 
 
-def _run_worker(n: int, timing_only: bool) -> dict[str, object]:
+def _run_worker(n: int, timing_only: bool) -> dict[str, Any]:
     cmd = [sys.executable, "-m", "bench.matching", "--worker", str(n)] + (["--timing-only"] if timing_only else [])
     proc = subprocess.run(cmd, capture_output=True, text=True, check=True)
     return json.loads(proc.stdout.strip().splitlines()[-1])
 
 
-def measure(n: int, repeat: int = 1) -> dict[str, object]:
+def measure(n: int, repeat: int = 1) -> dict[str, Any]:
     """Run :func:`worker` for ``n`` in a fresh interpreter, plus ``repeat - 1`` timing-only runs (each in its
     own interpreter): ``wall_s`` is the best, ``wall_median_s`` the median, ``peak_rss_mb`` the largest."""
     m = _run_worker(n, False)
@@ -283,9 +284,9 @@ def _frac(x: float, ref: float) -> float:
     return x / ref if ref else 1.0
 
 
-def run(quick: bool) -> list[dict[str, object]]:
+def run(quick: bool) -> list[dict[str, Any]]:
     """Rows for the ``python -m bench`` aggregator (quick = 1k and 10k only)."""
-    rows: list[dict[str, object]] = []
+    rows: list[dict[str, Any]] = []
     for n in QUICK_SIZES if quick else DEFAULT_SIZES:
         m = measure(n)
         secs, mb, frac_target = TARGETS.get(n, (None, None, None))
@@ -319,7 +320,7 @@ def run(quick: bool) -> list[dict[str, object]]:
     return rows
 
 
-def _table(results: list[dict[str, object]]) -> str:
+def _table(results: list[dict[str, Any]]) -> str:
     head = ["learners", "wall s best/median", "peak RSS MB", "optimal", "greedy", "Gale–Shapley", "reference", "method"]
     lines = []
     for m in results:

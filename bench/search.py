@@ -29,6 +29,7 @@ import time
 from collections import Counter
 from collections.abc import Awaitable, Callable, Iterator
 from datetime import UTC, datetime
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -234,17 +235,17 @@ async def measure_size(n: int, workdir: Path) -> dict[str, Any]:
         for q in queries[:30]:  # warm the page cache and the statement cache
             await full_search(q)
         gc.collect()
-        search_ms = [await timed(lambda q=q: full_search(q)) for q in queries]
+        search_ms = [await timed(partial(full_search, q)) for q in queries]
 
         typed = keystrokes([*titles[:2000], *(a for t in topics[:2000] for a in t.aliases)], 3000, SEED + 1)
-        complete_ms = [timed_sync(lambda text=text: names.complete(text)) for text in typed]
+        complete_ms = [timed_sync(partial(names.complete, text)) for text in typed]
 
         rng = np.random.default_rng(SEED + 2)
-        fetch_ms = [await timed(lambda s=slugs[int(i)]: store.by_slug(s)) for i in rng.integers(len(slugs), size=1000)]
+        fetch_ms = [await timed(partial(store.by_slug, slugs[int(i)])) for i in rng.integers(len(slugs), size=1000)]
 
         like_queries = queries[: 40 if n < 100_000 else 25]
         like_ms = [
-            await timed(lambda q=q: store.like_scan([w for w in q.lower().split() if w.isalnum()][:4] or [q]), 1)
+            await timed(partial(store.like_scan, [w for w in q.lower().split() if w.isalnum()][:4] or [q]), 1)
             for q in like_queries
         ]
         return {

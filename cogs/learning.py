@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import re
 from datetime import UTC, date, datetime, time, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 import discord
 from discord import app_commands
@@ -171,7 +171,7 @@ class OpenTopicButton(
 
     @classmethod
     async def from_custom_id(
-        cls, interaction: discord.Interaction[Any], item: discord.ui.Button[Any], match: re.Match[str], /
+        cls, interaction: discord.Interaction[Any], item: discord.ui.Item[Any], match: re.Match[str], /
     ) -> OpenTopicButton:
         return cls(match["slug"])
 
@@ -203,7 +203,7 @@ class ReviewButton(
 
     @classmethod
     async def from_custom_id(
-        cls, interaction: discord.Interaction[Any], item: discord.ui.Button[Any], match: re.Match[str], /
+        cls, interaction: discord.Interaction[Any], item: discord.ui.Item[Any], match: re.Match[str], /
     ) -> ReviewButton:
         return cls(match["action"], int(match["id"]))
 
@@ -340,7 +340,9 @@ class SearchView(OwnedView):
         snippets = await self.cog.store.snippets(self.result.match, ids) if self.result.match else {}
         self.previous.disabled = self.page == 0
         self.next.disabled = self.page >= self.pages - 1
-        self.open.options = [
+        # at runtime the decorated callback is the Select item itself
+        menu = cast("discord.ui.Select[SearchView]", self.open)
+        menu.options = [
             discord.SelectOption(label=clip(t.title, 100), value=t.slug, description=clip(t.summary, 100))
             for t in topics
         ]
@@ -585,7 +587,7 @@ class LearningCog(commands.GroupCog, name="Learning", group_name="learn", group_
         if not (perms.send_messages and perms.embed_links):
             log.warning("Cannot post topic %s for review in %s: missing permissions", topic.id, channel.id)
             return False
-        message = await channel.send(embed=review_embed(topic), view=review_view(topic))
+        message = await channel.send(embed=review_embed(topic), view=review_view(topic) or discord.utils.MISSING)
         await self.store.set_review_message(topic.id, channel.id, message.id)
         return True
 
@@ -740,7 +742,8 @@ class LearningCog(commands.GroupCog, name="Learning", group_name="learn", group_
         if topic is None:
             return
         embed = topic_embed(topic, heading=f"💡 Tip of the day: {topic.title}", with_body=False)
-        await channel.send(embed=embed, view=inert_view(OpenTopicButton(topic.slug, "Read the full topic")))
+        view = inert_view(OpenTopicButton(topic.slug, "Read the full topic")) or discord.utils.MISSING
+        await channel.send(embed=embed, view=view)
         log.info("Posted tip %s in guild %s", topic.slug, guild_id)
 
 

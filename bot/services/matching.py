@@ -581,7 +581,7 @@ def _bucket_edges(bucket: _Bucket, dense: bool, top_k: int, now: datetime, enc: 
         S = _score_block(enc, slice(0, nb))
         _apply_blocked(S, bucket, slice(0, nb))
         bi, fi = np.nonzero(S > 0)
-        return _Edges(bi, fi, S[bi, fi], S, (S > 0).any(axis=1), (S > 0).any(axis=0))
+        return _Edges(bi, fi, S[bi, fi], S, np.asarray((S > 0).any(axis=1)), np.asarray((S > 0).any(axis=0)))
     k_row = np.minimum(nf, top_k * bucket.bcap)
     k_col = np.minimum(nb, top_k * bucket.fcap)
     block_rows = max(1, 2_000_000 // max(nf, 1))
@@ -621,8 +621,8 @@ def _bucket_edges(bucket: _Bucket, dense: bool, top_k: int, now: datetime, enc: 
         vals.append(S[bi, fi].astype(np.int32))
     key = np.concatenate(keys)
     score = np.concatenate(vals)
-    row_has = (S_all > 0).any(axis=1)
-    col_has = (S_all > 0).any(axis=0)
+    row_has = np.asarray((S_all > 0).any(axis=1))
+    col_has = np.asarray((S_all > 0).any(axis=0))
     return _Edges(key // nf, key % nf, score, None, row_has, col_has, S_all)
 
 
@@ -762,7 +762,8 @@ def _solve_priced(
     matching is optimal for the capacity-slot problem (exactly the bucket's optimum unless two people
     were paired twice, which the caller resolves with :func:`_solve_milp`).
     """
-    assert edges.full is not None
+    full = edges.full
+    assert full is not None
     if max_rounds is None:
         large = max(int(bcap.sum()), int(fcap.sum())) > LARGE_BUCKET_SLOTS
         max_rounds = PRICING_ROUNDS_LARGE if large else PRICING_ROUNDS
@@ -772,7 +773,7 @@ def _solve_priced(
         pairs, prices = _solve_sparse(edges, bcap, fcap, duals=True)
         if prices is None:
             return pairs, edges, False, None
-        vb, vf, vs = _violations(edges.full, *prices)
+        vb, vf, vs = _violations(full, *prices)
         if len(vb) == 0:
             return pairs, edges, True, prices
         if rnd == max_rounds - 1:

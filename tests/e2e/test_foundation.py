@@ -63,6 +63,7 @@ async def test_sigint_exits_zero_and_restart_keeps_data(nexus: NexusSandbox) -> 
     assert await nexus.restart() == 0
     assert "Stopped cleanly" in (nexus.workdir / "bot-0.log").read_text()
     result = await nexus.client.slash("alice", "nexus about")
+    assert result.embed is not None
     fields = {f["name"]: f["value"] for f in result.embed["fields"]}
     assert "1 configured servers" in fields["In the database"]
 

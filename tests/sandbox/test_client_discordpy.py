@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import io
 from collections.abc import AsyncIterator
+from typing import Any
 
 import discord
 import pytest
@@ -107,7 +108,15 @@ def make_bot(guild_id: int) -> commands.Bot:
 
     async def setup_hook() -> None:
         bot.add_view(PairView())
-        for cmd in (project, export, idea, learn, boom, thread):
+        commands: tuple[app_commands.Command[Any, Any, Any] | app_commands.Group, ...] = (
+            project,
+            export,
+            idea,
+            learn,
+            boom,
+            thread,
+        )
+        for cmd in commands:
             bot.tree.add_command(cmd, guild=discord.Object(guild_id))
         await bot.tree.sync(guild=discord.Object(guild_id))
 
