@@ -361,6 +361,9 @@ async def _run_console(script: str | None, database: str | None) -> int:
         setup = await nexus.setup_guild()
         console.mark_all_seen()
         assert setup.embed is not None, setup.describe()
+        await nexus.wait_settled()
+        activities = (nexus.server.presence or {}).get("activities") or [{}]
+        print(f"Nexus Bot is online, its status reads: {activities[0].get('state', '')}")
         print("Ready. Server 'ProDev', channel #prodevprojectnexus, set up by @erin (staff).")
         print("You are @alice (Backend). Type help for what you can do, quit to leave.\n", flush=True)
         if script is not None:

@@ -26,6 +26,7 @@ def test_tour_script_passes() -> None:
     result = run_script(ROOT / "sandbox" / "scripts" / "tour.txt")
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
     assert "Script finished: 0 failed step(s)." in result.stdout
+    assert "its status reads: Announce your capstone: /project announce" in result.stdout
     assert "#prodevprojectnexus" in result.stdout  # mentions are shown by name
 
 
