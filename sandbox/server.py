@@ -189,7 +189,7 @@ class GatewayConnection:
     frame in one synchronous write, so frames never interleave.
     """
 
-    def __init__(self, ws: web.WebSocketResponse, transport: asyncio.BaseTransport | None, compress: bool) -> None:
+    def __init__(self, ws: web.WebSocketResponse, transport: asyncio.Transport | None, compress: bool) -> None:
         self.ws = ws
         self.transport = transport
         self.compressor = zlib.compressobj() if compress else None
@@ -204,9 +204,9 @@ class GatewayConnection:
         raw = orjson.dumps(payload, option=orjson.OPT_NON_STR_KEYS)
         if self.compressor is not None:
             data = self.compressor.compress(raw) + self.compressor.flush(zlib.Z_SYNC_FLUSH)
-            transport.write(ws_frame(WSMsgType.BINARY, data))  # type: ignore[attr-defined]
+            transport.write(ws_frame(WSMsgType.BINARY, data))
         else:
-            transport.write(ws_frame(WSMsgType.TEXT, raw))  # type: ignore[attr-defined]
+            transport.write(ws_frame(WSMsgType.TEXT, raw))
 
 
 @dataclass
