@@ -579,7 +579,8 @@ class SandboxServer:
             await conn.ws.close(code=4004, message=b"Authentication failed.")
             return
         self.identify_log.append(data)
-        self.presence = None
+        # IDENTIFY may carry the presence (discord.py sends its last one when it identifies again)
+        self.presence = data["presence"] if isinstance(data.get("presence"), dict) else None
         # an IDENTIFY replaces the sessions that are no longer connected
         for sid in [sid for sid, s in self.sessions.items() if s.conn is None]:
             del self.sessions[sid]

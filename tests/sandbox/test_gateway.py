@@ -188,7 +188,7 @@ async def test_frames_of_every_length_class_reach_a_websocket_client(sandbox: Sa
             await sandbox.wait_disconnected()
 
 
-async def test_presence_update_is_recorded_and_cleared_by_identify(sandbox: SandboxServer) -> None:
+async def test_presence_comes_from_op_3_or_identify(sandbox: SandboxServer) -> None:
     activity = {"type": 4, "name": "Custom Status", "state": "Announce your capstone"}
     async with aiohttp.ClientSession() as session:
         gw = await connect(session, sandbox, compressed=False)
@@ -201,5 +201,14 @@ async def test_presence_update_is_recorded_and_cleared_by_identify(sandbox: Sand
         await sandbox.wait_disconnected()
         gw2 = await connect(session, sandbox, compressed=False)
         await handshake(gw2, sandbox)
-        assert sandbox.presence is None  # a new session has not said anything yet
+        assert sandbox.presence is None  # a new session without a presence in its IDENTIFY
         await gw2.ws.close()
+        await sandbox.wait_disconnected()
+        gw3 = await connect(session, sandbox, compressed=False)
+        await gw3.recv()  # HELLO
+        payload = identify(sandbox)
+        payload["d"]["presence"] = {"since": None, "activities": [activity], "status": "idle", "afk": False}
+        await gw3.send(payload)
+        await gw3.recv_event("GUILD_CREATE")
+        assert sandbox.presence is not None and sandbox.presence["status"] == "idle"
+        await gw3.ws.close()
