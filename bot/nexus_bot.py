@@ -56,9 +56,11 @@ def make_intents() -> discord.Intents:
 
 
 def settle_memory() -> None:
-    """Once ready: collect startup garbage, then freeze what is left (modules, command tree, member
-    cache). Those objects live as long as the bot; frozen, no collection walks them again. In a
-    1,000-interaction burst this took the collector from ~170 ms to ~20 ms (bench/announce_burst)."""
+    """At each READY: collect garbage, then freeze what is left (modules, command tree, member cache).
+    Those objects live as long as the session; frozen, no collection walks them again. In a
+    1,000-interaction burst this took the collector from ~170 ms to ~20 ms (bench/announce_burst).
+    Unfreezing first lets a new session's collection free the caches discord.py dropped with the old one."""
+    gc.unfreeze()
     gc.collect()
     gc.freeze()
     gc.set_threshold(GC_YOUNG_THRESHOLD, *gc.get_threshold()[1:])
@@ -150,9 +152,11 @@ class NexusBot(commands.Bot):
                 len(self.guilds),
                 self.ready_seconds,
             )
-            settle_memory()
-            # A status line in the member list; it also tells the sandbox the bot has finished starting.
-            await self.change_presence(activity=discord.CustomActivity(name=PRESENCE))
+        # Every READY (the first, or a new session after Discord dropped the old one) comes with caches
+        # discord.py has just rebuilt, and a new session starts without a status.
+        settle_memory()
+        # A status line in the member list; it also tells the sandbox the bot has finished starting.
+        await self.change_presence(activity=discord.CustomActivity(name=PRESENCE))
 
     async def drain_interactions(self, timeout: float = 10.0) -> None:
         """Let interactions already being handled finish before shutting down."""

@@ -28,6 +28,16 @@ async def test_once_started_the_bot_shows_how_to_announce_in_its_status(nexus: N
     ]
 
 
+async def test_a_new_session_after_discord_drops_the_old_one_gets_the_status_back(nexus: NexusSandbox) -> None:
+    await nexus.wait_settled()
+    await nexus.server.gateway_invalidate(resumable=False)  # discord.py must IDENTIFY again
+    await nexus.server.wait_until(lambda: len(nexus.server.identify_log) == 2, 15, "a second IDENTIFY")
+    presence = await nexus.server.wait_presence(timeout=15)
+    assert presence["activities"][0]["state"] == "Announce your capstone: /project announce"
+    result = await nexus.client.slash("alice", "nexus about")
+    assert result.embed is not None and result.embed["title"] == "Nexus Bot"
+
+
 async def test_commands_synced_to_the_guild_only(nexus: NexusSandbox) -> None:
     guild_commands = nexus.server.state.guild_commands[nexus.server.world.guild.id]
     assert "nexus" in {c["name"] for c in guild_commands}

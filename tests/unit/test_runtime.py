@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import gc
+import weakref
 from collections.abc import Iterator
 
 import pytest
@@ -25,6 +26,21 @@ def test_settle_memory_freezes_startup_objects_and_raises_the_young_threshold(re
     settle_memory()
     assert gc.get_freeze_count() > 1000  # at least the modules imported so far
     assert gc.get_threshold() == (GC_YOUNG_THRESHOLD, *older)
+
+
+def test_settling_again_frees_garbage_the_previous_freeze_kept(restore_gc: None) -> None:
+    class Node:
+        peer: object
+
+    cycle = Node()
+    cycle.peer = cycle  # only the cyclic collector can free it
+    alive = weakref.ref(cycle)
+    settle_memory()
+    del cycle
+    gc.collect()
+    assert alive() is not None  # frozen: collections leave it alone
+    settle_memory()  # a new session: unfreeze, collect, freeze again
+    assert alive() is None
 
 
 def test_run_async_runs_on_uvloop_where_installed() -> None:
