@@ -27,10 +27,10 @@ SUMMARY_MAX = 300
 BODY_MAX = 3800  # fits one embed description next to the summary, and a modal text input (4000)
 RESOURCE_TITLE_MAX = 80
 RESOURCES_MAX = 5
-# Mirrors tests/test_content.py: the embed (title, summary, body, key points, resources) stays under 6000.
+# The embed (title, summary, body, key points, resources) stays under Discord's 6000.
 EMBED_BUDGET = 5500
 
-_KEYS: dict[str, type] = {
+TOPIC_KEYS: dict[str, type] = {  # a topic file's keys and their types
     "slug": str,
     "title": str,
     "category": str,
@@ -167,10 +167,10 @@ def _problem(stem: str, message: str) -> ContentError:
 
 def parse_topic(stem: str, data: dict[str, Any], content_hash: str) -> ShippedTopic:
     """Validate one file's data (the rules of tests/test_content.py) into a ShippedTopic."""
-    for key, typ in _KEYS.items():
+    for key, typ in TOPIC_KEYS.items():
         if not isinstance(data.get(key), typ):
             raise _problem(stem, f"`{key}` is missing or not a {typ.__name__}")
-    unknown = set(data) - set(_KEYS)
+    unknown = set(data) - set(TOPIC_KEYS)
     if unknown:
         raise _problem(stem, f"unknown keys {sorted(unknown)}")
     slug = data["slug"]

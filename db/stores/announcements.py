@@ -9,15 +9,12 @@ from datetime import date, datetime
 from typing import Any
 
 from db.database import Database
+from db.stores._values import optional_datetime
 
 # Columns `update` may change; anything else is rejected before it reaches SQL.
 EDITABLE = frozenset(
     {"project_key", "track", "title", "summary", "stack", "repo", "timezone", "looking_for_partner", "display_name"}
 )
-
-
-def _dt(value: str | None) -> datetime | None:
-    return datetime.fromisoformat(value) if value else None
 
 
 @dataclass(frozen=True)
@@ -64,8 +61,8 @@ class Announcement:
             late=bool(row["late"]),
             created_at=datetime.fromisoformat(row["created_at"]),
             updated_at=datetime.fromisoformat(row["updated_at"]),
-            withdrawn_at=_dt(row["withdrawn_at"]),
-            left_guild_at=_dt(row["left_guild_at"]),
+            withdrawn_at=optional_datetime(row["withdrawn_at"]),
+            left_guild_at=optional_datetime(row["left_guild_at"]),
         )
 
     @property
@@ -490,7 +487,7 @@ class FirstWeekStore:
             "SELECT MAX(posted_at) FROM digest_log WHERE guild_id = ? AND cohort_start = ? AND day < ?",
             (guild_id, cohort_start.isoformat(), before_day.isoformat()),
         )
-        return datetime.fromisoformat(value) if value else None
+        return optional_datetime(value)
 
     async def digest_days(self, guild_id: int) -> list[date]:
         rows = await self.db.fetchall("SELECT day FROM digest_log WHERE guild_id = ? ORDER BY day", (guild_id,))

@@ -18,13 +18,10 @@ import aiosqlite
 
 from bot.errors import Conflict, InvalidInput, NotFound
 from db.database import Database
+from db.stores._values import optional_datetime
 
 # Columns `save_profile` may set; anything else is rejected before it reaches SQL.
 PROFILE_FIELDS = frozenset({"timezone", "availability_text", "availability", "offers", "wants", "max_partners"})
-
-
-def _dt(value: str | None) -> datetime | None:
-    return datetime.fromisoformat(value) if value else None
 
 
 def _tags(value: str) -> tuple[str, ...]:
@@ -60,7 +57,7 @@ class MatchProfile:
             max_partners=row["max_partners"],
             active_pairs=row["active_pairs"],
             status=row["status"],
-            paused_until=_dt(row["paused_until"]),
+            paused_until=optional_datetime(row["paused_until"]),
             created_at=datetime.fromisoformat(row["created_at"]),
             updated_at=datetime.fromisoformat(row["updated_at"]),
         )
@@ -116,7 +113,7 @@ class MatchRequest:
             source=row["source"],
             created_at=datetime.fromisoformat(row["created_at"]),
             expires_at=datetime.fromisoformat(row["expires_at"]),
-            decided_at=_dt(row["decided_at"]),
+            decided_at=optional_datetime(row["decided_at"]),
             channel_id=row["channel_id"],
             message_id=row["message_id"],
         )
@@ -159,7 +156,7 @@ class Pair:
             thread_id=row["thread_id"],
             status=row["status"],
             created_at=datetime.fromisoformat(row["created_at"]),
-            ended_at=_dt(row["ended_at"]),
+            ended_at=optional_datetime(row["ended_at"]),
             end_reason=row["end_reason"],
         )
 
@@ -204,7 +201,7 @@ class MatchRound:
             status=row["status"],
             summary=json.loads(row["summary"]) if row["summary"] else None,
             started_at=datetime.fromisoformat(row["started_at"]),
-            finished_at=_dt(row["finished_at"]),
+            finished_at=optional_datetime(row["finished_at"]),
         )
 
 

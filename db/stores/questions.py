@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from db.database import Database
+from db.stores._values import optional_datetime
 
 
 def _iso(moment: datetime) -> str:
@@ -46,7 +47,7 @@ class Question:
             helper_id=row["helper_id"],
             answer=row["answer"],
             created_at=datetime.fromisoformat(row["created_at"]),
-            solved_at=datetime.fromisoformat(row["solved_at"]) if row["solved_at"] else None,
+            solved_at=optional_datetime(row["solved_at"]),
         )
 
 

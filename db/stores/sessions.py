@@ -9,6 +9,7 @@ from datetime import UTC, datetime, timedelta
 
 from bot.errors import Conflict, NotFound
 from db.database import Database
+from db.stores._values import optional_datetime
 
 log = logging.getLogger(__name__)
 
@@ -19,10 +20,6 @@ _LONGEST = timedelta(minutes=720)
 
 def _iso(moment: datetime) -> str:
     return moment.astimezone(UTC).isoformat()
-
-
-def _dt(value: str | None) -> datetime | None:
-    return datetime.fromisoformat(value) if value else None
 
 
 @dataclass(frozen=True)
@@ -72,7 +69,7 @@ class StudySession:
             event_id=row["event_id"],
             status=row["status"],
             created_at=datetime.fromisoformat(row["created_at"]),
-            cancelled_at=_dt(row["cancelled_at"]),
+            cancelled_at=optional_datetime(row["cancelled_at"]),
         )
 
 

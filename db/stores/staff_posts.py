@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from db.database import Database
+from db.stores._values import optional_datetime
 
 
 def _iso(moment: datetime) -> str:
@@ -44,7 +45,7 @@ class StaffPost:
             message_id=row["message_id"],
             error=row["error"],
             created_at=datetime.fromisoformat(row["created_at"]),
-            posted_at=datetime.fromisoformat(row["posted_at"]) if row["posted_at"] else None,
+            posted_at=optional_datetime(row["posted_at"]),
         )
 
 
