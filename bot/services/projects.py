@@ -15,6 +15,7 @@ from datetime import datetime
 from urllib.parse import urlsplit
 
 from bot.errors import InvalidInput, NotFound
+from bot.services.text import clean_line
 from db.stores.announcements import Announcement, PartnerInterest, ReminderRecord
 from db.stores.catalog import CatalogProject
 
@@ -28,17 +29,8 @@ TRACKS = ("backend", "frontend")
 
 _KEY_RE = re.compile(r"^[a-z0-9][a-z0-9-]{0,31}$")
 _HOST_RE = re.compile(r"^(?=.{1,253}$)([a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)(\.[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)*$")
-_SPACES = re.compile(r"\s+")
-# Control characters (except newline in summaries) break embeds and CSVs.
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
-
-
-def _clean_line(text: str) -> str:
-    return _SPACES.sub(" ", _CONTROL.sub("", text)).strip()
-
-
 def validate_title(title: str) -> str:
-    cleaned = _clean_line(title or "")
+    cleaned = clean_line(title or "")
     if not cleaned:
         raise InvalidInput("`title` can't be empty: give your project a short name, e.g. `ShopLite API`.")
     if len(cleaned) > TITLE_MAX:
@@ -47,7 +39,7 @@ def validate_title(title: str) -> str:
 
 
 def validate_summary(summary: str) -> str:
-    lines = [_SPACES.sub(" ", _CONTROL.sub("", line)).strip() for line in (summary or "").splitlines()]
+    lines = [clean_line(line) for line in (summary or "").splitlines()]
     cleaned = "\n".join(lines).strip()
     cleaned = re.sub(r"\n{3,}", "\n\n", cleaned)
     if not cleaned:
@@ -67,7 +59,7 @@ def parse_stack(text: str | None) -> tuple[str, ...]:
     items: list[str] = []
     seen: set[str] = set()
     for raw in re.split(r"[,;\n]", text):
-        item = _clean_line(raw)
+        item = clean_line(raw)
         if not item:
             continue
         if len(item) > STACK_ITEM_MAX:
@@ -139,7 +131,7 @@ def default_track(track: str | None, member_tracks: Iterable[str]) -> str:
 
 def resolve_project(value: str, catalog: Sequence[CatalogProject]) -> CatalogProject:
     """Find an active project by key or name (case-insensitive); unknown → NotFound naming the options."""
-    wanted = _clean_line(value or "").lower()
+    wanted = clean_line(value or "").lower()
     active = [p for p in catalog if p.active]
     for project in active:
         if wanted in (project.key, project.name.lower()):
@@ -159,7 +151,7 @@ def resolve_project(value: str, catalog: Sequence[CatalogProject]) -> CatalogPro
 
 def project_choices(query: str, catalog: Sequence[CatalogProject], limit: int = 25) -> list[CatalogProject]:
     """Autocomplete: prefix matches first, then word-prefix and substring matches, catalog order kept."""
-    q = _clean_line(query or "").lower()
+    q = clean_line(query or "").lower()
     active = [p for p in catalog if p.active]
     if not q:
         return active[:limit]
@@ -188,7 +180,7 @@ def catalog_key(name: str, key: str | None = None) -> str:
 
 
 def validate_catalog_name(name: str) -> str:
-    cleaned = _clean_line(name or "")
+    cleaned = clean_line(name or "")
     if not cleaned:
         raise InvalidInput("Give the project a name, e.g. `Chat App`.")
     if len(cleaned) > CATALOG_NAME_MAX:
