@@ -10,12 +10,13 @@ from zoneinfo import ZoneInfo
 import discord
 from discord import app_commands
 
-from bot.errors import InvalidInput
+from bot.errors import InvalidInput, NotConfigured
 from bot.services.availability import timezone_suggestions, validate_timezone
 from db.stores.sessions import profile_timezone
 
 if TYPE_CHECKING:
     from bot.nexus_bot import NexusBot
+    from db.stores.guild_settings import GuildSettings
 
 log = logging.getLogger(__name__)
 
@@ -29,6 +30,14 @@ def inert_view(*items: discord.ui.Item[Any]) -> discord.ui.View | None:
         view.add_item(item)
     view.stop()
     return view
+
+
+def configured_channel(guild: discord.Guild, settings: GuildSettings | None) -> discord.TextChannel:
+    """The project channel staff set with `/nexus setup`, or a NotConfigured that tells them how."""
+    channel = guild.get_channel(settings.channel_id) if settings and settings.channel_id else None
+    if not isinstance(channel, discord.TextChannel):
+        raise NotConfigured("Staff haven't set the project channel yet: ask them to run `/nexus setup`.")
+    return channel
 
 
 async def timezone_autocomplete(interaction: discord.Interaction[Any], current: str) -> list[app_commands.Choice[str]]:

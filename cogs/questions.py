@@ -11,10 +11,10 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot.checks import is_staff
-from bot.errors import BotMissingPermissions, Conflict, Forbidden, NotConfigured, NotFound
+from bot.errors import BotMissingPermissions, Conflict, Forbidden, NotFound
 from bot.services.text import clean_text, require_text
 from bot.ui import SUCCESS, clip, nexus_embed
-from cogs._shared import call_learning
+from cogs._shared import call_learning, configured_channel
 from db.stores.questions import Question, QuestionStore
 
 if TYPE_CHECKING:
@@ -151,10 +151,7 @@ class QuestionsCog(commands.Cog, name="Questions"):
             if isinstance(forum, discord.ForumChannel):
                 return forum
             log.warning("Configured Q&A forum %s is gone; using the project channel", settings.forum_channel_id)
-        channel = guild.get_channel(settings.channel_id) if settings and settings.channel_id else None
-        if not isinstance(channel, discord.TextChannel):
-            raise NotConfigured("Staff haven't set the project channel yet: ask them to run `/nexus setup`.")
-        return channel
+        return configured_channel(guild, settings)
 
     @staticmethod
     def _check_can_ask(parent: discord.TextChannel | discord.ForumChannel, me: discord.Member) -> None:

@@ -13,10 +13,10 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot.checks import is_staff
-from bot.errors import BotMissingPermissions, Conflict, Forbidden, InvalidInput, NotConfigured, NotFound
+from bot.errors import BotMissingPermissions, Conflict, Forbidden, InvalidInput, NotFound
 from bot.services.when import parse_when
 from bot.ui import CONTENT_MAX, DANGER, EMBED_FIELD_VALUE_MAX, SafeCallback, clip, nexus_embed, timestamp
-from cogs._shared import call_learning, member_zone, timezone_autocomplete
+from cogs._shared import call_learning, configured_channel, member_zone, timezone_autocomplete
 from db.stores.jobs import Job
 from db.stores.sessions import Rsvps, SessionStore, StudySession, is_pair_thread
 
@@ -416,11 +416,7 @@ class SessionsCog(
         here = interaction.channel
         if isinstance(here, discord.Thread) and await is_pair_thread(self.bot.db, here.id):
             return here
-        settings = await self.bot.guild_settings.get(interaction.guild.id)
-        channel = interaction.guild.get_channel(settings.channel_id) if settings and settings.channel_id else None
-        if not isinstance(channel, discord.TextChannel):
-            raise NotConfigured("Staff haven't set the project channel yet: ask them to run `/nexus setup`.")
-        return channel
+        return configured_channel(interaction.guild, await self.bot.guild_settings.get(interaction.guild.id))
 
     @staticmethod
     def _check_can_post(channel: discord.TextChannel | discord.Thread, me: discord.Member) -> None:
