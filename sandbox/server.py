@@ -23,7 +23,7 @@ from aiohttp import WSMsgType, web
 
 from sandbox import validation as v
 from sandbox.state import InteractionRecord, Rejection, RequestRecord, State, StoredFile, StoredMessage
-from sandbox.world import Perm, User, World, iso
+from sandbox.world import Member, Perm, User, World, iso
 
 logger = logging.getLogger(__name__)
 
@@ -1878,27 +1878,27 @@ class SandboxServer:
         self.dispatch("GUILD_MEMBER_UPDATE", {"guild_id": str(self.world.guild.id), **member.to_dict()})
         self.state.notify("member_update", member)
 
-    async def _add_role(self, req: Request) -> None:
+    def _role_change(self, req: Request) -> tuple[Member, int]:
+        """The member and role of a role add/remove request, once the bot may manage that role."""
         self._guild(req)
         uid, rid = req.id("user_id"), req.id("role_id")
         member = self.world.guild.members.get(uid)
         if member is None:
             raise api_error(404, 10007, "Unknown Member")
         self._can_manage_role(rid)
+        return member, rid
+
+    async def _add_role(self, req: Request) -> None:
+        member, rid = self._role_change(req)
         if rid not in member.roles:
             member.roles.append(rid)
-            self._member_update(uid)
+            self._member_update(member.user.id)
 
     async def _remove_role(self, req: Request) -> None:
-        self._guild(req)
-        uid, rid = req.id("user_id"), req.id("role_id")
-        member = self.world.guild.members.get(uid)
-        if member is None:
-            raise api_error(404, 10007, "Unknown Member")
-        self._can_manage_role(rid)
+        member, rid = self._role_change(req)
         if rid in member.roles:
             member.roles.remove(rid)
-            self._member_update(uid)
+            self._member_update(member.user.id)
 
     async def _patch_member(self, req: Request) -> JSONDict:
         self._guild(req)
