@@ -16,6 +16,7 @@ import sqlite3
 from dataclasses import dataclass, field
 from typing import Any
 
+from db.database import Database
 from sandbox.client import InteractionResult
 from sandbox.nexus import NexusSandbox
 
@@ -124,21 +125,28 @@ class CrashDriver:
         if result != "ok":
             self.tally.integrity.append(f"round {self.round}: {result}")
 
-    async def _check_acknowledged(self, announced: set[str], accepted: set[tuple[str, str]]) -> None:
+    async def _announcements_of(self, db: Database, user: str) -> int:
+        """Active announcements of `user`, read straight from the bot's database."""
+        uid = self.nexus.server.world.user(user).id
+        sql = "SELECT COUNT(*) FROM announcements WHERE user_id = ? AND withdrawn_at IS NULL"
+        return int(await db.fetchval(sql, (uid,)) or 0)
+
+    async def _pairs_of(self, db: Database, backend: str, frontend: str, *, active_only: bool) -> int:
+        """Pairs of these two learners (only active ones with `active_only`)."""
         world = self.nexus.server.world
+        sql = "SELECT COUNT(*) FROM pairs WHERE backend_id = ? AND frontend_id = ?"
+        if active_only:
+            sql += " AND status = 'active'"
+        return int(await db.fetchval(sql, (world.user(backend).id, world.user(frontend).id)) or 0)
+
+    async def _check_acknowledged(self, announced: set[str], accepted: set[tuple[str, str]]) -> None:
         async with self.nexus.db() as db:
             for user in announced:
-                n = await db.fetchval(
-                    "SELECT COUNT(*) FROM announcements WHERE user_id = ? AND withdrawn_at IS NULL",
-                    (world.user(user).id,),
-                )
+                n = await self._announcements_of(db, user)
                 if n != 1:
                     self.tally.lost.append(f"round {self.round}: {user}'s acknowledged announcement ({n} rows)")
             for b, f in accepted:
-                n = await db.fetchval(
-                    "SELECT COUNT(*) FROM pairs WHERE backend_id = ? AND frontend_id = ? AND status = 'active'",
-                    (world.user(b).id, world.user(f).id),
-                )
+                n = await self._pairs_of(db, b, f, active_only=True)
                 if n != 1:
                     self.tally.lost.append(f"round {self.round}: acknowledged pair {b}+{f} ({n} rows)")
 
@@ -180,20 +188,13 @@ class CrashDriver:
                 self.tally.retry_errors.append(f"round {self.round}: {str(outcome)[:200]}")
             elif outcome.error_id_seen:
                 self.tally.retry_errors.append(f"round {self.round}: error id in {outcome.text[:200]}")
-        world = self.nexus.server.world
         async with self.nexus.db() as db:
             for user in newcomers:
-                n = await db.fetchval(
-                    "SELECT COUNT(*) FROM announcements WHERE user_id = ? AND withdrawn_at IS NULL",
-                    (world.user(user).id,),
-                )
+                n = await self._announcements_of(db, user)
                 if n != 1:
                     self.tally.duplicates.append(f"round {self.round}: {user} has {n} announcements after retry")
             for b, f, _ in pending:
-                n = await db.fetchval(
-                    "SELECT COUNT(*) FROM pairs WHERE backend_id = ? AND frontend_id = ?",
-                    (world.user(b).id, world.user(f).id),
-                )
+                n = await self._pairs_of(db, b, f, active_only=False)
                 if n != 1:
                     self.tally.duplicates.append(f"round {self.round}: {b}+{f} have {n} pairs after retry")
 
