@@ -29,6 +29,8 @@ TRACKS = ("backend", "frontend")
 
 _KEY_RE = re.compile(r"^[a-z0-9][a-z0-9-]{0,31}$")
 _HOST_RE = re.compile(r"^(?=.{1,253}$)([a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)(\.[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)*$")
+
+
 def validate_title(title: str) -> str:
     cleaned = clean_line(title or "")
     if not cleaned:

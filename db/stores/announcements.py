@@ -9,7 +9,7 @@ from datetime import date, datetime
 from typing import Any
 
 from db.database import Database
-from db.stores._values import optional_datetime
+from db.stores._values import dataclass_from_row, optional_datetime
 
 # Columns `update` may change; anything else is rejected before it reaches SQL.
 EDITABLE = frozenset(
@@ -42,22 +42,12 @@ class Announcement:
 
     @classmethod
     def from_row(cls, row: sqlite3.Row) -> Announcement:
-        return cls(
-            id=row["id"],
-            guild_id=row["guild_id"],
-            user_id=row["user_id"],
+        return dataclass_from_row(
+            cls,
+            row,
             cohort_start=date.fromisoformat(row["cohort_start"]),
-            project_key=row["project_key"],
-            track=row["track"],
-            title=row["title"],
-            summary=row["summary"],
             stack=tuple(json.loads(row["stack"] or "[]")),
-            repo=row["repo"],
-            timezone=row["timezone"],
             looking_for_partner=bool(row["looking_for_partner"]),
-            display_name=row["display_name"],
-            channel_id=row["channel_id"],
-            message_id=row["message_id"],
             late=bool(row["late"]),
             created_at=datetime.fromisoformat(row["created_at"]),
             updated_at=datetime.fromisoformat(row["updated_at"]),

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from db.database import Database
+from db.stores._values import dataclass_from_row
 
 
 @dataclass(frozen=True)
@@ -21,13 +22,10 @@ class CatalogProject:
 
     @classmethod
     def from_row(cls, row: sqlite3.Row) -> CatalogProject:
-        return cls(
-            key=row["key"],
-            name=row["name"],
-            backend_variant=row["backend_variant"],
-            frontend_variant=row["frontend_variant"],
+        return dataclass_from_row(
+            cls,
+            row,
             is_custom=bool(row["is_custom"]),
-            position=row["position"],
             active=bool(row["active"]),
         )
 

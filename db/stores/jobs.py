@@ -9,6 +9,7 @@ from datetime import datetime
 from typing import Any
 
 from db.database import Database
+from db.stores._values import dataclass_from_row
 
 
 @dataclass(frozen=True)
@@ -23,14 +24,11 @@ class Job:
 
     @classmethod
     def from_row(cls, row: sqlite3.Row) -> Job:
-        return cls(
-            id=row["id"],
-            kind=row["kind"],
+        return dataclass_from_row(
+            cls,
+            row,
             due_at=datetime.fromisoformat(row["due_at"]),
             payload=json.loads(row["payload"]),
-            dedupe_key=row["dedupe_key"],
-            status=row["status"],
-            attempts=row["attempts"],
         )
 
 

@@ -18,7 +18,7 @@ import aiosqlite
 
 from bot.errors import Conflict, InvalidInput, NotFound
 from db.database import Database
-from db.stores._values import optional_datetime
+from db.stores._values import dataclass_from_row, optional_datetime
 
 # Columns `save_profile` may set; anything else is rejected before it reaches SQL.
 PROFILE_FIELDS = frozenset({"timezone", "availability_text", "availability", "offers", "wants", "max_partners"})
@@ -46,17 +46,12 @@ class MatchProfile:
 
     @classmethod
     def from_row(cls, row: sqlite3.Row) -> MatchProfile:
-        return cls(
-            guild_id=row["guild_id"],
-            user_id=row["user_id"],
-            timezone=row["timezone"],
-            availability_text=row["availability_text"],
+        return dataclass_from_row(
+            cls,
+            row,
             availability_json=row["availability"],
             offers=_tags(row["offers"]),
             wants=_tags(row["wants"]),
-            max_partners=row["max_partners"],
-            active_pairs=row["active_pairs"],
-            status=row["status"],
             paused_until=optional_datetime(row["paused_until"]),
             created_at=datetime.fromisoformat(row["created_at"]),
             updated_at=datetime.fromisoformat(row["updated_at"]),
@@ -104,18 +99,12 @@ class MatchRequest:
 
     @classmethod
     def from_row(cls, row: sqlite3.Row) -> MatchRequest:
-        return cls(
-            id=row["id"],
-            guild_id=row["guild_id"],
-            requester_id=row["requester_id"],
-            addressee_id=row["addressee_id"],
-            status=row["status"],
-            source=row["source"],
+        return dataclass_from_row(
+            cls,
+            row,
             created_at=datetime.fromisoformat(row["created_at"]),
             expires_at=datetime.fromisoformat(row["expires_at"]),
             decided_at=optional_datetime(row["decided_at"]),
-            channel_id=row["channel_id"],
-            message_id=row["message_id"],
         )
 
     def other(self, user_id: int) -> int:
@@ -142,22 +131,11 @@ class Pair:
 
     @classmethod
     def from_row(cls, row: sqlite3.Row) -> Pair:
-        return cls(
-            id=row["id"],
-            guild_id=row["guild_id"],
-            backend_id=row["backend_id"],
-            frontend_id=row["frontend_id"],
-            project=row["project"],
-            score=row["score"],
-            reasons=row["reasons"],
-            origin=row["origin"],
-            round_id=row["round_id"],
-            request_id=row["request_id"],
-            thread_id=row["thread_id"],
-            status=row["status"],
+        return dataclass_from_row(
+            cls,
+            row,
             created_at=datetime.fromisoformat(row["created_at"]),
             ended_at=optional_datetime(row["ended_at"]),
-            end_reason=row["end_reason"],
         )
 
     def partner_of(self, user_id: int) -> int:
@@ -192,13 +170,10 @@ class MatchRound:
 
     @classmethod
     def from_row(cls, row: sqlite3.Row) -> MatchRound:
-        return cls(
-            id=row["id"],
-            guild_id=row["guild_id"],
-            project=row["project"],
-            started_by=row["started_by"],
+        return dataclass_from_row(
+            cls,
+            row,
             dry_run=bool(row["dry_run"]),
-            status=row["status"],
             summary=json.loads(row["summary"]) if row["summary"] else None,
             started_at=datetime.fromisoformat(row["started_at"]),
             finished_at=optional_datetime(row["finished_at"]),

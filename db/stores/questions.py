@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from db.database import Database
-from db.stores._values import optional_datetime
+from db.stores._values import dataclass_from_row, optional_datetime
 
 
 def _iso(moment: datetime) -> str:
@@ -35,17 +35,9 @@ class Question:
 
     @classmethod
     def from_row(cls, row: sqlite3.Row) -> Question:
-        return cls(
-            id=row["id"],
-            guild_id=row["guild_id"],
-            asker_id=row["asker_id"],
-            question=row["question"],
-            topic=row["topic"],
-            channel_id=row["channel_id"],
-            thread_id=row["thread_id"],
-            status=row["status"],
-            helper_id=row["helper_id"],
-            answer=row["answer"],
+        return dataclass_from_row(
+            cls,
+            row,
             created_at=datetime.fromisoformat(row["created_at"]),
             solved_at=optional_datetime(row["solved_at"]),
         )

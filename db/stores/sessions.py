@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta
 
 from bot.errors import Conflict, NotFound
 from db.database import Database
-from db.stores._values import optional_datetime
+from db.stores._values import dataclass_from_row, optional_datetime
 
 log = logging.getLogger(__name__)
 
@@ -52,22 +52,10 @@ class StudySession:
 
     @classmethod
     def from_row(cls, row: sqlite3.Row) -> StudySession:
-        return cls(
-            id=row["id"],
-            guild_id=row["guild_id"],
-            creator_id=row["creator_id"],
-            title=row["title"],
+        return dataclass_from_row(
+            cls,
+            row,
             starts_at=datetime.fromisoformat(row["starts_at"]),
-            duration_minutes=row["duration_minutes"],
-            timezone=row["timezone"],
-            topic=row["topic"],
-            project=row["project"],
-            capacity=row["capacity"],
-            channel_id=row["channel_id"],
-            message_id=row["message_id"],
-            thread_id=row["thread_id"],
-            event_id=row["event_id"],
-            status=row["status"],
             created_at=datetime.fromisoformat(row["created_at"]),
             cancelled_at=optional_datetime(row["cancelled_at"]),
         )

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from db.database import Database
-from db.stores._values import optional_datetime
+from db.stores._values import dataclass_from_row, optional_datetime
 
 
 def _iso(moment: datetime) -> str:
@@ -32,18 +32,10 @@ class StaffPost:
 
     @classmethod
     def from_row(cls, row: sqlite3.Row) -> StaffPost:
-        return cls(
-            id=row["id"],
-            guild_id=row["guild_id"],
-            author_id=row["author_id"],
-            channel_id=row["channel_id"],
-            title=row["title"],
-            body=row["body"],
-            role_id=row["role_id"],
+        return dataclass_from_row(
+            cls,
+            row,
             due_at=datetime.fromisoformat(row["due_at"]),
-            status=row["status"],
-            message_id=row["message_id"],
-            error=row["error"],
             created_at=datetime.fromisoformat(row["created_at"]),
             posted_at=optional_datetime(row["posted_at"]),
         )

@@ -11,6 +11,7 @@ from random import Random
 
 from bot.errors import Conflict, NotFound
 from db.database import Database
+from db.stores._values import dataclass_from_row
 
 _RNG = Random()
 
@@ -88,27 +89,13 @@ class Topic:
 
     @classmethod
     def from_row(cls, row: sqlite3.Row) -> Topic:
-        return cls(
-            id=row["id"],
-            slug=row["slug"],
-            title=row["title"],
-            category=row["category"],
+        return dataclass_from_row(
+            cls,
+            row,
             aliases=_split_aliases(row["aliases"]),
-            summary=row["summary"],
-            body=row["body"],
             key_points=tuple(json.loads(row["key_points"])),
             resources=tuple(Resource(t, u) for t, u in json.loads(row["resources"])),
             related=tuple(json.loads(row["related"])),
-            status=row["status"],
-            source=row["source"],
-            content_hash=row["content_hash"],
-            author_id=row["author_id"],
-            guild_id=row["guild_id"],
-            uses=row["uses"],
-            reviewed_by=row["reviewed_by"],
-            review_reason=row["review_reason"],
-            review_channel_id=row["review_channel_id"],
-            review_message_id=row["review_message_id"],
             created_at=datetime.fromisoformat(row["created_at"]),
             updated_at=datetime.fromisoformat(row["updated_at"]),
         )
