@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import tomllib
 from collections import Counter
 from pathlib import Path
@@ -10,11 +11,14 @@ from urllib.parse import urlparse
 
 import pytest
 
+from bot.services.search import normalise
+
 # The loader's own schema: these tests hold the shipped files to it.
 from bot.services.topic_content import EMBED_BUDGET, SLUG_RE, TOPIC_KEYS
 from db.stores.topics import CATEGORIES
 
-TOPICS_DIR = Path(__file__).resolve().parents[1] / "content" / "topics"
+ROOT = Path(__file__).resolve().parents[1]
+TOPICS_DIR = ROOT / "content" / "topics"
 
 
 # Official documentation hosts only.
@@ -36,6 +40,7 @@ OFFICIAL_HOSTS = {
     "drf-spectacular.readthedocs.io",
     "git-scm.com",
     "graphql.org",
+    "mswjs.io",
     "nextjs.org",
     "owasp.org",
     "peps.python.org",
@@ -48,6 +53,9 @@ OFFICIAL_HOSTS = {
     "spec.openapis.org",
     "swagger.io",
     "tailwindcss.com",
+    "tanstack.com",
+    "testing-library.com",
+    "vitest.dev",
     "web.dev",
     "www.apollographql.com",
     "www.django-rest-framework.org",
@@ -168,15 +176,16 @@ def test_slugs_and_titles_unique() -> None:
 
 
 def test_aliases_unique_and_not_shadowing() -> None:
+    # Compared as the name index compares them: "data fetching" and slug "data-fetching" are the same name.
     seen: dict[str, str] = {}
     names: dict[str, str] = {}
     for stem, topic in TOPICS.items():
-        names[topic["slug"].lower()] = stem
-        names[topic["title"].lower()] = stem
+        names[normalise(topic["slug"])] = stem
+        names[normalise(topic["title"])] = stem
     problems = []
     for stem, topic in TOPICS.items():
         for alias in topic["aliases"]:
-            key = alias.lower()
+            key = normalise(alias)
             if key in seen and seen[key] != stem:
                 problems.append(f"alias {alias!r} used by {seen[key]} and {stem}")
             seen[key] = stem
@@ -184,3 +193,40 @@ def test_aliases_unique_and_not_shadowing() -> None:
             if owner is not None and owner != stem:
                 problems.append(f"alias {alias!r} of {stem} equals slug/title of {owner}")
     assert not problems, "\n".join(problems)
+
+
+def test_readme_states_the_shipped_topic_count() -> None:
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    stated = [int(n) for n in re.findall(r"\((\d+) shipped\)", readme)]
+    assert stated == [len(TOPICS)], f"README says {stated} shipped topics; there are {len(TOPICS)}"
+
+
+@pytest.mark.parametrize(
+    ("name", "slug"),
+    [("react", "react"), ("reactjs", "react"), ("javascript", "javascript"), ("js", "javascript"), ("css", "css")],
+)
+def test_frontend_core_names_are_exact_names(name: str, slug: str) -> None:
+    """What frontend learners type is a slug or alias of the right topic, never left to fuzzy matching."""
+    owners = {normalise(t["slug"]): s for s, t in TOPICS.items()}
+    owners.update({normalise(a): s for s, t in TOPICS.items() for a in t["aliases"]})
+    assert owners.get(normalise(name)) == slug
+
+
+def test_frontend_core_topics_exist() -> None:
+    frontend = {s for s, t in TOPICS.items() if t["category"] == "frontend"}
+    core = {
+        "react",
+        "javascript",
+        "typescript",
+        "css",
+        "tailwind-css",
+        "nextjs",
+        "react-state-management",
+        "data-fetching-caching",
+        "consuming-rest-apis",
+        "consuming-graphql-apis",
+        "client-auth",
+        "web-accessibility",
+        "frontend-testing",
+    }
+    assert core <= frontend, f"missing frontend topics: {sorted(core - frontend)}"

@@ -162,6 +162,8 @@ class NameIndex:
         self._name_topic: list[int] = []
         self._name_alias: list[str | None] = []
         keys: list[tuple[str, int, int, int]] = []  # (key, tier, topic_id, name_idx)
+        # A slug or title outranks another topic's alias: `react` is React even if a topic has the alias "react".
+        alias_exact: dict[str, int] = {}
         for topic in topics:
             self._topics[topic.id] = _Entry(topic.id, topic.slug, topic.title, topic.uses)
             self._order[topic.id] = self._topics[topic.id].order
@@ -173,7 +175,7 @@ class NameIndex:
                 norm = normalise(raw)
                 if not norm:
                     continue
-                self._exact.setdefault(norm, topic.id)
+                (alias_exact if alias else self._exact).setdefault(norm, topic.id)
                 idx = len(self._names)
                 self._names.append(norm)
                 self._name_topic.append(topic.id)
@@ -183,6 +185,8 @@ class NameIndex:
                 starts = [m.start() for m in re.finditer(r" ", norm)]
                 for pos in starts:
                     keys.append((norm[pos + 1 :], word_tier, topic.id, idx))
+        for name, topic_id in alias_exact.items():
+            self._exact.setdefault(name, topic_id)
         keys.sort()
         self._keys = [k[0] for k in keys]
         self._key_meta = [k[1:] for k in keys]

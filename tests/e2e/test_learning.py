@@ -84,6 +84,26 @@ async def test_topic_lookup_autocomplete_related_buttons_and_usage(nexus: Any) -
     assert nexus.sandbox.rejections == [], [str(r) for r in nexus.sandbox.rejections]
 
 
+async def test_frontend_core_names_open_their_own_topics(nexus: Any) -> None:
+    # `/learn topic name:react` used to offer React Native; exact names and aliases now win over fuzzy matching.
+    nexus.set_time(T0)
+    for name, title in [
+        ("react", "React"),
+        ("reactjs", "React"),
+        ("javascript", "JavaScript"),
+        ("js", "JavaScript"),
+        ("css", "CSS"),
+        ("react native", "React Native"),
+    ]:
+        result = await nexus.client.slash("alice", "learn topic", name=name)
+        assert result.ephemeral and result.embed is not None and result.embed["title"] == title, name
+    react = await nexus.client.slash("alice", "learn topic", name="react")
+    assert "react.dev" in {f["name"]: f["value"] for f in react.embed["fields"]}["Resources"]
+    choices = await nexus.client.autocomplete("alice", "learn topic", focused="name", value="react")
+    assert choices[0]["value"] == "react"
+    assert nexus.sandbox.rejections == [], [str(r) for r in nexus.sandbox.rejections]
+
+
 async def test_search_pages_snippets_hostile_text_and_did_you_mean(nexus: Any) -> None:
     nexus.set_time(T0)
     result = await nexus.client.slash("alice", "learn search", query="django")

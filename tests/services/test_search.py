@@ -101,6 +101,22 @@ def test_resolve_exact_alias_and_typo(index: NameIndex) -> None:
     assert index.resolve("zzzz qqq") is None
 
 
+def test_exact_slug_or_title_outranks_another_topics_alias() -> None:
+    # In either order, an alias never takes a name that is another topic's slug or title.
+    names = [
+        Name(1, "react-native", "React Native", ("react",)),
+        Name(2, "react", "React"),
+        Name(3, "tailwind-css", "Tailwind CSS", ("css",)),
+        Name(4, "css-layout", "CSS"),
+    ]
+    for ordered in (names, names[::-1]):
+        index = NameIndex(ordered)
+        assert index.resolve("react") == 2 and index.resolve("React") == 2
+        assert index.resolve("css") == 4 and index.exact("CSS") == 4
+        assert index.complete("react")[0].slug == "react"
+        assert index.resolve("react native") == 1
+
+
 def test_did_you_mean(index: NameIndex) -> None:
     assert slugs(index.did_you_mean("cachng"))[0] == "caching"
     assert slugs(index.did_you_mean("how do I write a dockerfle"))[0] == "docker"
@@ -242,3 +258,33 @@ async def test_fuzz_ten_thousand_hostile_queries_never_error(store: TopicStore) 
             answered += 1
         assert len(names.complete(text)) <= AUTOCOMPLETE_MAX
     assert answered > 100  # the mix includes real words, so some queries do find topics
+
+
+async def test_frontend_core_names_resolve_to_their_own_topics(store: TopicStore) -> None:
+    """`react` once fell through to fuzzy matching (React Native, React State Management); exact names win."""
+    names = NameIndex(await store.names())
+    expected = {
+        "react": "react",
+        "React": "react",
+        "reactjs": "react",
+        "React.js": "react",
+        "javascript": "javascript",
+        "JS": "javascript",
+        "css": "css",
+        "flexbox": "css",
+        "react native": "react-native",
+        "tailwind": "tailwind-css",
+        "tanstack query": "data-fetching-caching",
+        "data fetching": "data-fetching-caching",
+        "httponly cookies": "client-auth",
+        "react testing library": "frontend-testing",
+    }
+    for text, slug in expected.items():
+        topic_id = names.resolve(text)
+        topic = await store.get(topic_id) if topic_id is not None else None
+        assert topic is not None and topic.slug == slug, (text, topic and topic.slug)
+    for text in ("react", "javascript", "css"):
+        assert names.complete(text)[0].slug == text
+        ranked = await ranked_search(store, names, text)
+        first = await store.get(ranked.topic_ids[0])
+        assert first is not None and first.slug == text
