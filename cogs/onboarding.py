@@ -310,11 +310,11 @@ class OnboardingCog(commands.Cog, name="Onboarding"):
         settings = await self.bot.guild_settings.get(guild.id)
         if settings is None or settings.cohort_start is None:
             raise NotConfigured("Project announcements aren't set up in this server; staff need to run `/nexus setup`.")
-        # Editing the post may wait on the channel's rate limit: acknowledge first (updates this message later).
-        await interaction.response.defer()
         moved = await track_switch.move_announcement(
             self.announcements, guild.id, settings.cohort_start, member.id, track, self.bot.clock.now()
         )
+        # Editing the post may wait on the channel's rate limit: acknowledge (this message is updated below).
+        await interaction.response.defer()
         edited = await self._edit_announcement_post(guild, moved)
         link = message_link(guild.id, moved.channel_id, moved.message_id)
         where = (
