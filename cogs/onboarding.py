@@ -310,6 +310,12 @@ class OnboardingCog(commands.Cog, name="Onboarding"):
         settings = await self.bot.guild_settings.get(guild.id)
         if settings is None or settings.cohort_start is None:
             raise NotConfigured("Project announcements aren't set up in this server; staff need to run `/nexus setup`.")
+        role = track_role(guild, settings, track)
+        if role is None or role not in member.roles:
+            raise Conflict(
+                f"You don't have the {TRACKS[track]} role any more, so your announcement stays as it is: press "
+                f"I'm {TRACKS[track]} on the role picker first."
+            )
         moved = await track_switch.move_announcement(
             self.announcements, guild.id, settings.cohort_start, member.id, track, self.bot.clock.now()
         )

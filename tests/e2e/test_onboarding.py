@@ -233,6 +233,14 @@ async def test_switching_track_offers_to_move_the_announcement(nexus: Any) -> No
 
     intruder = await nexus.client.click("carol", switched, "Move my announcement to Frontend")
     assert intruder.ephemeral and "someone else's" in intruder.content
+    # Changed her mind: back on Backend, the stale offer refuses rather than moving her announcement away.
+    back = await nexus.client.click("alice", picker, "I'm Backend")
+    assert [e["title"] for e in back.embeds] == ["You're Backend!"] and labels(back) == []
+    await nexus.sandbox.wait_until(lambda: role_names(nexus, "alice") == {"Backend"}, 10, "alice to switch back")
+    stale = await nexus.client.click("alice", switched, "Move my announcement to Frontend")
+    assert stale.ephemeral and "press I'm Frontend on the role picker first" in stale.content, stale.describe()
+    await nexus.client.click("alice", picker, "I'm Frontend")
+    await nexus.sandbox.wait_until(lambda: role_names(nexus, "alice") == {"Frontend"}, 10, "alice to switch again")
     await nexus.restart()  # the button is persistent
     moved = await nexus.client.click("alice", switched, "Move my announcement to Frontend")
     assert moved.ephemeral and "on **Frontend** now; your post was edited" in moved.content, moved.describe()
