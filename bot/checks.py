@@ -7,10 +7,34 @@ from typing import TYPE_CHECKING, Any
 import discord
 from discord import app_commands
 
+from bot.services.roles import RoleFacts
 from bot.tree import StaffOnly
 
 if TYPE_CHECKING:
     from bot.nexus_bot import NexusBot
+    from db.stores.guild_settings import GuildSettings
+
+
+def staff_role(guild: discord.Guild, settings: GuildSettings | None, fallback_name: str) -> discord.Role | None:
+    """The role that makes its members staff: the one set with /nexus setup, else the one named like
+    `fallback_name` (default "Staff"). @everyone never counts: it would make every member staff."""
+    if settings is not None and settings.staff_role_id is not None and settings.staff_role_id != guild.id:
+        return guild.get_role(settings.staff_role_id)
+    role = discord.utils.get(guild.roles, name=fallback_name)
+    return None if role is None or role.is_default() else role
+
+
+def role_facts(guild: discord.Guild, role: discord.Role, staff: discord.Role | None) -> RoleFacts:
+    """What bot.services.roles needs to decide whether the role picker may hand `role` out."""
+    return RoleFacts(
+        name=role.name,
+        permissions=role.permissions.value,
+        is_default=role.is_default(),
+        managed=role.managed,
+        position=role.position,
+        bot_top_position=guild.me.top_role.position,
+        is_staff_role=staff is not None and role.id == staff.id,
+    )
 
 
 async def is_staff(interaction: discord.Interaction[Any]) -> bool:
@@ -21,9 +45,8 @@ async def is_staff(interaction: discord.Interaction[Any]) -> bool:
         return True
     bot: NexusBot = interaction.client
     settings = await bot.guild_settings.get(interaction.guild.id)
-    if settings is not None and settings.staff_role_id is not None:
-        return any(role.id == settings.staff_role_id for role in member.roles)
-    return any(role.name == bot.settings.staff_role_name for role in member.roles)
+    role = staff_role(interaction.guild, settings, bot.settings.staff_role_name)
+    return role is not None and any(r.id == role.id for r in member.roles)
 
 
 async def staff_requirement(interaction: discord.Interaction[Any]) -> str:
@@ -32,9 +55,8 @@ async def staff_requirement(interaction: discord.Interaction[Any]) -> str:
     role_name = bot.settings.staff_role_name
     if interaction.guild is not None:
         settings = await bot.guild_settings.get(interaction.guild.id)
-        if settings is not None and settings.staff_role_id is not None:
-            role = interaction.guild.get_role(settings.staff_role_id)
-            role_name = role.name if role else role_name
+        role = staff_role(interaction.guild, settings, role_name)
+        role_name = role.name if role else role_name
     return f"the @{role_name} role or the Manage Server permission"
 
 

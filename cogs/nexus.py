@@ -11,13 +11,16 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot.checks import staff_only
+from bot.checks import role_facts, staff_only
+from bot.checks import staff_role as staff_role_of
 from bot.errors import BotMissingPermissions, InvalidInput, NotConfigured
 from bot.services import projects as project_rules
-from bot.ui import nexus_embed
+from bot.services import roles as role_rules
+from bot.ui import clip, nexus_embed
 from cogs._shared import timezone_autocomplete
 from db.stores.announcements import AnnouncementStore, FirstWeekStore
 from db.stores.catalog import CatalogStore
+from db.stores.guild_settings import GuildSettings
 from db.stores.stats import table_counts
 
 if TYPE_CHECKING:
@@ -76,6 +79,76 @@ class ForumOnly(app_commands.Transformer):
         if not isinstance(channel, discord.ForumChannel):
             raise InvalidInput("Pick a forum channel.")
         return channel
+
+
+TRACK_ROLES = {"backend": ("backend_role_id", "Backend"), "frontend": ("frontend_role_id", "Frontend")}
+
+
+def refuse_track_role(guild: discord.Guild, track: str, role: discord.Role, staff: discord.Role | None) -> None:
+    """Raise InvalidInput, naming a safe alternative where one exists, unless the role picker may hand `role` out."""
+    facts = role_facts(guild, role, staff)
+    problem = role_rules.handout_problem(facts)
+    if problem is None:
+        return
+    name = TRACK_ROLES[track][1]
+    option = f"{track}_role"
+    fallback = discord.utils.get(guild.roles, name=name)
+    if (
+        fallback is not None
+        and fallback.id != role.id
+        and role_rules.handout_problem(role_facts(guild, fallback, staff)) is None
+    ):
+        hint = f"Try `{option}:@{fallback.name}`."
+    else:
+        hint = (
+            f"Pick a role only {name} learners hold, with no moderation permissions, below @{guild.me.top_role.name}."
+        )
+    raise InvalidInput(
+        f"I can't use @{role.name} as the {name} role: anyone who presses I'm {name} on the role picker gets it, and "
+        f"{role_rules.explain(problem, facts, guild.me.top_role.name)}. {hint}"
+    )
+
+
+def check_setup_roles(
+    guild: discord.Guild,
+    existing: GuildSettings | None,
+    staff_role_name: str,
+    backend_role: discord.Role | None,
+    frontend_role: discord.Role | None,
+    staff_role: discord.Role | None,
+) -> tuple[dict[str, object], list[str]]:
+    """Refuse roles the role picker must not hand out; returns the track roles picked up by name, and
+    warnings about stored ones that became unsafe (the role picker refuses those until fixed)."""
+    if staff_role is not None and (why := role_rules.staff_role_problem(is_default=staff_role.is_default())):
+        raise InvalidInput(f"{why}.")
+    staff = staff_role or staff_role_of(guild, existing, staff_role_name)
+    if backend_role is not None and frontend_role is not None and backend_role.id == frontend_role.id:
+        raise InvalidInput("`backend_role` and `frontend_role` must be two different roles, one per track.")
+    picked: dict[str, object] = {}
+    warnings: list[str] = []
+    bot_role = guild.me.top_role.name
+    for track, given in (("backend", backend_role), ("frontend", frontend_role)):
+        column, name = TRACK_ROLES[track]
+        if given is not None:
+            refuse_track_role(guild, track, given, staff)
+            continue
+        stored = getattr(existing, column) if existing is not None else None
+        # Roles named like the programme's are picked up when staff don't name them (if safe to hand out).
+        role = guild.get_role(stored) if stored else discord.utils.get(guild.roles, name=name)
+        if role is None:
+            continue
+        if stored and staff is not None and role.id == staff.id:
+            raise InvalidInput(
+                f"@{role.name} is the {name} role the role picker hands out, so it can't be the staff role too: "
+                f"pick another `staff_role`, or a new `{track}_role` first."
+            )
+        facts = role_facts(guild, role, staff)
+        problem = role_rules.handout_problem(facts)
+        if problem is not None:
+            warnings.append(f"{name}: {'' if stored else 'not picked, '}{role_rules.explain(problem, facts, bot_role)}")
+        elif not stored:
+            picked[column] = role.id
+    return picked, warnings
 
 
 class NexusCog(commands.GroupCog, group_name="nexus", group_description="About Nexus Bot, and staff settings"):
@@ -149,12 +222,10 @@ class NexusCog(commands.GroupCog, group_name="nexus", group_description="About N
             "review_channel_id": review_channel.id if review_channel else None,
         }
         values.update({k: v for k, v in optional.items() if v is not None})
-        # Roles named like the programme's are picked up when staff don't name them.
-        for column, name in (("backend_role_id", "Backend"), ("frontend_role_id", "Frontend")):
-            if column not in values and (existing is None or getattr(existing, column) is None):
-                role = discord.utils.get(guild.roles, name=name)
-                if role is not None:
-                    values[column] = role.id
+        picked, warnings = check_setup_roles(
+            guild, existing, self.bot.settings.staff_role_name, backend_role, frontend_role, staff_role
+        )
+        values.update(picked)
         settings = await self.bot.guild_settings.update(guild.id, now, **values)
         self.bot.dispatch("nexus_settings_changed", settings)
 
@@ -172,6 +243,12 @@ class NexusCog(commands.GroupCog, group_name="nexus", group_description="About N
             name="Review channel",
             value=f"<#{settings.review_channel_id}>" if settings.review_channel_id else "not set",
         )
+        if warnings:
+            embed.add_field(
+                name="⚠️ The role picker won't hand out",
+                value=clip("\n".join(f"• {w}." for w in warnings), 1024),
+                inline=False,
+            )
         await interaction.response.send_message(embed=embed, ephemeral=True)
 
     # --- /nexus catalog (issue 3: project announcements) ------------------------------------

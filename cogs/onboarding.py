@@ -14,14 +14,20 @@ from typing import TYPE_CHECKING, Any
 import discord
 from discord.ext import commands
 
-from bot.checks import require_staff
-from bot.errors import BotMissingPermissions, Conflict, InvalidInput, NotConfigured, NotFound
+from bot.checks import require_staff, role_facts, staff_role
+from bot.errors import BotMissingPermissions, Conflict, Forbidden, InvalidInput, NotConfigured, NotFound
+from bot.services import roles, track_switch
+from bot.services.projects import message_link
 from bot.services.text import require_text
 from bot.services.when import parse_when
 from bot.ui import SUCCESS, WARNING, SafeCallback, clip, nexus_embed, timestamp
 from cogs._shared import inert_view, member_zone
+from cogs.projects import announcement_embed, pair_view
+from db.stores.announcements import Announcement, AnnouncementStore
+from db.stores.catalog import CatalogStore
 from db.stores.guild_settings import GuildSettings
 from db.stores.jobs import Job
+from db.stores.matching import MatchingStore
 from db.stores.staff_posts import StaffPost, StaffPostStore
 
 if TYPE_CHECKING:
@@ -39,19 +45,19 @@ NEXT_STEPS = (
 )
 
 
-def role_problem(guild: discord.Guild, role: discord.Role) -> str | None:
-    """Why the bot can't hand out `role`, in words staff can act on; None when it can."""
+def role_problem(guild: discord.Guild, role: discord.Role, staff: discord.Role | None) -> tuple[str, str] | None:
+    """Why the role picker must not hand out `role`: (reason code, words staff can act on); None when it may.
+
+    The rule itself is bot.services.roles.handout_problem, shared with /nexus setup.
+    """
     me = guild.me
     if not me.guild_permissions.manage_roles:
-        return "I lack the Manage Roles permission: grant it to my role in Server Settings → Roles"
-    if role.managed or role.is_default():
-        return f"@{role.name} is managed by Discord or an integration and can't be given by bots"
-    if role >= me.top_role:
-        return (
-            f"@{role.name} is above (or equal to) my highest role @{me.top_role.name}: in Server Settings → Roles, "
-            f"drag @{me.top_role.name} above @{role.name}"
-        )
-    return None
+        return "manage_roles", "I lack the Manage Roles permission: grant it to my role in Server Settings → Roles"
+    facts = role_facts(guild, role, staff)
+    problem = roles.handout_problem(facts)
+    if problem is None:
+        return None
+    return problem.value, roles.explain(problem, facts, me.top_role.name)
 
 
 def track_role(guild: discord.Guild, settings: GuildSettings | None, track: str) -> discord.Role | None:
@@ -102,6 +108,38 @@ class RoleButton(
         await cog.pick_track(interaction, self.track)
 
 
+class MoveTrackButton(
+    SafeCallback,
+    discord.ui.DynamicItem[discord.ui.Button[Any]],
+    template=r"nexus:onboard:move:(?P<track>backend|frontend):(?P<user>[0-9]{1,20})",
+):
+    """Move my announcement (and so my matching) to the track I just picked; only its learner may press."""
+
+    def __init__(self, track: str, user_id: int) -> None:
+        super().__init__(
+            discord.ui.Button(
+                label=f"Move my announcement to {TRACKS[track]}",
+                style=discord.ButtonStyle.primary,
+                custom_id=f"nexus:onboard:move:{track}:{user_id}",
+            )
+        )
+        self.track = track
+        self.user_id = user_id
+
+    @classmethod
+    async def from_custom_id(
+        cls, interaction: discord.Interaction[Any], item: discord.ui.Item[Any], match: re.Match[str], /
+    ) -> MoveTrackButton:
+        return cls(match["track"], int(match["user"]))
+
+    async def handle(self, interaction: discord.Interaction[Any]) -> None:
+        if interaction.user.id != self.user_id:
+            raise Forbidden("This button moves someone else's announcement; press a role picker button yourself.")
+        cog = interaction.client.get_cog("Onboarding")
+        assert isinstance(cog, OnboardingCog)
+        await cog.move_track(interaction, self.track)
+
+
 class CancelPostButton(
     SafeCallback, discord.ui.DynamicItem[discord.ui.Button[Any]], template=r"nexus:staffpost:cancel:(?P<id>\d+)"
 ):
@@ -134,13 +172,17 @@ class OnboardingCog(commands.Cog, name="Onboarding"):
     def __init__(self, bot: NexusBot) -> None:
         self.bot = bot
         self.posts = StaffPostStore(bot.db)
+        self.announcements = AnnouncementStore(bot.db)
+        self.matching = MatchingStore(bot.db)
+        # (guild, role, reason) staff were already told about; a press that finds the role fine again forgets it.
+        self._told: set[tuple[int, int, str]] = set()
 
     async def cog_load(self) -> None:
-        self.bot.add_dynamic_items(RoleButton, CancelPostButton)
+        self.bot.add_dynamic_items(RoleButton, MoveTrackButton, CancelPostButton)
         self.bot.scheduler.register(PUBLISH_KIND, self.run_publish)
 
     async def cog_unload(self) -> None:
-        self.bot.remove_dynamic_items(RoleButton, CancelPostButton)
+        self.bot.remove_dynamic_items(RoleButton, MoveTrackButton, CancelPostButton)
 
     # --- role picker ---------------------------------------------------------------------------------
 
@@ -149,13 +191,14 @@ class OnboardingCog(commands.Cog, name="Onboarding"):
         assert interaction.guild is not None
         guild = interaction.guild
         settings = await self.bot.guild_settings.get(guild.id)
+        staff = staff_role(guild, settings, self.bot.settings.staff_role_name)
         problems = []
         for track in TRACKS:
             role = track_role(guild, settings, track)
             if role is None:
                 problems.append(f"there is no {TRACKS[track]} role: create one or pick it with `/nexus setup`")
-            elif (why := role_problem(guild, role)) is not None:
-                problems.append(why)
+            elif (why := role_problem(guild, role, staff)) is not None:
+                problems.append(why[1])
         perms = channel.permissions_for(guild.me)
         if not (perms.send_messages and perms.embed_links):
             problems.append(f"I need Send Messages and Embed Links in {channel.mention}")
@@ -189,14 +232,26 @@ class OnboardingCog(commands.Cog, name="Onboarding"):
         if role is None:
             await self._tell_staff(guild, settings, f"a learner pressed I'm {TRACKS[track]} but there is no such role")
             raise NotConfigured(f"There's no {TRACKS[track]} role yet; staff have been told.")
-        problem = role_problem(guild, role) or (role_problem(guild, other) if other in member.roles and other else None)
-        if problem is not None:
-            await self._tell_staff(guild, settings, f"the role picker can't give roles: {problem}")
-            raise BotMissingPermissions(
-                f"I couldn't give you the {role.name} role: {problem}. Staff have been told; try again later."
+        had_other = other is not None and other != role and other in member.roles
+        # Checked on every press, not only at setup: roles gain permissions and move after setup.
+        staff = staff_role(guild, settings, self.bot.settings.staff_role_name)
+        for checked in (role, other) if had_other and other is not None else (role,):
+            problem = role_problem(guild, checked, staff)
+            if problem is None:
+                self._told = {k for k in self._told if k[:2] != (guild.id, checked.id)}
+                continue
+            key = (guild.id, checked.id, problem[0])
+            if key not in self._told:
+                self._told.add(key)
+                await self._tell_staff(
+                    guild,
+                    settings,
+                    f"learners pressing I'm {TRACKS[track]} are refused until this is fixed: {problem[1]}",
+                )
+            raise NotConfigured(
+                f"I can't give you the {TRACKS[track]} role right now. Staff have been told; try again later."
             )
         reason = f"Role picker: {member} chose {TRACKS[track]}"
-        had_other = other is not None and other in member.roles
         if role not in member.roles:
             await member.add_roles(role, reason=reason)
         if had_other and other is not None:
@@ -204,7 +259,97 @@ class OnboardingCog(commands.Cog, name="Onboarding"):
         switched = f" (and no longer {other.name})" if had_other and other is not None else ""
         embed = nexus_embed(f"You're {TRACKS[track]}!", f"You now have the {role.name} role{switched}.\n\n{NEXT_STEPS}")
         embed.colour = SUCCESS
-        await interaction.response.send_message(embed=embed, ephemeral=True)
+        embeds = [embed]
+        view: discord.ui.View | None = None
+        behind = None
+        if settings is not None and settings.cohort_start is not None:
+            behind = await track_switch.left_behind(
+                self.announcements, self.matching, guild.id, settings.cohort_start, member.id, track
+            )
+        if behind is not None:
+            embeds.append(self._left_behind_embed(guild, behind, track))
+            view = inert_view(MoveTrackButton(track, member.id)) if behind.movable else None
+        await interaction.response.send_message(
+            embeds=embeds,
+            view=view or discord.utils.MISSING,
+            ephemeral=True,
+            allowed_mentions=discord.AllowedMentions.none(),
+        )
+
+    @staticmethod
+    def _left_behind_embed(guild: discord.Guild, behind: track_switch.LeftBehind, track: str) -> discord.Embed:
+        old, new = TRACKS[behind.old_track], TRACKS[track]
+        a = behind.announcement
+        link = message_link(guild.id, a.channel_id, a.message_id)
+        title = clip(discord.utils.escape_markdown(a.title), 100)
+        shown = f"[{title}]({link})" if link else f"**{title}**"
+        what = "Your announcement and match profile are" if behind.has_profile else "Your announcement is"
+        lines = [
+            f"{what} still on **{old}**: your announcement {shown} is listed as {old}, and partner matching "
+            f"(which takes your track from it) still looks for {new} partners for you."
+        ]
+        if behind.movable:
+            lines.append(
+                f"Press **Move my announcement to {new}** to update both: your post is edited in place. "
+                f"If you picked {new} by mistake, press I'm {old} instead."
+            )
+        else:
+            partners = ", ".join(f"<@{uid}>" for uid in behind.partner_ids)
+            lines.append(
+                f"You're paired with {partners}, and a pair is one Backend and one Frontend learner, so I won't "
+                f"move it while you're paired. If you're really switching, end the pairing first with "
+                f"`/match unpair`, then press I'm {new} again to move your announcement. If not, press I'm {old}."
+            )
+        return nexus_embed(f"Your announcement is still on {old}", "\n\n".join(lines), WARNING)
+
+    async def move_track(self, interaction: discord.Interaction[Any], track: str) -> None:
+        """The Move my announcement button: the announcement's track, then its post, edited in place."""
+        guild, member = interaction.guild, interaction.user
+        if guild is None or not isinstance(member, discord.Member):
+            raise InvalidInput("Use this button in the server.")
+        settings = await self.bot.guild_settings.get(guild.id)
+        if settings is None or settings.cohort_start is None:
+            raise NotConfigured("Project announcements aren't set up in this server; staff need to run `/nexus setup`.")
+        role = track_role(guild, settings, track)
+        if role is None or role not in member.roles:
+            raise Conflict(
+                f"You don't have the {TRACKS[track]} role any more, so your announcement stays as it is: press "
+                f"I'm {TRACKS[track]} on the role picker first."
+            )
+        moved = await track_switch.move_announcement(
+            self.announcements, guild.id, settings.cohort_start, member.id, track, self.bot.clock.now()
+        )
+        # Editing the post may wait on the channel's rate limit: acknowledge (this message is updated below).
+        await interaction.response.defer()
+        edited = await self._edit_announcement_post(guild, moved)
+        link = message_link(guild.id, moved.channel_id, moved.message_id)
+        where = (
+            f"your post was edited: {link}"
+            if edited
+            else "I couldn't edit your post; run `/project edit` once to refresh it"
+        )
+        await interaction.edit_original_response(
+            content=f"✅ Your announcement and partner matching are on **{TRACKS[track]}** now; {where}.",
+            embeds=[],
+            view=None,
+            allowed_mentions=discord.AllowedMentions.none(),
+        )
+
+    async def _edit_announcement_post(self, guild: discord.Guild, announcement: Announcement) -> bool:
+        """Render the announcement as /project does and edit its post in place; False if that wasn't possible."""
+        channel = guild.get_channel(announcement.channel_id) if announcement.channel_id else None
+        if not isinstance(channel, discord.TextChannel) or announcement.message_id is None:
+            return False
+        catalog = {p.key: p for p in await CatalogStore(self.bot.db).list(include_inactive=True)}
+        embed = announcement_embed(announcement, catalog.get(announcement.project_key))
+        try:
+            await channel.get_partial_message(announcement.message_id).edit(embed=embed, view=pair_view(announcement))
+        except discord.HTTPException as exc:
+            log.warning(
+                "Announcement %s moved to %s but its post wasn't edited: %s", announcement.id, announcement.track, exc
+            )
+            return False
+        return True
 
     async def _tell_staff(self, guild: discord.Guild, settings: GuildSettings | None, problem: str) -> None:
         """Staff learn about role problems in their review channel (and the log), not only the learner."""

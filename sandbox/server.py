@@ -42,6 +42,7 @@ EVENT_INTENTS: dict[str, int] = {
     "GUILD_MEMBER_ADD": INTENT_GUILD_MEMBERS,
     "GUILD_MEMBER_REMOVE": INTENT_GUILD_MEMBERS,
     "GUILD_MEMBER_UPDATE": INTENT_GUILD_MEMBERS,
+    "GUILD_ROLE_CREATE": INTENT_GUILDS,
     "GUILD_ROLE_UPDATE": INTENT_GUILDS,
     "CHANNEL_CREATE": INTENT_GUILDS,
     "CHANNEL_UPDATE": INTENT_GUILDS,
@@ -2295,6 +2296,20 @@ class SandboxServer:
         r = self.world.role(role)
         r.position = position
         self.dispatch("GUILD_ROLE_UPDATE", {"guild_id": str(self.world.guild.id), "role": r.to_dict()})
+
+    def set_role_permissions(self, role: str | int, permissions: int) -> None:
+        """Replace a role's guild permissions (e.g. ``Perm.ADMINISTRATOR``); dispatches GUILD_ROLE_UPDATE."""
+        r = self.world.role(role)
+        r.permissions = permissions
+        self.dispatch("GUILD_ROLE_UPDATE", {"guild_id": str(self.world.guild.id), "role": r.to_dict()})
+
+    def add_role(
+        self, name: str, permissions: int = 0, *, position: int = 1, managed: bool = False, bot_id: int | None = None
+    ) -> int:
+        """Create a role (``managed=True, bot_id=`` for another bot's role); dispatches GUILD_ROLE_CREATE."""
+        role = self.world.add_role(name, permissions, position=position, managed=managed, bot_id=bot_id)
+        self.dispatch("GUILD_ROLE_CREATE", {"guild_id": str(self.world.guild.id), "role": role.to_dict()})
+        return role.id
 
 
 def _path_head(path: str) -> str:

@@ -361,6 +361,16 @@ class World:
             out.append(self.add_member(f"{prefix}{i:05d}", roles=[track]))
         return out
 
+    def add_role(
+        self, name: str, permissions: int = 0, *, position: int = 1, managed: bool = False, bot_id: int | None = None
+    ) -> Role:
+        """A new role (Discord puts new roles at position 1, just above @everyone; ties order by id)."""
+        role = Role(
+            id=self.snowflake(), name=name, permissions=permissions, position=position, managed=managed, bot_id=bot_id
+        )
+        self.guild.roles[role.id] = role
+        return role
+
     def add_channel(self, name: str, type: int = 0, parent: str | None = None) -> Channel:
         parent_id = self.guild.channel_by_name(parent).id if parent else None
         ch = Channel(id=self.snowflake(), name=name, type=type, position=len(self.guild.channels), parent_id=parent_id)

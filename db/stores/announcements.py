@@ -332,6 +332,20 @@ class AnnouncementStore:
             (guild_id, user_id),
         )
 
+    async def move_track_unless_paired(self, announcement_id: int, track: str, now: datetime) -> Announcement | None:
+        """Put an active announcement on `track`, in one statement that also checks its author has no
+        active pair (a pair is one Backend and one Frontend learner); None if it was withdrawn or paired."""
+        async with self.db.transaction() as conn:
+            cur = await conn.execute(
+                "UPDATE announcements SET track = ?, updated_at = ? WHERE id = ? AND withdrawn_at IS NULL "
+                "AND NOT EXISTS (SELECT 1 FROM pairs p WHERE p.guild_id = announcements.guild_id "
+                "AND p.status = 'active' AND announcements.user_id IN (p.backend_id, p.frontend_id))",
+                (track, now.isoformat(), announcement_id),
+            )
+            if cur.rowcount != 1:
+                return None
+            return await self._read_back(conn, announcement_id)
+
     # --- partner interest -------------------------------------------------------------------
 
     async def add_interest(self, announcement_id: int, user_id: int, now: datetime) -> bool:

@@ -7,6 +7,7 @@ from typing import Any
 import aiohttp
 
 from sandbox.server import INTENT_GUILD_MEMBERS, INTENT_GUILDS, SandboxServer
+from sandbox.world import Perm
 
 ZLIB_SUFFIX = b"\x00\x00\xff\xff"
 
@@ -212,3 +213,19 @@ async def test_presence_comes_from_op_3_or_identify(sandbox: SandboxServer) -> N
         await gw3.recv_event("GUILD_CREATE")
         assert sandbox.presence is not None and sandbox.presence["status"] == "idle"
         await gw3.ws.close()
+
+
+async def test_role_create_and_permission_update_are_dispatched(sandbox: SandboxServer) -> None:
+    async with aiohttp.ClientSession() as session:
+        gw = await connect(session, sandbox, compressed=False)
+        await handshake(gw, sandbox)
+        mods = sandbox.add_role("Mods", Perm.KICK_MEMBERS, position=2)
+        created = await gw.recv_event("GUILD_ROLE_CREATE")
+        assert created["d"]["role"]["id"] == str(mods) and created["d"]["role"]["permissions"] == str(Perm.KICK_MEMBERS)
+        sandbox.set_role_permissions("Backend", Perm.ADMINISTRATOR)
+        updated = await gw.recv_event("GUILD_ROLE_UPDATE")
+        assert updated["d"]["role"]["name"] == "Backend"
+        assert updated["d"]["role"]["permissions"] == str(Perm.ADMINISTRATOR)
+        # The world serves the change too: a member holding the role now has every permission.
+        assert sandbox.world.member_permissions(sandbox.world.user("alice").id) == Perm.ALL
+        await gw.ws.close()
