@@ -37,7 +37,10 @@ async def build(path: Path, rows: int) -> None:
         )
         await db.executemany(
             "INSERT INTO jobs (kind, due_at, payload, dedupe_key, created_at) VALUES (?, ?, ?, ?, ?)",
-            (("session.reminder", now, f'{{"session_id": {i}}}', f"session:{i}:reminder", now) for i in range(rows - rows // 2)),
+            (
+                ("session.reminder", now, f'{{"session_id": {i}}}', f"session:{i}:reminder", now)
+                for i in range(rows - rows // 2)
+            ),
         )
         await db.fetchval("PRAGMA wal_checkpoint(TRUNCATE)")
 
