@@ -1,4 +1,5 @@
-"""Telling staff about problems only they can fix: in their review channel, else by DM to the server owner."""
+"""Telling staff about problems only they can fix: in their review channel, else by DM (to the staff member
+concerned, or the server owner)."""
 
 from __future__ import annotations
 
@@ -20,9 +21,9 @@ STORAGE_FULL_ALERT = (
 )
 
 
-async def tell_staff(bot: NexusBot, guild: discord.Guild, text: str) -> bool:
-    """Post `text` in the review channel set with `/nexus setup review_channel:`, else DM the server owner.
-    False if neither could be reached (the problem is logged either way)."""
+async def tell_staff(bot: NexusBot, guild: discord.Guild, text: str, *, fallback_user_id: int | None = None) -> bool:
+    """Post `text` in the review channel set with `/nexus setup review_channel:`, else DM `fallback_user_id`
+    (the staff member it concerns) or the server owner. False if nobody could be reached (it is logged)."""
     log.warning("Guild %s, telling staff: %s", guild.id, text)
     settings = await bot.guild_settings.get(guild.id)
     channel = guild.get_channel(settings.review_channel_id) if settings and settings.review_channel_id else None
@@ -30,10 +31,11 @@ async def tell_staff(bot: NexusBot, guild: discord.Guild, text: str) -> bool:
         if isinstance(channel, discord.TextChannel):
             await channel.send(text[:2000], allowed_mentions=discord.AllowedMentions.none())
             return True
-        owner = guild.owner or (await bot.fetch_user(guild.owner_id) if guild.owner_id else None)
-        if owner is None:
+        user_id = fallback_user_id or guild.owner_id
+        if not user_id:
             return False
-        await owner.send(text[:2000], allowed_mentions=discord.AllowedMentions.none())
+        user = bot.get_user(user_id) or await bot.fetch_user(user_id)
+        await user.send(text[:2000], allowed_mentions=discord.AllowedMentions.none())
         return True
     except discord.HTTPException as exc:
         log.warning("Could not tell staff of guild %s: %s", guild.id, exc)
