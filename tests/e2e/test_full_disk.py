@@ -6,6 +6,7 @@ on Discord that the database doesn't know about, and everything works again once
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -77,3 +78,20 @@ async def test_full_disk_ask_leaves_no_thread_says_storage_is_full_and_tells_sta
     again = await nexus.client.slash("carol", "ask", question="Why does my React list re-render every item?")
     assert "storage is full" in again.content, again.describe()
     await nexus.server.wait_until(lambda: len(storage_alerts(nexus)) == 2, 5, "a second alert")
+
+
+async def test_disk_filling_while_a_session_is_posted_takes_the_post_down(full: tuple[NexusSandbox, DiskFull]) -> None:
+    nexus, disk = full
+    await nexus.setup_guild(review_channel=REVIEW)
+    # The session row is saved, then its post is slow to go out; the disk fills in between, so the
+    # post's id can't be saved.
+    slow = nexus.server.inject_fault("POST", "/channels/{channel_id}/messages", None, delay=1.0)
+    pending = asyncio.create_task(
+        nexus.client.slash("bob", "session create", title="Pairing", when="in 2h", duration=60)
+    )
+    await nexus.server.wait_until(lambda: slow.hits == 1, 10, "the session post")
+    disk.fill()
+    result = await pending
+    assert result.ephemeral and "storage is full" in result.content, result.describe()
+    bot_id = str(nexus.server.world.bot.id)
+    assert [m for m in nexus.server.messages_in(CHANNEL) if m["author"]["id"] == bot_id and m.get("embeds")] == []
