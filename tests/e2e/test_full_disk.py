@@ -95,3 +95,18 @@ async def test_disk_filling_while_a_session_is_posted_takes_the_post_down(full: 
     assert result.ephemeral and "storage is full" in result.content, result.describe()
     bot_id = str(nexus.server.world.bot.id)
     assert [m for m in nexus.server.messages_in(CHANNEL) if m["author"]["id"] == bot_id and m.get("embeds")] == []
+
+
+async def test_full_disk_on_a_button_says_storage_is_full(full: tuple[NexusSandbox, DiskFull]) -> None:
+    nexus, disk = full
+    await nexus.setup_guild()
+    created = await nexus.client.slash("bob", "session create", title="Pairing", when="in 2h", duration=60)
+    assert "posted" in created.content, created.describe()
+    [post] = [m for m in nexus.server.messages_in(CHANNEL) if m.get("components")]
+    disk.fill()
+    going = await nexus.client.click("alice", post, "Going")
+    assert going.ephemeral and "storage is full; staff have been told" in going.content, going.describe()
+    assert not going.error_id_seen
+    # Without a review channel, the server owner hears of it.
+    told = await nexus.server.wait_for_message("@owner", lambda m: ALERT in m["content"])
+    assert "Free space" in told["content"]
