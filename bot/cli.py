@@ -1,4 +1,4 @@
-"""`nexus-bot` / `python -m bot`: run, sandbox, db migrate, db backup, sync, bench."""
+"""`nexus-bot` / `python -m bot`: run, sandbox, db migrate, db backup, db check, sync, bench."""
 
 from __future__ import annotations
 
@@ -18,10 +18,12 @@ from bot.clock import make_clock
 from bot.config import ConfigError, Settings, load_settings
 from bot.logging import setup_logging
 from db.database import Database, MigrationError
+from db.lock import DatabaseLock, DatabaseLocked
 
 log = logging.getLogger("bot")
 
 EXIT_CONFIG = 2
+EXIT_CHECK_FAILED = 1
 
 
 class StartupError(Exception):
@@ -39,16 +41,58 @@ def point_at_api(settings: Settings) -> None:
         discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY = yarl.URL(settings.gateway_url)
 
 
-async def open_database(settings: Settings) -> Database:
+def hold_database(settings: Settings, *, running_bot: bool) -> DatabaseLock:
+    """The database's one-writer lock, or a StartupError naming the process that holds it."""
+    lock = DatabaseLock(settings.database_path)
+    try:
+        return lock.acquire()
+    except DatabaseLocked as exc:
+        if running_bot:
+            raise StartupError(
+                f"DATABASE_PATH={settings.database_path} is in use by another Nexus Bot ({exc.holder}): "
+                f"one bot per database; stop that one first (lock file {exc.lock_path})."
+            ) from None
+        raise StartupError(
+            f"DATABASE_PATH={settings.database_path} is in use by the running bot ({exc.holder}), which applied "
+            "its migrations at start; stop it before `nexus-bot db migrate`."
+        ) from None
+    except OSError as exc:
+        raise StartupError(
+            f"DATABASE_PATH={settings.database_path}: cannot create the lock file {lock.path} ({exc.strerror})."
+        ) from None
+
+
+SQLITE_CORRUPT = 11
+
+
+def damaged(settings: Settings, problem: str) -> StartupError:
+    return StartupError(
+        f"DATABASE_PATH={settings.database_path} is damaged ({' '.join(problem.split())}); "
+        "restore your latest `nexus-bot db backup` copy in its place, or run `nexus-bot db check` for the full report."
+    )
+
+
+async def open_database(settings: Settings, *, migrate: bool = True, check: bool = True) -> Database:
     db = Database(settings.database_path)
     try:
         await db.connect()
-        await db.migrate()
+        if check:
+            # Damaged pages found now stop the start; found later, they would fail writes one by one.
+            problems = await db.quick_check()
+            if problems:
+                raise damaged(settings, problems[0])
+        if migrate:
+            await db.migrate()
+    except StartupError:
+        await db.close()
+        raise
     except MigrationError as exc:
         await db.close()
         raise StartupError(f"DATABASE_PATH={settings.database_path}: {exc}") from None
     except sqlite3.DatabaseError as exc:
         await db.close()
+        if getattr(exc, "sqlite_errorcode", None) == SQLITE_CORRUPT:
+            raise damaged(settings, str(exc)) from None
         raise StartupError(
             f"DATABASE_PATH={settings.database_path} is not a usable SQLite database ({exc}); "
             "point it at a new file or restore a backup."
@@ -67,13 +111,21 @@ def log_pending_tasks() -> None:
 
 
 async def run_bot(settings: Settings) -> int:
+    lock = hold_database(settings, running_bot=True)
+    try:
+        if settings.clock_file is not None:
+            log.warning("NEXUS_CLOCK_FILE is set: time is read from %s (tests and sandbox only)", settings.clock_file)
+        point_at_api(settings)
+        return await _run_locked(settings)
+    finally:
+        lock.release()
+
+
+async def _run_locked(settings: Settings) -> int:
     import discord
 
     from bot.nexus_bot import NexusBot
 
-    if settings.clock_file is not None:
-        log.warning("NEXUS_CLOCK_FILE is set: time is read from %s (tests and sandbox only)", settings.clock_file)
-    point_at_api(settings)
     db = await open_database(settings)
     bot = NexusBot(settings, db, make_clock(settings.clock_file))
     loop = asyncio.get_running_loop()
@@ -135,21 +187,42 @@ async def sync_commands(settings: Settings, global_sync: bool) -> int:
 
 
 async def migrate_only(settings: Settings) -> int:
-    db = await open_database(settings)
-    version = await db.user_version()
-    await db.close()
+    with hold_database(settings, running_bot=False):
+        db = await open_database(settings)
+        version = await db.user_version()
+        await db.close()
     print(f"{settings.database_path}: schema version {version}")
     return 0
 
 
 async def backup(settings: Settings, target: str) -> int:
-    db = await open_database(settings)
+    # Online, beside a running bot: no lock, and the source is copied as it is (not migrated).
+    db = await open_database(settings, migrate=False, check=False)
     try:
         path = await db.backup(target)
     finally:
         await db.close()
     print(f"Backed up {settings.database_path} to {path}")
     return 0
+
+
+async def check(settings: Settings) -> int:
+    """`nexus-bot db check`: SQLite's full integrity_check (read-only, so it runs beside the bot)."""
+    db = await open_database(settings, migrate=False, check=False)
+    try:
+        problems = await db.integrity_check_problems()
+    except sqlite3.DatabaseError as exc:
+        problems = [str(exc)]
+    finally:
+        await db.close()
+    if not problems:
+        print(f"{settings.database_path}: integrity check ok")
+        return 0
+    print(f"{settings.database_path}: integrity check found {len(problems)} problem(s):")
+    for problem in problems:
+        print(f"  {problem}")
+    print("Restore your latest `nexus-bot db backup` copy in its place (with the bot stopped).")
+    return EXIT_CHECK_FAILED
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -164,6 +237,7 @@ def build_parser() -> argparse.ArgumentParser:
     db_sub.add_parser("migrate", help="apply pending migrations")
     backup_parser = db_sub.add_parser("backup", help="online backup to PATH (safe while the bot runs)")
     backup_parser.add_argument("path")
+    db_sub.add_parser("check", help="full integrity check (safe while the bot runs)")
     sync = sub.add_parser("sync", help="sync slash commands to DISCORD_GUILD_ID (or --global)")
     sync.add_argument("--global", dest="global_sync", action="store_true")
     bench = sub.add_parser("bench", help="run every benchmark and print one table")
@@ -205,6 +279,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return asyncio.run(sync_commands(settings, args.global_sync))
         if args.db_command == "migrate":
             return asyncio.run(migrate_only(settings))
+        if args.db_command == "check":
+            return asyncio.run(check(settings))
         return asyncio.run(backup(settings, args.path))
     except (ConfigError, StartupError) as exc:
         print(f"nexus-bot: {exc}", file=sys.stderr)

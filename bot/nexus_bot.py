@@ -125,6 +125,8 @@ class NexusBot(commands.Bot):
         self.scheduler = Scheduler(self.jobs, clock)
         self.ready_seconds: float | None = None
         self.ack_gate = AckGate()
+        # Guild id → the full-disk episode staff were told about (bot.alerts.storage_full).
+        self.storage_alerts: dict[int, int] = {}
 
     @property
     def uptime_seconds(self) -> float:

@@ -9,7 +9,9 @@ from typing import TYPE_CHECKING
 import discord
 from discord import app_commands
 
+from bot import alerts
 from bot.errors import UserError
+from db.database import is_storage_full
 
 if TYPE_CHECKING:
     pass
@@ -67,6 +69,12 @@ async def report_error(interaction: discord.Interaction, error: BaseException) -
     if isinstance(original, discord.NotFound) and original.code == UNKNOWN_INTERACTION:
         # Discord expired the interaction (not acknowledged within 3 s): nobody can be answered any more.
         log.warning("Interaction %s expired before it was answered (%s)", interaction.id, _describe(interaction))
+        return
+    if is_storage_full(original):
+        # A known failure with a known fix: the member reads what happened, staff learn once.
+        log.error("Storage full: %s by user %s could not save", _describe(interaction), interaction.user.id)
+        await send_ephemeral(interaction, alerts.STORAGE_FULL_REPLY)
+        await alerts.storage_full(interaction.client, interaction.guild)
         return
     text = user_message_for(error)
     if text is None:

@@ -32,11 +32,20 @@ def inert_view(*items: discord.ui.Item[Any]) -> discord.ui.View | None:
     return view
 
 
+# Also what /project announce says (cogs/projects.py), so every command words it the same way.
+CHANNEL_GONE = (
+    "The project channel configured by staff no longer exists: staff need to run "
+    "`/nexus setup channel:<channel>` again."
+)
+
+
 def configured_channel(guild: discord.Guild, settings: GuildSettings | None) -> discord.TextChannel:
     """The project channel staff set with `/nexus setup`, or a NotConfigured that tells them how."""
-    channel = guild.get_channel(settings.channel_id) if settings and settings.channel_id else None
-    if not isinstance(channel, discord.TextChannel):
+    if settings is None or not settings.channel_id:
         raise NotConfigured("Staff haven't set the project channel yet: ask them to run `/nexus setup`.")
+    channel = guild.get_channel(settings.channel_id)
+    if not isinstance(channel, discord.TextChannel):
+        raise NotConfigured(CHANNEL_GONE)
     return channel
 
 

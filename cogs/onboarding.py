@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 import discord
 from discord.ext import commands
 
+from bot import alerts
 from bot.checks import require_staff, role_facts, staff_role
 from bot.errors import BotMissingPermissions, Conflict, Forbidden, InvalidInput, NotConfigured, NotFound
 from bot.services import roles, track_switch
@@ -484,13 +485,26 @@ class OnboardingCog(commands.Cog, name="Onboarding"):
         if not isinstance(channel, discord.TextChannel):
             await self.posts.mark_failed(post.id, "channel not found")
             log.warning("Staff post %s: channel %s not found", post.id, post.channel_id)
+            if guild is not None:
+                await self._tell_post_failed(guild, post, "its channel no longer exists")
             return
         try:
             sent = await self._send_post(channel, post)
         except discord.HTTPException as exc:
             await self.posts.mark_failed(post.id, f"{type(exc).__name__}: {exc}")
+            await self._tell_post_failed(channel.guild, post, f"Discord refused it in {channel.mention} ({exc.text})")
             raise
         await self.posts.mark_posted(post.id, sent.id, self.bot.clock.now())
+
+    async def _tell_post_failed(self, guild: discord.Guild, post: StaffPost, why: str) -> None:
+        """A scheduled post nobody sees would otherwise fail in silence: the staff who wrote it learn why."""
+        await alerts.tell_staff(
+            self.bot,
+            guild,
+            f"⚠️ Scheduled announcement #{post.id} ({clip(post.title, 100)}) was not posted: {why}. "
+            "Schedule it again with `/nexus announce` in a channel I can post in.",
+            fallback_user_id=post.author_id,
+        )
 
     async def list_posts(self, interaction: discord.Interaction[NexusBot]) -> None:
         """Scheduled announcements with a cancel button each (called by /nexus announcements)."""

@@ -79,6 +79,7 @@ class QuestionsCog(commands.Cog, name="Questions"):
             embed.add_field(name="Topic", value=clip(topic, 100))
         embed.set_footer(text="Answer in this thread. The asker (or staff) runs /solved when it's answered.")
         opener = f"{interaction.user.mention} asked:"
+        message: discord.Message | None = None
         if isinstance(parent, discord.ForumChannel):
             created = await parent.create_thread(name=thread_title(question), content=opener, embed=embed)
             thread = created.thread
@@ -89,15 +90,21 @@ class QuestionsCog(commands.Cog, name="Questions"):
             except discord.HTTPException:
                 await message.delete()  # a question without its thread would only confuse
                 raise
-        await self.store.create(
-            guild_id=guild.id,
-            asker_id=interaction.user.id,
-            question=question,
-            topic=topic,
-            channel_id=parent.id,
-            thread_id=thread.id,
-            now=self.bot.clock.now(),
-        )
+        # The row needs the thread's id, so it is written after the thread exists; if that write fails
+        # (a full disk), the thread and its post go too: a thread /solved doesn't know would be a dead end.
+        try:
+            await self.store.create(
+                guild_id=guild.id,
+                asker_id=interaction.user.id,
+                question=question,
+                topic=topic,
+                channel_id=parent.id,
+                thread_id=thread.id,
+                now=self.bot.clock.now(),
+            )
+        except Exception:
+            await self._remove_unsaved(thread, message)
+            raise
         await self._suggest_topics(thread, question, topic)
         await interaction.followup.send(
             f"Your question is open in {thread.mention}. When it's answered, run `/solved` there.", ephemeral=True
@@ -152,6 +159,15 @@ class QuestionsCog(commands.Cog, name="Questions"):
                 return forum
             log.warning("Configured Q&A forum %s is gone; using the project channel", settings.forum_channel_id)
         return configured_channel(guild, settings)
+
+    @staticmethod
+    async def _remove_unsaved(thread: discord.Thread, message: discord.Message | None) -> None:
+        try:
+            await thread.delete()
+            if message is not None:
+                await message.delete()
+        except discord.HTTPException as exc:
+            log.warning("Could not remove unsaved question thread %s or its post: %s", thread.id, exc)
 
     @staticmethod
     def _check_can_ask(parent: discord.TextChannel | discord.ForumChannel, me: discord.Member) -> None:

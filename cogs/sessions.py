@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import re
 from collections.abc import Iterable
@@ -268,7 +269,11 @@ class SessionsCog(
         except discord.HTTPException:
             await self.store.delete(session.id)  # nothing was announced, so nothing to keep
             raise
-        await self.store.set_message(session.id, channel.id, message.id)
+        try:
+            await self.store.set_message(session.id, channel.id, message.id)
+        except Exception:
+            await self._remove_unsaved(session, message)
+            raise
         if parsed.at - REMINDER_BEFORE > now:
             await self.bot.scheduler.schedule(
                 REMINDER_KIND, parsed.at - REMINDER_BEFORE, {"session_id": session.id}, job_key(session.id, "reminder")
@@ -449,8 +454,26 @@ class SessionsCog(
         except discord.HTTPException as exc:
             log.warning("Scheduled event for session %s failed: %s", session.id, exc)
             return "No Discord event was created (Discord refused it); the session is posted."
-        await self.store.set_event(session.id, event.id)
+        try:
+            await self.store.set_event(session.id, event.id)
+        except Exception:
+            # An event whose id isn't stored could never be removed by /session cancel.
+            with contextlib.suppress(discord.HTTPException):
+                await event.delete()
+            raise
         return "A Discord event was added to the server's Events list."
+
+    async def _remove_unsaved(self, session: StudySession, message: discord.Message) -> None:
+        """The post went out but its id couldn't be saved (a full disk): take it down, and the session
+        with it if the database lets us, so nobody RSVPs to a session /session cancel can't find."""
+        try:
+            await message.delete()
+        except discord.HTTPException as exc:
+            log.warning("Could not remove the post of unsaved session %s: %s", session.id, exc)
+        try:
+            await self.store.delete(session.id)
+        except Exception:
+            log.warning("Could not delete unsaved session %s", session.id, exc_info=True)
 
     async def _delete_event(self, guild: discord.Guild, session: StudySession) -> None:
         if session.event_id is None:

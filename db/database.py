@@ -30,6 +30,23 @@ class MigrationError(Exception):
     """A migration file failed; the database stays at the previous version."""
 
 
+SQLITE_FULL = 13
+
+
+def is_storage_full(error: BaseException | None) -> bool:
+    """Whether `error`, or an error it was raised from or while handling, is SQLite's SQLITE_FULL
+    (the disk, or the file system's quota for the database, is full)."""
+    seen: set[int] = set()
+    while error is not None and id(error) not in seen:
+        seen.add(id(error))
+        if isinstance(error, sqlite3.Error):
+            code = getattr(error, "sqlite_errorcode", None)
+            if (code is not None and code & 0xFF == SQLITE_FULL) or "database or disk is full" in str(error):
+                return True
+        error = error.__cause__ or error.__context__
+    return False
+
+
 @dataclass(frozen=True)
 class Migration:
     version: int
@@ -57,6 +74,9 @@ class Database:
         self._writer: aiosqlite.Connection | None = None
         self._reader: aiosqlite.Connection | None = None
         self._write_lock = asyncio.Lock()
+        # Counts the times writes started failing for a full disk; stays put while they keep failing.
+        self.storage_full_episode = 0
+        self.storage_full = False
 
     async def _open(self) -> aiosqlite.Connection:
         # isolation_level=None: we issue BEGIN/COMMIT ourselves.
@@ -152,11 +172,22 @@ class Database:
             await conn.execute("BEGIN IMMEDIATE")
             try:
                 yield conn
-            except BaseException:
-                await conn.execute("ROLLBACK")
-                raise
-            else:
                 await conn.execute("COMMIT")
+            except BaseException as exc:
+                # SQLite may already have rolled back (a full disk can do that), and a failed COMMIT
+                # leaves the transaction open: either way the writer must end up outside one.
+                if conn.in_transaction:
+                    await conn.execute("ROLLBACK")
+                self._note_write_failure(exc)
+                raise
+            self.storage_full = False
+
+    def _note_write_failure(self, exc: BaseException) -> None:
+        if is_storage_full(exc):
+            if not self.storage_full:
+                self.storage_full_episode += 1
+                log.error("Database writes fail: the disk holding %s is full", self.path)
+            self.storage_full = True
 
     async def execute(self, sql: str, params: Params = ()) -> int:
         """Run one write statement in its own transaction; returns the row count."""
@@ -198,3 +229,18 @@ class Database:
 
     async def integrity_check(self) -> str:
         return str(await self.fetchval("PRAGMA integrity_check"))
+
+    async def quick_check(self) -> list[str]:
+        """SQLite's quick_check (every page and b-tree, without matching indexes to tables): the
+        problems it found, [] when the file is sound. Raises sqlite3.DatabaseError on a file SQLite
+        cannot read at all."""
+        return _problems(await self.reader.execute_fetchall("PRAGMA quick_check"))
+
+    async def integrity_check_problems(self) -> list[str]:
+        """SQLite's full integrity_check (indexes against tables too): the problems, [] when sound."""
+        return _problems(await self.reader.execute_fetchall("PRAGMA integrity_check"))
+
+
+def _problems(rows: Iterable[sqlite3.Row]) -> list[str]:
+    found = [str(row[0]) for row in rows]
+    return [] if found == ["ok"] else found

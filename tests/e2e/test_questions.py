@@ -200,3 +200,11 @@ async def test_forum_the_bot_cannot_post_in_is_refused_and_a_deleted_one_falls_b
     result = await nexus.client.slash("alice", "ask", question=QUESTION)
     [thread] = nexus.sandbox.threads(CHANNEL)
     assert f"<#{thread['id']}>" in result.content
+
+
+async def test_ask_after_the_project_channel_was_deleted_says_it_no_longer_exists(nexus: Any) -> None:
+    await nexus.setup_guild()
+    nexus.sandbox.delete_channel(CHANNEL)
+    result = await nexus.client.slash("alice", "ask", channel="general", question=QUESTION)
+    assert result.ephemeral and "no longer exists" in result.content and "/nexus setup" in result.content
+    assert "haven't set" not in result.content and not result.error_id_seen

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 
+from sandbox.harness import BotProcess
 from sandbox.nexus import NexusSandbox
 
 CALLBACK = "/interactions/{interaction_id}/{token}/callback"
@@ -71,3 +72,26 @@ async def test_token_never_logged_or_sent(nexus: NexusSandbox) -> None:
     for payload in nexus.server.gateway_log:
         if payload.get("op") not in (2, 6):  # IDENTIFY and RESUME must carry the token to Discord
             assert token not in json.dumps(payload)
+
+
+async def test_second_bot_on_the_same_database_refuses_to_start_until_the_first_is_gone(
+    nexus: NexusSandbox,
+) -> None:
+    assert nexus.bot is not None and nexus.bot.pid is not None
+    first_pid = nexus.bot.pid
+    second = BotProcess.for_sandbox(
+        nexus.server,
+        database_path=nexus.db_path,
+        clock_file=nexus.clock_file,
+        log_path=nexus.workdir / "second-bot.log",
+    )
+    await second.start()
+    assert await second.wait(timeout=60) == 2
+    lines = [line for line in second.log_text().splitlines() if line.strip()]
+    assert len(lines) == 1 and f"pid {first_pid}" in lines[0], second.log_text()
+    assert len(nexus.server.identify_log) == 1  # it never reached Discord
+    await about_works(nexus)  # the first one still answers, alone
+
+    # A crash releases the lock with the process: the next start succeeds at once.
+    await nexus.kill_and_restart()
+    await about_works(nexus)

@@ -179,6 +179,15 @@ async def test_missing_send_permission_is_explained(nexus: Any) -> None:
     assert await session_row(nexus) is None
 
 
+async def test_create_after_the_project_channel_was_deleted_says_it_no_longer_exists(nexus: Any) -> None:
+    await start(nexus)
+    nexus.sandbox.delete_channel(CHANNEL)
+    values = {"title": "Django REST pairing", "when": "2026-12-01 18:00", "duration": 90}
+    result = await nexus.client.slash("alice", "session create", channel="general", options=values)
+    assert result.ephemeral and "no longer exists" in result.content and "/nexus setup" in result.content
+    assert await session_row(nexus) is None
+
+
 async def test_cancel_by_host_tells_everyone_going(nexus: Any) -> None:
     await start(nexus)
     await create(nexus)

@@ -138,3 +138,32 @@ async def test_announce_refusals(nexus: Any) -> None:
     assert staff_posts(nexus) == []
     async with nexus.db() as db:
         assert await db.fetchval("SELECT COUNT(*) FROM staff_posts") == 0
+
+
+async def test_scheduled_announcement_whose_channel_is_gone_tells_staff(nexus: Any) -> None:
+    nexus.set_time(T0)
+    await nexus.setup_guild(review_channel="staff-review")
+    nexus.sandbox.add_channel("events")
+    demo = {"title": "Demo day", "message": "Friday", "at": "in 1h", "channel": "events"}
+    assert "scheduled" in (await nexus.client.slash("erin", "nexus announce", options=demo)).content
+    await nexus.client.slash("erin", "nexus announce", title="Standup", message="Now", at="in 1h")
+    nexus.sandbox.delete_channel("events")
+    nexus.advance(timedelta(hours=1, seconds=1))
+
+    told = await nexus.sandbox.wait_for_message("staff-review", lambda m: "Demo day" in m["content"], timeout=10)
+    assert "was not posted" in told["content"] and "no longer exists" in told["content"]
+    assert "/nexus announce" in told["content"]
+    await post_status(nexus, "Demo day", "failed")
+    await post_status(nexus, "Standup", "posted")  # the other one went out as planned
+    assert [m for m in nexus.sandbox.messages_in("staff-review") if "was not posted" in m["content"]] == [told]
+
+
+async def test_scheduled_announcement_without_a_review_channel_tells_its_author_by_dm(nexus: Any) -> None:
+    await setup(nexus)
+    nexus.sandbox.add_channel("events")
+    demo = {"title": "Demo day", "message": "Friday", "at": "in 1h", "channel": "events"}
+    assert "scheduled" in (await nexus.client.slash("erin", "nexus announce", options=demo)).content
+    nexus.sandbox.delete_channel("events")
+    nexus.advance(timedelta(hours=1, seconds=1))
+    told = await nexus.sandbox.wait_for_message("@erin", lambda m: "Demo day" in m["content"], timeout=10)
+    assert "no longer exists" in told["content"]

@@ -7,6 +7,9 @@ from pathlib import Path
 
 import pytest
 
+from db.lock import DatabaseLock
+from tests.unit.test_database import damage_middle_pages
+
 ROOT = Path(__file__).resolve().parents[2]
 TOKEN = "MTIzNDU2Nzg5MDEyMzQ1Njc4.GabcDE.abcdefghijklmnopqrstuvwxyz012345"
 
@@ -58,3 +61,41 @@ def test_db_migrate_and_backup(tmp_path: Path) -> None:
     backup = run_bot(tmp_path, "db", "backup", str(tmp_path / "b.db"), DATABASE_PATH=str(db_path))
     assert backup.returncode == 0, backup.stderr
     assert (tmp_path / "b.db").stat().st_size > 0
+
+
+def one_line(result: subprocess.CompletedProcess[str]) -> str:
+    lines = [line for line in result.stderr.splitlines() if line.strip()]
+    assert len(lines) == 1 and "Traceback" not in result.stderr, result.stderr
+    return lines[0]
+
+
+def test_db_migrate_refuses_while_a_bot_holds_the_database_and_backup_still_works(tmp_path: Path) -> None:
+    db_path = tmp_path / "n.db"
+    assert run_bot(tmp_path, "db", "migrate", DATABASE_PATH=str(db_path)).returncode == 0
+    with DatabaseLock(db_path):  # what a running bot holds
+        migrate = run_bot(tmp_path, "db", "migrate", DATABASE_PATH=str(db_path))
+        assert migrate.returncode == 2
+        line = one_line(migrate)
+        assert f"pid {os.getpid()}" in line and "stop it before" in line
+        second_bot = run_bot(tmp_path, "run", DATABASE_PATH=str(db_path), DISCORD_TOKEN=TOKEN)
+        assert second_bot.returncode == 2
+        assert f"pid {os.getpid()}" in one_line(second_bot)
+        backup = run_bot(tmp_path, "db", "backup", str(tmp_path / "b.db"), DATABASE_PATH=str(db_path))
+        assert backup.returncode == 0, backup.stderr
+        check = run_bot(tmp_path, "db", "check", DATABASE_PATH=str(db_path))
+        assert check.returncode == 0 and "integrity check ok" in check.stdout, check.stdout + check.stderr
+    assert run_bot(tmp_path, "db", "migrate", DATABASE_PATH=str(db_path)).returncode == 0
+
+
+def test_damaged_database_is_refused_at_start_and_db_check_reports_it(tmp_path: Path) -> None:
+    db_path = tmp_path / "n.db"
+    assert run_bot(tmp_path, "db", "migrate", DATABASE_PATH=str(db_path)).returncode == 0
+    damage_middle_pages(db_path, add_rows=2000)
+    for args, env in ((("db", "migrate"), {}), (("run",), {"DISCORD_TOKEN": TOKEN})):
+        result = run_bot(tmp_path, *args, DATABASE_PATH=str(db_path), **env)
+        assert result.returncode == 2
+        line = one_line(result)
+        assert "DATABASE_PATH" in line and "nexus-bot db backup" in line and "nexus-bot db check" in line
+    check = run_bot(tmp_path, "db", "check", DATABASE_PATH=str(db_path))
+    assert check.returncode == 1 and "problem" in check.stdout, check.stdout + check.stderr
+    assert "Traceback" not in check.stderr

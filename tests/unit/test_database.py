@@ -1,3 +1,4 @@
+import os
 import sqlite3
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -6,7 +7,8 @@ import pytest
 
 from bot.clock import FileClock, write_clock_file
 from bot.scheduler import Scheduler
-from db.database import Database, MigrationError, discover_migrations
+from db.database import Database, MigrationError, discover_migrations, is_storage_full
+from db.lock import DatabaseLock, DatabaseLocked
 from db.stores.guild_settings import GuildSettingsStore
 from db.stores.jobs import Job, JobStore
 
@@ -117,3 +119,66 @@ async def test_failing_job_is_recorded_not_retried(tmp_path: Path) -> None:
         job = await jobs.get(job_id)
         assert job is not None and job.status == "failed"
         assert await scheduler.run_due() == 0
+
+
+def test_database_lock_is_exclusive_names_its_holder_and_frees_on_release(tmp_path: Path) -> None:
+    first = DatabaseLock(tmp_path / "n.db").acquire()
+    with pytest.raises(DatabaseLocked) as refused:
+        DatabaseLock(tmp_path / "n.db").acquire()
+    assert f"pid {os.getpid()}" in refused.value.holder and "on host" in refused.value.holder
+    first.release()
+    with DatabaseLock(tmp_path / "n.db") as again:  # the lock file left behind does not block
+        assert again.held
+
+
+async def test_full_disk_rolls_back_counts_one_episode_and_writes_resume_after(tmp_path: Path) -> None:
+    async with Database(tmp_path / "n.db") as db:
+        await db.migrate()
+        pages = await db.fetchval("PRAGMA page_count")
+        await db.writer.execute(f"PRAGMA max_page_count = {pages}")  # the file may not grow: a full disk
+        for _ in range(2):
+            with pytest.raises(sqlite3.OperationalError) as full:
+                async with db.transaction() as conn:
+                    await conn.execute(
+                        "INSERT INTO guild_settings (guild_id, updated_at) VALUES (1, ?)", ("x" * 50_000,)
+                    )
+            assert is_storage_full(full.value)
+        assert db.storage_full and db.storage_full_episode == 1  # two failures, one episode
+        assert not db.writer.in_transaction
+        await db.writer.execute("PRAGMA max_page_count = 1073741823")  # space freed
+        await GuildSettingsStore(db).update(1, NOW, channel_id=5)
+        assert not db.storage_full and db.storage_full_episode == 1
+        assert not is_storage_full(RuntimeError("boom"))
+
+
+async def test_quick_check_finds_damaged_middle_pages(tmp_path: Path) -> None:
+    path = tmp_path / "n.db"
+    async with Database(path) as db:
+        await db.migrate()
+        assert await db.quick_check() == [] and await db.integrity_check_problems() == []
+    damage_middle_pages(path, add_rows=2000)
+    async with Database(path) as db:
+        try:
+            problems = await db.quick_check()
+        except sqlite3.DatabaseError:
+            problems = ["unreadable"]
+        assert problems
+
+
+def damage_middle_pages(path: Path, *, add_rows: int) -> None:
+    """Fill a migrated database with questions, then overwrite a few pages in its middle with noise."""
+    conn = sqlite3.connect(path)
+    with conn:
+        conn.executemany(
+            "INSERT INTO questions (guild_id, asker_id, question, channel_id, thread_id, created_at) "
+            "VALUES (1, 2, ?, 3, ?, '2026-12-01T09:00:00+00:00')",
+            [(f"question {i} " + "x" * 200, i) for i in range(add_rows)],
+        )
+    conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    page_size = conn.execute("PRAGMA page_size").fetchone()[0]
+    pages = conn.execute("PRAGMA page_count").fetchone()[0]
+    conn.close()
+    with path.open("r+b") as f:
+        for page in range(pages // 2, pages // 2 + 3):
+            f.seek(page * page_size)
+            f.write(bytes((i * 37 + 11) % 256 for i in range(page_size)))
