@@ -889,7 +889,8 @@ class MatchingCog(
         await self.dm(
             request.requester_id,
             f"⌛ Your partner request to {esc(addressee)} expired without an answer. "
-            "`/match suggest` shows other good partners, or ask them again with `/match request`.",
+            "`/match suggest` shows other good partners; you can ask them again with `/match request` "
+            f"{request_limits.when(now + request_limits.REASK_COOLDOWN)}.",
         )
         return True
 
