@@ -55,6 +55,7 @@ POST_PERMISSIONS = {"view_channel": "View Channel", "send_messages": "Send Messa
 SETTINGS_REFRESH_SECONDS = 30.0
 CATALOG_REFRESH_SECONDS = 60.0
 POST_CONCURRENCY = 8
+REFRESH_CONCURRENCY = 2
 PAIR_TEMPLATE = r"nexus:project:pair:(?P<id>[0-9]{1,20})"
 
 Track = Literal["backend", "frontend"]
@@ -287,6 +288,9 @@ class ProjectsCog(
         self._post_slots = asyncio.Semaphore(POST_CONCURRENCY)
         # One render of a post at a time, so the last edit shows the latest pairing state.
         self._post_locks: dict[int, asyncio.Lock] = {}
+        # Posts a round's pairs changed are edited a few at a time (edits are rate limited per channel),
+        # apart from `_post_slots`, so new announcements never queue behind them.
+        self._refresh_slots = asyncio.Semaphore(REFRESH_CONCURRENCY)
         super().__init__()
 
     async def cog_load(self) -> None:
@@ -882,7 +886,7 @@ class ProjectsCog(
             guild = self.bot.get_guild(announcement.guild_id)
             if guild is None:
                 return False
-            async with self._post_slots:
+            async with self._refresh_slots:
                 try:
                     await self.refresh_post(guild, None, announcement)
                     return True
