@@ -507,6 +507,9 @@ class MatchingCog(
         kept = len(await self.store.active_pairs_of(guild.id, interaction.user.id))
         pairs = f" Your {kept} current pairing(s) stay; `/match unpair` ends one." if kept else ""
         withdrawn = f" {len(cancelled)} pending request(s) were withdrawn." if cancelled else ""
+        if any(r.requester_id == interaction.user.id for r in cancelled):
+            again = request_limits.when(now + request_limits.REASK_COOLDOWN)
+            withdrawn += f" Asking the same learners again waits until {again}."
         await interaction.response.send_message(
             f"You left partner matching: nobody will be suggested to you or matched with you.{withdrawn}{pairs} "
             "`/match join` brings you back.",

@@ -68,6 +68,7 @@ async def test_request_limits_hold_across_leave_join_and_restart(nexus: Any) -> 
     # The old loophole: leave (withdrawing the requests) and join again, then DM the same people again.
     left = await nexus.client.slash("alice", "match leave")
     assert "3 pending request(s) were withdrawn" in left.content
+    assert f"waits until <t:{int((start + timedelta(days=7)).timestamp())}:R>" in left.content
     await join(nexus, "alice")
     week = int((start + timedelta(days=7)).timestamp())
     again = await nexus.client.slash("alice", "match request", member="bob")
