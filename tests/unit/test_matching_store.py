@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import shutil
 from collections.abc import AsyncIterator
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -13,7 +14,7 @@ import pytest
 from bot.errors import Conflict, InvalidInput, NotFound, UserError
 from bot.services import pairing, request_limits
 from bot.services.matching import score_pair
-from db.database import Database
+from db.database import Database, discover_migrations
 from db.stores.announcements import Announcement
 from db.stores.matching import CapacityReached, MatchingStore, NewPair, NewProfile, RequestClosed
 
@@ -438,3 +439,25 @@ def test_unmatched_advice_always_says_what_to_do() -> None:
         "every Frontend learner on Job Board was declined, unpaired or blocked",
     ):
         assert "/match" in pairing.unmatched_advice(reason) or "staff" in pairing.unmatched_advice(reason)
+
+
+async def test_upgrade_lifts_the_old_decline_blocks_and_keeps_the_others(tmp_path: Path) -> None:
+    ours = next(m for m in discover_migrations() if m.path.name.endswith("_requests.sql"))
+    folder = tmp_path / "migrations"
+    folder.mkdir()
+    for migration in discover_migrations():
+        if migration.version < ours.version:
+            shutil.copy(migration.path, folder)
+    async with Database(tmp_path / "old.db", migrations_dir=folder) as old:
+        await old.migrate()
+        for a, b, reason in ((1, 2, "declined"), (1, 3, "unpaired")):
+            await old.execute(
+                "INSERT INTO match_blocks (guild_id, user_a, user_b, reason, created_at) VALUES (?, ?, ?, ?, ?)",
+                (GUILD, a, b, reason, NOW.isoformat()),
+            )
+        shutil.copy(ours.path, folder)
+        await old.migrate()
+        store = MatchingStore(old)
+        assert await store.blocked_pairs(GUILD) == {frozenset((1, 3))}
+        kept = await store.get_block(GUILD, 3, 1)
+        assert kept is not None and (kept.reason, kept.blocked_by) == ("unpaired", None)
