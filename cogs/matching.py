@@ -16,7 +16,7 @@ from discord.ext import commands
 
 from bot.checks import staff_only
 from bot.errors import BotMissingPermissions, Conflict, Forbidden, InvalidInput, NotConfigured, NotFound, UserError
-from bot.services import pairing
+from bot.services import pairing, request_limits
 from bot.services.availability import (
     SYNTAX_HELP,
     format_windows,
@@ -32,6 +32,7 @@ from bot.ui import (
     EMBED_FIELD_VALUE_MAX,
     SUCCESS,
     WARNING,
+    OwnedView,
     SafeCallback,
     clip,
     nexus_embed,
@@ -55,7 +56,15 @@ POOL_TTL = 15.0
 
 EXPIRE_JOB = "match_request_expire"
 ASK_TEMPLATE = r"nexus:match:ask:(?P<user>[0-9]{1,20})"
-ANSWER_TEMPLATE = r"nexus:match:(?P<action>accept|decline):(?P<id>[0-9]{1,20})"
+ANSWER_TEMPLATE = r"nexus:match:(?P<action>accept|decline|block):(?P<id>[0-9]{1,20})"
+ANSWER_LABELS = {"accept": "Accept", "decline": "Decline", "block": "Block"}
+ANSWER_STYLES = {
+    "accept": discord.ButtonStyle.success,
+    "decline": discord.ButtonStyle.secondary,
+    "block": discord.ButtonStyle.danger,
+}
+# How long the Confirm/Cancel of /match unpair stays pressable.
+CONFIRM_TIMEOUT = 120.0
 SUGGESTIONS = 5
 BUTTON_LABEL_MAX = 80
 THREAD_NAME_MAX = 100
@@ -108,13 +117,13 @@ class AskButton(SafeCallback, discord.ui.DynamicItem[discord.ui.Button[Any]], te
 
 
 class AnswerButton(SafeCallback, discord.ui.DynamicItem[discord.ui.Button[Any]], template=ANSWER_TEMPLATE):
-    """Accept / Decline on a partner request; only the addressee may press (checked on press)."""
+    """Accept / Decline / Block on a partner request; only the addressee may press (checked on press)."""
 
     def __init__(self, action: str, request_id: int) -> None:
         super().__init__(
             discord.ui.Button(
-                label="Accept" if action == "accept" else "Decline",
-                style=discord.ButtonStyle.success if action == "accept" else discord.ButtonStyle.secondary,
+                label=ANSWER_LABELS[action],
+                style=ANSWER_STYLES[action],
                 custom_id=f"nexus:match:{action}:{request_id}",
             )
         )
@@ -131,14 +140,40 @@ class AnswerButton(SafeCallback, discord.ui.DynamicItem[discord.ui.Button[Any]],
         cog = matching_cog(interaction)
         if self.action == "accept":
             await cog.accept(interaction, self.request_id)
+        elif self.action == "block":
+            await cog.block(interaction, self.request_id)
         else:
             await cog.decline(interaction, self.request_id)
 
 
 def answer_view(request_id: int) -> discord.ui.View:
-    view = inert_view(AnswerButton("accept", request_id), AnswerButton("decline", request_id))
+    view = inert_view(*(AnswerButton(action, request_id) for action in ANSWER_LABELS))
     assert view is not None
     return view
+
+
+class UnpairConfirm(OwnedView):
+    """Confirm / Cancel before a pairing ends; only the learner who ran /match unpair may press."""
+
+    def __init__(self, cog: MatchingCog, owner_id: int, pair: Pair, reason: str) -> None:
+        super().__init__(owner_id, timeout=CONFIRM_TIMEOUT)
+        self.cog = cog
+        self.pair = pair
+        self.reason = reason
+
+    @discord.ui.button(label="End the pairing", style=discord.ButtonStyle.danger)
+    async def confirm(self, interaction: discord.Interaction[Any], button: discord.ui.Button[Any]) -> None:
+        self.stop()
+        await self.cog.end_pairing(interaction, self.pair, self.reason)
+
+    @discord.ui.button(label="Cancel", style=discord.ButtonStyle.secondary)
+    async def cancel(self, interaction: discord.Interaction[Any], button: discord.ui.Button[Any]) -> None:
+        self.stop()
+        guild = self.cog.guild_of(interaction, self.pair.guild_id)
+        partner = esc(self.cog.name_of(guild, self.pair.partner_of(self.owner_id)))
+        await interaction.response.edit_message(
+            content=f"Nothing changed: you and {partner} are still partners.", embed=None, view=None
+        )
 
 
 # --- what the cog knows about a learner -----------------------------------------------------------
@@ -269,6 +304,16 @@ class MatchingCog(
 
     def forget_pools(self) -> None:
         self._pool_cache.clear()
+
+    async def pairing_changed(self, guild: discord.Guild, user_ids: Iterable[int]) -> None:
+        """Call after pairs are made or ended (accept, rounds, unpair) or capacity changes (/match join).
+
+        Every place that shows whether these learners look for a partner follows their free slots: the
+        suggestion pools here, and (through the `nexus_pairing_changed` event, in the background) their
+        announcement posts; /project board and list count from the database directly.
+        """
+        self.forget_pools()
+        self.bot.dispatch("nexus_pairing_changed", guild.id, tuple(sorted(set(user_ids))))
 
     async def pool(
         self,
@@ -425,19 +470,23 @@ class MatchingCog(
         )
         self.forget_pools()
         profile = await self.store.join(new, now, **changes)
-        embed = self.profile_embed(profile, me, now, title="You're in partner matching")
+        if max_partners is not None:
+            await self.pairing_changed(guild, (profile.user_id,))
+        embed = self.profile_embed(profile, now, title="You're in partner matching")
         defaulted = not availability and profile.availability_text == pairing.DEFAULT_AVAILABILITY
         hint = f"\nI assumed `{pairing.DEFAULT_AVAILABILITY}`; set yours with `availability:`." if defaulted else ""
         embed.description = f"{me.project_label} · {me.track}. Next: `/match suggest` shows your best partners.{hint}"
         await interaction.response.send_message(embed=embed, ephemeral=True)
 
-    def profile_embed(self, profile: MatchProfile, me: Someone, now: datetime, *, title: str) -> discord.Embed:
+    def profile_embed(self, profile: MatchProfile, now: datetime, *, title: str) -> discord.Embed:
+        """The stored profile as the learner reads it (windows from the profile just saved, not a stale copy)."""
         embed = nexus_embed(title, colour=SUCCESS)
         zone = validate_timezone(profile.timezone)
+        windows = pairing.windows_for(profile.timezone, profile.availability_text, profile.availability_json, now)
         embed.add_field(name="Time zone", value=pairing.local_time(profile.timezone, now), inline=False)
         embed.add_field(
             name="Free each week (your time)",
-            value=clip(format_windows(me.learner.windows, zone, pairing.week_of(now)), EMBED_FIELD_VALUE_MAX),
+            value=clip(format_windows(windows, zone, pairing.week_of(now)), EMBED_FIELD_VALUE_MAX),
             inline=False,
         )
         embed.add_field(name="Offers", value=", ".join(profile.offers) or "—")
@@ -458,6 +507,9 @@ class MatchingCog(
         kept = len(await self.store.active_pairs_of(guild.id, interaction.user.id))
         pairs = f" Your {kept} current pairing(s) stay; `/match unpair` ends one." if kept else ""
         withdrawn = f" {len(cancelled)} pending request(s) were withdrawn." if cancelled else ""
+        if any(r.requester_id == interaction.user.id for r in cancelled):
+            again = request_limits.when(now + request_limits.REASK_COOLDOWN)
+            withdrawn += f" Asking the same learners again waits until {again}."
         await interaction.response.send_message(
             f"You left partner matching: nobody will be suggested to you or matched with you.{withdrawn}{pairs} "
             "`/match join` brings you back.",
@@ -501,7 +553,7 @@ class MatchingCog(
         # Only the other track of your project can partner you: don't build everyone else's profile.
         other_track = "frontend" if me.announcement.track == "backend" else "backend"
         others = await self.candidates(guild, settings, now, me.announcement.project_key, other_track)
-        blocked = await self.store.blocked_pairs(guild.id)
+        blocked = await self.store.blocked_pairs(guild.id, declined_since=now - request_limits.REASK_COOLDOWN)
         blocked |= {frozenset(p.members) for p in await self.store.active_pairs_of(guild.id, me.user_id)}
         found = suggest(me.learner, [o.learner for o in others], blocked, SUGGESTIONS, now=now)
         if not found:
@@ -588,7 +640,16 @@ class MatchingCog(
         await self.check_requestable(guild, me, them)
         expires_at = now + pairing.REQUEST_TTL
         await self.store.ensure_profile(pairing.default_profile(guild.id, me.user_id, me.announcement, now), now)
-        request = await self.store.create_request(guild.id, me.user_id, target_id, source, now, expires_at)
+        request = await self.store.create_request(
+            guild.id,
+            me.user_id,
+            target_id,
+            source,
+            now,
+            expires_at,
+            check=lambda history: request_limits.check(history, now, esc(them.name), me.user_id),
+            since=now - request_limits.LOOKBACK,
+        )
         if request is None:
             existing = await self.store.pending_between(guild.id, me.user_id, target_id)
             when = f" It expires {timestamp(existing.expires_at.timestamp(), 'R')}." if existing else ""
@@ -610,10 +671,21 @@ class MatchingCog(
 
     async def check_requestable(self, guild: discord.Guild, me: Someone, them: Someone) -> None:
         """Hard rules that depend on stored state: blocks, existing pairs, opt-out, pause, capacity."""
-        if await self.store.block_reason(guild.id, me.user_id, them.user_id) is not None:
+        block = await self.store.get_block(guild.id, me.user_id, them.user_id)
+        if block is not None:
+            if block.blocked_by == them.user_id:
+                raise Conflict(
+                    f"{esc(them.name)} asked not to get partner requests from you. "
+                    "`/match suggest` shows other good partners."
+                )
+            if block.blocked_by == me.user_id:
+                raise Conflict(
+                    f"You blocked partner requests from {esc(them.name)}. If you've changed your mind, ask staff "
+                    "to lift it (`/match unblock`)."
+                )
             raise Conflict(
-                f"You and {esc(them.name)} can't be paired again: one of you declined or ended a pairing before. "
-                "`/match suggest` shows other learners."
+                f"You and {esc(them.name)} ended a pairing before, so you can't be paired again unless staff lift "
+                "it (`/match unblock`). `/match suggest` shows other learners."
             )
         if any(
             p.partner_of(me.user_id) == them.user_id for p in await self.store.active_pairs_of(guild.id, me.user_id)
@@ -656,7 +728,10 @@ class MatchingCog(
         )
         embed.add_field(name="Their time now", value=pairing.local_time(me.learner.tz_name, now), inline=False)
         embed.add_field(name="Shared free time (your time)", value=clip(shared, 1024), inline=False)
-        embed.set_footer(text="Only you can answer. Declining means you won't be suggested to each other again.")
+        embed.set_footer(
+            text=f"Only you can answer. After a decline they can ask again in {request_limits.REASK_COOLDOWN.days} "
+            "days; Block stops their requests for good."
+        )
         return embed
 
     async def deliver_request(
@@ -736,6 +811,7 @@ class MatchingCog(
             names={s.user_id: esc(s.name) for s in (me, them)},
         )
         self._opening.add(pair.id)
+        await self.pairing_changed(guild, pair.members)
         await self.edit_request_message(request, f"✅ You accepted {esc(them.name)}'s partner request.")
         thread = await self.open_thread(guild, settings, pair, backend, frontend, breakdown, now)
         place = (
@@ -759,19 +835,49 @@ class MatchingCog(
         now = self.bot.clock.now()
         if request.status == "pending" and request.expires_at <= now:
             await self.expire(request, now)
+        self.forget_pools()
         await self.store.decline_request(request.id, request.addressee_id, now)
         guild = self.guild_of(interaction, request.guild_id)
         requester = self.name_of(guild, request.requester_id)
+        again = request_limits.when(now + request_limits.REASK_COOLDOWN)
         await interaction.response.edit_message(
-            content=f"You declined {esc(requester)}'s partner request; you won't be suggested to each other again.",
+            content=f"You declined {esc(requester)}'s partner request. Either of you can ask again {again}; "
+            "if you don't want them to, press **Block**.",
             embed=None,
-            view=None,
+            view=inert_view(AnswerButton("block", request.id)),
         )
         me = self.name_of(guild, request.addressee_id)
         await self.dm(
             request.requester_id,
             f"{esc(me)} declined your partner request. `/match suggest` shows other good partners.",
         )
+
+    async def block(self, interaction: discord.Interaction[Any], request_id: int) -> None:
+        """The addressee's "don't ask me again": declines the request and stops the requester's requests."""
+        request = await self.store.get_request(request_id)
+        if request is None:
+            raise NotFound("This request no longer exists.")
+        if interaction.user.id != request.addressee_id:
+            raise Forbidden("Only the learner who was asked can block their requests.")
+        now = self.bot.clock.now()
+        if request.status == "pending" and request.expires_at <= now:
+            await self.expire(request, now)
+        self.forget_pools()
+        request, was_pending = await self.store.block_requester(request.id, request.addressee_id, now)
+        guild = self.guild_of(interaction, request.guild_id)
+        requester = esc(self.name_of(guild, request.requester_id))
+        await interaction.response.edit_message(
+            content=f"🚫 You blocked {requester}: they can't send you partner requests and you won't be matched "
+            "with each other. Staff can lift it if you change your mind.",
+            embed=None,
+            view=None,
+        )
+        if was_pending:
+            me = esc(self.name_of(guild, request.addressee_id))
+            await self.dm(
+                request.requester_id,
+                f"{me} declined your partner request. `/match suggest` shows other good partners.",
+            )
 
     async def expire(self, request: MatchRequest, now: datetime) -> bool:
         """Close a request whose 72 h are up: update its message and tell the requester (once)."""
@@ -786,7 +892,8 @@ class MatchingCog(
         await self.dm(
             request.requester_id,
             f"⌛ Your partner request to {esc(addressee)} expired without an answer. "
-            "`/match suggest` shows other good partners, or ask them again with `/match request`.",
+            "`/match suggest` shows other good partners; you can ask them again with `/match request` "
+            f"{request_limits.when(now + request_limits.REASK_COOLDOWN)}.",
         )
         return True
 
@@ -919,7 +1026,7 @@ class MatchingCog(
         else:
             state = "Opted in and looking." if profile.free_slots else "Opted in; all your partner slots are taken."
         if profile is not None:
-            embed = self.profile_embed(profile, me, now, title="Your partner matching")
+            embed = self.profile_embed(profile, now, title="Your partner matching")
         else:
             embed = nexus_embed("Your partner matching")
         embed.description = f"{me.project_label} · {me.track}. {state}"
@@ -952,23 +1059,40 @@ class MatchingCog(
         member: app_commands.Range[str, 1, 100] | None = None,
         reason: app_commands.Range[str, 1, 300] | None = None,
     ) -> None:
-        """End a pairing: both of you can be matched again, never with each other."""
+        """End a pairing (after you confirm): both of you can be matched again, never with each other."""
         guild = self.guild_of(interaction)
         me_id = interaction.user.id
         pairs = await self.store.active_pairs_of(guild.id, me_id)
         pair = self.pick_pair(guild, pairs, me_id, member)
-        now = self.bot.clock.now()
         why = " ".join(reason.split()) if reason else ""
+        partner_name = esc(self.name_of(guild, pair.partner_of(me_id)))
+        because = f"\nReason your partner will read: {clip(why, 300)}" if why else ""
+        view = UnpairConfirm(self, me_id, pair, why)
+        await interaction.response.send_message(
+            f"End your pairing with {partner_name}? They'll be told, your thread is archived, and you won't be "
+            f"suggested to each other again (staff can lift that).{because}",
+            view=view,
+            ephemeral=True,
+        )
+        view.message = await interaction.original_response()
+
+    async def end_pairing(self, interaction: discord.Interaction[Any], pair: Pair, why: str) -> None:
+        """Confirmed /match unpair: end the pair, tell the partner, close the thread."""
+        guild = self.guild_of(interaction, pair.guild_id)
+        me_id = interaction.user.id
+        now = self.bot.clock.now()
         self.forget_pools()
         ended = await self.store.end_pair(pair.id, why or "no reason given", now)
         partner = ended.partner_of(me_id)
         me_name, partner_name = esc(self.name_of(guild, me_id)), esc(self.name_of(guild, partner))
         because = f" Reason: {clip(why, 300)}" if why else ""
-        await interaction.response.send_message(
-            f"You and {partner_name} are no longer partners; you won't be suggested to each other again. "
+        await interaction.response.edit_message(
+            content=f"You and {partner_name} are no longer partners; you won't be suggested to each other again. "
             "`/match suggest` shows new candidates.",
-            ephemeral=True,
+            embed=None,
+            view=None,
         )
+        await self.pairing_changed(guild, ended.members)
         await self.dm(
             partner,
             f"{me_name} ended your pairing.{because} You're free to be matched again: `/match suggest`.",
@@ -996,6 +1120,37 @@ class MatchingCog(
             names = ", ".join(esc(self.name_of(guild, p.partner_of(me_id))) for p in pairs)
             raise InvalidInput(f"You have {len(pairs)} partners ({names}); say which with `member:`.")
         return pairs[0]
+
+    # --- staff: /match unblock, /match run, /match stats ---------------------------------------
+
+    @app_commands.command(name="unblock", description="Staff: let two learners request and be matched again")
+    @app_commands.describe(
+        member="One of the two learners",
+        other="The other learner (who blocked, or was blocked by, the first, or was their partner)",
+    )
+    @app_commands.guild_only()
+    @staff_only()
+    async def unblock(
+        self, interaction: discord.Interaction[NexusBot], member: discord.Member, other: discord.Member
+    ) -> None:
+        """Lift a Block, or the block an ended pairing leaves, between two learners."""
+        guild = self.guild_of(interaction)
+        if member.id == other.id:
+            raise InvalidInput("Pick two different learners: `member` and `other` are the same person.")
+        self.forget_pools()
+        lifted = await self.store.unblock(guild.id, member.id, other.id)
+        names = f"{esc(member.display_name)} and {esc(other.display_name)}"
+        if lifted is None:
+            raise NotFound(
+                f"There's no block between {names}. A recent decline only delays a new request "
+                f"({request_limits.REASK_COOLDOWN.days} days) and then lifts by itself."
+            )
+        what = "a Block" if lifted.reason == "blocked" else "the block of their ended pairing"
+        await interaction.response.send_message(
+            f"Lifted {what} between {names}: they can request each other and be matched again. "
+            "(A decline in the last week still delays a new request until its cooldown ends.)",
+            ephemeral=True,
+        )
 
     # --- staff: /match run, /match stats ------------------------------------------------------
 
@@ -1041,7 +1196,7 @@ class MatchingCog(
     ) -> tuple[discord.Embed, dict[str, Any]]:
         pool, announcements = await self.pool(guild, settings, now, project)
         by_id = {s.user_id: s for s in pool}
-        blocked = await self.store.blocked_pairs(guild.id)
+        blocked = await self.store.blocked_pairs(guild.id, declined_since=now - request_limits.REASK_COOLDOWN)
         blocked |= {frozenset(p.members) for p in await self.store.active_pairs(guild.id)}
         remaining = {s.user_id: s.profile.free_slots if s.profile else 1 for s in pool}
         learners = [s.learner for s in pool]
@@ -1083,6 +1238,8 @@ class MatchingCog(
                 self._opening.add(pair.id)
                 made.append((pair, breakdown))
         summary = pairing.round_summary(result, project_of, len(pool), extra, failed)
+        if made:
+            await self.pairing_changed(guild, (uid for pair, _ in made for uid in pair.members))
         if not dry_run:
             await self.notify_round(guild, settings, by_id, made, summary.unmatched, now)
         embed = self.round_embed(round_id, result, summary, by_id, dry_run, not_opted)

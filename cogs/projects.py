@@ -6,6 +6,7 @@ import asyncio
 import dataclasses
 import logging
 import time
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING, Any, Literal
@@ -54,6 +55,7 @@ POST_PERMISSIONS = {"view_channel": "View Channel", "send_messages": "Send Messa
 SETTINGS_REFRESH_SECONDS = 30.0
 CATALOG_REFRESH_SECONDS = 60.0
 POST_CONCURRENCY = 8
+REFRESH_CONCURRENCY = 2
 PAIR_TEMPLATE = r"nexus:project:pair:(?P<id>[0-9]{1,20})"
 
 Track = Literal["backend", "frontend"]
@@ -92,8 +94,13 @@ class PairButton(
         await cog.pair_pressed(interaction, self.announcement_id)
 
 
-def pair_view(announcement: Announcement) -> discord.ui.View | None:
-    if not announcement.active or not announcement.looking_for_partner:
+def shows_looking(announcement: Announcement, full: bool) -> bool:
+    """Looking for a partner, as every place shows it: asked for partners, and has a free slot (not `full`)."""
+    return announcement.active and announcement.looking_for_partner and not full
+
+
+def pair_view(announcement: Announcement, *, full: bool = False) -> discord.ui.View | None:
+    if not shows_looking(announcement, full):
         return None
     view = discord.ui.View(timeout=None)
     view.add_item(PairButton(announcement.id))
@@ -114,7 +121,8 @@ def project_line(project: CatalogProject | None, a: Announcement) -> str:
     )
 
 
-def announcement_embed(a: Announcement, project: CatalogProject | None) -> discord.Embed:
+def announcement_embed(a: Announcement, project: CatalogProject | None, *, full: bool = False) -> discord.Embed:
+    """The post; `full`: the learner's pairs fill every partner slot they asked for (no longer looking)."""
     withdrawn = not a.active
     title = f"~~{clip(a.title, 200)}~~ (withdrawn)" if withdrawn else a.title
     colour = DANGER if withdrawn else (WARNING if a.late else SUCCESS)
@@ -129,7 +137,9 @@ def announcement_embed(a: Announcement, project: CatalogProject | None) -> disco
         embed.add_field(name="Repository", value=clip(a.repo, EMBED_FIELD_VALUE_MAX), inline=False)
     if a.timezone:
         embed.add_field(name="Time zone", value=a.timezone)
-    partner = "Yes — press **Pair with me**" if a.looking_for_partner and not withdrawn else "No"
+    partner = "Yes — press **Pair with me**" if shows_looking(a, full) else "No"
+    if full and a.looking_for_partner and not withdrawn:
+        partner = "No — paired (all partner slots taken)"
     embed.add_field(name="Looking for a partner", value=partner)
     notes = []
     if a.late:
@@ -143,10 +153,10 @@ def announcement_embed(a: Announcement, project: CatalogProject | None) -> disco
     return embed
 
 
-def list_line(n: int, a: Announcement, project: CatalogProject | None, guild_id: int) -> str:
+def list_line(n: int, a: Announcement, project: CatalogProject | None, guild_id: int, full: bool = False) -> str:
     link = projects.message_link(guild_id, a.channel_id, a.message_id)
     title = clip(discord.utils.escape_markdown(a.title), 80)
-    looking = " · 🤝 looking" if a.looking_for_partner else ""
+    looking = " · 🤝 looking" if shows_looking(a, full) else ""
     late = " · late" if a.late else ""
     left = " · left the server" if a.left_guild_at else ""
     shown = f"[{title}]({link})" if link else title
@@ -188,8 +198,9 @@ class AnnouncementListView(OwnedView):
             q.guild_id, q.cohort_start, q.flt, limit=PAGE_SIZE, offset=self.page * PAGE_SIZE
         )
         catalog = await self.cog.catalog_by_key()
+        full = await self.cog.store.partners_full(q.guild_id, (a.user_id for a in rows))
         lines = [
-            list_line(self.page * PAGE_SIZE + i + 1, a, catalog.get(a.project_key), q.guild_id)
+            list_line(self.page * PAGE_SIZE + i + 1, a, catalog.get(a.project_key), q.guild_id, a.user_id in full)
             for i, a in enumerate(rows)
         ]
         embed = nexus_embed(
@@ -275,6 +286,11 @@ class ProjectsCog(
         self._catalog_read_at = 0.0
         # Work after the acknowledgement waits its turn, so a burst of announcements is acknowledged first.
         self._post_slots = asyncio.Semaphore(POST_CONCURRENCY)
+        # One render of a post at a time, so the last edit shows the latest pairing state.
+        self._post_locks: dict[int, asyncio.Lock] = {}
+        # Posts a round's pairs changed are edited a few at a time (edits are rate limited per channel),
+        # apart from `_post_slots`, so new announcements never queue behind them.
+        self._refresh_slots = asyncio.Semaphore(REFRESH_CONCURRENCY)
         super().__init__()
 
     async def cog_load(self) -> None:
@@ -334,11 +350,17 @@ class ProjectsCog(
         assert settings.cohort_start is not None
         return first_week.FirstWeek(settings.cohort_start, settings.first_week_days)
 
+    async def is_full(self, announcement: Announcement) -> bool:
+        return bool(await self.store.partners_full(announcement.guild_id, (announcement.user_id,)))
+
     async def post(
         self, channel: discord.TextChannel, announcement: Announcement, project: CatalogProject | None
     ) -> discord.Message:
-        view = pair_view(announcement)
-        embed = announcement_embed(announcement, project)
+        full = await self.is_full(announcement)
+        if full and announcement.looking_for_partner:
+            await self.store.set_post_looking(announcement.id, False)
+        view = pair_view(announcement, full=full)
+        embed = announcement_embed(announcement, project, full=full)
         if view is None:
             return await channel.send(embed=embed)
         return await channel.send(embed=embed, view=view)
@@ -383,6 +405,10 @@ class ProjectsCog(
                 await self.recover_posts(guild, settings, announcements)
             except (discord.HTTPException, UserError) as exc:
                 log.warning("Could not complete %d cut-short announcement(s): %s", len(announcements), exc)
+        # Posts a stop left showing the wrong looking state (pairs made or ended just before it).
+        fixed = await self.refresh_looking()
+        if fixed:
+            log.info("Updated %d post(s) whose looking state was stale", fixed)
 
     async def recover_posts(
         self, guild: discord.Guild, settings: GuildSettings, announcements: list[Announcement]
@@ -414,14 +440,23 @@ class ProjectsCog(
         self, guild: discord.Guild, settings: GuildSettings | None, announcement: Announcement
     ) -> Announcement:
         """Edit the posted message in place; if it was deleted (or never posted), post it again."""
+        lock = self._post_locks.setdefault(announcement.id, asyncio.Lock())
+        async with lock:
+            return await self._refresh_post(guild, settings, announcement)
+
+    async def _refresh_post(
+        self, guild: discord.Guild, settings: GuildSettings | None, announcement: Announcement
+    ) -> Announcement:
         project = (await self.catalog_by_key()).get(announcement.project_key)
-        embed = announcement_embed(announcement, project)
-        view = pair_view(announcement)
+        full = await self.is_full(announcement)
+        embed = announcement_embed(announcement, project, full=full)
+        view = pair_view(announcement, full=full)
         if announcement.channel_id and announcement.message_id:
             channel = guild.get_channel(announcement.channel_id)
             if isinstance(channel, discord.TextChannel):
                 try:
                     await channel.get_partial_message(announcement.message_id).edit(embed=embed, view=view)
+                    await self.store.set_post_looking(announcement.id, shows_looking(announcement, full))
                     return announcement
                 except discord.NotFound:
                     log.info("Announcement %s: its post was deleted; posting it again", announcement.id)
@@ -430,6 +465,7 @@ class ProjectsCog(
         channel = self.project_channel(guild, settings)
         message = await self.post(channel, announcement, project)
         await self.store.set_message(announcement.id, channel.id, message.id)
+        await self.store.set_post_looking(announcement.id, shows_looking(announcement, full))
         return dataclasses.replace(announcement, channel_id=channel.id, message_id=message.id)
 
     # --- autocomplete -----------------------------------------------------------------------
@@ -651,7 +687,7 @@ class ProjectsCog(
                 f"{discord.utils.escape_markdown(target.display_name)} hasn't announced a project this cohort."
             )
         project = (await self.catalog_by_key()).get(found.project_key)
-        embed = announcement_embed(found, project)
+        embed = announcement_embed(found, project, full=await self.is_full(found))
         link = projects.message_link(interaction.guild.id, found.channel_id, found.message_id)
         await interaction.response.send_message(content=f"Post: {link}" if link else None, embed=embed, ephemeral=True)
 
@@ -834,6 +870,31 @@ class ProjectsCog(
     @commands.Cog.listener()
     async def on_member_join(self, member: discord.Member) -> None:
         await self.store.mark_returned(member.guild.id, member.id)
+
+    # --- pairing changes what a post shows -----------------------------------------------------
+
+    @commands.Cog.listener()
+    async def on_nexus_pairing_changed(self, guild_id: int, user_ids: tuple[int, ...]) -> None:
+        """Pairs were made or ended (or capacity changed): posts follow whether each learner is still looking."""
+        await self.refresh_looking(guild_id, user_ids)
+
+    async def refresh_looking(self, guild_id: int | None = None, user_ids: Iterable[int] | None = None) -> int:
+        """Edit every post whose looking state no longer matches capacity (all guilds if none given)."""
+        stale = await self.store.stale_looking_posts(guild_id, user_ids)
+
+        async def one(announcement: Announcement) -> bool:
+            guild = self.bot.get_guild(announcement.guild_id)
+            if guild is None:
+                return False
+            async with self._refresh_slots:
+                try:
+                    await self.refresh_post(guild, None, announcement)
+                    return True
+                except (discord.HTTPException, UserError) as exc:
+                    log.warning("Announcement %s: could not update its looking state: %s", announcement.id, exc)
+                    return False
+
+        return sum(await asyncio.gather(*(one(a) for a in stale)))
 
     @commands.Cog.listener()
     async def on_nexus_catalog_changed(self) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
@@ -107,6 +108,16 @@ class ListFilter:
     project_key: str | None = None
     track: str | None = None
     looking_for_partner: bool | None = None
+
+
+# A learner whose pairs fill every partner slot they asked for (match_profiles, migration 0003) is no longer
+# looking, whatever their announcement says; without a profile they have their one default slot free.
+_SLOTS_FULL = (
+    "EXISTS (SELECT 1 FROM match_profiles m WHERE m.guild_id = announcements.guild_id "
+    "AND m.user_id = announcements.user_id AND m.active_pairs >= m.max_partners)"
+)
+# Shown as looking: asked for partners and has a free slot.
+_LOOKING = f"(looking_for_partner = 1 AND NOT {_SLOTS_FULL})"
 
 
 def _encode(column: str, value: Any) -> Any:
@@ -245,8 +256,7 @@ class AnnouncementStore:
             clauses.append("track = ?")
             params.append(flt.track)
         if flt.looking_for_partner is not None:
-            clauses.append("looking_for_partner = ?")
-            params.append(int(flt.looking_for_partner))
+            clauses.append(_LOOKING if flt.looking_for_partner else f"NOT {_LOOKING}")
         return " AND ".join(clauses), params
 
     async def page(
@@ -274,7 +284,7 @@ class AnnouncementStore:
     async def looking_counts(self, guild_id: int, cohort_start: date) -> list[ProjectTrackCount]:
         rows = await self.db.fetchall(
             "SELECT project_key, track, COUNT(*) AS n FROM announcements "
-            "WHERE guild_id = ? AND cohort_start = ? AND withdrawn_at IS NULL AND looking_for_partner = 1 "
+            f"WHERE guild_id = ? AND cohort_start = ? AND withdrawn_at IS NULL AND {_LOOKING} "
             "AND left_guild_at IS NULL GROUP BY project_key, track",
             (guild_id, cohort_start.isoformat()),
         )
@@ -284,9 +294,48 @@ class AnnouncementStore:
         """Learners still looking for a partner, oldest first (they have waited longest)."""
         rows = await self.db.fetchall(
             "SELECT * FROM announcements WHERE guild_id = ? AND cohort_start = ? AND withdrawn_at IS NULL "
-            "AND looking_for_partner = 1 AND left_guild_at IS NULL ORDER BY created_at, id LIMIT ?",
+            f"AND {_LOOKING} AND left_guild_at IS NULL ORDER BY created_at, id LIMIT ?",
             (guild_id, cohort_start.isoformat(), limit),
         )
+        return [Announcement.from_row(r) for r in rows]
+
+    async def partners_full(self, guild_id: int, user_ids: Iterable[int]) -> set[int]:
+        """Those of `user_ids` whose partner slots are all taken: their posts don't show them as looking."""
+        wanted = sorted(set(user_ids))
+        if not wanted:
+            return set()
+        marks = ",".join("?" * len(wanted))
+        rows = await self.db.fetchall(
+            f"SELECT user_id FROM match_profiles WHERE guild_id = ? AND user_id IN ({marks}) "
+            "AND active_pairs >= max_partners",
+            (guild_id, *wanted),
+        )
+        return {r["user_id"] for r in rows}
+
+    async def set_post_looking(self, announcement_id: int, looking: bool) -> None:
+        """Record whether the post, as just rendered, shows the learner as looking."""
+        await self.db.execute("UPDATE announcements SET post_looking = ? WHERE id = ?", (int(looking), announcement_id))
+
+    async def stale_looking_posts(
+        self, guild_id: int | None = None, user_ids: Iterable[int] | None = None
+    ) -> list[Announcement]:
+        """Active, posted announcements whose post shows looking (or not) where capacity now says otherwise."""
+        where = [
+            "withdrawn_at IS NULL",
+            "message_id IS NOT NULL",
+            f"COALESCE(post_looking, looking_for_partner) <> {_LOOKING}",
+        ]
+        params: list[Any] = []
+        if guild_id is not None:
+            where.append("guild_id = ?")
+            params.append(guild_id)
+        if user_ids is not None:
+            wanted = sorted(set(user_ids))
+            if not wanted:
+                return []
+            where.append(f"user_id IN ({','.join('?' * len(wanted))})")
+            params.extend(wanted)
+        rows = await self.db.fetchall(f"SELECT * FROM announcements WHERE {' AND '.join(where)} ORDER BY id", params)
         return [Announcement.from_row(r) for r in rows]
 
     async def created_between(

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -96,6 +96,7 @@ class MatchRequest:
     decided_at: datetime | None
     channel_id: int | None
     message_id: int | None
+    cancel_reason: str | None
 
     @classmethod
     def from_row(cls, row: sqlite3.Row) -> MatchRequest:
@@ -178,6 +179,34 @@ class MatchRound:
             started_at=datetime.fromisoformat(row["started_at"]),
             finished_at=optional_datetime(row["finished_at"]),
         )
+
+
+@dataclass(frozen=True)
+class RequestHistory:
+    """What the request limits read about a new request, in the transaction that inserts it.
+
+    Everything is since `since` (the caller's longest look-back), so old history costs nothing.
+    """
+
+    pending_to_them: MatchRequest | None  # the same request, still waiting (answered by the unique index)
+    pending_expiries: tuple[datetime, ...]  # the requester's requests still waiting, soonest expiry first
+    sent_at: tuple[datetime, ...]  # when the requester sent each request since `since`, oldest first
+    last_decline: MatchRequest | None  # the latest decline between the two, either way round
+    last_lapse: MatchRequest | None  # the requester's latest request to them that expired or was withdrawn
+
+
+@dataclass(frozen=True)
+class Block:
+    guild_id: int
+    user_a: int
+    user_b: int
+    reason: str  # unpaired | blocked
+    blocked_by: int | None
+    created_at: datetime
+
+    @classmethod
+    def from_row(cls, row: sqlite3.Row) -> Block:
+        return dataclass_from_row(cls, row, created_at=datetime.fromisoformat(row["created_at"]))
 
 
 @dataclass(frozen=True)
@@ -306,10 +335,12 @@ class MatchingStore:
                 (guild_id, user_id, user_id),
             ) as rows:
                 cancelled = [MatchRequest.from_row(r) for r in await rows.fetchall()]
+            # Leaving withdraws the learner's own requests: asking the same people again waits out the cooldown.
             await conn.execute(
-                "UPDATE match_requests SET status = 'cancelled', decided_at = ? WHERE guild_id = ? "
-                "AND status = 'pending' AND (requester_id = ? OR addressee_id = ?)",
-                (now.isoformat(), guild_id, user_id, user_id),
+                "UPDATE match_requests SET status = 'cancelled', decided_at = ?, "
+                "cancel_reason = CASE WHEN requester_id = ? THEN 'withdrawn' ELSE 'addressee_left' END "
+                "WHERE guild_id = ? AND status = 'pending' AND (requester_id = ? OR addressee_id = ?)",
+                (now.isoformat(), user_id, guild_id, user_id, user_id),
             )
         return cancelled
 
@@ -335,21 +366,74 @@ class MatchingStore:
         source: str,
         now: datetime,
         expires_at: datetime,
+        *,
+        check: Callable[[RequestHistory], None] | None = None,
+        since: datetime | None = None,
     ) -> MatchRequest | None:
-        """A new pending request; None if the same request is already pending."""
+        """A new pending request; None if the same request is already pending.
+
+        `check` reads the requester's history since `since` and raises to refuse; it runs in the insert's
+        transaction, so two requests sent at once can't both slip under a limit.
+        """
         try:
-            request_id = await self.db.insert(
-                "INSERT INTO match_requests (guild_id, requester_id, addressee_id, source, created_at, expires_at) "
-                "VALUES (?, ?, ?, ?, ?, ?)",
-                (guild_id, requester_id, addressee_id, source, now.isoformat(), expires_at.isoformat()),
-            )
+            async with self.db.transaction() as conn:
+                if check is not None:
+                    check(await self._history(conn, guild_id, requester_id, addressee_id, now, since or now))
+                cur = await conn.execute(
+                    "INSERT INTO match_requests (guild_id, requester_id, addressee_id, source, created_at, "
+                    "expires_at) VALUES (?, ?, ?, ?, ?, ?)",
+                    (guild_id, requester_id, addressee_id, source, now.isoformat(), expires_at.isoformat()),
+                )
+                request_id = cur.lastrowid
         except sqlite3.IntegrityError as exc:
             if "UNIQUE" in str(exc).upper():
                 return None
             raise
+        assert request_id is not None
         request = await self.get_request(request_id)
         assert request is not None
         return request
+
+    async def request_history(
+        self, guild_id: int, requester_id: int, addressee_id: int, now: datetime, since: datetime
+    ) -> RequestHistory:
+        async with self.db.transaction() as conn:
+            return await self._history(conn, guild_id, requester_id, addressee_id, now, since)
+
+    @staticmethod
+    async def _history(
+        conn: aiosqlite.Connection, guild_id: int, requester_id: int, addressee_id: int, now: datetime, since: datetime
+    ) -> RequestHistory:
+        async def requests(sql: str, params: tuple[Any, ...]) -> list[MatchRequest]:
+            async with conn.execute(sql, params) as cur:
+                return [MatchRequest.from_row(r) for r in await cur.fetchall()]
+
+        mine = await requests(
+            "SELECT * FROM match_requests WHERE guild_id = ? AND requester_id = ? "
+            "AND (created_at >= ? OR status = 'pending') ORDER BY created_at, id",
+            (guild_id, requester_id, since.isoformat()),
+        )
+        between = await requests(
+            "SELECT * FROM match_requests WHERE guild_id = ? AND decided_at >= ? AND "
+            "((requester_id = ? AND addressee_id = ?) OR (requester_id = ? AND addressee_id = ?)) "
+            "AND status IN ('declined', 'expired', 'cancelled') ORDER BY decided_at, id",
+            (guild_id, since.isoformat(), requester_id, addressee_id, addressee_id, requester_id),
+        )
+        live = [r for r in mine if r.status == "pending" and r.expires_at > now]
+        declines = [r for r in between if r.status == "declined"]
+        lapses = [
+            r
+            for r in between
+            if r.requester_id == requester_id
+            and (r.status == "expired" or (r.status == "cancelled" and r.cancel_reason == "withdrawn"))
+        ]
+        return RequestHistory(
+            pending_to_them=next((r for r in live if r.addressee_id == addressee_id), None),
+            pending_expiries=tuple(sorted(r.expires_at for r in live)),
+            sent_at=tuple(r.created_at for r in mine if r.created_at >= since and r.cancel_reason != "undelivered"),
+            last_decline=declines[-1] if declines else None,
+            last_lapse=lapses[-1] if lapses else None,
+        )
 
     async def get_request(self, request_id: int) -> MatchRequest | None:
         row = await self.db.fetchone("SELECT * FROM match_requests WHERE id = ?", (request_id,))
@@ -378,11 +462,12 @@ class MatchingStore:
             (channel_id, message_id, request_id),
         )
 
-    async def cancel_request(self, request_id: int, now: datetime) -> bool:
+    async def cancel_request(self, request_id: int, now: datetime, reason: str = "undelivered") -> bool:
         return (
             await self.db.execute(
-                "UPDATE match_requests SET status = 'cancelled', decided_at = ? WHERE id = ? AND status = 'pending'",
-                (now.isoformat(), request_id),
+                "UPDATE match_requests SET status = 'cancelled', decided_at = ?, cancel_reason = ? "
+                "WHERE id = ? AND status = 'pending'",
+                (now.isoformat(), reason, request_id),
             )
             == 1
         )
@@ -399,7 +484,7 @@ class MatchingStore:
         )
 
     async def decline_request(self, request_id: int, addressee_id: int, now: datetime) -> MatchRequest:
-        """Decline (only the addressee) and block the two from being suggested to each other again."""
+        """Decline (only the addressee). Not a block: either may ask again once the re-ask cooldown is over."""
         async with self.db.transaction() as conn:
             cur = await conn.execute(
                 "UPDATE match_requests SET status = 'declined', decided_at = ? "
@@ -409,8 +494,26 @@ class MatchingStore:
             request = await self._request_in(conn, request_id)
             if cur.rowcount != 1:
                 raise self._closed(request, now)
-            await self._block(conn, request.guild_id, request.requester_id, request.addressee_id, "declined", now)
         return request
+
+    async def block_requester(self, request_id: int, addressee_id: int, now: datetime) -> tuple[MatchRequest, bool]:
+        """The addressee's "don't ask me again": the requester can't ask them (nor be matched with them) until
+        staff lift it. A pending request is declined too; returns (request, whether it was pending)."""
+        async with self.db.transaction() as conn:
+            request = await self._request_in(conn, request_id)
+            if request.addressee_id != addressee_id:
+                raise NotFound("This request no longer exists.")
+            cur = await conn.execute(
+                "UPDATE match_requests SET status = 'declined', decided_at = ? WHERE id = ? AND status = 'pending'",
+                (now.isoformat(), request_id),
+            )
+            await conn.execute(
+                "INSERT INTO match_blocks (guild_id, user_a, user_b, reason, blocked_by, created_at) "
+                "VALUES (?, ?, ?, 'blocked', ?, ?) ON CONFLICT (guild_id, user_a, user_b) "
+                "DO UPDATE SET reason = 'blocked', blocked_by = excluded.blocked_by, created_at = excluded.created_at",
+                (request.guild_id, *_block_key(request.requester_id, addressee_id), addressee_id, now.isoformat()),
+            )
+            return await self._request_in(conn, request_id), cur.rowcount == 1
 
     @staticmethod
     async def _request_in(conn: aiosqlite.Connection, request_id: int) -> MatchRequest:
@@ -476,7 +579,10 @@ class MatchingStore:
             (pair.guild_id, *_block_key(pair.backend_id, pair.frontend_id)),
         ) as cur:
             if await cur.fetchone() is not None:
-                raise Conflict("These two learners can't be paired again: one of them declined or ended it earlier.")
+                raise Conflict(
+                    "These two learners can't be paired: one of them blocked the other's requests, or they ended a "
+                    "pairing before (staff can lift that with `/match unblock`)."
+                )
         for user_id in (pair.backend_id, pair.frontend_id):
             cur = await conn.execute(
                 "UPDATE match_profiles SET active_pairs = active_pairs + 1, updated_at = ? "
@@ -586,16 +692,39 @@ class MatchingStore:
         async with self.db.transaction() as conn:
             await self._block(conn, guild_id, a, b, reason, now)
 
-    async def blocked_pairs(self, guild_id: int) -> set[frozenset[int]]:
+    async def blocked_pairs(self, guild_id: int, declined_since: datetime | None = None) -> set[frozenset[int]]:
+        """Pairs never to suggest or match: blocks, and (given `declined_since`) two who declined since then."""
         rows = await self.db.fetchall("SELECT user_a, user_b FROM match_blocks WHERE guild_id = ?", (guild_id,))
-        return {frozenset((r["user_a"], r["user_b"])) for r in rows}
+        out = {frozenset((r["user_a"], r["user_b"])) for r in rows}
+        if declined_since is not None:
+            rows = await self.db.fetchall(
+                "SELECT requester_id, addressee_id FROM match_requests WHERE guild_id = ? AND status = 'declined' "
+                "AND decided_at >= ?",
+                (guild_id, declined_since.isoformat()),
+            )
+            out |= {frozenset((r["requester_id"], r["addressee_id"])) for r in rows}
+        return out
 
-    async def block_reason(self, guild_id: int, a: int, b: int) -> str | None:
-        value = await self.db.fetchval(
-            "SELECT reason FROM match_blocks WHERE guild_id = ? AND user_a = ? AND user_b = ?",
+    async def get_block(self, guild_id: int, a: int, b: int) -> Block | None:
+        row = await self.db.fetchone(
+            "SELECT * FROM match_blocks WHERE guild_id = ? AND user_a = ? AND user_b = ?",
             (guild_id, *_block_key(a, b)),
         )
-        return None if value is None else str(value)
+        return Block.from_row(row) if row else None
+
+    async def block_reason(self, guild_id: int, a: int, b: int) -> str | None:
+        block = await self.get_block(guild_id, a, b)
+        return None if block is None else block.reason
+
+    async def unblock(self, guild_id: int, a: int, b: int) -> Block | None:
+        """Staff lift a block (a Block, or an ended pairing's); the lifted block, or None if there was none."""
+        async with self.db.transaction() as conn:
+            async with conn.execute(
+                "DELETE FROM match_blocks WHERE guild_id = ? AND user_a = ? AND user_b = ? RETURNING *",
+                (guild_id, *_block_key(a, b)),
+            ) as cur:
+                row = await cur.fetchone()
+        return Block.from_row(row) if row else None
 
     # --- rounds -----------------------------------------------------------------------------
 

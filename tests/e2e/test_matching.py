@@ -94,7 +94,7 @@ async def test_suggest_request_survives_restart_accept_opens_thread(nexus: Any) 
     sent = await nexus.client.click("alice", suggested, "Request Bob")
     assert sent.ephemeral and "by DM" in sent.content, sent.describe()
     dm = await nexus.sandbox.wait_for_message("@bob", lambda m: bool(buttons(m)))
-    assert [b["label"] for b in buttons(dm)] == ["Accept", "Decline"]
+    assert [b["label"] for b in buttons(dm)] == ["Accept", "Decline", "Block"]
     assert "Alice would like to be your partner" in dm["embeds"][0]["title"]
 
     # Only the addressee may answer; the buttons still work after a restart.
@@ -176,8 +176,14 @@ async def test_request_expires_after_72_hours(nexus: Any) -> None:
     async with nexus.db() as db:
         assert await db.fetchval("SELECT status FROM match_requests") == "expired"
         assert await db.fetchval("SELECT COUNT(*) FROM pairs") == 0
+    # An expired request doesn't block a new one, but asking the same learner again waits out the cooldown.
+    week = int((nexus.now() + timedelta(days=7)).timestamp())
+    cooling = await nexus.client.slash("alice", "match request", member="bob")
+    assert cooling.ephemeral and "expired without an answer" in cooling.content
+    assert f"<t:{week}:R>" in cooling.content and f"<t:{week}:f>" in cooling.content
+    nexus.advance(timedelta(days=7))
     again = await nexus.client.slash("alice", "match request", member="bob")
-    assert "Request sent" in again.content  # an expired request doesn't block a new one
+    assert "Request sent" in again.content
 
 
 async def test_decline_unpair_and_hard_rules(nexus: Any) -> None:
@@ -193,9 +199,14 @@ async def test_decline_unpair_and_hard_rules(nexus: Any) -> None:
     dm = await nexus.sandbox.wait_for_message("@bob", lambda m: bool(buttons(m)))
     declined = await nexus.client.click("bob", dm, "Decline")
     assert "declined" in declined.content and declined.type == 7
+    assert [b["label"] for b in declined.buttons()] == ["Block"]  # "don't ask me again" stays at hand
     await nexus.sandbox.wait_for_message("@alice", lambda m: "declined your partner request" in m["content"])
-    blocked = await nexus.client.slash("alice", "match request", member="bob")
-    assert "can't be paired again" in blocked.content
+    # A decline is not final: either side may ask again once the week's cooldown is over.
+    week = int((nexus.now() + timedelta(days=7)).timestamp())
+    cooling = await nexus.client.slash("alice", "match request", member="bob")
+    assert "Bob declined your last request" in cooling.content and f"<t:{week}:R>" in cooling.content
+    reverse = await nexus.client.slash("bob", "match request", member="alice")
+    assert "You declined Alice's last request" in reverse.content
     none_left = await nexus.client.slash("alice", "match suggest")
     assert "No candidates yet" in none_left.content
 
@@ -204,15 +215,33 @@ async def test_decline_unpair_and_hard_rules(nexus: Any) -> None:
     assert "partners now" in (await nexus.client.click("bob", dm2, "Accept")).content
     partners = await nexus.client.autocomplete("bob", "match unpair", focused="member", value="")
     assert [c["name"] for c in partners] == ["Carol"]
-    ended = await nexus.client.slash("bob", "match unpair", member=partners[0]["value"], reason="Switched project")
-    assert ended.ephemeral and "no longer partners" in ended.content
+    # Unpairing asks first; Cancel changes nothing.
+    asked = await nexus.client.slash("bob", "match unpair", member=partners[0]["value"], reason="Switched project")
+    assert asked.ephemeral and "End your pairing with Carol?" in asked.content, asked.describe()
+    assert [b["label"] for b in asked.buttons()] == ["End the pairing", "Cancel"]
+    kept = await nexus.client.click("bob", asked, "Cancel")
+    assert "Nothing changed" in kept.content and kept.buttons() == []
+    async with nexus.db() as db:
+        assert await db.fetchval("SELECT status FROM pairs") == "active"
+    asked = await nexus.client.slash("bob", "match unpair", reason="Switched project")
+    ended = await nexus.client.click("bob", asked, "End the pairing")
+    assert "no longer partners" in ended.content and ended.buttons() == []
     await nexus.sandbox.wait_for_message("@carol", lambda m: "Switched project" in m["content"])
     async with nexus.db() as db:
         assert await db.fetchval("SELECT status FROM pairs") == "ended"
         assert await db.fetchval("SELECT SUM(active_pairs) FROM match_profiles") == 0
-        assert await db.fetchval("SELECT COUNT(*) FROM match_blocks") == 2
+        assert await db.fetchval("SELECT reason FROM match_blocks") == "unpaired"  # the decline left none
     nobody = await nexus.client.slash("bob", "match unpair")
     assert "no partner right now" in nobody.content
+    # An ended pairing keeps the two apart until staff lift it.
+    apart = await nexus.client.slash("carol", "match request", member="bob")
+    assert "ended a pairing before" in apart.content and "/match unblock" in apart.content
+    lifted = await nexus.client.slash("erin", "match unblock", member="bob", other="carol")
+    assert lifted.ephemeral and "Lifted the block of their ended pairing" in lifted.content, lifted.describe()
+    assert "Request sent" in (await nexus.client.slash("carol", "match request", member="bob")).content
+    # A week after the decline, Alice may ask Bob again.
+    nexus.advance(timedelta(days=7, minutes=1))
+    assert "Request sent" in (await nexus.client.slash("alice", "match request", member="bob")).content
 
 
 async def test_pause_then_leave(nexus: Any) -> None:

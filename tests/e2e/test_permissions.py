@@ -13,7 +13,7 @@ from sandbox.nexus import NexusSandbox
 
 PUBLIC_UNDER_NEXUS = {"nexus about"}
 # Staff-only commands outside /nexus, as the issues name them.
-STAFF_ELSEWHERE = {"match run", "match stats", "learn edit"}
+STAFF_ELSEWHERE = {"match run", "match stats", "match unblock", "learn edit"}
 
 
 def staff_paths(nexus: NexusSandbox) -> list[str]:

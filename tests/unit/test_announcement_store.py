@@ -177,3 +177,38 @@ async def test_digest_claimed_once_per_day(db: Database) -> None:
     await fw.set_digest_message(GUILD, day1, 77)
     assert await fw.previous_digest_at(GUILD, COHORT, day2) == NOW
     assert await fw.digest_days(GUILD) == [day1]
+
+
+async def test_learners_whose_slots_are_full_are_not_looking_anywhere(db: Database) -> None:
+    from db.stores.matching import MatchingStore, NewPair, NewProfile
+
+    store, matching = AnnouncementStore(db), MatchingStore(db)
+    made = {}
+    for uid, track in ((1, "backend"), (2, "frontend"), (3, "frontend"), (4, "backend")):
+        made[uid] = await store.create(new(uid, track=track), NOW)
+        await store.set_message(made[uid].id, 50, 500 + uid)  # type: ignore[union-attr]
+    await matching.join(NewProfile(GUILD, 1, "UTC", "", "{}", max_partners=2), NOW)
+    for uid in (2, 3):
+        await matching.join(NewProfile(GUILD, uid, "UTC", "", "{}"), NOW)
+    looking = ListFilter(looking_for_partner=True)
+    assert await store.count(GUILD, COHORT, looking) == 4 and await store.stale_looking_posts(GUILD) == []
+
+    round_ = await matching.start_round(GUILD, None, 5, False, NOW)
+    await matching.create_round_pair(NewPair(GUILD, 1, 2, "ecommerce", 50, ""), round_.id, NOW)
+    # 2 filled their one slot; 1 has a second slot free; 4 never opted in (one default slot, free).
+    assert await store.partners_full(GUILD, (1, 2, 3, 4)) == {2}
+    assert [a.user_id for a in await store.looking(GUILD, COHORT, limit=10)] == [1, 3, 4]
+    assert await store.count(GUILD, COHORT, looking) == 3
+    assert [
+        a.user_id for a in await store.page(GUILD, COHORT, ListFilter(looking_for_partner=False), limit=9, offset=0)
+    ] == [2]
+    assert {(c.track, c.count) for c in await store.looking_counts(GUILD, COHORT)} == {("backend", 2), ("frontend", 1)}
+    # The post of 2 still shows looking: it is stale until it is rendered again.
+    assert [a.user_id for a in await store.stale_looking_posts(GUILD)] == [2]
+    await store.set_post_looking(made[2].id, False)  # type: ignore[union-attr]
+    assert await store.stale_looking_posts(GUILD, (2,)) == []
+
+    pair = await matching.active_pairs(GUILD)
+    await matching.end_pair(pair[0].id, "done", NOW)
+    assert await store.count(GUILD, COHORT, looking) == 4
+    assert [a.user_id for a in await store.stale_looking_posts(GUILD, (1, 2))] == [2]  # shows "not looking"

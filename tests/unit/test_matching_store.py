@@ -3,16 +3,18 @@
 from __future__ import annotations
 
 import asyncio
+import shutil
 from collections.abc import AsyncIterator
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from bot.errors import Conflict, InvalidInput, NotFound, UserError
-from bot.services import pairing
+from bot.services import pairing, request_limits
 from bot.services.matching import score_pair
-from db.database import Database
+from db.database import Database, discover_migrations
 from db.stores.announcements import Announcement
 from db.stores.matching import CapacityReached, MatchingStore, NewPair, NewProfile, RequestClosed
 
@@ -176,21 +178,121 @@ async def test_hundred_concurrent_accepts_of_one_request_make_one_pair(store: Ma
     assert await db.fetchval("SELECT SUM(active_pairs) FROM match_profiles") == 2
 
 
-async def test_decline_blocks_and_unpair_frees_and_blocks(store: MatchingStore) -> None:
+async def test_decline_cools_down_and_unpair_frees_and_blocks(store: MatchingStore) -> None:
     for uid in (1, 2, 3):
         await store.join(profile(uid), NOW)
     declined = await store.decline_request(await request(store, 2, 1), 1, NOW)
     assert declined.status == "declined"
-    assert await store.block_reason(GUILD, 2, 1) == "declined"
-    with pytest.raises(Conflict, match="can't be paired again"):
-        await store.create_round_pair(pair_of(1, 2), 0, NOW)
+    # A decline is no block: only the cooldown keeps the two apart, in suggestions and rounds too.
+    assert await store.block_reason(GUILD, 2, 1) is None
+    assert await store.blocked_pairs(GUILD) == set()
+    assert await store.blocked_pairs(GUILD, declined_since=NOW - timedelta(days=7)) == {frozenset((1, 2))}
+    assert await store.blocked_pairs(GUILD, declined_since=NOW + timedelta(seconds=1)) == set()
     pair = await store.accept_request(await request(store, 3, 1), 1, pair_of(1, 3), NOW)
     ended = await store.end_pair(pair.id, "different goals", NOW)
     assert (ended.status, ended.end_reason) == ("ended", "different goals")
     assert [p.active_pairs for p in await store.profiles(GUILD)] == [0, 0, 0]
-    assert await store.blocked_pairs(GUILD) == {frozenset((1, 2)), frozenset((1, 3))}
+    assert await store.blocked_pairs(GUILD) == {frozenset((1, 3))}
+    with pytest.raises(Conflict, match="can't be paired"):
+        await store.create_round_pair(pair_of(1, 3), 0, NOW)
     with pytest.raises(Conflict, match="already ended"):
         await store.end_pair(pair.id, "again", NOW)
+
+
+def limited(store: MatchingStore, requester: int, addressee: int, now: datetime) -> Any:
+    """A request through the limits, as /match request sends it."""
+    return store.create_request(
+        GUILD,
+        requester,
+        addressee,
+        "command",
+        now,
+        now + TTL,
+        check=lambda history: request_limits.check(history, now, f"user{addressee}", requester),
+        since=now - request_limits.LOOKBACK,
+    )
+
+
+async def test_at_most_three_pending_requests_then_one_frees(store: MatchingStore) -> None:
+    for addressee in (11, 12, 13):
+        assert await limited(store, 1, addressee, NOW) is not None
+    with pytest.raises(request_limits.RequestLimited, match="3 requests waiting") as caught:
+        await limited(store, 1, 14, NOW + timedelta(hours=1))
+    assert caught.value.retry_at == NOW + TTL  # the oldest expires then
+    assert f"<t:{int((NOW + TTL).timestamp())}:R>" in str(caught.value)
+    first = (await store.pending_for(GUILD, 11))[0]
+    await store.decline_request(first.id, 11, NOW + timedelta(hours=2))
+    assert await limited(store, 1, 14, NOW + timedelta(hours=2)) is not None
+    # The same request again is not a limit: the unique index answers (None), the caller says so.
+    assert await limited(store, 1, 14, NOW + timedelta(hours=3)) is None
+
+
+async def test_cooldown_after_decline_expiry_or_withdrawal_survives_leave_and_join(store: MatchingStore) -> None:
+    await store.join(profile(1), NOW)
+    declined = await limited(store, 1, 2, NOW)
+    await store.decline_request(declined.id, 2, NOW + timedelta(hours=1))
+    week_later = NOW + timedelta(hours=1) + request_limits.REASK_COOLDOWN
+    with pytest.raises(request_limits.RequestLimited, match="user2 declined your last request") as caught:
+        await limited(store, 1, 2, NOW + timedelta(days=2))
+    assert caught.value.retry_at == week_later
+    # Either side: the one who declined waits too.
+    with pytest.raises(request_limits.RequestLimited, match="You declined user1's last request"):
+        await limited(store, 2, 1, NOW + timedelta(days=2))
+    # Leaving and joining again resets nothing: the history is the requests themselves.
+    await store.leave(GUILD, 1, NOW + timedelta(days=3))
+    await store.join(profile(1), NOW + timedelta(days=3))
+    with pytest.raises(request_limits.RequestLimited):
+        await limited(store, 1, 2, NOW + timedelta(days=3))
+    assert await limited(store, 1, 2, week_later) is not None
+
+    # Withdrawn by leaving: the leaver waits before asking the same person again; the other side doesn't.
+    withdrawn = await limited(store, 1, 3, NOW)
+    assert withdrawn is not None
+    await store.leave(GUILD, 1, NOW + timedelta(hours=5))
+    assert (await store.get_request(withdrawn.id)).cancel_reason == "withdrawn"  # type: ignore[union-attr]
+    await store.join(profile(1), NOW + timedelta(hours=6))
+    with pytest.raises(request_limits.RequestLimited, match="was withdrawn when you left matching"):
+        await limited(store, 1, 3, NOW + timedelta(hours=6))
+    assert await limited(store, 3, 1, NOW + timedelta(hours=6)) is not None
+
+    # Expired without an answer.
+    lapsed = await limited(store, 4, 5, NOW)
+    assert await store.expire_request(lapsed.id, NOW + TTL)
+    with pytest.raises(request_limits.RequestLimited, match="expired without an answer") as expired:
+        await limited(store, 4, 5, NOW + TTL + timedelta(days=1))
+    assert expired.value.retry_at == NOW + TTL + request_limits.REASK_COOLDOWN
+
+
+async def test_daily_cap_counts_sent_requests_not_undelivered_ones(store: MatchingStore) -> None:
+    sent = []
+    for n in range(request_limits.DAILY_REQUEST_CAP + 1):
+        at = NOW + timedelta(minutes=10 * n)
+        created = await limited(store, 1, 100 + n, at)
+        assert created is not None
+        sent.append(created)
+        # The first one the bot couldn't deliver: it counts for no limit. The others are closed at once (the
+        # addressee left), so the pending cap never binds.
+        await store.cancel_request(created.id, at, **({} if n == 0 else {"reason": "addressee_left"}))
+    late = NOW + timedelta(hours=3)
+    with pytest.raises(request_limits.RequestLimited, match="10 partner requests in the last 24 hours") as caught:
+        await limited(store, 1, 999, late)
+    # The oldest counted request (the second one sent) leaves the window first.
+    assert caught.value.retry_at == sent[1].created_at + request_limits.DAILY_WINDOW
+    assert await limited(store, 1, 999, caught.value.retry_at + timedelta(seconds=1)) is not None
+
+
+async def test_block_stops_requests_until_staff_lift_it(store: MatchingStore) -> None:
+    pending = await limited(store, 1, 2, NOW)
+    blocked, was_pending = await store.block_requester(pending.id, 2, NOW)
+    assert (blocked.status, was_pending) == ("declined", True)
+    block = await store.get_block(GUILD, 1, 2)
+    assert block is not None and (block.reason, block.blocked_by) == ("blocked", 2)
+    assert frozenset((1, 2)) in await store.blocked_pairs(GUILD)
+    with pytest.raises(NotFound):
+        await store.block_requester(pending.id, 1, NOW)  # only the addressee blocks
+    lifted = await store.unblock(GUILD, 2, 1)
+    assert lifted is not None and lifted.blocked_by == 2
+    assert await store.get_block(GUILD, 1, 2) is None and await store.unblock(GUILD, 1, 2) is None
 
 
 async def test_leave_cancels_pending_requests_both_ways(store: MatchingStore) -> None:
@@ -337,3 +439,25 @@ def test_unmatched_advice_always_says_what_to_do() -> None:
         "every Frontend learner on Job Board was declined, unpaired or blocked",
     ):
         assert "/match" in pairing.unmatched_advice(reason) or "staff" in pairing.unmatched_advice(reason)
+
+
+async def test_upgrade_lifts_the_old_decline_blocks_and_keeps_the_others(tmp_path: Path) -> None:
+    ours = next(m for m in discover_migrations() if m.path.name.endswith("_requests.sql"))
+    folder = tmp_path / "migrations"
+    folder.mkdir()
+    for migration in discover_migrations():
+        if migration.version < ours.version:
+            shutil.copy(migration.path, folder)
+    async with Database(tmp_path / "old.db", migrations_dir=folder) as old:
+        await old.migrate()
+        for a, b, reason in ((1, 2, "declined"), (1, 3, "unpaired")):
+            await old.execute(
+                "INSERT INTO match_blocks (guild_id, user_a, user_b, reason, created_at) VALUES (?, ?, ?, ?, ?)",
+                (GUILD, a, b, reason, NOW.isoformat()),
+            )
+        shutil.copy(ours.path, folder)
+        await old.migrate()
+        store = MatchingStore(old)
+        assert await store.blocked_pairs(GUILD) == {frozenset((1, 3))}
+        kept = await store.get_block(GUILD, 3, 1)
+        assert kept is not None and (kept.reason, kept.blocked_by) == ("unpaired", None)
