@@ -28,6 +28,7 @@ from bot.services.availability import (
 )
 from bot.services.matching import Learner, MatchResult, ScoreBreakdown, optimal_matching, score_pair, suggest
 from bot.services.skills import parse_skills, skill_suggestions
+from bot.services.zones import resolve_timezone
 from bot.ui import (
     EMBED_FIELD_VALUE_MAX,
     SUCCESS,
@@ -394,7 +395,8 @@ class MatchingCog(
         """Opt in: your project and track come from your announcement."""
         guild = self.guild_of(interaction)
         # Pure validation first: mistakes are answered before anything is stored.
-        zone = validate_timezone(timezone).key if timezone else None
+        zone_choice = resolve_timezone(timezone, self.bot.clock.now()) if timezone else None
+        zone = zone_choice.key if zone_choice else None
         offered = parse_skills(offers) if offers is not None else None
         wanted = parse_skills(wants) if wants is not None else None
         settings = await self.settings_for(guild)
@@ -428,6 +430,8 @@ class MatchingCog(
         embed = self.profile_embed(profile, me, now, title="You're in partner matching")
         defaulted = not availability and profile.availability_text == pairing.DEFAULT_AVAILABILITY
         hint = f"\nI assumed `{pairing.DEFAULT_AVAILABILITY}`; set yours with `availability:`." if defaulted else ""
+        if zone_choice is not None and zone_choice.note:
+            hint += f"\n{zone_choice.note}"
         embed.description = f"{me.project_label} · {me.track}. Next: `/match suggest` shows your best partners.{hint}"
         await interaction.response.send_message(embed=embed, ephemeral=True)
 

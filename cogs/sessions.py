@@ -15,6 +15,7 @@ from discord.ext import commands
 from bot.checks import is_staff
 from bot.errors import BotMissingPermissions, Conflict, Forbidden, InvalidInput, NotFound
 from bot.services.when import parse_when
+from bot.services.zones import resolve_timezone
 from bot.ui import CONTENT_MAX, DANGER, EMBED_FIELD_VALUE_MAX, SafeCallback, clip, nexus_embed, timestamp
 from cogs._shared import call_learning, configured_channel, member_zone, timezone_autocomplete
 from db.stores.jobs import Job
@@ -278,7 +279,10 @@ class SessionsCog(
         )
         event_note = await self._create_event(guild, session, channel)
 
-        lines = [f"Session #{session.id} posted: {message.jump_url}", parsed.note, event_note]
+        lines = [f"Session #{session.id} posted: {message.jump_url}", parsed.note]
+        if timezone and (zone_note := resolve_timezone(timezone, now).note):
+            lines.append(zone_note)  # which zone `WAT` or `UTC+1` was read as
+        lines.append(event_note)
         if parsed.at - REMINDER_BEFORE <= now:
             lines.append("It starts within 15 minutes, so there's no reminder; the start message still comes.")
         await interaction.followup.send("\n".join(lines), ephemeral=True)

@@ -17,13 +17,11 @@ Nothing here imports discord.
 
 from __future__ import annotations
 
-import difflib
 import json
 import re
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
-from functools import lru_cache
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
+from zoneinfo import ZoneInfo
 
 from bot.errors import InvalidInput
 
@@ -363,99 +361,5 @@ def from_json(s: str) -> WeeklyWindows:
 
 # ---------------------------------------------------------------------------------------------- time zones
 
-_EXCLUDED_ZONES = {"localtime", "Factory", "posixrules"}
-
-
-@lru_cache(maxsize=1)
-def _zone_index() -> tuple[tuple[str, ...], dict[str, str], tuple[tuple[str, str, str, bool], ...]]:
-    names = tuple(
-        sorted(
-            n
-            for n in available_timezones()
-            if n not in _EXCLUDED_ZONES and not n.startswith(("posix/", "right/", "SystemV/"))
-        )
-    )
-    lower = {n.lower(): n for n in names}
-    # (name, lower name, lower name with spaces for '_' and '/', is_canonical region zone)
-    rows = tuple(
-        (
-            n,
-            n.lower(),
-            n.lower().replace("_", " "),
-            "/" in n and not n.startswith(("Etc/", "US/", "Canada/", "Brazil/", "Mexico/", "Chile/")),
-        )
-        for n in names
-    )
-    return names, lower, rows
-
-
-def validate_timezone(name: str) -> ZoneInfo:
-    """Return the ZoneInfo for an IANA name (case-insensitive); unknown → InvalidInput with close names."""
-    cleaned = (name or "").strip().replace(" ", "_")
-    _, lower, _ = _zone_index()
-    canonical = lower.get(cleaned.lower())
-    if canonical is not None:
-        try:
-            return ZoneInfo(canonical)
-        except (ZoneInfoNotFoundError, ValueError):  # pragma: no cover - listed but unloadable
-            pass
-    suggestions = _close_zones(cleaned)
-    hint = f" Did you mean: {', '.join(suggestions)}?" if suggestions else ""
-    shown = (name or "").strip()[:60]
-    raise InvalidInput(f"Unknown time zone `{shown}`.{hint} Use an IANA name such as Europe/London or Africa/Lagos.")
-
-
-def _close_zones(cleaned: str) -> list[str]:
-    names, lower, _ = _zone_index()
-    q = cleaned.lower()
-    if not q:
-        return []
-    out: list[str] = []
-    # City-only input ("lagos", "new york") → zones whose last component matches.
-    for n in names:
-        if n.lower().rsplit("/", 1)[-1] == q and n not in out:
-            out.append(n)
-    for m in difflib.get_close_matches(q, list(lower), n=3, cutoff=0.6):
-        if lower[m] not in out:
-            out.append(lower[m])
-    if len(out) < 3:
-        cities = {n.lower().rsplit("/", 1)[-1]: n for n in names if "/" in n}
-        for m in difflib.get_close_matches(q, list(cities), n=3, cutoff=0.6):
-            if cities[m] not in out:
-                out.append(cities[m])
-    return out[:3]
-
-
-@lru_cache(maxsize=512)
-def _suggest_cached(q: str, limit: int) -> tuple[str, ...]:
-    _, _, rows = _zone_index()
-    if not q:
-        popular = [r[0] for r in rows if r[3]]
-        return tuple(popular[:limit])
-    qs = q.replace("_", " ")
-    scored: list[tuple[int, int, str]] = []
-    for name, low, spaced, canonical in rows:
-        if low == q:
-            rank = 0
-        elif low.startswith(q) or spaced.startswith(qs):
-            rank = 1
-        elif any(part.startswith(qs) for part in spaced.replace("/", " ").split(" ")[1:]) or any(
-            part.startswith(q) for part in low.split("/")[1:]
-        ):
-            rank = 2
-        elif qs in spaced or q in low:
-            rank = 3
-        else:
-            continue
-        scored.append((rank, 0 if canonical else 1, name))
-    scored.sort()
-    return tuple(n for _, _, n in scored[:limit])
-
-
-def timezone_suggestions(prefix: str, limit: int = 25) -> list[str]:
-    """IANA names for autocomplete: exact, then prefix, then word-prefix (``lon`` → Europe/London), then substring.
-
-    Region zones (``Europe/London``) rank above legacy aliases (``US/Eastern``, ``Etc/GMT+3``).
-    """
-    q = (prefix or "").strip().lower().replace(" ", "_")
-    return list(_suggest_cached(q[:64], max(0, int(limit))))
+# Time zones moved to bot.services.zones (offsets and abbreviations); re-exported for existing callers.
+from bot.services.zones import timezone_suggestions, validate_timezone  # noqa: E402
