@@ -429,8 +429,8 @@ class MatchingCog(
 
     @app_commands.command(name="join", description="Opt in to partner matching (run again to change your profile)")
     @app_commands.describe(
-        timezone="Your time zone, an IANA name like Africa/Lagos (default: from your announcement)",
-        availability="When you are free each week, local time, e.g. `weekdays 18-22, sat 10-14`",
+        timezone="Your time zone: Africa/Lagos, UTC+1 or WAT (default: from your announcement)",
+        availability="When you are free each week, local time, e.g. `weekdays 18-22, sat 10am-2pm`",
         offers="Skills you can help with, comma-separated (e.g. django, postgres)",
         wants="Skills you want a partner to bring, comma-separated (e.g. react, typescript)",
         max_partners="How many partners you can take (1–5; useful when tracks are unbalanced)",

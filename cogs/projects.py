@@ -450,7 +450,7 @@ class ProjectsCog(
         summary="What you are building, up to 500 characters",
         stack="Technologies, comma-separated (e.g. Django, PostgreSQL, Docker)",
         repo="Repository link, http(s)://…",
-        timezone="Your time zone (IANA name, e.g. Africa/Lagos)",
+        timezone="Your time zone: Africa/Lagos, UTC+1 or WAT",
         looking_for_partner="Show a Pair with me button on your post (default: yes)",
     )
     @app_commands.autocomplete(project=project_autocomplete, timezone=timezone_autocomplete)
@@ -556,7 +556,7 @@ class ProjectsCog(
         summary="What you are building, up to 500 characters",
         stack="Technologies, comma-separated; a single dash (-) clears it",
         repo="Repository link, http(s)://…; a single dash (-) clears it",
-        timezone="Your time zone (IANA name, e.g. Africa/Lagos)",
+        timezone="Your time zone: Africa/Lagos, UTC+1 or WAT",
         looking_for_partner="Show a Pair with me button on your post",
     )
     @app_commands.autocomplete(project=project_autocomplete, timezone=timezone_autocomplete)

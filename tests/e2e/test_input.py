@@ -84,6 +84,7 @@ async def test_typos_get_did_you_mean_and_a_refused_join_reopens_with_its_text(n
     )
     assert bad.ephemeral and not bad.error_id_seen
     assert "did you mean `weekdays`?" in bad.content and "Try `weekdays 18-22, sat 10am-2pm`." in bad.content
+    assert "Did you mean `django` for `djnago`?" in bad.content  # every bad option is named at once
     assert [b["label"] for b in bad.buttons()] == ["Edit and retry"]
     async with nexus.db() as db:
         assert await db.fetchval("SELECT COUNT(*) FROM match_profiles") == 0
@@ -98,7 +99,8 @@ async def test_typos_get_did_you_mean_and_a_refused_join_reopens_with_its_text(n
         "Wants (skills, comma-separated)": None,
     }
     # Fixing only the day still trips on the skill typo: the form comes back again with the new text.
-    again = await nexus.client.submit_modal("alice", form, {"Availability (your time)": "weekdays 6-10pm, sat 10am-2pm"})
+    fixed_day = {"Availability (your time)": "weekdays 6-10pm, sat 10am-2pm"}
+    again = await nexus.client.submit_modal("alice", form, fixed_day)
     assert "Did you mean `django` for `djnago`?" in again.content and "Try `css, django`." in again.content
     form2 = await nexus.client.click("alice", again, "Edit and retry")
     assert modal_values(form2.modal)["Availability (your time)"] == "weekdays 6-10pm, sat 10am-2pm"
