@@ -130,7 +130,7 @@ async def offer_retry(
 ) -> None:
     """Answer `error` with an **Edit and retry** button that opens `form` holding `values` (what was typed)."""
     view = RetryFormView(interaction.user.id, form, values)
-    text = f"{error}\nPress **Edit and retry** to fix it: what you typed is kept."
+    text = clip(f"{error}", CONTENT_MAX - 70) + "\nPress **Edit and retry** to fix it: what you typed is kept."
     try:
         if interaction.response.is_done():
             view.message = await interaction.followup.send(text, view=view, ephemeral=True, wait=True)
@@ -150,7 +150,8 @@ class RetryFormView(OwnedView):
     """One button that reopens a refused form with what its owner typed."""
 
     def __init__(self, owner_id: int, form: NexusModal, values: list[str | None]) -> None:
-        super().__init__(owner_id, timeout=1800)
+        # Under the 15 minutes an interaction token lives, so the button can still be disabled on timeout.
+        super().__init__(owner_id, timeout=840)
         self.form = form
         self.values = values
 
