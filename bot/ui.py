@@ -7,6 +7,7 @@ from typing import Any
 
 import discord
 
+from bot.errors import Conflict, InvalidInput, NotFound
 from bot.tree import report_error, send_ephemeral
 
 log = logging.getLogger(__name__)
@@ -98,5 +99,65 @@ class OwnedView(NexusView):
 
 
 class NexusModal(discord.ui.Modal):
+    """A form whose errors are answered like command errors; a refused form can be reopened with its text."""
+
+    def fresh(self) -> NexusModal | None:
+        """A new, empty copy of this form for "Edit and retry" (None: the form can't be retried)."""
+        return None
+
+    def refilled(self, values: list[str | None]) -> NexusModal | None:
+        """A fresh copy whose text inputs hold `values`, in order."""
+        clone = self.fresh()
+        if clone is None:
+            return None
+        inputs = [c for c in clone.children if isinstance(c, discord.ui.TextInput)]
+        for text_input, value in zip(inputs, values, strict=False):
+            text_input.default = value
+        return clone
+
+    def typed(self) -> list[str | None]:
+        return [c.value for c in self.children if isinstance(c, discord.ui.TextInput)]
+
     async def on_error(self, interaction: discord.Interaction[Any], error: Exception, /) -> None:  # type: ignore[override]
+        if isinstance(error, RETRYABLE) and self.fresh() is not None:
+            await offer_retry(interaction, error, self, self.typed())
+            return
         await report_error(interaction, error)
+
+
+async def offer_retry(
+    interaction: discord.Interaction[Any], error: Exception, form: NexusModal, values: list[str | None]
+) -> None:
+    """Answer `error` with an **Edit and retry** button that opens `form` holding `values` (what was typed)."""
+    view = RetryFormView(interaction.user.id, form, values)
+    text = clip(f"{error}", CONTENT_MAX - 70) + "\nPress **Edit and retry** to fix it: what you typed is kept."
+    try:
+        if interaction.response.is_done():
+            view.message = await interaction.followup.send(text, view=view, ephemeral=True, wait=True)
+        else:
+            await interaction.response.send_message(text, view=view, ephemeral=True)
+            view.message = await interaction.original_response()
+    except discord.HTTPException:
+        log.warning("Could not offer a retry for interaction %s", interaction.id)
+        await report_error(interaction, error)
+
+
+#: Errors about what was typed; a form refused for one of these can be edited and sent again.
+RETRYABLE = (InvalidInput, NotFound, Conflict)
+
+
+class RetryFormView(OwnedView):
+    """One button that reopens a refused form with what its owner typed."""
+
+    def __init__(self, owner_id: int, form: NexusModal, values: list[str | None]) -> None:
+        # Under the 15 minutes an interaction token lives, so the button can still be disabled on timeout.
+        super().__init__(owner_id, timeout=840)
+        self.form = form
+        self.values = values
+
+    @discord.ui.button(label="Edit and retry", style=discord.ButtonStyle.primary)
+    async def retry(self, interaction: discord.Interaction[Any], button: discord.ui.Button[RetryFormView]) -> None:
+        clone = self.form.refilled(self.values)
+        if clone is None:  # pragma: no cover - the view is only made for retryable forms
+            return
+        await interaction.response.send_modal(clone)

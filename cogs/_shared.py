@@ -11,7 +11,7 @@ import discord
 from discord import app_commands
 
 from bot.errors import InvalidInput, NotConfigured
-from bot.services.availability import timezone_suggestions, validate_timezone
+from bot.services.zones import timezone_choices, validate_timezone
 from db.stores.sessions import profile_timezone
 
 if TYPE_CHECKING:
@@ -50,8 +50,13 @@ def configured_channel(guild: discord.Guild, settings: GuildSettings | None) -> 
 
 
 async def timezone_autocomplete(interaction: discord.Interaction[Any], current: str) -> list[app_commands.Choice[str]]:
-    """IANA time zones matching what the member typed (up to Discord's 25 choices)."""
-    return [app_commands.Choice(name=z, value=z) for z in timezone_suggestions(current, 25)]
+    """IANA time zones matching what the member typed (up to Discord's 25 choices), each with its offset now.
+
+    An offset (`UTC+1`) or abbreviation (`WAT`) offers only zones with that offset.
+    """
+    clock = getattr(interaction.client, "clock", None)
+    now = clock.now() if clock is not None else None
+    return [app_commands.Choice(name=label, value=z) for label, z in timezone_choices(current, 25, now)]
 
 
 async def member_zone(bot: NexusBot, guild_id: int, user_id: int, timezone: str | None) -> tuple[ZoneInfo, str]:
@@ -60,7 +65,7 @@ async def member_zone(bot: NexusBot, guild_id: int, user_id: int, timezone: str 
     The second value says which one was used ("option", "profile" or "default"), so replies can say so.
     """
     if timezone:
-        return validate_timezone(timezone), "option"
+        return validate_timezone(timezone, bot.clock.now()), "option"
     stored = await profile_timezone(bot.db, guild_id, user_id)
     if stored:
         try:

@@ -289,6 +289,9 @@ class SuggestModal(TopicModal):
     def __init__(self) -> None:
         super().__init__("Suggest a learning topic")
 
+    def fresh(self) -> SuggestModal:
+        return SuggestModal()
+
     async def on_submit(self, interaction: discord.Interaction[Any]) -> None:
         await learning_cog(interaction).submit_suggestion(interaction, self.draft())
 
@@ -296,6 +299,10 @@ class SuggestModal(TopicModal):
 class EditModal(TopicModal):
     def __init__(self, topic: Topic) -> None:
         super().__init__(clip(f"Edit: {topic.title}", 45), topic)
+
+    def fresh(self) -> EditModal:
+        assert self.topic is not None
+        return EditModal(self.topic)
 
     async def on_submit(self, interaction: discord.Interaction[Any]) -> None:
         await require_staff(interaction)
@@ -306,6 +313,7 @@ class EditModal(TopicModal):
 class RejectModal(NexusModal):
     def __init__(self, topic: Topic) -> None:
         super().__init__(title=clip(f"Reject: {topic.title}", 45), timeout=1800)
+        self.topic = topic
         self.topic_id = topic.id
         self.reason: discord.ui.TextInput[RejectModal] = discord.ui.TextInput(
             label="Reason (the author reads it)",
@@ -314,6 +322,9 @@ class RejectModal(NexusModal):
             placeholder="e.g. Already covered by the Caching Strategies topic",
         )
         self.add_item(self.reason)
+
+    def fresh(self) -> RejectModal:
+        return RejectModal(self.topic)
 
     async def on_submit(self, interaction: discord.Interaction[Any]) -> None:
         await require_staff(interaction)

@@ -5,10 +5,11 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Awaitable, Iterable
+from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
+from zoneinfo import ZoneInfo
 
 import discord
 from discord import app_commands
@@ -27,15 +28,19 @@ from bot.services.availability import (
     validate_timezone,
 )
 from bot.services.matching import Learner, MatchResult, ScoreBreakdown, optimal_matching, score_pair, suggest
+from bot.services.projects import resolve_project
 from bot.services.skills import parse_skills, skill_suggestions
+from bot.services.zones import resolve_timezone
 from bot.ui import (
     EMBED_FIELD_VALUE_MAX,
     SUCCESS,
     WARNING,
+    NexusModal,
     OwnedView,
     SafeCallback,
     clip,
     nexus_embed,
+    offer_retry,
     timestamp,
 )
 from cogs._shared import inert_view, timezone_autocomplete
@@ -49,6 +54,7 @@ if TYPE_CHECKING:
     from bot.nexus_bot import NexusBot
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 # Seconds a suggestion pool is reused. Blocks and your own pairs are re-read on every call; a candidate who
 # filled up meanwhile is refused clearly when asked, and matching writes clear the pools at once.
@@ -177,6 +183,54 @@ class UnpairConfirm(OwnedView):
 
 
 # --- what the cog knows about a learner -----------------------------------------------------------
+
+
+def collect(problems: list[str], check: Callable[[], T]) -> T | None:
+    """Run one input check; its InvalidInput text joins `problems` so every mistake is told at once."""
+    try:
+        return check()
+    except InvalidInput as error:
+        problems.append(str(error))
+        return None
+
+
+class JoinForm(NexusModal):
+    """/match join's text options as a form, for "Edit and retry" after a typo (empty: keep what is saved)."""
+
+    def __init__(self, cog: MatchingCog, max_partners: int | None) -> None:
+        super().__init__(title="Partner matching profile", timeout=1800)
+        self.cog = cog
+        self.max_partners = max_partners
+        self.timezone: discord.ui.TextInput[JoinForm] = discord.ui.TextInput(
+            label="Time zone", placeholder="Africa/Lagos, UTC+1 or WAT", max_length=64, required=False
+        )
+        self.availability: discord.ui.TextInput[JoinForm] = discord.ui.TextInput(
+            label="Availability (your time)", placeholder="weekdays 18-22, sat 10am-2pm", max_length=500, required=False
+        )
+        self.offers: discord.ui.TextInput[JoinForm] = discord.ui.TextInput(
+            label="Offers (skills, comma-separated)", placeholder="django, postgres", max_length=300, required=False
+        )
+        self.wants: discord.ui.TextInput[JoinForm] = discord.ui.TextInput(
+            label="Wants (skills, comma-separated)", placeholder="react, css", max_length=300, required=False
+        )
+        for item in (self.timezone, self.availability, self.offers, self.wants):
+            self.add_item(item)
+
+    def fresh(self) -> JoinForm:
+        return JoinForm(self.cog, self.max_partners)
+
+    async def on_submit(self, interaction: discord.Interaction[Any]) -> None:
+        def given(value: str) -> str | None:
+            return value if value.strip() else None
+
+        await self.cog.save_profile(
+            interaction,
+            given(self.timezone.value),
+            given(self.availability.value),
+            given(self.offers.value),
+            given(self.wants.value),
+            self.max_partners,
+        )
 
 
 @dataclass(frozen=True)
@@ -419,8 +473,8 @@ class MatchingCog(
 
     @app_commands.command(name="join", description="Opt in to partner matching (run again to change your profile)")
     @app_commands.describe(
-        timezone="Your time zone, an IANA name like Africa/Lagos (default: from your announcement)",
-        availability="When you are free each week, local time, e.g. `weekdays 18-22, sat 10-14`",
+        timezone="Your time zone: Africa/Lagos, UTC+1 or WAT (default: from your announcement)",
+        availability="When you are free each week, local time, e.g. `weekdays 18-22, sat 10am-2pm`",
         offers="Skills you can help with, comma-separated (e.g. django, postgres)",
         wants="Skills you want a partner to bring, comma-separated (e.g. react, typescript)",
         max_partners="How many partners you can take (1–5; useful when tracks are unbalanced)",
@@ -437,13 +491,36 @@ class MatchingCog(
         max_partners: app_commands.Range[int, 1, 5] | None = None,
     ) -> None:
         """Opt in: your project and track come from your announcement."""
+        try:
+            await self.save_profile(interaction, timezone, availability, offers, wants, max_partners)
+        except InvalidInput as error:
+            # A typo throws nothing away: the form reopens with every option as typed.
+            typed = [timezone, availability, offers, wants]
+            await offer_retry(interaction, error, JoinForm(self, max_partners), typed)
+
+    async def save_profile(
+        self,
+        interaction: discord.Interaction[NexusBot],
+        timezone: str | None,
+        availability: str | None,
+        offers: str | None,
+        wants: str | None,
+        max_partners: int | None,
+    ) -> None:
         guild = self.guild_of(interaction)
-        # Pure validation first: mistakes are answered before anything is stored.
-        zone = validate_timezone(timezone).key if timezone else None
-        offered = parse_skills(offers) if offers is not None else None
-        wanted = parse_skills(wants) if wants is not None else None
-        settings = await self.settings_for(guild)
+        # Pure validation first, every option at once: mistakes are answered before anything is stored.
         now = self.bot.clock.now()
+        problems: list[str] = []
+        zone_choice = collect(problems, lambda: resolve_timezone(timezone, now)) if timezone else None
+        zone = zone_choice.key if zone_choice else None
+        offered = collect(problems, lambda: parse_skills(offers)) if offers is not None else None
+        wanted = collect(problems, lambda: parse_skills(wants)) if wants is not None else None
+        if availability:
+            syntax_zone = zone_choice.zone if zone_choice else ZoneInfo("UTC")
+            collect(problems, lambda: parse_availability(availability, syntax_zone, pairing.week_of(now)))
+        if problems:
+            raise InvalidInput("\n".join(problems))
+        settings = await self.settings_for(guild)
         me = await self.someone(guild, settings, interaction.user.id, now, me=True)
         base = me.profile or pairing.default_profile(guild.id, me.user_id, me.announcement, now)
         zone = zone or base.timezone
@@ -475,6 +552,8 @@ class MatchingCog(
         embed = self.profile_embed(profile, now, title="You're in partner matching")
         defaulted = not availability and profile.availability_text == pairing.DEFAULT_AVAILABILITY
         hint = f"\nI assumed `{pairing.DEFAULT_AVAILABILITY}`; set yours with `availability:`." if defaulted else ""
+        if zone_choice is not None and zone_choice.note:
+            hint += f"\n{zone_choice.note}"
         embed.description = f"{me.project_label} · {me.track}. Next: `/match suggest` shows your best partners.{hint}"
         await interaction.response.send_message(embed=embed, ephemeral=True)
 
@@ -1173,7 +1252,8 @@ class MatchingCog(
         settings = await self.settings_for(guild)
         catalog = await self.catalog_by_key()
         if project is not None and project not in catalog:
-            raise InvalidInput("Unknown project: pick one from the list as you type.")
+            # A name, a pasted `project:…` or a typo: the catalog rule answers with the nearest project.
+            project = resolve_project(project, list(catalog.values())).key
         await interaction.response.defer(ephemeral=True, thinking=True)
         now = self.bot.clock.now()
         round_ = await self.store.start_round(guild.id, project, interaction.user.id, dry_run, now)

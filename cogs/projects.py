@@ -17,7 +17,7 @@ from discord.ext import commands
 
 from bot.errors import BotMissingPermissions, Conflict, InvalidInput, NotConfigured, NotFound, UserError
 from bot.services import first_week, projects
-from bot.services.availability import validate_timezone
+from bot.services.zones import resolve_timezone
 from bot.ui import (
     DANGER,
     EMBED_FIELD_VALUE_MAX,
@@ -486,7 +486,7 @@ class ProjectsCog(
         summary="What you are building, up to 500 characters",
         stack="Technologies, comma-separated (e.g. Django, PostgreSQL, Docker)",
         repo="Repository link, http(s)://…",
-        timezone="Your time zone (IANA name, e.g. Africa/Lagos)",
+        timezone="Your time zone: Africa/Lagos, UTC+1 or WAT",
         looking_for_partner="Show a Pair with me button on your post (default: yes)",
     )
     @app_commands.autocomplete(project=project_autocomplete, timezone=timezone_autocomplete)
@@ -510,7 +510,9 @@ class ProjectsCog(
         clean_summary = projects.validate_summary(summary)
         clean_stack = projects.parse_stack(stack)
         clean_repo = projects.validate_repo(repo)
-        zone = validate_timezone(timezone).key if timezone and timezone.strip() else None
+        zone_choice = resolve_timezone(timezone, self.bot.clock.now()) if timezone and timezone.strip() else None
+        zone = zone_choice.key if zone_choice else None
+        zone_note = f" {zone_choice.note}" if zone_choice and zone_choice.note else ""
         # Acknowledge now: the database write and the post can take longer than Discord's 3 s in a rush.
         if not await acknowledge(interaction):
             return
@@ -569,7 +571,7 @@ class ProjectsCog(
             partner = " Others can press **Pair with me** on it." if looking_for_partner else ""
             await interaction.edit_original_response(
                 content=f"Announced **{clip(clean_title, 100)}** ({chosen.name}, {TRACK_NAMES[chosen_track]}): "
-                f"{message.jump_url}.{partner}{late} Change it with `/project edit`."
+                f"{message.jump_url}.{partner}{late}{zone_note} Change it with `/project edit`."
             )
 
     @staticmethod
@@ -590,7 +592,7 @@ class ProjectsCog(
         summary="What you are building, up to 500 characters",
         stack="Technologies, comma-separated; a single dash (-) clears it",
         repo="Repository link, http(s)://…; a single dash (-) clears it",
-        timezone="Your time zone (IANA name, e.g. Africa/Lagos)",
+        timezone="Your time zone: Africa/Lagos, UTC+1 or WAT",
         looking_for_partner="Show a Pair with me button on your post",
     )
     @app_commands.autocomplete(project=project_autocomplete, timezone=timezone_autocomplete)
@@ -618,8 +620,11 @@ class ProjectsCog(
             values["stack"] = () if stack.strip() == "-" else projects.parse_stack(stack)
         if repo is not None:
             values["repo"] = None if repo.strip() == "-" else projects.validate_repo(repo)
+        zone_note = ""
         if timezone is not None:
-            values["timezone"] = validate_timezone(timezone).key if timezone.strip() else None
+            zone_choice = resolve_timezone(timezone, self.bot.clock.now()) if timezone.strip() else None
+            values["timezone"] = zone_choice.key if zone_choice else None
+            zone_note = f" {zone_choice.note}" if zone_choice and zone_choice.note else ""
         if track is not None:
             values["track"] = projects.normalize_track(track)
         if looking_for_partner is not None:
@@ -641,7 +646,7 @@ class ProjectsCog(
         updated = await self.refresh_post(guild, settings, updated)
         link = projects.message_link(guild.id, updated.channel_id, updated.message_id)
         how = "re-posted (the old post was deleted)" if updated.message_id != reposted_from else "updated in place"
-        await interaction.edit_original_response(content=f"Your announcement was {how}: {link}")
+        await interaction.edit_original_response(content=f"Your announcement was {how}: {link}{zone_note}")
 
     # --- /project withdraw ------------------------------------------------------------------
 

@@ -15,9 +15,12 @@ from discord.ext import commands
 
 from bot.checks import is_staff
 from bot.errors import BotMissingPermissions, Conflict, Forbidden, InvalidInput, NotFound
+from bot.services.projects import resolve_project
 from bot.services.when import parse_when
+from bot.services.zones import resolve_timezone
 from bot.ui import CONTENT_MAX, DANGER, EMBED_FIELD_VALUE_MAX, SafeCallback, clip, nexus_embed, timestamp
 from cogs._shared import call_learning, configured_channel, member_zone, timezone_autocomplete
+from db.stores.catalog import CatalogStore
 from db.stores.jobs import Job
 from db.stores.sessions import Rsvps, SessionStore, StudySession, is_pair_thread
 
@@ -244,6 +247,10 @@ class SessionsCog(
         now = self.bot.clock.now()
         zone, source = await member_zone(self.bot, interaction.guild.id, interaction.user.id, timezone)
         parsed = parse_when(when, now, zone, zone_source=source)
+        if project and project.strip():
+            # A key or a typo of a catalog project is answered with its name or the nearest one.
+            catalog = await CatalogStore(self.bot.db).list()
+            project = resolve_project(project, catalog).name if catalog else project
         channel = await self._target_channel(interaction)
         self._check_can_post(channel, guild.me)
         await interaction.response.defer(ephemeral=True, thinking=True)
@@ -283,7 +290,10 @@ class SessionsCog(
         )
         event_note = await self._create_event(guild, session, channel)
 
-        lines = [f"Session #{session.id} posted: {message.jump_url}", parsed.note, event_note]
+        lines = [f"Session #{session.id} posted: {message.jump_url}", parsed.note]
+        if timezone and (zone_note := resolve_timezone(timezone, now).note):
+            lines.append(zone_note)  # which zone `WAT` or `UTC+1` was read as
+        lines.append(event_note)
         if parsed.at - REMINDER_BEFORE <= now:
             lines.append("It starts within 15 minutes, so there's no reminder; the start message still comes.")
         await interaction.followup.send("\n".join(lines), ephemeral=True)

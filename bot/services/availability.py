@@ -1,11 +1,16 @@
 """Weekly availability windows: a small strict syntax, converted to UTC minute-of-week ranges.
 
-Syntax (comma-separated items): ``<days> <HH[:MM]>-<HH[:MM]>``
+Syntax (comma-separated items): ``<days> <start>-<end>``
 
 * days: ``mon`` .. ``sun`` or full names (case-insensitive), ranges ``mon-fri``, lists ``mon/wed/fri``
   (list items may be ranges: ``mon-wed/sat``), or the words ``weekdays``, ``weekends``, ``daily``;
-* times: ``18``, ``18:30``, ``7:30``; the end may be ``24``; an end before the start wraps past
-  midnight into the next day (``fri 22-02``).
+* times: ``18``, ``18:30``, ``7:30``, or 12-hour ``6pm``, ``10:30am`` (``mon 6pm-10pm``); a bare hour
+  next to a 12-hour one takes the reading that makes the shorter window (``6-10pm`` is 18-22,
+  ``11-1pm`` is 11-13); the end may be ``24``; an end before the start wraps past midnight into the
+  next day (``fri 22-02``).
+
+A misspelt day is refused with the nearest day word and the whole text corrected
+(``wekdays 18-22`` → did you mean ``weekdays``?).
 
 Local times are converted to UTC with the real offsets of the week that starts on the Monday of
 ``week_of`` (zoneinfo, so DST and non-hour offsets are exact). The result is a set of half-open
@@ -17,13 +22,13 @@ Nothing here imports discord.
 
 from __future__ import annotations
 
-import difflib
 import json
 import re
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
-from functools import lru_cache
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
+from zoneinfo import ZoneInfo
+
+from rapidfuzz import fuzz, process
 
 from bot.errors import InvalidInput
 
@@ -48,7 +53,8 @@ DAY_NAMES = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 
 SYNTAX_HELP = (
     "Format: `<days> <start>-<end>`, comma-separated. Days: mon..sun, ranges (mon-fri), lists (mon/wed/fri), "
-    "weekdays, weekends, daily. Times: HH or HH:MM, end may be 24; an end before the start runs past midnight. "
+    "weekdays, weekends, daily. Times: 18, 18:30, 6pm or 10:30am; end may be 24; an end before the start runs "
+    "past midnight. "
     "Example: `weekdays 18-22, sat 10-14`"
 )
 
@@ -67,8 +73,9 @@ _DAY_WORDS: dict[str, tuple[int, ...]] = {
     "everyday": (0, 1, 2, 3, 4, 5, 6),
 }
 
-_ITEM_RE = re.compile(r"^(?P<days>\S+)\s+(?P<start>\d{1,2}(?::\d{2})?)\s*-\s*(?P<end>\d{1,2}(?::\d{2})?)$")
-_TIME_RE = re.compile(r"^(?P<h>\d{1,2})(?::(?P<m>\d{2}))?$")
+_CLOCK = r"\d{1,2}(?:[:.]\d{2})?(?:\s*[ap]\.?m\.?)?"
+_ITEM_RE = re.compile(rf"^(?P<days>\S+)\s+(?P<start>{_CLOCK})\s*(?:-|–|—|\bto\b)\s*(?P<end>{_CLOCK})$", re.IGNORECASE)
+_TIME_RE = re.compile(r"^(?P<h>\d{1,2})(?:[:.](?P<m>\d{2}))?(?:\s*(?P<ampm>[ap])\.?m\.?)?$")
 _MAX_ITEMS = 30
 _MAX_TEXT = 500
 
@@ -120,16 +127,44 @@ def _normalise(ranges: list[tuple[int, int]] | tuple[tuple[int, int], ...]) -> t
 # ---------------------------------------------------------------------------------------------- parsing
 
 
-def _bad(part: str, why: str) -> InvalidInput:
+def _bad(part: str, why: str, *, syntax: str = SYNTAX_HELP) -> InvalidInput:
     shown = part if len(part) <= 60 else part[:57] + "..."
-    msg = f"Couldn't read availability `{shown}`: {why}. {SYNTAX_HELP}"
+    end = "" if why.endswith((".", "?")) else "."
+    msg = f"Couldn't read availability `{shown}`: {why}{end} {syntax}"
     return InvalidInput(msg[:400])
+
+
+class _UnknownDay(Exception):
+    """A day token that is not a day; `nearest` is the closest day word, if any is close."""
+
+    def __init__(self, token: str, nearest: str | None) -> None:
+        super().__init__(token)
+        self.token = token
+        self.nearest = nearest
+
+
+_DAY_CHOICES = (
+    *(n for n in _DAY_ALIASES if len(n) == 3 or n.endswith("day")),
+    *(w for w in _DAY_WORDS if w.endswith("s")),
+    "daily",
+)
+
+
+def nearest_day(token: str) -> str | None:
+    """The day word closest to a misspelt one (`wekdays` → `weekdays`, `tusday` → `tuesday`), or None."""
+    low = token.lower()
+    found = process.extract(low, _DAY_CHOICES, scorer=fuzz.ratio, score_cutoff=60, limit=5)
+    # Ties go to the form of the same length (`fry` → `fri`, `fridy` → `friday`).
+    best = max(found, key=lambda f: (f[1], -abs(len(f[0]) - len(low))), default=None)
+    return best[0] if best else None
 
 
 def _parse_day(token: str, item: str) -> int:
     day = _DAY_ALIASES.get(token)
+    if day is None and token.endswith("s"):
+        day = _DAY_ALIASES.get(token[:-1])  # "mondays"
     if day is None:
-        raise _bad(item, f"unknown day `{token}`")
+        raise _UnknownDay(token, nearest_day(token))
     return day
 
 
@@ -137,6 +172,8 @@ def _parse_days(spec: str, item: str) -> tuple[int, ...]:
     spec = spec.lower()
     if spec in _DAY_WORDS:
         return _DAY_WORDS[spec]
+    if spec.rstrip("s") in ("everyday", "day"):
+        return _DAY_WORDS["daily"]
     days: list[int] = []
     for part in spec.split("/"):
         if not part:
@@ -156,19 +193,49 @@ def _parse_days(spec: str, item: str) -> tuple[int, ...]:
     return tuple(sorted(set(days)))
 
 
-def _parse_time(text: str, item: str, *, is_end: bool) -> int:
-    m = _TIME_RE.match(text)
+def _clock(text: str, item: str) -> tuple[int, int, str | None]:
+    """(hour, minute, "a"/"p"/None) of a time token, checked for range."""
+    m = _TIME_RE.match(text.replace(" ", "").lower())
     if m is None:
         raise _bad(item, f"`{text}` is not a time")
-    hour = int(m.group("h"))
-    minute = int(m.group("m") or 0)
+    hour, minute, ampm = int(m.group("h")), int(m.group("m") or 0), m.group("ampm")
     if minute > 59:
         raise _bad(item, f"`{text}` has minutes above 59")
+    if ampm and not 1 <= hour <= 12:
+        raise _bad(item, f"`{text}`: with am/pm the hour runs 1–12")
+    return hour, minute, ampm
+
+
+def _minutes(hour: int, minute: int, ampm: str | None, text: str, item: str, *, is_end: bool) -> int:
+    if ampm:
+        return (hour % 12 + (12 if ampm == "p" else 0)) * 60 + minute  # 12am is 0:00 (as an end: midnight)
     if hour == 24 and minute == 0 and is_end:
         return MINUTES_PER_DAY
     if hour > 23:
         raise _bad(item, f"`{text}` is not a valid hour" + ("" if is_end else " for a start"))
     return hour * 60 + minute
+
+
+def _parse_times(start_text: str, end_text: str, item: str) -> tuple[int, int]:
+    """Start and end minutes of the day; a bare hour beside a 12-hour one gets the shorter window's reading."""
+    sh, sm, sa = _clock(start_text, item)
+    eh, em, ea = _clock(end_text, item)
+    if (sa is None) != (ea is None):
+        bare_is_start = sa is None
+        bare_hour = sh if bare_is_start else eh
+        if 1 <= bare_hour <= 12:
+            readings: list[tuple[int, int, int]] = []
+            for guess in ("a", "p"):
+                s = _minutes(sh, sm, sa or guess, start_text, item, is_end=False)
+                e = _minutes(eh, em, ea or guess, end_text, item, is_end=True)
+                if (length := (e - s) % MINUTES_PER_DAY) > 0:
+                    readings.append((length, s, e))
+            if readings:
+                _, s, e = min(readings)
+                return s, e
+    start = _minutes(sh, sm, sa, start_text, item, is_end=False)
+    end = _minutes(eh, em, ea, end_text, item, is_end=True)
+    return start, end
 
 
 def _monday(week_of: date) -> date:
@@ -187,6 +254,17 @@ def _local_to_utc_minute(day: date, minute_of_day: int, tz: ZoneInfo, base: date
     local = datetime(d.year, d.month, d.day, mod // 60, mod % 60, tzinfo=tz)
     delta = local.astimezone(UTC) - base
     return int(delta.total_seconds() // 60)
+
+
+def _unknown_day(text: str, item: str, unknown: _UnknownDay) -> InvalidInput:
+    """Name the nearest day word and repeat the whole text with it, so nothing valid has to be retyped."""
+    if unknown.nearest is None:
+        return _bad(item, f"unknown day `{unknown.token[:20]}`")
+    fixed_item = re.sub(re.escape(unknown.token), unknown.nearest, item, count=1, flags=re.IGNORECASE)
+    fixed = " ".join(text.replace(item, fixed_item, 1).split())
+    retry = f" Try `{fixed}`." if len(fixed) <= 200 else ""
+    why = f"unknown day `{unknown.token[:20]}`, did you mean `{unknown.nearest}`?{retry}"
+    return _bad(item, why, syntax="Days: mon..sun, mon-fri, mon/wed/fri, weekdays, weekends, daily.")
 
 
 def parse_availability(text: str, tz: ZoneInfo, week_of: date) -> WeeklyWindows:
@@ -210,9 +288,11 @@ def parse_availability(text: str, tz: ZoneInfo, week_of: date) -> WeeklyWindows:
             if not re.search(r"\d", norm):
                 raise _bad(item, "a time range like `18-22` is missing")
             raise _bad(item, "expected `<days> <start>-<end>`")
-        days = _parse_days(m.group("days"), item)
-        start = _parse_time(m.group("start"), item, is_end=False)
-        end = _parse_time(m.group("end"), item, is_end=True)
+        try:
+            days = _parse_days(m.group("days"), item)
+        except _UnknownDay as unknown:
+            raise _unknown_day(text, item, unknown) from None
+        start, end = _parse_times(m.group("start"), m.group("end"), item)
         if end == start:
             raise _bad(item, "start and end are the same")
         if end < start:
@@ -363,99 +443,5 @@ def from_json(s: str) -> WeeklyWindows:
 
 # ---------------------------------------------------------------------------------------------- time zones
 
-_EXCLUDED_ZONES = {"localtime", "Factory", "posixrules"}
-
-
-@lru_cache(maxsize=1)
-def _zone_index() -> tuple[tuple[str, ...], dict[str, str], tuple[tuple[str, str, str, bool], ...]]:
-    names = tuple(
-        sorted(
-            n
-            for n in available_timezones()
-            if n not in _EXCLUDED_ZONES and not n.startswith(("posix/", "right/", "SystemV/"))
-        )
-    )
-    lower = {n.lower(): n for n in names}
-    # (name, lower name, lower name with spaces for '_' and '/', is_canonical region zone)
-    rows = tuple(
-        (
-            n,
-            n.lower(),
-            n.lower().replace("_", " "),
-            "/" in n and not n.startswith(("Etc/", "US/", "Canada/", "Brazil/", "Mexico/", "Chile/")),
-        )
-        for n in names
-    )
-    return names, lower, rows
-
-
-def validate_timezone(name: str) -> ZoneInfo:
-    """Return the ZoneInfo for an IANA name (case-insensitive); unknown → InvalidInput with close names."""
-    cleaned = (name or "").strip().replace(" ", "_")
-    _, lower, _ = _zone_index()
-    canonical = lower.get(cleaned.lower())
-    if canonical is not None:
-        try:
-            return ZoneInfo(canonical)
-        except (ZoneInfoNotFoundError, ValueError):  # pragma: no cover - listed but unloadable
-            pass
-    suggestions = _close_zones(cleaned)
-    hint = f" Did you mean: {', '.join(suggestions)}?" if suggestions else ""
-    shown = (name or "").strip()[:60]
-    raise InvalidInput(f"Unknown time zone `{shown}`.{hint} Use an IANA name such as Europe/London or Africa/Lagos.")
-
-
-def _close_zones(cleaned: str) -> list[str]:
-    names, lower, _ = _zone_index()
-    q = cleaned.lower()
-    if not q:
-        return []
-    out: list[str] = []
-    # City-only input ("lagos", "new york") → zones whose last component matches.
-    for n in names:
-        if n.lower().rsplit("/", 1)[-1] == q and n not in out:
-            out.append(n)
-    for m in difflib.get_close_matches(q, list(lower), n=3, cutoff=0.6):
-        if lower[m] not in out:
-            out.append(lower[m])
-    if len(out) < 3:
-        cities = {n.lower().rsplit("/", 1)[-1]: n for n in names if "/" in n}
-        for m in difflib.get_close_matches(q, list(cities), n=3, cutoff=0.6):
-            if cities[m] not in out:
-                out.append(cities[m])
-    return out[:3]
-
-
-@lru_cache(maxsize=512)
-def _suggest_cached(q: str, limit: int) -> tuple[str, ...]:
-    _, _, rows = _zone_index()
-    if not q:
-        popular = [r[0] for r in rows if r[3]]
-        return tuple(popular[:limit])
-    qs = q.replace("_", " ")
-    scored: list[tuple[int, int, str]] = []
-    for name, low, spaced, canonical in rows:
-        if low == q:
-            rank = 0
-        elif low.startswith(q) or spaced.startswith(qs):
-            rank = 1
-        elif any(part.startswith(qs) for part in spaced.replace("/", " ").split(" ")[1:]) or any(
-            part.startswith(q) for part in low.split("/")[1:]
-        ):
-            rank = 2
-        elif qs in spaced or q in low:
-            rank = 3
-        else:
-            continue
-        scored.append((rank, 0 if canonical else 1, name))
-    scored.sort()
-    return tuple(n for _, _, n in scored[:limit])
-
-
-def timezone_suggestions(prefix: str, limit: int = 25) -> list[str]:
-    """IANA names for autocomplete: exact, then prefix, then word-prefix (``lon`` → Europe/London), then substring.
-
-    Region zones (``Europe/London``) rank above legacy aliases (``US/Eastern``, ``Etc/GMT+3``).
-    """
-    q = (prefix or "").strip().lower().replace(" ", "_")
-    return list(_suggest_cached(q[:64], max(0, int(limit))))
+# Time zones moved to bot.services.zones (offsets and abbreviations); re-exported for existing callers.
+from bot.services.zones import timezone_suggestions, validate_timezone  # noqa: E402

@@ -6,13 +6,14 @@ Nothing here imports discord.
 from __future__ import annotations
 
 import csv
-import difflib
 import io
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from urllib.parse import urlsplit
+
+from rapidfuzz import fuzz
 
 from bot.errors import InvalidInput, NotFound
 from bot.services.text import clean_line
@@ -131,9 +132,29 @@ def default_track(track: str | None, member_tracks: Iterable[str]) -> str:
 # --- catalog -------------------------------------------------------------------------------
 
 
-def resolve_project(value: str, catalog: Sequence[CatalogProject]) -> CatalogProject:
-    """Find an active project by key or name (case-insensitive); unknown → NotFound naming the options."""
+def _wanted(value: str) -> str:
+    # `project:ecommerce` pasted from a command line, or `#ecommerce`, still names ecommerce.
     wanted = clean_line(value or "").lower()
+    return re.sub(r"^(?:project\s*[:=]\s*|#)", "", wanted).strip()
+
+
+def nearest_projects(value: str, catalog: Sequence[CatalogProject], limit: int = 2) -> list[CatalogProject]:
+    """Active projects whose key, name or track variant is closest to `value` (rapidfuzz WRatio), best first."""
+    wanted = _wanted(value)
+    if len(wanted) < 3:
+        return []
+    scored: list[tuple[float, int, CatalogProject]] = []
+    for i, project in enumerate(p for p in catalog if p.active):
+        haystacks = (project.key, project.name, project.backend_variant, project.frontend_variant)
+        score = max(fuzz.WRatio(wanted, h.lower()) for h in haystacks)
+        if score >= 75:
+            scored.append((-score, i, project))
+    return [p for *_, p in sorted(scored, key=lambda t: (t[0], t[1]))][:limit]
+
+
+def resolve_project(value: str, catalog: Sequence[CatalogProject]) -> CatalogProject:
+    """Find an active project by key or name (case-insensitive); unknown → NotFound naming the nearest."""
+    wanted = _wanted(value)
     active = [p for p in catalog if p.active]
     for project in active:
         if wanted in (project.key, project.name.lower()):
@@ -142,8 +163,8 @@ def resolve_project(value: str, catalog: Sequence[CatalogProject]) -> CatalogPro
         if wanted in (project.backend_variant.lower(), project.frontend_variant.lower()):
             return project
     names = [p.name for p in active]
-    close = difflib.get_close_matches(wanted, [n.lower() for n in names], n=2, cutoff=0.5)
-    hint = f" Did you mean {' or '.join(n for n in names if n.lower() in close)}?" if close else ""
+    close = nearest_projects(value, active)
+    hint = f" Did you mean {' or '.join(f'{p.name} (`{p.key}`)' for p in close)}?" if close else ""
     shown = (value or "").strip()[:60]
     raise NotFound(
         f"`{shown}` is not a project in the catalog.{hint} Pick one from the list: {', '.join(names)} "

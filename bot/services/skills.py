@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import re
 
+from rapidfuzz import fuzz, process
+
 from bot.errors import InvalidInput
 
-__all__ = ["MAX_SKILLS", "SKILL_ALIASES", "SKILL_TAGS", "parse_skills", "skill_suggestions"]
+__all__ = ["MAX_SKILLS", "SKILL_ALIASES", "SKILL_TAGS", "nearest_skill", "parse_skills", "skill_suggestions"]
 
 SKILL_TAGS: tuple[str, ...] = (
     # backend
@@ -23,6 +25,9 @@ SKILL_TAGS: tuple[str, ...] = (
     "api-design",
     "python",
     # frontend
+    "html",
+    "css",
+    "javascript",
     "react",
     "nextjs",
     "typescript",
@@ -32,6 +37,7 @@ SKILL_TAGS: tuple[str, ...] = (
     "ui-design",
     "accessibility",
     "state-management",
+    "vue",
     # both
     "git",
 )
@@ -59,6 +65,35 @@ SKILL_ALIASES: dict[str, str] = {
     "redux": "state-management",
     "state": "state-management",
     "github": "git",
+    "html5": "html",
+    "css3": "css",
+    "scss": "css",
+    "sass": "css",
+    "js": "javascript",
+    "es6": "javascript",
+    "reactjs": "react",
+    "react.js": "react",
+    "nextjs13": "nextjs",
+    "tailwindcss": "tailwind",
+    "vuejs": "vue",
+    "vue.js": "vue",
+    "wcag": "accessibility",
+    "figma": "ui-design",
+    "zustand": "state-management",
+    "jest": "testing",
+    "pytest": "testing",
+    "cypress": "testing",
+    "playwright": "testing",
+    "unit-testing": "testing",
+    "rest": "api-design",
+    "rest-api": "api-design",
+    "restful": "api-design",
+    "jwt": "auth",
+    "oauth": "auth",
+    "python3": "python",
+    "postgre": "postgres",
+    "github-actions": "ci",
+    "docker-compose": "docker",
 }
 
 MAX_SKILLS = 10
@@ -73,6 +108,17 @@ def _canonical(token: str) -> str | None:
     return SKILL_ALIASES.get(t)
 
 
+def nearest_skill(token: str) -> str | None:
+    """The tag closest to an unknown one (`djnago` → `django`, `typscript` → `typescript`), or None."""
+    t = token.strip().lower().lstrip("#")
+    if not t:
+        return None
+    found = process.extractOne(t, [*SKILL_TAGS, *SKILL_ALIASES], scorer=fuzz.ratio, score_cutoff=70)
+    if found is None:
+        return None
+    return _canonical(found[0])
+
+
 def parse_skills(text: str | None) -> frozenset[str]:
     """Parse comma/space separated tags (case-insensitive). Empty text → empty set.
 
@@ -82,17 +128,26 @@ def parse_skills(text: str | None) -> frozenset[str]:
         return frozenset()
     tags: set[str] = set()
     unknown: list[str] = []
+    fixed: list[str | None] = []  # the list as it would read with each unknown tag replaced by its nearest
     for token in _SPLIT.split(text.strip()):
         if not token:
             continue
         tag = _canonical(token)
         if tag is None:
             unknown.append(token[:30])
+            fixed.append(nearest_skill(token))
         else:
             tags.add(tag)
+            fixed.append(tag)
     if unknown:
         quoted = ", ".join(f"`{u}`" for u in unknown[:5])
-        raise InvalidInput(f"Unknown skill tag {quoted}. Valid tags: {', '.join(SKILL_TAGS)}.")
+        guesses = {u: g for u in unknown[:5] if (g := nearest_skill(u)) is not None}
+        hint = ""
+        if guesses:
+            hint = " Did you mean " + ", ".join(f"`{g}` for `{u}`" for u, g in guesses.items()) + "?"
+            if None not in fixed:
+                hint += f" Try `{', '.join(dict.fromkeys(t for t in fixed if t))}`."
+        raise InvalidInput(f"Unknown skill tag {quoted}.{hint} Valid tags: {', '.join(SKILL_TAGS)}.")
     if len(tags) > MAX_SKILLS:
         raise InvalidInput(f"Pick at most {MAX_SKILLS} skill tags (you gave {len(tags)}).")
     return frozenset(tags)

@@ -20,6 +20,8 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
+from rapidfuzz import fuzz, process
+
 from bot.errors import InvalidInput
 
 __all__ = ["FORMS_HELP", "ParsedTime", "format_offset", "parse_when", "resolve_local"]
@@ -142,6 +144,16 @@ def _parse_relative(rest: str, text: str) -> timedelta:
     return timedelta(minutes=minutes)
 
 
+def _misspelt_day(word: str, text: str) -> None:
+    """`wensday 18:00`, `tomorow 6pm`: refuse with the nearest day word and the text corrected; others fall through."""
+    words = [*(n for n in _WEEKDAYS if len(n) > 4), "today", "tomorrow"]
+    found = process.extractOne(word, words, scorer=fuzz.ratio, score_cutoff=70)
+    if found is None:
+        return
+    fixed = text.replace(word, found[0], 1)
+    raise InvalidInput(f"`{word[:20]}` is not a day: did you mean `{found[0]}`? Try `{fixed[:MAX_TEXT]}`.")
+
+
 def _local_form(text: str, today: date) -> tuple[date, re.Match[str], str] | None:
     """(date, time match, kind) for the local forms, or None if none matches."""
     if m := _ABSOLUTE_RE.match(text):
@@ -151,6 +163,8 @@ def _local_form(text: str, today: date) -> tuple[date, re.Match[str], str] | Non
             raise InvalidInput(f"`{m.group('date')}` is not a calendar date; write it as YYYY-MM-DD.") from None
     if m := _DAYWORD_RE.match(text) or _DAYWORD_AFTER_RE.match(text):
         return today + timedelta(days=0 if m.group("word") == "today" else 1), m, "dayword"
+    if (m := _WEEKDAY_RE.match(text)) and m.group("day") not in _WEEKDAYS and m.group("day") != "at":
+        _misspelt_day(m.group("day"), text)
     if (m := _WEEKDAY_RE.match(text)) and m.group("day") in _WEEKDAYS:
         ahead = (_WEEKDAYS[m.group("day")] - today.weekday()) % 7
         if text.startswith("next ") and ahead == 0:

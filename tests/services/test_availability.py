@@ -76,15 +76,14 @@ def test_wrap_past_midnight() -> None:
     ("text", "quoted"),
     [
         ("mon 18", "mon 18"),  # no range
-        ("funday 1-2", "funday"),  # unknown day
-        ("mon-fry 1-2", "fry"),  # unknown day in a range
         ("mon 25-26", "25"),  # bad hour
         ("mon 10:61-12", "10:61"),  # bad minutes
         ("mon 24-2", "24"),  # 24 only as an end
         ("mon 10-10", "mon 10-10"),  # empty window
         ("mon 18-22,, tue 1-2", "mon 18-22,, tue 1-2"),  # empty item
         ("18-22", "18-22"),  # no days
-        ("mon 9am-5pm", "mon 9am-5pm"),
+        ("mon 13pm-2pm", "13pm"),  # 12-hour times run 1-12
+        ("xyz 1-2", "xyz"),  # unknown day, nothing close
         ("mon//wed 1-2", "mon//wed 1-2"),
     ],
 )
@@ -206,3 +205,45 @@ def test_json_round_trip() -> None:
     for bad in ('{"v": 2, "r": []}', '{"v": 1, "r": [[5, 1]]}', '{"v": 1, "r": [[0, 99999]]}', "[]"):
         with pytest.raises(ValueError):
             from_json(bad)
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("mon 6pm-10pm", "Mon 18:00–22:00"),
+        ("sat 10am-2pm", "Sat 10:00–14:00"),
+        ("weekdays 6-10pm", "Mon–Fri 18:00–22:00"),  # the bare start takes the end's pm
+        ("mon 9-5pm", "Mon 09:00–17:00"),  # the shorter reading: 9am, not 9pm
+        ("mon 11-1pm", "Mon 11:00–13:00"),
+        ("fri 10-2am", "Fri 22:00–02:00"),  # 10pm to 2am, past midnight
+        ("mon 10pm-12am", "Mon 22:00–24:00"),
+        ("mon 12am-2am", "Mon 00:00–02:00"),
+        ("mon 12pm-1pm", "Mon 12:00–13:00"),
+        ("Mon 6 PM - 10 PM", "Mon 18:00–22:00"),
+        ("mon 6:30pm to 9pm", "Mon 18:30–21:00"),
+        ("mon 6pm-22", "Mon 18:00–22:00"),
+        ("mondays 9-10", "Mon 09:00–10:00"),
+    ],
+)
+def test_twelve_hour_times(text: str, expected: str) -> None:
+    assert format_windows(p(text), UTC0, JAN) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "nearest", "fixed"),
+    [
+        ("wekdays 18-22", "weekdays", "weekdays 18-22"),
+        ("weekdays 18-22, satt 10-14", "sat", "weekdays 18-22, sat 10-14"),
+        ("mon-fry 1-2", "fri", "mon-fri 1-2"),
+        ("tusday 9-10", "tuesday", "tuesday 9-10"),
+        ("Weekneds 9-10", "weekends", "weekends 9-10"),
+    ],
+)
+def test_misspelt_day_suggests_the_nearest_and_the_corrected_text(text: str, nearest: str, fixed: str) -> None:
+    with pytest.raises(InvalidInput) as exc:
+        p(text)
+    msg = str(exc.value)
+    assert f"did you mean `{nearest}`?" in msg
+    assert f"Try `{fixed}`." in msg
+    assert len(msg) <= 400
+    p(fixed)  # the suggestion itself parses

@@ -160,3 +160,20 @@ def test_export_csv_columns_and_formula_safety() -> None:
 def test_csv_safe(cell: str) -> None:
     assert projects.csv_safe(cell).startswith("'")
     assert projects.csv_safe("plain") == "plain"
+
+
+def test_unknown_project_suggests_the_nearest_by_key_name_or_variant() -> None:
+    with pytest.raises(NotFound) as info:
+        projects.resolve_project("ecomerce", CATALOG)
+    assert "Did you mean E-Commerce (`ecommerce`)?" in str(info.value)
+    with pytest.raises(NotFound) as info:
+        projects.resolve_project("Product Catalg", CATALOG)  # a typo of a track variant
+    assert "Did you mean E-Commerce" in str(info.value)
+    with pytest.raises(NotFound) as info:
+        projects.resolve_project("socialfeed", CATALOG)  # the key without its dash
+    assert "Social Media Feed (`social-feed`)" in str(info.value)
+    # Pasted from a command line.
+    assert projects.resolve_project("project:job-board", CATALOG).key == "job-board"
+    assert [p.key for p in projects.nearest_projects("jobbord", CATALOG)] == ["job-board"]
+    assert projects.nearest_projects("zz", CATALOG) == []
+    assert projects.nearest_projects("retired idea", CATALOG) == []  # inactive projects are never suggested

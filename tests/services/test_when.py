@@ -177,3 +177,23 @@ def test_absolute_round_trip(zone: str, minutes_ahead: int) -> None:
 
 def test_resolve_local_plain() -> None:
     assert resolve_local(datetime(2026, 7, 1, 12, 0), z("Asia/Kolkata")).utcoffset() == timedelta(hours=5, minutes=30)
+
+
+@pytest.mark.parametrize(
+    ("text", "nearest", "fixed"),
+    [
+        ("wensday 18:00", "wednesday", "wednesday 18:00"),
+        ("next firday 6pm", "friday", "next friday 6pm"),
+        ("tomorow 18:00", "tomorrow", "tomorrow 18:00"),
+    ],
+)
+def test_misspelt_day_words_suggest_the_nearest(text: str, nearest: str, fixed: str) -> None:
+    with pytest.raises(InvalidInput) as exc:
+        parse_when(text, NOW)
+    assert f"did you mean `{nearest}`? Try `{fixed}`." in str(exc.value)
+    assert parse_when(fixed, NOW).at > NOW
+
+
+def test_twelve_hour_session_times() -> None:
+    assert parse_when("tomorrow 6pm", NOW).at == datetime(2026, 12, 2, 18, 0, tzinfo=UTC)
+    assert parse_when("fri 10:30am", NOW, z("Africa/Lagos")).at == datetime(2026, 12, 4, 9, 30, tzinfo=UTC)
