@@ -114,7 +114,7 @@ def search_embed(
             inline=False,
         )
     count = f"{len(result.topic_ids)}{'+' if result.truncated or len(result.topic_ids) >= SEARCH_RESULTS_MAX else ''}"
-    embed.set_footer(text=f"Page {page + 1}/{pages} · {count} result(s) · ranked by relevance (bm25)")
+    embed.set_footer(text=f"Page {page + 1}/{pages} · {count} result(s) · best matches first")
     return embed
 
 
