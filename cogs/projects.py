@@ -515,7 +515,7 @@ class ProjectsCog(
                 # The learner's earlier try was cut short before its post: this retry finishes it.
                 finished = await self.finish_unposted(guild, settings, again)
                 await interaction.edit_original_response(
-                    content=f"Announced **{clip(user_text(finished.title), 100)}**: {self.jump_url(finished)}. "
+                    content=f"Announced **{clip(user_text(finished.title), 200)}**: {self.jump_url(finished)}. "
                     "Change it with `/project edit`."
                 )
                 return
@@ -533,7 +533,8 @@ class ProjectsCog(
             late = " It's marked late: the first week is over, but announcing still counts." if created.late else ""
             partner = " Others can press **Pair with me** on it." if looking_for_partner else ""
             await interaction.edit_original_response(
-                content=f"Announced **{clip(user_text(clean_title), 100)}** ({chosen.name}, {TRACK_NAMES[chosen_track]}): "
+                content=f"Announced **{clip(user_text(clean_title), 200)}** "
+                f"({chosen.name}, {TRACK_NAMES[chosen_track]}): "
                 f"{message.jump_url}.{partner}{late} Change it with `/project edit`."
             )
 
@@ -541,7 +542,7 @@ class ProjectsCog(
     def already_announced(existing: Announcement) -> Conflict:
         when = timestamp(existing.created_at.timestamp(), "D")
         return Conflict(
-            f"You already announced **{clip(user_text(existing.title), 100)}** on {when}. One announcement per cohort: "
+            f"You already announced **{clip(user_text(existing.title), 200)}** on {when}. One announcement per cohort: "
             "use `/project edit` to change it, or `/project withdraw` to start over."
         )
 
@@ -806,7 +807,8 @@ class ProjectsCog(
             try:
                 await announcer.send(
                     f"🤝 {presser.mention} ({user_text(presser.display_name)}) would like to pair "
-                    f"with you on **{clip(user_text(announcement.title), 100)}** ({link}). Reply to them to get started."
+                    f"with you on **{clip(user_text(announcement.title), 200)}** ({link}). "
+                    "Reply to them to get started."
                 )
                 told = True
             except discord.HTTPException:

@@ -344,7 +344,8 @@ class SessionsCog(
 
         why = f"\nReason: {clip(user_text(reason), 600)}" if reason else ""
         text = (
-            f"**{clip(user_text(cancelled.title), 200)}** ({timestamp(cancelled.starts_at.timestamp(), 'F')}) was cancelled "
+            f"**{clip(user_text(cancelled.title), 200)}** "
+            f"({timestamp(cancelled.starts_at.timestamp(), 'F')}) was cancelled "
             f"by {interaction.user.mention}.{why}"
         )
         to_tell = [uid for uid in rsvps.going if uid != interaction.user.id]
