@@ -47,14 +47,16 @@ async def test_unpair_reason_pings_and_adds_nobody(nexus: Any) -> None:
     ended = await nexus.client.slash("alice", "match unpair", reason=reason)
     assert ended.ephemeral and "no longer partners" in ended.content, ended.describe()
     closing = await nexus.sandbox.wait_for_message(tid, lambda m: "ended by" in m["content"])
-    assert ESCAPED in closing["content"]
-    assert closing["mentions"] == [] and closing["mention_roles"] == [] and not closing["mention_everyone"]
-    dm = await nexus.sandbox.wait_for_message("@bob", lambda m: "ended your pairing" in m["content"])
-    assert ESCAPED in dm["content"]
     # Neither carol nor dave was notified or pulled into the private thread.
     assert carol not in pinged(nexus) and dave not in pinged(nexus)
-    assert nexus.sandbox.state.thread_members[tid] == {nexus.sandbox.world.bot.id, uid(nexus, "alice"), uid(nexus, "bob")}
+    members = {nexus.sandbox.world.bot.id, uid(nexus, "alice"), uid(nexus, "bob")}
+    assert nexus.sandbox.state.thread_members[tid] == members
+    assert closing["mentions"] == [] and closing["mention_roles"] == [] and not closing["mention_everyone"]
     assert unintended(nexus) == []
+    # The reason reads as typed, with the mention syntax inert.
+    assert ESCAPED in closing["content"] and f"<@\u200b{carol}>" in closing["content"]
+    dm = await nexus.sandbox.wait_for_message("@bob", lambda m: "ended your pairing" in m["content"])
+    assert ESCAPED in dm["content"]
 
 
 async def test_titles_and_questions_are_echoed_escaped(nexus: Any) -> None:
