@@ -146,7 +146,8 @@ def announcement_embed(a: Announcement, project: CatalogProject | None) -> disco
 
 def list_line(n: int, a: Announcement, project: CatalogProject | None, guild_id: int) -> str:
     link = projects.message_link(guild_id, a.channel_id, a.message_id)
-    title = clip(user_text(a.title), 80)
+    # The title is the text of a link to the post: a "]" in it would close that link early.
+    title = clip(user_text(a.title.replace("[", "(").replace("]", ")")), 80)
     looking = " · 🤝 looking" if a.looking_for_partner else ""
     late = " · late" if a.late else ""
     left = " · left the server" if a.left_guild_at else ""

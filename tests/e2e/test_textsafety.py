@@ -77,8 +77,19 @@ async def test_titles_and_questions_are_echoed_escaped(nexus: Any) -> None:
     assert embed["description"].endswith("\\# Free money\n\\> " + ESCAPED)
     fields = {f["name"]: f["value"] for f in embed["fields"]}
     assert fields["Repository"] == "<https://github.com/alice/shop_api>"  # the address itself, never masked
-    listed = await nexus.client.slash("bob", "project list")
-    assert ESCAPED in listed.embed["description"]
+    # In the roster each title is the text of a link to its post: a "]" in it can't close that link early.
+    await nexus.client.slash(
+        "bob",
+        "project announce",
+        project="ecommerce",
+        track="frontend",
+        title="Shop](https://evil.example) [x",
+        summary="s",
+    )
+    listed = await nexus.client.slash("carol", "project list")
+    lines = listed.embed["description"].splitlines()
+    assert "Claim your certificate" in lines[0] and "](https://evil.example/claim)" not in lines[0]
+    assert "Shop)(https://evil.example) (x](https://discord.com/channels/" in lines[1]
 
     await nexus.client.slash("alice", "session create", title=HOSTILE, when="tomorrow 18:00", duration=60)
     session = await nexus.sandbox.wait_for_message(CHANNEL, lambda m: "📚" in str(m.get("embeds")))
