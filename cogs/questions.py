@@ -14,7 +14,7 @@ from bot.checks import is_staff
 from bot.errors import BotMissingPermissions, Conflict, Forbidden, NotFound
 from bot.services.text import clean_text, require_text, user_text
 from bot.ui import SUCCESS, clip, nexus_embed
-from cogs._shared import call_learning, configured_channel
+from cogs._shared import call_learning, configured_channel, only_pinging
 from db.stores.questions import Question, QuestionStore
 
 if TYPE_CHECKING:
@@ -79,7 +79,7 @@ class QuestionsCog(commands.Cog, name="Questions"):
             embed.add_field(name="Topic", value=clip(user_text(topic), 200))
         embed.set_footer(text="Answer in this thread. The asker (or staff) runs /solved when it's answered.")
         opener = f"{interaction.user.mention} asked:"
-        only_asker = discord.AllowedMentions(everyone=False, roles=False, users=[interaction.user])
+        only_asker = only_pinging(interaction.user)
         if isinstance(parent, discord.ForumChannel):
             created = await parent.create_thread(
                 name=thread_title(question), content=opener, embed=embed, allowed_mentions=only_asker

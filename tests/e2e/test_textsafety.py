@@ -6,6 +6,7 @@ The sandbox resolves each message's pings as Discord does (`state.pings`, from t
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 from tests.e2e.test_matching import CHANNEL, buttons, ready, uid
@@ -91,9 +92,13 @@ async def test_titles_and_questions_are_echoed_escaped(nexus: Any) -> None:
     assert "Claim your certificate" in lines[0] and "](https://evil.example/claim)" not in lines[0]
     assert "Shop)(https://evil.example) (x](https://discord.com/channels/" in lines[1]
 
-    await nexus.client.slash("alice", "session create", title=HOSTILE, when="tomorrow 18:00", duration=60)
+    await nexus.client.slash("alice", "session create", title=HOSTILE, when="in 1h", duration=60)
     session = await nexus.sandbox.wait_for_message(CHANNEL, lambda m: "📚" in str(m.get("embeds")))
     assert session["embeds"][0]["title"] == f"📚 {ESCAPED}"
+    await nexus.client.click("bob", session, "Going")
+    nexus.advance(timedelta(minutes=46))
+    reminder = await nexus.sandbox.wait_for_message("@bob", lambda m: "⏰" in m["content"], timeout=10)
+    assert ESCAPED in reminder["content"]
 
     await nexus.client.slash("bob", "ask", question=f"Why does {HOSTILE} fail?")
     question = await nexus.sandbox.wait_for_message(CHANNEL, lambda m: "asked:" in m["content"])
