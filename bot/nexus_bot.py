@@ -34,7 +34,8 @@ _INTERACTION_TASK_PREFIXES = (
     "discord-ui-dynamic-item-",
 )
 
-ALLOWED_MENTIONS = discord.AllowedMentions(everyone=False, roles=False, users=True, replied_user=False)
+# Nobody is pinged unless a message names them: sends that mean to ping pass `AllowedMentions(users=[...])`.
+ALLOWED_MENTIONS = discord.AllowedMentions(everyone=False, roles=False, users=False, replied_user=False)
 PRESENCE = "Announce your capstone: /project announce"
 
 # Python's default starts a young collection every 700 new container objects: every few interactions

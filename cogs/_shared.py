@@ -39,6 +39,14 @@ CHANNEL_GONE = (
 )
 
 
+def only_pinging(*users: discord.abc.Snowflake) -> discord.AllowedMentions:
+    """Allowed mentions for a message whose template mentions these members: they are pinged, nobody else.
+
+    The bot's default pings nobody (bot/nexus_bot.py), so a send that means to notify people passes this.
+    """
+    return discord.AllowedMentions(everyone=False, roles=False, users=list(users), replied_user=False)
+
+
 def configured_channel(guild: discord.Guild, settings: GuildSettings | None) -> discord.TextChannel:
     """The project channel staff set with `/nexus setup`, or a NotConfigured that tells them how."""
     if settings is None or not settings.channel_id:

@@ -20,6 +20,7 @@ from bot.services.search import (
     ranked_search,
     render_snippet,
 )
+from bot.services.text import plain_link, user_text
 from bot.services.topic_content import (
     BODY_MAX,
     CATEGORY_LABELS,
@@ -73,23 +74,30 @@ def _bullets(items: tuple[str, ...]) -> str:
     return "\n".join(f"• {item}" for item in items)
 
 
-def _links(topic: Topic) -> str:
+def _links(topic: Topic, *, as_typed: bool = False) -> str:
+    if as_typed:  # a suggestion under review: each link's address in plain sight
+        return "\n".join(f"{user_text(r.title)}: {plain_link(r.url)}" for r in topic.resources)
     # Square brackets in a title would end the markdown link early.
     return "\n".join(f"[{r.title.replace('[', '(').replace(']', ')')}]({r.url})" for r in topic.resources)
 
 
-def topic_embed(topic: Topic, *, heading: str | None = None, with_body: bool = True, reserve: int = 0) -> discord.Embed:
+def topic_embed(
+    topic: Topic, *, heading: str | None = None, with_body: bool = True, reserve: int = 0, as_typed: bool = False
+) -> discord.Embed:
     """The topic as one embed: summary and body, key points, resources as links; always within 6000 characters
-    (`reserve`: characters the caller will add in more fields)."""
-    title = clip(heading or topic.title, EMBED_TITLE_MAX)
+    (`reserve`: characters the caller will add in more fields). `as_typed`: a learner's suggestion shown to
+    reviewers exactly as written (markdown escaped, link addresses visible), not rendered."""
+    shown = user_text if as_typed else str
+    title = clip(heading or shown(topic.title), EMBED_TITLE_MAX)
     fields: list[tuple[str, str]] = []
     if topic.key_points:
-        fields.append(("Key points", clip(_bullets(topic.key_points), EMBED_FIELD_VALUE_MAX)))
+        points = tuple(shown(p) for p in topic.key_points)
+        fields.append(("Key points", clip(_bullets(points), EMBED_FIELD_VALUE_MAX)))
     if topic.resources:
-        fields.append(("Resources", clip(_links(topic), EMBED_FIELD_VALUE_MAX)))
+        fields.append(("Resources", clip(_links(topic, as_typed=as_typed), EMBED_FIELD_VALUE_MAX)))
     footer = f"{CATEGORY_LABELS.get(topic.category, topic.category)} · /learn topic name:{topic.slug}"
     budget = EMBED_TOTAL_MAX - len(title) - len(footer) - sum(len(n) + len(v) for n, v in fields) - reserve - 10
-    description = topic.summary + (f"\n\n{topic.body}" if with_body and topic.body else "")
+    description = shown(topic.summary) + (f"\n\n{shown(topic.body)}" if with_body and topic.body else "")
     embed = nexus_embed(title, clip(description, max(1, min(EMBED_DESCRIPTION_MAX, budget))))
     for name, value in fields:
         embed.add_field(name=name, value=value, inline=False)
@@ -104,7 +112,7 @@ def search_embed(
     note = "" if result.mode == "all" else "No topic has all your words; these have some of them.\n"
     if result.suggestions and result.mode != "all":
         note += "Did you mean " + ", ".join(f"**{s.title}**" for s in result.suggestions) + "?\n"
-    embed = nexus_embed(f"Search: {clip(' '.join(query.split()), 200)}", note or None)
+    embed = nexus_embed(f"Search: {clip(user_text(' '.join(query.split())), 200)}", note or None)
     for number, topic in enumerate(topics, start=page * PAGE_SIZE + 1):
         snippet = render_snippet(snippets.get(topic.id) or topic.summary, 300)
         category = CATEGORY_LABELS.get(topic.category, topic.category)
@@ -114,7 +122,7 @@ def search_embed(
             inline=False,
         )
     count = f"{len(result.topic_ids)}{'+' if result.truncated or len(result.topic_ids) >= SEARCH_RESULTS_MAX else ''}"
-    embed.set_footer(text=f"Page {page + 1}/{pages} · {count} result(s) · ranked by relevance (bm25)")
+    embed.set_footer(text=f"Page {page + 1}/{pages} · {count} result(s) · best matches first")
     return embed
 
 
@@ -135,7 +143,10 @@ def review_embed(topic: Topic) -> discord.Embed:
         ("Category", CATEGORY_LABELS.get(topic.category, topic.category), True),
     ]
     embed = topic_embed(
-        topic, heading=f"📝 Suggested topic: {topic.title}", reserve=sum(len(n) + len(v) for n, v, _ in extra)
+        topic,
+        heading=f"📝 Suggested topic: {user_text(topic.title)}",
+        reserve=sum(len(n) + len(v) for n, v, _ in extra),
+        as_typed=topic.author_id is not None,
     )
     if colour is not None:
         embed.colour = colour
@@ -569,7 +580,10 @@ class LearningCog(commands.GroupCog, name="Learning", group_name="learn", group_
     async def submit_suggestion(self, interaction: discord.Interaction[Any], draft: TopicDraft) -> None:
         assert interaction.guild is not None
         if self.index.exact(draft.title) is not None:
-            raise Conflict(f"A topic called **{draft.title}** already exists: see `/learn topic name:{draft.title}`.")
+            raise Conflict(
+                f"A topic called **{user_text(draft.title)}** already exists: "
+                f"see `/learn topic name:{draft.title.replace('`', '')}`."
+            )
         topic = await self.store.create(
             await self._unique_slug(draft.title),
             draft,
@@ -580,11 +594,12 @@ class LearningCog(commands.GroupCog, name="Learning", group_name="learn", group_
         log.info("Topic %s suggested by %s", topic.slug, interaction.user.id)
         posted = await self.post_for_review(interaction.guild, topic)
         if posted:
-            text = f"Thanks! **{topic.title}** is waiting for staff review; I'll DM you the outcome."
+            text = f"Thanks! **{user_text(topic.title)}** is waiting for staff review; I'll DM you the outcome."
         else:
             text = (
-                f"Thanks! **{topic.title}** is saved and waiting for review. Staff haven't chosen a review channel "
-                "yet: staff, set one with `/nexus setup review_channel:` and pending suggestions will be posted there."
+                f"Thanks! **{user_text(topic.title)}** is saved and waiting for review. "
+                "Staff haven't chosen a review channel yet: staff, set one with `/nexus setup review_channel:` "
+                "and pending suggestions will be posted there."
             )
         await interaction.response.send_message(text, ephemeral=True)
 
@@ -630,7 +645,7 @@ class LearningCog(commands.GroupCog, name="Learning", group_name="learn", group_
         await interaction.response.edit_message(embed=review_embed(topic), view=None)
         told = await self._tell_author(
             topic,
-            f"✅ Your suggested topic **{topic.title}** was approved: everyone can now open it with "
+            f"✅ Your suggested topic **{user_text(topic.title)}** was approved: everyone can now open it with "
             f"`/learn topic name:{topic.slug}`. Thank you!",
         )
         if not told:
@@ -646,7 +661,7 @@ class LearningCog(commands.GroupCog, name="Learning", group_name="learn", group_
             await interaction.response.send_message("Rejected.", ephemeral=True)
         told = await self._tell_author(
             topic,
-            f"Your suggested topic **{topic.title}** was not added. Staff said: {reason}\n"
+            f"Your suggested topic **{user_text(topic.title)}** was not added. Staff said: {reason}\n"
             "You're welcome to improve it and suggest it again with `/learn suggest`.",
         )
         if not told:

@@ -30,6 +30,7 @@ from bot.services.availability import (
 from bot.services.matching import Learner, MatchResult, ScoreBreakdown, optimal_matching, score_pair, suggest
 from bot.services.projects import resolve_project
 from bot.services.skills import parse_skills, skill_suggestions
+from bot.services.text import user_text
 from bot.services.zones import resolve_timezone
 from bot.ui import (
     EMBED_FIELD_VALUE_MAX,
@@ -92,7 +93,8 @@ def matching_cog(interaction: discord.Interaction[Any]) -> MatchingCog:
 
 
 def esc(text: str) -> str:
-    return discord.utils.escape_markdown(text)
+    """Member-typed text (names, titles, reasons) as shown in content and embeds: markdown and mentions inert."""
+    return user_text(text)
 
 
 # --- persistent buttons ---------------------------------------------------------------------------
@@ -639,7 +641,7 @@ class MatchingCog(
             await interaction.edit_original_response(content=self.no_candidates_text(me, others))
             return
         embed = nexus_embed(
-            f"Best partners for you — {clip(me.project_label, 100)}",
+            f"Best partners for you — {clip(esc(me.project_label), 100)}",
             f"Scores are out of 100: shared free time, skills each way, API style, time-zone distance. "
             f"Press a button to send a request (it expires after {pairing.REQUEST_TTL.days * 24} h).",
         )
@@ -649,12 +651,12 @@ class MatchingCog(
         for n, (learner, breakdown) in enumerate(found, 1):
             shared = format_windows(intersect(me.learner.windows, learner.windows), my_zone, week)
             value = (
-                f"{pairing.reasons_text(breakdown)}\n"
+                f"{esc(pairing.reasons_text(breakdown))}\n"
                 f"Their time now: {pairing.local_time(learner.tz_name, now)}\n"
                 f"Shared free time (your time): {shared}"
             )
             embed.add_field(
-                name=clip(f"{n}. {learner.name} · {breakdown.score}/100", 256),
+                name=clip(f"{n}. {esc(learner.name)} · {breakdown.score}/100", 256),
                 value=clip(value, EMBED_FIELD_VALUE_MAX),
                 inline=False,
             )
@@ -670,10 +672,10 @@ class MatchingCog(
             o for o in others if o.learner.project == me.learner.project and o.learner.track != me.learner.track
         ]
         if not same_project:
-            why = f"no {opposite} learner on {me.project_label} is opted in and looking right now"
+            why = f"no {opposite} learner on {esc(me.project_label)} is opted in and looking right now"
         else:
             why = (
-                f"none of the {len(same_project)} {opposite} learner(s) on {me.project_label} "
+                f"none of the {len(same_project)} {opposite} learner(s) on {esc(me.project_label)} "
                 "shares ≥ 1 h/week with you"
             )
         return (
@@ -793,7 +795,7 @@ class MatchingCog(
         breakdown = score_pair(me.learner, them.learner, viewer=them.learner, now=now)
         expires = request.expires_at.timestamp()
         embed = nexus_embed(
-            clip(f"🤝 {me.name} would like to be your partner", 256),
+            clip(f"🤝 {esc(me.name)} would like to be your partner", 256),
             f"<@{me.user_id}> ({me.track}) builds **{esc(me.announcement.title)}** — {esc(me.project_label)}.\n"
             f"Answer by {timestamp(expires, 'f')} ({timestamp(expires, 'R')}); after that the request expires.",
         )
@@ -803,7 +805,9 @@ class MatchingCog(
             pairing.week_of(now),
         )
         embed.add_field(
-            name=f"Match score {breakdown.score}/100", value=clip(pairing.reasons_text(breakdown), 1024), inline=False
+            name=f"Match score {breakdown.score}/100",
+            value=clip(esc(pairing.reasons_text(breakdown)), 1024),
+            inline=False,
         )
         embed.add_field(name="Their time now", value=pairing.local_time(me.learner.tz_name, now), inline=False)
         embed.add_field(name="Shared free time (your time)", value=clip(shared, 1024), inline=False)
@@ -1057,7 +1061,7 @@ class MatchingCog(
         try:
             for user_id in pair.members:
                 await thread.add_user(discord.Object(user_id))
-            embed = nexus_embed(f"Partners: {backend.name} & {frontend.name}", colour=SUCCESS)
+            embed = nexus_embed(f"Partners: {esc(backend.name)} & {esc(frontend.name)}", colour=SUCCESS)
             for heading, text in pairing.intro_lines(backend.context(), frontend.context(), breakdown, now):
                 embed.add_field(name=clip(heading, 256), value=clip(text, EMBED_FIELD_VALUE_MAX), inline=False)
             await thread.send(
@@ -1108,7 +1112,7 @@ class MatchingCog(
             embed = self.profile_embed(profile, now, title="Your partner matching")
         else:
             embed = nexus_embed("Your partner matching")
-        embed.description = f"{me.project_label} · {me.track}. {state}"
+        embed.description = f"{esc(me.project_label)} · {me.track}. {state}"
         pairs = await self.store.active_pairs_of(guild.id, me.user_id)
         lines = []
         for pair in pairs:
@@ -1164,7 +1168,7 @@ class MatchingCog(
         ended = await self.store.end_pair(pair.id, why or "no reason given", now)
         partner = ended.partner_of(me_id)
         me_name, partner_name = esc(self.name_of(guild, me_id)), esc(self.name_of(guild, partner))
-        because = f" Reason: {clip(why, 300)}" if why else ""
+        because = f" Reason: {esc(clip(why, 300))}" if why else ""
         await interaction.response.edit_message(
             content=f"You and {partner_name} are no longer partners; you won't be suggested to each other again. "
             "`/match suggest` shows new candidates.",
@@ -1368,7 +1372,7 @@ class MatchingCog(
                         uid,
                         f"🎉 Matching round: your partner for {esc(me.project_label)} is <@{partner.user_id}> "
                         f"({esc(partner.name)}, {partner.track}), score {mine.score}/100: "
-                        f"{pairing.reasons_text(mine)}.{where}",
+                        f"{esc(pairing.reasons_text(mine))}.{where}",
                     )
                 )
         for uid, reason in unmatched.items():
@@ -1377,7 +1381,7 @@ class MatchingCog(
             messages.append(
                 self.dm(
                     uid,
-                    f"Matching round: no partner for you this time — {reason}. {pairing.unmatched_advice(reason)}",
+                    f"Matching round: no partner for you this time — {esc(reason)}. {pairing.unmatched_advice(reason)}",
                 )
             )
         await asyncio.gather(*(bounded(m) for m in messages))
@@ -1408,7 +1412,7 @@ class MatchingCog(
             ]
             embed.add_field(name="Proposed pairs (score)", value=clip("\n".join(lines), 1024), inline=False)
         left = [
-            f"{esc(by_id[uid].name) if uid in by_id else f'<@{uid}>'}: {reason}"
+            f"{esc(by_id[uid].name) if uid in by_id else f'<@{uid}>'}: {esc(reason)}"
             for uid, reason in summary.unmatched.items()
         ]
         embed.add_field(

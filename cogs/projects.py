@@ -17,6 +17,7 @@ from discord.ext import commands
 
 from bot.errors import BotMissingPermissions, Conflict, InvalidInput, NotConfigured, NotFound, UserError
 from bot.services import first_week, projects
+from bot.services.text import plain_link, user_text
 from bot.services.zones import resolve_timezone
 from bot.ui import (
     DANGER,
@@ -115,7 +116,7 @@ TRACK_NAMES = {"backend": "Backend", "frontend": "Frontend"}
 
 def project_line(project: CatalogProject | None, a: Announcement) -> str:
     variant = project.variant(a.track) if project else ""
-    label = projects.project_label(project, a)
+    label = user_text(projects.project_label(project, a))
     return f"{label} · {TRACK_NAMES[a.track]}" + (
         f" ({variant})" if variant and not (project and project.is_custom) else ""
     )
@@ -124,17 +125,17 @@ def project_line(project: CatalogProject | None, a: Announcement) -> str:
 def announcement_embed(a: Announcement, project: CatalogProject | None, *, full: bool = False) -> discord.Embed:
     """The post; `full`: the learner's pairs fill every partner slot they asked for (no longer looking)."""
     withdrawn = not a.active
-    title = f"~~{clip(a.title, 200)}~~ (withdrawn)" if withdrawn else a.title
+    title = f"~~{clip(user_text(a.title), 200)}~~ (withdrawn)" if withdrawn else user_text(a.title)
     colour = DANGER if withdrawn else (WARNING if a.late else SUCCESS)
-    description = f"**By** <@{a.user_id}>\n\n{a.summary}"
+    description = f"**By** <@{a.user_id}>\n\n{user_text(a.summary)}"
     if withdrawn:
-        description = f"**By** <@{a.user_id}>\n\n~~{clip(a.summary, 3000)}~~"
+        description = f"**By** <@{a.user_id}>\n\n~~{clip(user_text(a.summary), 3000)}~~"
     embed = nexus_embed(title, description, colour)
     embed.add_field(name="Project", value=clip(project_line(project, a), EMBED_FIELD_VALUE_MAX), inline=False)
     if a.stack:
-        embed.add_field(name="Stack", value=clip(", ".join(a.stack), EMBED_FIELD_VALUE_MAX), inline=False)
+        embed.add_field(name="Stack", value=clip(user_text(", ".join(a.stack)), EMBED_FIELD_VALUE_MAX), inline=False)
     if a.repo:
-        embed.add_field(name="Repository", value=clip(a.repo, EMBED_FIELD_VALUE_MAX), inline=False)
+        embed.add_field(name="Repository", value=clip(plain_link(a.repo), EMBED_FIELD_VALUE_MAX), inline=False)
     if a.timezone:
         embed.add_field(name="Time zone", value=a.timezone)
     partner = "Yes — press **Pair with me**" if shows_looking(a, full) else "No"
@@ -155,7 +156,8 @@ def announcement_embed(a: Announcement, project: CatalogProject | None, *, full:
 
 def list_line(n: int, a: Announcement, project: CatalogProject | None, guild_id: int, full: bool = False) -> str:
     link = projects.message_link(guild_id, a.channel_id, a.message_id)
-    title = clip(discord.utils.escape_markdown(a.title), 80)
+    # The title is the text of a link to the post: a "]" in it would close that link early.
+    title = clip(user_text(a.title.replace("[", "(").replace("]", ")")), 80)
     looking = " · 🤝 looking" if shows_looking(a, full) else ""
     late = " · late" if a.late else ""
     left = " · left the server" if a.left_guild_at else ""
@@ -552,7 +554,7 @@ class ProjectsCog(
                 # The learner's earlier try was cut short before its post: this retry finishes it.
                 finished = await self.finish_unposted(guild, settings, again)
                 await interaction.edit_original_response(
-                    content=f"Announced **{clip(finished.title, 100)}**: {self.jump_url(finished)}. "
+                    content=f"Announced **{clip(user_text(finished.title), 200)}**: {self.jump_url(finished)}. "
                     "Change it with `/project edit`."
                 )
                 return
@@ -570,7 +572,8 @@ class ProjectsCog(
             late = " It's marked late: the first week is over, but announcing still counts." if created.late else ""
             partner = " Others can press **Pair with me** on it." if looking_for_partner else ""
             await interaction.edit_original_response(
-                content=f"Announced **{clip(clean_title, 100)}** ({chosen.name}, {TRACK_NAMES[chosen_track]}): "
+                content=f"Announced **{clip(user_text(clean_title), 200)}** "
+                f"({chosen.name}, {TRACK_NAMES[chosen_track]}): "
                 f"{message.jump_url}.{partner}{late}{zone_note} Change it with `/project edit`."
             )
 
@@ -578,7 +581,7 @@ class ProjectsCog(
     def already_announced(existing: Announcement) -> Conflict:
         when = timestamp(existing.created_at.timestamp(), "D")
         return Conflict(
-            f"You already announced **{clip(existing.title, 100)}** on {when}. One announcement per cohort: "
+            f"You already announced **{clip(user_text(existing.title), 200)}** on {when}. One announcement per cohort: "
             "use `/project edit` to change it, or `/project withdraw` to start over."
         )
 
@@ -688,9 +691,7 @@ class ProjectsCog(
         if found is None:
             if target.id == interaction.user.id:
                 raise NotFound("You haven't announced a project yet: use `/project announce`.")
-            raise NotFound(
-                f"{discord.utils.escape_markdown(target.display_name)} hasn't announced a project this cohort."
-            )
+            raise NotFound(f"{user_text(target.display_name)} hasn't announced a project this cohort.")
         project = (await self.catalog_by_key()).get(found.project_key)
         embed = announcement_embed(found, project, full=await self.is_full(found))
         link = projects.message_link(interaction.guild.id, found.channel_id, found.message_id)
@@ -833,7 +834,7 @@ class ProjectsCog(
     async def record_interest(self, interaction: discord.Interaction[Any], announcement: Announcement) -> None:
         now = self.bot.clock.now()
         await interaction.response.defer(ephemeral=True, thinking=True)
-        name = discord.utils.escape_markdown(announcement.display_name or "the announcer")
+        name = user_text(announcement.display_name or "the announcer")
         if not await self.store.add_interest(announcement.id, interaction.user.id, now):
             await interaction.edit_original_response(
                 content=f"You already told {name} you'd like to pair; give them a little time to reply."
@@ -847,8 +848,9 @@ class ProjectsCog(
             presser = interaction.user
             try:
                 await announcer.send(
-                    f"🤝 {presser.mention} ({discord.utils.escape_markdown(presser.display_name)}) would like to pair "
-                    f"with you on **{clip(announcement.title, 100)}** ({link}). Reply to them to get started."
+                    f"🤝 {presser.mention} ({user_text(presser.display_name)}) would like to pair "
+                    f"with you on **{clip(user_text(announcement.title), 200)}** ({link}). "
+                    "Reply to them to get started."
                 )
                 told = True
             except discord.HTTPException:
@@ -1066,8 +1068,8 @@ class ProjectsCog(
         where = channel.mention if channel is not None else "the project channel"
         left = first_week.days_left_text(week.days_left(now))
         text = (
-            f"Hi {discord.utils.escape_markdown(member.display_name)}! It's day {week.day_number(now)} of the "
-            f"Project Nexus first week in **{discord.utils.escape_markdown(guild.name)}** ({left}) and you haven't "
+            f"Hi {user_text(member.display_name)}! It's day {week.day_number(now)} of the "
+            f"Project Nexus first week in **{user_text(guild.name)}** ({left}) and you haven't "
             f"announced your project yet. Run `/project announce` in {where} so learners on the other track can "
             "find you. (Don't want these? `/project reminders off`.)"
         )

@@ -12,9 +12,9 @@ from discord.ext import commands
 
 from bot.checks import is_staff
 from bot.errors import BotMissingPermissions, Conflict, Forbidden, NotFound
-from bot.services.text import clean_text, require_text
+from bot.services.text import clean_text, require_text, user_text
 from bot.ui import SUCCESS, clip, nexus_embed
-from cogs._shared import call_learning, configured_channel
+from cogs._shared import call_learning, configured_channel, only_pinging
 from db.stores.questions import Question, QuestionStore
 
 if TYPE_CHECKING:
@@ -73,18 +73,21 @@ class QuestionsCog(commands.Cog, name="Questions"):
         self._check_can_ask(parent, guild.me)
         await interaction.response.defer(ephemeral=True, thinking=True)
 
-        embed = nexus_embed(f"Question: {thread_title(question)}", quote(question))
+        embed = nexus_embed(clip(f"Question: {user_text(thread_title(question))}", 256), quote(user_text(question)))
         embed.set_author(name=interaction.user.display_name, icon_url=interaction.user.display_avatar.url)
         if topic:
-            embed.add_field(name="Topic", value=clip(topic, 100))
+            embed.add_field(name="Topic", value=clip(user_text(topic), 200))
         embed.set_footer(text="Answer in this thread. The asker (or staff) runs /solved when it's answered.")
         opener = f"{interaction.user.mention} asked:"
         message: discord.Message | None = None
+        only_asker = only_pinging(interaction.user)
         if isinstance(parent, discord.ForumChannel):
-            created = await parent.create_thread(name=thread_title(question), content=opener, embed=embed)
+            created = await parent.create_thread(
+                name=thread_title(question), content=opener, embed=embed, allowed_mentions=only_asker
+            )
             thread = created.thread
         else:
-            message = await parent.send(opener, embed=embed)
+            message = await parent.send(opener, embed=embed, allowed_mentions=only_asker)
             try:
                 thread = await message.create_thread(name=thread_title(question), auto_archive_duration=1440)
             except discord.HTTPException:
@@ -130,7 +133,7 @@ class QuestionsCog(commands.Cog, name="Questions"):
             raise Conflict("This question was just marked solved by someone else.")
         embed = nexus_embed("✅ Solved", None, SUCCESS)
         if answer_text:
-            embed.add_field(name="Answer", value=clip(answer_text, 1024), inline=False)
+            embed.add_field(name="Answer", value=clip(user_text(answer_text), 1024), inline=False)
         thanks = f"Thanks <@{helper_id}> for helping! 🙌" if helper_id else "Thanks to everyone who helped! 🙌"
         embed.description = f"{thanks}\nThis thread is now archived; ask a new question with `/ask`."
         await interaction.response.send_message(

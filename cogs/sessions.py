@@ -16,6 +16,7 @@ from discord.ext import commands
 from bot.checks import is_staff
 from bot.errors import BotMissingPermissions, Conflict, Forbidden, InvalidInput, NotFound
 from bot.services.projects import resolve_project
+from bot.services.text import user_text
 from bot.services.when import parse_when
 from bot.services.zones import resolve_timezone
 from bot.ui import CONTENT_MAX, DANGER, EMBED_FIELD_VALUE_MAX, SafeCallback, clip, nexus_embed, timestamp
@@ -84,10 +85,10 @@ def session_embed(session: StudySession, rsvps: Rsvps) -> discord.Embed:
         f"**Host:** <@{session.creator_id}>",
     ]
     if session.topic:
-        lines.append(f"**Topic:** {clip(session.topic, 100)}")
+        lines.append(f"**Topic:** {clip(user_text(session.topic), 200)}")
     if session.project:
-        lines.append(f"**Project:** {clip(session.project, 100)}")
-    title = f"Cancelled: {session.title}" if session.cancelled else f"📚 {session.title}"
+        lines.append(f"**Project:** {clip(user_text(session.project), 200)}")
+    title = f"Cancelled: {user_text(session.title)}" if session.cancelled else f"📚 {user_text(session.title)}"
     embed = nexus_embed(title, "\n".join(lines), DANGER if session.cancelled else discord.Colour.blurple())
     going = f"Going ({len(rsvps.going)}/{session.capacity})" if session.capacity else f"Going ({len(rsvps.going)})"
     embed.add_field(name=going, value=mention_list(rsvps.going), inline=False)
@@ -307,12 +308,12 @@ class SessionsCog(
         assert interaction.guild is not None
         sessions = await self.store.upcoming(interaction.guild.id, self.bot.clock.now(), project=project, limit=15)
         if not sessions:
-            scope = f" for {clip(project, 100)}" if project else ""
+            scope = f" for {clip(user_text(project), 200)}" if project else ""
             await interaction.response.send_message(
                 f"No upcoming sessions{scope}. Plan one with `/session create`.", ephemeral=True
             )
             return
-        embed = nexus_embed("Upcoming sessions" + (f" · {clip(project, 100)}" if project else ""))
+        embed = nexus_embed("Upcoming sessions" + (f" · {clip(user_text(project), 200)}" if project else ""))
         lines = []
         for s in sessions:
             rsvps = await self.store.rsvps(s.id)
@@ -322,9 +323,9 @@ class SessionsCog(
                 if s.message_id
                 else ""
             )
-            extra = f" · {clip(s.project, 40)}" if s.project and not project else ""
+            extra = f" · {clip(user_text(s.project), 80)}" if s.project and not project else ""
             lines.append(
-                f"**#{s.id} {clip(s.title, 100)}** — {timestamp(s.starts_at.timestamp(), 'F')} "
+                f"**#{s.id} {clip(user_text(s.title), 200)}** — {timestamp(s.starts_at.timestamp(), 'F')} "
                 f"({timestamp(s.starts_at.timestamp(), 'R')}) · {seats} going{extra}{link}"
             )
         embed.description = clip("\n".join(lines), 4096)
@@ -356,9 +357,10 @@ class SessionsCog(
         await self._refresh_post(cancelled, rsvps)
         await self._delete_event(interaction.guild, cancelled)
 
-        why = f"\nReason: {clip(reason, 300)}" if reason else ""
+        why = f"\nReason: {clip(user_text(reason), 600)}" if reason else ""
         text = (
-            f"**{clip(cancelled.title, 100)}** ({timestamp(cancelled.starts_at.timestamp(), 'F')}) was cancelled "
+            f"**{clip(user_text(cancelled.title), 200)}** "
+            f"({timestamp(cancelled.starts_at.timestamp(), 'F')}) was cancelled "
             f"by {interaction.user.mention}.{why}"
         )
         to_tell = [uid for uid in rsvps.going if uid != interaction.user.id]
@@ -377,7 +379,7 @@ class SessionsCog(
         await interaction.response.edit_message(
             embed=session_embed(session, rsvps), view=session_view(session, self._learn_slug(session.topic))
         )
-        follow = f"You're {RSVP_WORDS[status]} for **{clip(session.title, 100)}**."
+        follow = f"You're {RSVP_WORDS[status]} for **{clip(user_text(session.title), 200)}**."
         if status == "going":
             follow += " I'll remind you 15 minutes before (by DM, or a mention if your DMs are closed)."
         await interaction.followup.send(follow, ephemeral=True)
@@ -394,7 +396,7 @@ class SessionsCog(
             return
         rsvps = await self.store.rsvps(session.id)
         text = (
-            f"⏰ **{clip(session.title, 100)}** starts {timestamp(session.starts_at.timestamp(), 'R')} "
+            f"⏰ **{clip(user_text(session.title), 200)}** starts {timestamp(session.starts_at.timestamp(), 'R')} "
             f"({timestamp(session.starts_at.timestamp(), 't')}), {format_minutes(session.duration_minutes)}."
         )
         sent, fallback = await self._notify(guild, session, rsvps.going, text)
@@ -409,7 +411,7 @@ class SessionsCog(
             log.warning("Start of session %s: channel %s is gone", session.id, session.channel_id)
             return
         rsvps = await self.store.rsvps(session.id)
-        head = f"▶️ **{clip(session.title, 100)}** is starting now"
+        head = f"▶️ **{clip(user_text(session.title), 200)}** is starting now"
         link = (
             f" · https://discord.com/channels/{session.guild_id}/{session.channel_id}/{session.message_id}"
             if session.message_id

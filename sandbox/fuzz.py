@@ -13,6 +13,8 @@ from typing import Any
 
 from sandbox.client import InteractionResult
 from sandbox.nexus import NexusSandbox
+from sandbox.state import Ping
+from sandbox.world import World
 
 JSONDict = dict[str, Any]
 
@@ -22,7 +24,9 @@ HOSTILE_SAMPLES: tuple[str, ...] = (
     "@everyone please look",
     "<@&{role}>",
     "<@{user}>",
+    "<@!{user}> <@{user}> please join",
     "hi <@&{role}> and @everyone and @here",
+    "[Claim your certificate](https://evil.example/claim) and **bold**",
     "'; DROP TABLE announcements; --",
     '" OR 1=1 --',
     'NEAR(a b) AND c OR -d NOT "e" *',
@@ -47,6 +51,17 @@ HOSTILE_SAMPLES: tuple[str, ...] = (
 )
 
 
+#: A member no option names and no template is about: hostile text mentions her, so any ping of her leaked.
+BYSTANDER = "mallory"
+
+
+def fuzz_world() -> World:
+    """The default world plus the bystander that hostile text tries to ping."""
+    world = World.default()
+    world.add_member(BYSTANDER, roles=["Backend"])
+    return world
+
+
 def hostile_text(sample: str, role_id: int, user_id: int) -> str:
     return sample.replace("{role}", str(role_id)).replace("{user}", str(user_id))
 
@@ -65,6 +80,7 @@ class FuzzReport:
     unexpected_errors: list[str] = field(default_factory=list)
     unsettled: list[str] = field(default_factory=list)
     mention_leaks: list[str] = field(default_factory=list)
+    ping_leaks: list[str] = field(default_factory=list)
 
 
 def _leaves(options: list[JSONDict], prefix: list[str]) -> list[tuple[list[str], list[JSONDict]]]:
@@ -116,7 +132,11 @@ class Fuzzer:
         self._plausible: dict[tuple[str, str], Any] = {}
         world = nexus.server.world
         self.role_id = next(r.id for r in world.guild.roles.values() if r.name == "Backend")
-        self.user_id = world.user("bob").id
+        # Mentioned by hostile text; bob (the plausible member option) when the world has no bystander.
+        try:
+            self.user_id = world.user(BYSTANDER).id
+        except KeyError:
+            self.user_id = world.user("bob").id
 
     async def plausible(self, user: str, path: str, option: JSONDict, filled: dict[str, Any]) -> Any:
         key = (path, option["name"])
@@ -162,6 +182,7 @@ class Fuzzer:
                     options[option["name"]] = value
         options[target.option] = fit(text, target)
         before = len(self.nexus.server.requests)
+        pings_before = len(self.nexus.server.state.pings)
         self.report.dispatched += 1
         try:
             result = await self.nexus.client.slash(user, target.path, options=options, timeout=15)
@@ -171,7 +192,19 @@ class Fuzzer:
         if result.error_id_seen:
             self.report.unexpected_errors.append(f"/{target.path} {target.option}={text[:60]!r}")
         self.check_mentions(self.nexus.server.requests[before:])
+        self.check_pings(self.nexus.server.state.pings[pings_before:])
         return result
+
+    def check_pings(self, pings: list[Ping]) -> None:
+        """Every member a message notified must be one its template named (in `allowed_mentions.users`),
+        and never the bystander, whom only hostile text mentions."""
+        for ping in pings:
+            if ping.user_id == self.user_id or not ping.listed:
+                self.report.ping_leaks.append(
+                    f"message {ping.message_id} in {ping.channel_id} pinged {ping.user_id}"
+                    + (" (edit)" if ping.edit else "")
+                    + ("" if ping.listed else ", not named in allowed_mentions.users")
+                )
 
     def check_mentions(self, requests: list[Any]) -> None:
         for request in requests:

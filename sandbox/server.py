@@ -22,7 +22,7 @@ import orjson
 from aiohttp import WSMsgType, web
 
 from sandbox import validation as v
-from sandbox.state import InteractionRecord, Rejection, RequestRecord, State, StoredFile, StoredMessage
+from sandbox.state import InteractionRecord, Ping, Rejection, RequestRecord, State, StoredFile, StoredMessage
 from sandbox.world import Member, Perm, User, World, iso
 
 logger = logging.getLogger(__name__)
@@ -1298,14 +1298,75 @@ class SandboxServer:
 
         return [walk(c) for c in json_copy(comps or [])]
 
-    def _mentions(self, content: str) -> tuple[list[JSONDict], list[str]]:
+    def _mentions(self, content: str, allowed: Any = None) -> tuple[list[JSONDict], list[str]]:
+        """Users and roles the content mentions, as Discord resolves them under `allowed_mentions`.
+
+        Without `allowed_mentions` every mention counts; with it, a user counts only when `parse` holds
+        "users" or `users` lists them (roles likewise), so the message's `mentions` are exactly who it pings.
+        """
+        parse = (allowed.get("parse") or []) if isinstance(allowed, dict) else None
+
+        def permitted(kind: str, ident: str) -> bool:
+            if parse is None or kind in parse:
+                return True
+            return ident in {str(x) for x in allowed.get(kind) or []}
+
         users = []
         for uid in dict.fromkeys(re.findall(r"<@!?(\d+)>", content)):
             member = self.world.guild.members.get(int(uid))
-            if member is not None:
+            if member is not None and permitted("users", uid):
                 users.append({**member.user.to_dict(), "member": member.to_dict(with_user=False)})
-        roles = [rid for rid in dict.fromkeys(re.findall(r"<@&(\d+)>", content)) if int(rid) in self.world.guild.roles]
+        roles = [
+            rid
+            for rid in dict.fromkeys(re.findall(r"<@&(\d+)>", content))
+            if int(rid) in self.world.guild.roles and permitted("roles", rid)
+        ]
         return users, roles
+
+    def _record_pings(self, stored: StoredMessage, *, edit: bool) -> None:
+        """Who the bot's message notifies: `state.pings`. In a thread, a mentioned member joins it (as on
+        Discord, where mentioning someone in a private thread adds them). A DM notifies only its recipient."""
+        if stored.ephemeral:
+            return
+        cid = stored.channel_id
+        ch = self.state.channels.get(cid)
+        dm_to = {int(u["id"]) for u in ch.get("recipients", [])} if ch is not None and ch["type"] == 1 else None
+        body = stored.edits[-1] if edit else stored.sent
+        allowed = body.get("allowed_mentions") if isinstance(body, dict) else None
+        for user in stored.payload.get("mentions", []):
+            uid = int(user["id"])
+            if dm_to is not None and uid not in dm_to:
+                continue
+            listed = isinstance(allowed, dict) and str(uid) in {str(x) for x in allowed.get("users") or []}
+            self.state.pings.append(Ping(stored.id, cid, uid, listed=listed, edit=edit))
+            if not edit and ch is not None and ch["type"] in (11, 12):
+                self._join_thread(cid, uid)
+
+    def _join_thread(self, cid: int, uid: int) -> None:
+        thread = self.state.channels[cid]
+        members = self.state.thread_members.setdefault(cid, set())
+        if uid in members:
+            return
+        members.add(uid)
+        thread["member_count"] = len(members)
+        self.dispatch(
+            "THREAD_MEMBERS_UPDATE",
+            {
+                "id": str(cid),
+                "guild_id": str(self.world.guild.id),
+                "member_count": len(members),
+                "added_members": [
+                    {
+                        "id": str(cid),
+                        "user_id": str(uid),
+                        "join_timestamp": iso(datetime.now(UTC)),
+                        "flags": 0,
+                        "member": self.member_payload(uid),
+                        "presence": None,
+                    }
+                ],
+            },
+        )
 
     def _message_payload(
         self,
@@ -1320,8 +1381,8 @@ class SandboxServer:
         message_id: int | None = None,
     ) -> JSONDict:
         content = body.get("content") or ""
-        mentions, mention_roles = self._mentions(content)
         allowed = body.get("allowed_mentions")
+        mentions, mention_roles = self._mentions(content, allowed)
         everyone = "@everyone" in content and (allowed is None or "everyone" in (allowed.get("parse") or []))
         embeds = []
         for e in json_copy(body.get("embeds") or []):
@@ -1423,6 +1484,7 @@ class SandboxServer:
         )
         self.state.store_message(stored, in_channel=not ephemeral)
         if not ephemeral:
+            self._record_pings(stored, edit=False)
             self._after_message_create(channel_id, stored)
         return stored
 
@@ -1472,7 +1534,7 @@ class SandboxServer:
                     value = value or ""
                 p[key] = value
         if "content" in body:
-            p["mentions"], p["mention_roles"] = self._mentions(p["content"])
+            p["mentions"], p["mention_roles"] = self._mentions(p["content"], body.get("allowed_mentions"))
         if "attachments" in body or files:
             keep_ids = {str(a.get("id")) for a in body.get("attachments") or [] if isinstance(a, dict)}
             kept = (
@@ -1488,6 +1550,8 @@ class SandboxServer:
         p["flags"] = p.get("flags", 0) & ~LOADING
         p["edited_timestamp"] = iso(datetime.now(UTC))
         stored.edits.append(json_copy(body))
+        if "content" in body:
+            self._record_pings(stored, edit=True)
         if not stored.ephemeral:
             self.dispatch("MESSAGE_UPDATE", self._gateway_message(p))
         self.state.notify("message_update", stored)
@@ -1706,30 +1770,7 @@ class SandboxServer:
         if thread["thread_metadata"]["archived"]:
             raise api_error(400, 50083, "Thread is archived")
         self._require(cid, Perm.SEND_MESSAGES_IN_THREADS)
-        members = self.state.thread_members.setdefault(cid, set())
-        if uid in members:
-            return
-        members.add(uid)
-        thread["member_count"] = len(members)
-        now = iso(datetime.now(UTC))
-        self.dispatch(
-            "THREAD_MEMBERS_UPDATE",
-            {
-                "id": str(cid),
-                "guild_id": str(self.world.guild.id),
-                "member_count": len(members),
-                "added_members": [
-                    {
-                        "id": str(cid),
-                        "user_id": str(uid),
-                        "join_timestamp": now,
-                        "flags": 0,
-                        "member": self.member_payload(uid),
-                        "presence": None,
-                    }
-                ],
-            },
-        )
+        self._join_thread(cid, uid)
 
     async def _remove_thread_member(self, req: Request) -> None:
         cid = req.id("channel_id")

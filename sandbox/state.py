@@ -47,6 +47,18 @@ class StoredFile:
     content_type: str
 
 
+@dataclass(frozen=True)
+class Ping:
+    """A member notified by a message the bot sent or edited (its content mentioned them and
+    `allowed_mentions` let it). `listed`: the bot named them in `allowed_mentions.users`."""
+
+    message_id: int
+    channel_id: int
+    user_id: int
+    listed: bool
+    edit: bool = False
+
+
 @dataclass
 class StoredMessage:
     payload: dict[str, Any]  # as Discord returns it
@@ -111,6 +123,7 @@ class State:
         self.interactions_by_token: dict[str, InteractionRecord] = {}
         self.thread_members: dict[int, set[int]] = {}
         self.scheduled_events: dict[int, dict[int, dict[str, Any]]] = {}
+        self.pings: list[Ping] = []  # every notification the bot's messages caused, in order
         self.requests: list[RequestRecord] = []
         self.rejections: list[Rejection] = []
         self.changed = asyncio.Condition()

@@ -464,12 +464,29 @@ def validate_message(body: Any, errors: FormErrors, path: Path_ = (), *, files: 
         validate_embeds(body["embeds"], errors, (*path, "embeds"))
     if body.get("components") is not None:
         validate_components(body["components"], errors, (*path, "components"), v2=v2)
+    if isinstance(body.get("allowed_mentions"), dict):
+        validate_allowed_mentions(body["allowed_mentions"], errors, (*path, "allowed_mentions"))
     if v2 and (body.get("content") or body.get("embeds")):
         errors.add(
             (*path, "content"),
             "MESSAGE_CANNOT_USE_LEGACY_FIELDS_WITH_COMPONENTS_V2",
             "The 'content' and 'embeds' fields cannot be used when using MessageFlags.IS_COMPONENTS_V2",
         )
+
+
+def validate_allowed_mentions(allowed: dict[str, Any], errors: FormErrors, path: Path_) -> None:
+    """`parse: ["users"]` with a `users` list (or roles with roles) is refused; lists hold at most 100 ids."""
+    parse = allowed.get("parse") or []
+    for kind in ("users", "roles"):
+        listed = allowed.get(kind) or []
+        if kind in parse and listed:
+            errors.add(
+                path,
+                "MESSAGE_ALLOWED_MENTIONS_PARSE_EXCLUSIVE",
+                f'parse:["{kind}"] and {kind}: [ids...] are mutually exclusive.',
+            )
+        if isinstance(listed, list) and len(listed) > 100:
+            errors.add((*path, kind), "BASE_TYPE_MAX_LENGTH", "Must be 100 or fewer in length.")
 
 
 def is_empty_message(body: dict[str, Any], files: int) -> bool:

@@ -26,6 +26,7 @@ from bot.services.availability import (
     validate_timezone,
 )
 from bot.services.matching import PROJECTS, Learner, MatchResult, ScoreBreakdown
+from bot.services.text import user_text
 from db.stores.announcements import Announcement
 from db.stores.matching import MatchProfile, NewProfile
 
@@ -182,7 +183,7 @@ def request_problem(
         return None
     if me.project_key != other.project_key:
         return (
-            f"{other_name} builds a different project ({other.title}); partners build the same project. "
+            f"{other_name} builds a different project ({user_text(other.title)}); partners build the same project. "
             "`/match suggest` lists learners on yours."
         )
     return None
@@ -236,8 +237,8 @@ def intro_lines(a: PairContext, b: PairContext, breakdown: ScoreBreakdown, now: 
     sections = [
         (
             "Projects",
-            f"{a.mention} ({_track(a.learner)}): **{a.title}** — {a.project_label}\n"
-            f"{b.mention} ({_track(b.learner)}): **{b.title}** — {b.project_label}",
+            f"{a.mention} ({_track(a.learner)}): **{user_text(a.title)}** — {user_text(a.project_label)}\n"
+            f"{b.mention} ({_track(b.learner)}): **{user_text(b.title)}** — {user_text(b.project_label)}",
         ),
         (
             "Local times now",
@@ -247,7 +248,7 @@ def intro_lines(a: PairContext, b: PairContext, breakdown: ScoreBreakdown, now: 
             f"Shared free time ({hours_text(breakdown.overlap_minutes)}/week)",
             f"{a.mention}'s time: {overlap_a}\n{b.mention}'s time: {overlap_b}",
         ),
-        (f"Why you were matched ({breakdown.score}/100)", reasons_text(breakdown)),
+        (f"Why you were matched ({breakdown.score}/100)", user_text(reasons_text(breakdown))),
         ("Three first steps", "\n".join(f"{i}. {step}" for i, step in enumerate(FIRST_STEPS, 1))),
     ]
     return sections

@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Protocol
 import numpy as np
 from rapidfuzz import fuzz, process
 
+from bot.services.text import user_text
 from db.stores.topics import MARK_END, MARK_START
 
 if TYPE_CHECKING:
@@ -84,13 +85,23 @@ def build_match(text: str, *, any_word: bool = False) -> str | None:
     return (" OR " if any_word else " ").join(quote(t) for t in terms)
 
 
-_MD_SPECIAL = re.compile(r"([\\*_~`|>#\[\]()])")
+# Markdown of staff-written topic text that a one-line excerpt can't keep (a fragment may cut a code span or
+# bold in half): fences with their language and heading/quote/list starts become a space, inline code ticks
+# go, bold/strike/spoiler pairs and links keep their text (a lone `**kwargs` or `__init__` stays as typed).
+_SNIPPET_BREAKS = re.compile(r"```[\w+-]*|(?:^|(?<=\n))[ \t]*(?:#{1,3}|>{1,3}|-#|[-*+])[ \t]+")
+_SNIPPET_MARKS = re.compile(r"`|(\*\*|~~|\|\|)(?=\S)([^*~|\n]+?)(?<=\S)\1")
+_SNIPPET_LINKS = re.compile(r"\[([^\]\n]*)\]\([^)\s]*\)")
 
 
 def render_snippet(snippet: str, limit: int = 300) -> str:
-    """FTS5 snippet → one line of Discord markdown: user text escaped, matched words in bold."""
-    text = " ".join(snippet.replace("```", " ").split())
-    text = _MD_SPECIAL.sub(r"\\\1", text)
+    """FTS5 snippet → one line of Discord markdown: the topic's words as plain text, matched words in bold.
+
+    Topic text is markdown; its markup is dropped rather than escaped, so the excerpt reads like the topic
+    does (`res.json()`, not `res.json\\(\\)`), and what is left is escaped so it stays plain text.
+    """
+    text = _SNIPPET_MARKS.sub(lambda m: m[2] or "", _SNIPPET_BREAKS.sub(" ", snippet))
+    text = _SNIPPET_LINKS.sub(r"\1", text)
+    text = user_text(" ".join(text.split()))
     if len(text) > limit:
         text = text[: limit - 1].rstrip("\\ ") + "…"
         if text.count(MARK_START) > text.count(MARK_END):

@@ -70,7 +70,7 @@ async def test_announce_posts_embed_with_pair_button_and_links_back(nexus: Any) 
     assert f"/{post['channel_id']}/{post['id']}" in result.content
     embed = post["embeds"][0]
     assert embed["title"] == "ShopLite API"
-    assert "@everyone" in embed["description"]  # shown…
+    assert "@\u200beveryone" in embed["description"]  # shown (a zero-width space keeps it inert)…
     assert post["mention_everyone"] is False and post["mention_roles"] == []  # …never pinging
     fields = {f["name"]: f["value"] for f in embed["fields"]}
     assert fields["Project"].startswith("E-Commerce · Backend")  # track from alice's Backend role

@@ -199,3 +199,36 @@ async def test_injected_faults(sandbox: SandboxServer, http: aiohttp.ClientSessi
         assert r.status == 429 and (await r.json())["retry_after"] == 0.1
     async with http.post(f"{API}/channels/{cid}/messages", json={"content": "a"}) as r:
         assert r.status == 200
+
+
+async def test_pings_follow_allowed_mentions_and_join_threads(
+    sandbox: SandboxServer, http: aiohttp.ClientSession
+) -> None:
+    cid = sandbox.world.channel("prodevprojectnexus").id
+    alice, bob, carol = (sandbox.world.user(n).id for n in ("alice", "bob", "carol"))
+    content = f"<@{alice}> <@!{bob}> <@{carol}>"
+    # No allowed_mentions: every mention pings (Discord's default).
+    async with http.post(f"{API}/channels/{cid}/messages", json={"content": content}) as r:
+        assert {int(u["id"]) for u in (await r.json())["mentions"]} == {alice, bob, carol}
+    # parse [] and a users list: only the listed members are mentioned and pinged.
+    listed = {"content": content, "allowed_mentions": {"parse": [], "users": [str(alice)]}}
+    async with http.post(f"{API}/channels/{cid}/messages", json=listed) as r:
+        message = await r.json()
+    assert [int(u["id"]) for u in message["mentions"]] == [alice]
+    assert [(p.user_id, p.listed) for p in sandbox.state.pings if p.message_id == int(message["id"])] == [(alice, True)]
+    # Discord refuses parse users together with a users list.
+    both = {"content": content, "allowed_mentions": {"parse": ["users"], "users": [str(alice)]}}
+    async with http.post(f"{API}/channels/{cid}/messages", json=both) as r:
+        assert r.status == 400 and "MESSAGE_ALLOWED_MENTIONS_PARSE_EXCLUSIVE" in json.dumps(await r.json())
+    sandbox.rejections.clear()
+
+    # In a private thread, a member the message pings joins it; a suppressed mention adds nobody.
+    async with http.post(f"{API}/channels/{cid}/threads", json={"name": "pair-2", "type": 12}) as r:
+        tid = int((await r.json())["id"])
+    quiet = {"content": f"<@{carol}>", "allowed_mentions": {"parse": []}}
+    async with http.post(f"{API}/channels/{tid}/messages", json=quiet) as r:
+        assert (await r.json())["mentions"] == []
+    assert carol not in sandbox.state.thread_members[tid]
+    async with http.post(f"{API}/channels/{tid}/messages", json={"content": f"hi <@{carol}>"}) as r:
+        assert r.status == 200
+    assert carol in sandbox.state.thread_members[tid]

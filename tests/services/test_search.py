@@ -124,8 +124,16 @@ def test_did_you_mean(index: NameIndex) -> None:
 
 def test_render_snippet_escapes_user_markdown_and_bolds_matches() -> None:
     rendered = render_snippet(f"use *stars* and {MARK_START}redis{MARK_END} `code`")
-    assert rendered == r"use \*stars\* and **redis** \`code\`"
+    assert rendered == r"use \*stars\* and **redis** code"
     assert render_snippet(f"{MARK_START}{'x' * 400}{MARK_END}", limit=50).endswith("…**")
+
+
+def test_render_snippet_shows_topic_markdown_as_its_text() -> None:
+    """Topic text is markdown: the excerpt drops its markup instead of showing backslashes Discord won't hide."""
+    code = f"```ts\n  if (!res.ok) throw err;\n  return {MARK_START}res{MARK_END}.json().catch(() => null);\n```"
+    assert render_snippet(code) == "if (!res.ok) throw err; return **res**.json().catch(() => null);"
+    prose = "## Caching\n- keep **hot** keys in [Redis](https://redis.io) for `GET /items`, snake_case > 3"
+    assert render_snippet(prose) == r"Caching keep hot keys in Redis for GET /items, snake\_case > 3"
 
 
 def test_category_and_resources_parsing() -> None:
