@@ -322,7 +322,8 @@ async def test_digest_and_reminders_survive_restarts_without_repeats(nexus: Any)
         return {r["user_id"]: r["status"] for r in rows}
 
     async def quiet_recorded() -> bool:
-        return closed in await reminder_rows()
+        # "sending" is recorded before the DM is tried; wait for its outcome.
+        return (await reminder_rows()).get(closed, "sending") != "sending"
 
     assert await eventually(nexus, quiet_recorded)
     rows = await reminder_rows()

@@ -45,7 +45,8 @@ async def test_unpair_reason_pings_and_adds_nobody(nexus: Any) -> None:
     assert pinged(nexus) == {uid(nexus, "alice"), uid(nexus, "bob")} and unintended(nexus) == []
 
     reason = f"<@{carol}> <@!{dave}> @everyone {HOSTILE}"
-    ended = await nexus.client.slash("alice", "match unpair", reason=reason)
+    asked = await nexus.client.slash("alice", "match unpair", reason=reason)
+    ended = await nexus.client.click("alice", asked, "End the pairing")
     assert ended.ephemeral and "no longer partners" in ended.content, ended.describe()
     closing = await nexus.sandbox.wait_for_message(tid, lambda m: "ended by" in m["content"])
     # Neither carol nor dave was notified or pulled into the private thread.
