@@ -178,7 +178,7 @@ class AnnouncementListView(OwnedView):
         if interaction.user.id == self.owner_id or not self.shared:
             return await super().interaction_check(interaction)
         # Everyone sees a shared post: one reader paging it would turn it for all, so they get their own copy.
-        pressed = (interaction.data or {}).get("custom_id")
+        pressed = interaction.data.get("custom_id") if interaction.data else None
         view = AnnouncementListView(self.cog, interaction.user.id, self.query, self.total)
         view.page = max(0, self.page + (1 if pressed == self.next.custom_id else -1))
         embed = await view.render()
