@@ -247,6 +247,7 @@ class Console:
     previous: list[str] = field(default_factory=list)  # what the step before printed (for expect)
     out: Any = sys.stdout
     snapshot_file: Path | None = None
+    restored: bool = False  # the world came from the snapshot (not a fresh World.default())
 
     def say(self, text: str) -> None:
         text = humanize_mentions(text, self._names())
@@ -689,6 +690,7 @@ async def open_console(database: str | Path | None = None, *, out: Any = sys.std
             assert setup.embed is not None, setup.describe()
         else:
             console.user = str(saved.console.get("user") or console.user)
+            console.restored = True
         console.mark_all_seen()
         await nexus.wait_settled()
         console.mark_all_seen()
@@ -712,10 +714,19 @@ async def _run_console(script: str | None, database: str | None) -> int:
         print(f"Nexus Bot is online, its status reads: {activities[0].get('state', '')}")
         if console.snapshot_file is not None:
             print(f"Database {nexus.db_path}; the sandbox world is kept in {console.snapshot_file}.")
-        print("Ready. Server 'ProDev', channel #prodevprojectnexus, set up by @erin (staff).")
+        if console.restored:
+            messages = sum(len(m) for m in nexus.server.state.messages.values())
+            members = len(nexus.server.world.guild.members)
+            print(f"Restored: {members} members, {len(nexus.server.threads())} threads, {messages} messages.")
+        else:
+            print("Ready. Server 'ProDev', channel #prodevprojectnexus, set up by @erin (staff).")
         print(f"You are @{console.user}. Type help for what you can do, quit to leave.\n", flush=True)
         if script is not None:
-            lines = Path(script).read_text(encoding="utf-8").splitlines()
+            try:
+                lines = Path(script).read_text(encoding="utf-8", errors="replace").splitlines()
+            except OSError as exc:
+                print(f"  ✗ cannot read the script: {one_line(str(exc))}", flush=True)
+                return 2
             for number, line in enumerate(lines, 1):
                 if not line.strip() or line.lstrip().startswith("#"):
                     continue
@@ -730,6 +741,9 @@ async def _run_console(script: str | None, database: str | None) -> int:
                 line = await loop.run_in_executor(None, input, f"@{console.user}> ")
             except EOFError:
                 break
+            except UnicodeDecodeError:
+                print("  ✗ that line is not valid UTF-8 text; type it again", flush=True)
+                continue
             if not await console.handle(line):
                 break
         return 0

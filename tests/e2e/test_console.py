@@ -9,7 +9,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from hypothesis import HealthCheck, Phase, given, settings
+from hypothesis import HealthCheck, Phase, example, given, settings
 from hypothesis import strategies as st
 
 from sandbox.commands_doc import command_docs
@@ -156,6 +156,7 @@ async def test_database_restores_members_channels_threads_and_messages(tmp_path:
         assert after.world.member("zed").roles == [after.world.role("Frontend").id]
         async with console.nexus.db() as db:
             row = await db.fetchone("SELECT guild_id, channel_id, message_id FROM announcements")
+        assert row is not None
         assert row["guild_id"] == guild_id and str(row["message_id"]) in posts
         # The bot found its post where the database says it is: nothing was re-posted.
         assert [m["id"] for m in after.messages_in("prodevprojectnexus")] == posts
@@ -204,13 +205,18 @@ def fuzzed_console() -> Iterator[tuple[LoopThread, Console]]:
 
 
 @settings(
-    max_examples=150,
+    max_examples=300,
     deadline=None,
     derandomize=True,
     phases=[Phase.explicit, Phase.reuse, Phase.generate],
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
 @given(line=lines)
+@example(line='click "Python')  # the two lines that used to end it
+@example(line="complete /project list track:ba")
+@example(line="/learn topic name:django")
+@example(line='as @bob click "Pair with me"')
+@example(line="in #prodevprojectnexus /project board")
 def test_no_input_line_ends_the_console(fuzzed_console: tuple[LoopThread, Console], line: str) -> None:
     runner, console = fuzzed_console
     assert runner.run(console.handle(line)) is True
