@@ -252,7 +252,11 @@ class Console:
     def say(self, text: str) -> None:
         text = humanize_mentions(text, self._names())
         self.shown.append(text)
-        print(text, file=self.out, flush=True)
+        try:
+            print(text, file=self.out, flush=True)
+        except UnicodeEncodeError:  # e.g. a stray byte typed at a strict UTF-8 terminal
+            encoding = getattr(self.out, "encoding", None) or "utf-8"
+            print(text.encode(encoding, "replace").decode(encoding), file=self.out, flush=True)
 
     def _names(self) -> dict[tuple[str, int], str]:
         world = self.nexus.server.world

@@ -98,6 +98,8 @@ async def test_bad_lines_answer_in_one_line_and_the_prompt_comes_back() -> None:
         assert "try `/learn topic name [share]`" in await run(console, "/learn topic django")
         assert "at most 365d" in await run(console, "advance 999999d")
         assert "did you mean 'click'?" in await run(console, "clik")
+        console.out = io.TextIOWrapper(io.BytesIO(), encoding="utf-8", errors="strict")  # a strict terminal
+        assert "unknown step" in await run(console, "\udcff\udcfe")  # bytes that are not UTF-8, as read
         assert "Django" in await run(console, "complete /learn topic name:dja")  # autocomplete still works
         assert await console.handle("quit") is False
 
