@@ -66,11 +66,23 @@ async def require_staff(interaction: discord.Interaction[Any]) -> None:
         raise StaffOnly(f"Only staff can do this: you need {await staff_requirement(interaction)}.")
 
 
+async def _staff_predicate(interaction: discord.Interaction[Any]) -> bool:
+    await require_staff(interaction)
+    return True
+
+
 def staff_only() -> Any:
     """App command check: staff role (from /nexus setup) or Manage Server, verified on the server side."""
+    return app_commands.check(_staff_predicate)
 
-    async def predicate(interaction: discord.Interaction[Any]) -> bool:
-        await require_staff(interaction)
+
+def is_staff_command(command: app_commands.Command[Any, ..., Any]) -> bool:
+    """True if `command` carries the staff_only() check (itself or a parent group's default permissions)."""
+    if _staff_predicate in command.checks:
         return True
-
-    return app_commands.check(predicate)
+    node: Any = command
+    while node is not None:
+        if node.default_permissions is not None and node.default_permissions.value:
+            return True
+        node = node.parent
+    return False

@@ -174,15 +174,29 @@ class ListQuery:
 
 
 class AnnouncementListView(OwnedView):
-    """Previous/Next pages of /project list; only the member who ran the command can turn them."""
+    """Previous/Next pages of /project list. The member who ran the command turns the pages in place;
+    on a shared list anyone else who presses gets their own ephemeral copy at the page they asked for."""
 
-    def __init__(self, cog: ProjectsCog, owner_id: int, query: ListQuery, total: int) -> None:
+    def __init__(self, cog: ProjectsCog, owner_id: int, query: ListQuery, total: int, *, shared: bool = False) -> None:
         super().__init__(owner_id, timeout=600)
         self.cog = cog
         self.query = query
         self.total = total
         self.page = 0
+        self.shared = shared
         self._sync_buttons()
+
+    async def interaction_check(self, interaction: discord.Interaction[Any]) -> bool:
+        if interaction.user.id == self.owner_id or not self.shared:
+            return await super().interaction_check(interaction)
+        # Everyone sees a shared post: one reader paging it would turn it for all, so they get their own copy.
+        pressed = interaction.data.get("custom_id") if interaction.data else None
+        view = AnnouncementListView(self.cog, interaction.user.id, self.query, self.total)
+        view.page = max(0, self.page + (1 if pressed == self.next.custom_id else -1))
+        embed = await view.render()
+        await interaction.response.send_message(embed=embed, view=view, ephemeral=True)
+        view.message = await interaction.original_response()
+        return False
 
     @property
     def pages(self) -> int:
@@ -704,6 +718,7 @@ class ProjectsCog(
         project="Only this project",
         track="Only this track",
         looking_for_partner="Only learners still looking (True) or paired/not looking (False)",
+        share="Post the list in the channel for everyone (default: only you see it)",
     )
     @app_commands.autocomplete(project=project_autocomplete)
     @app_commands.guild_only()
@@ -713,8 +728,9 @@ class ProjectsCog(
         project: app_commands.Range[str, 1, 100] | None = None,
         track: Track | None = None,
         looking_for_partner: bool | None = None,
+        share: bool = False,
     ) -> None:
-        """List announcements with Previous/Next pages that only you can turn."""
+        """List announcements with Previous/Next pages; only you see them unless you share them."""
         assert interaction.guild is not None
         settings = await self.settings_for(interaction.guild)
         assert settings.cohort_start is not None
@@ -726,16 +742,17 @@ class ProjectsCog(
         if looking_for_partner is not None:
             parts.append("looking for a partner" if looking_for_partner else "not looking")
         query = ListQuery(interaction.guild.id, settings.cohort_start, flt, ", ".join(parts))
-        view = AnnouncementListView(self, interaction.user.id, query, 0)
+        view = AnnouncementListView(self, interaction.user.id, query, 0, shared=share)
         embed = await view.render()
-        await interaction.response.send_message(embed=embed, view=view)
+        await interaction.response.send_message(embed=embed, view=view, ephemeral=not share)
         view.message = await interaction.original_response()
 
     # --- /project board ---------------------------------------------------------------------
 
     @app_commands.command(name="board", description="Projects × tracks, who is looking, first-week progress")
+    @app_commands.describe(share="Post the board in the channel for everyone (default: only you see it)")
     @app_commands.guild_only()
-    async def board(self, interaction: discord.Interaction[NexusBot]) -> None:
+    async def board(self, interaction: discord.Interaction[NexusBot], share: bool = False) -> None:
         """The live roster: counts per project and track, learners looking for a partner, progress."""
         assert interaction.guild is not None
         guild = interaction.guild
@@ -770,7 +787,7 @@ class ProjectsCog(
         start, end = timestamp(week.start_at.timestamp(), "D"), timestamp(week.end_at.timestamp(), "R")
         embed.set_footer(text=f"Cohort {settings.cohort_start.isoformat()}")
         embed.add_field(name="First week", value=f"From {start}; ends {end}", inline=False)
-        await interaction.response.send_message(embed=embed)
+        await interaction.response.send_message(embed=embed, ephemeral=not share)
 
     async def board_text(self, guild: discord.Guild, settings: GuildSettings, now: datetime) -> str:
         assert settings.cohort_start is not None

@@ -479,12 +479,15 @@ class SandboxClient:
         value: str = "",
         channel: str | int | None = None,
         timeout: float | None = None,
+        options: dict[str, Any] | None = None,
         **other_options: Any,
     ) -> list[JSONDict]:
-        """Type ``value`` into option ``focused`` and return the choices the bot offered."""
+        """Type ``value`` into option ``focused`` and return the choices the bot offered (other options filled
+        in by name, as kwargs or ``options``)."""
         uid = self.world.user(user).id
         cid = self.sandbox.channel_id(channel if channel is not None else self.channel)
-        data, _cmd = self.build_command_data(command, {**other_options, focused: value}, cid, focused=focused)
+        filled = {**(options or {}), **other_options, focused: value}
+        data, _cmd = self.build_command_data(command, filled, cid, focused=focused)
         record = self.sandbox.create_interaction(4, uid, cid, data)
         result = await self._settle(record, "final", timeout)
         if result.type != 8:

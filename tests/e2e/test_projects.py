@@ -197,17 +197,31 @@ async def test_list_pages_belong_to_the_requester(nexus: Any) -> None:
             user, "project announce", timeout=30, **announce_options(title=f"Shop {i:02d}")
         )
         assert "Announced" in result.content, result.describe()
+    channel_before = len(nexus.sandbox.messages_in(CHANNEL))
     page1 = await nexus.client.slash("carol", "project list", project="ecommerce")
-    assert not page1.ephemeral
+    assert page1.ephemeral  # a list is for the one who asked, unless shared
+    assert len(nexus.sandbox.messages_in(CHANNEL)) == channel_before
     assert page1.embed["description"].count("\n") == 9  # ten lines
     assert "Page 1 of 2" in page1.embed["footer"]["text"]
-    stranger = await nexus.client.click("dave", page1, "Next")
-    assert stranger.ephemeral and "someone else" in stranger.content
     page2 = await nexus.client.click("carol", page1, "Next")
     assert "Page 2 of 2" in page2.embed["footer"]["text"]
     assert "Shop 11" in page2.embed["description"]
+    assert page2.message is not None and page2.message["id"] == page1.message["id"]  # turned in place
     frontend = await nexus.client.slash("carol", "project list", track="frontend")
     assert "6 announcement(s)" in frontend.embed["footer"]["text"]
+
+    # Shared: posted for everyone; its owner turns it in place, anyone else gets their own page.
+    shared = await nexus.client.slash("carol", "project list", project="ecommerce", share=True)
+    assert not shared.ephemeral and "Page 1 of 2" in shared.embed["footer"]["text"]
+    assert any(m["id"] == shared.message["id"] for m in nexus.sandbox.messages_in(CHANNEL))
+    own = await nexus.client.click("dave", shared, "Next")
+    assert own.ephemeral and "Page 2 of 2" in own.embed["footer"]["text"]
+    assert "Shop 11" in own.embed["description"]
+    assert "Page 1 of 2" in shared.message["embeds"][0]["footer"]["text"]  # the post did not move
+    back = await nexus.client.click("dave", own, "Previous")  # dave's copy is his to turn
+    assert "Page 1 of 2" in back.embed["footer"]["text"]
+    turned = await nexus.client.click("carol", shared, "Next")
+    assert not turned.ephemeral and "Page 2 of 2" in shared.message["embeds"][0]["footer"]["text"]
 
 
 async def test_board_counts_and_progress(nexus: Any) -> None:
@@ -218,11 +232,15 @@ async def test_board_counts_and_progress(nexus: Any) -> None:
     )
     nexus.advance(timedelta(days=5))  # day 6 of 7
     board = await nexus.client.slash("dave", "project board")
+    assert board.ephemeral
     text = board.text
     assert "█████░░░░░ 50% — 2 of 4 learners announced, 2 days left" in text
     assert "E-Commerce                 1     1     2" in text
     looking = next(f for f in board.embed["fields"] if f["name"].startswith("E-Commerce · Backend"))
     assert str(nexus.sandbox.world.user("alice").id) in looking["value"]
+    shared = await nexus.client.slash("dave", "project board", share=True)
+    assert not shared.ephemeral and "50% — 2 of 4" in shared.text
+    assert any(m["id"] == shared.message["id"] for m in nexus.sandbox.messages_in(CHANNEL))
 
 
 async def test_staff_only_refusals_catalog_and_export(nexus: Any) -> None:
