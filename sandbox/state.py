@@ -113,6 +113,7 @@ class State:
         self.scheduled_events: dict[int, dict[int, dict[str, Any]]] = {}
         self.requests: list[RequestRecord] = []
         self.rejections: list[Rejection] = []
+        self.nonces: dict[str, tuple[int, float]] = {}  # enforced message nonce -> (message id, monotonic time)
         self.changed = asyncio.Condition()
         self._listeners: list[Callable[[str, Any], None]] = []
 
