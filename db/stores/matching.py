@@ -18,8 +18,8 @@ import aiosqlite
 
 from bot.errors import Conflict, InvalidInput, NotFound
 from db.database import Database
-from db.stores.jobs import JobStore
 from db.stores._values import dataclass_from_row, optional_datetime
+from db.stores.jobs import JobStore
 
 # Columns `save_profile` may set; anything else is rejected before it reaches SQL.
 PROFILE_FIELDS = frozenset({"timezone", "availability_text", "availability", "offers", "wants", "max_partners"})
@@ -708,7 +708,7 @@ class MatchingStore:
                 raise Conflict("This matching round was interrupted; run `/match run` again.")
             moot = await self._close_moot_requests(conn, made, now)
             for pair in made:
-                payload = {"round_id": round_id, "pair_id": pair.id}
+                payload: dict[str, Any] = {"round_id": round_id, "pair_id": pair.id}
                 job_ids.append(await self._job(conn, jobs.pair, payload, now, f"match-round-pair:{pair.id}"))
             for user_id, reason in unmatched.items():
                 payload = {"round_id": round_id, "user_id": user_id, "reason": reason}
