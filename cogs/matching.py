@@ -15,7 +15,7 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot.checks import staff_only
+from bot.checks import is_staff, staff_only
 from bot.errors import BotMissingPermissions, Conflict, Forbidden, InvalidInput, NotConfigured, NotFound, UserError
 from bot.scheduler import JobSteps, nonce_for
 from bot.services import pairing
@@ -71,6 +71,8 @@ EXPIRE_JOB = "match_request_expire"
 ROUND_JOBS = RoundJobs(
     pair="match_round_pair", unmatched="match_round_unmatched", moot="match_request_moot", summary="match_round_summary"
 )
+# Autocomplete value of a pair (staff ending someone else's pairing with /match unpair member:).
+STAFF_PAIR_PREFIX = "pair:"
 SLOT_TAKEN = "a partner request was accepted while the round ran, so the pair it chose for you could not be made"
 ASK_TEMPLATE = r"nexus:match:ask:(?P<user>[0-9]{1,20})"
 ANSWER_TEMPLATE = r"nexus:match:(?P<action>accept|decline):(?P<id>[0-9]{1,20})"
@@ -383,7 +385,18 @@ class MatchingCog(
             name = self.name_of(guild, partner, str(partner))
             if current.lower() in name.lower():
                 out.append(app_commands.Choice(name=clip(name, 100), value=str(partner)))
+        if len(out) < 25 and await is_staff(interaction):
+            # Staff may end anyone's pairing: every active pair of the server, by either partner's name.
+            for pair in await self.store.active_pairs(guild.id):
+                if interaction.user.id in pair.members:
+                    continue
+                label = self.pair_label(guild, pair)
+                if current.lower() in label.lower():
+                    out.append(app_commands.Choice(name=clip(label, 100), value=f"{STAFF_PAIR_PREFIX}{pair.id}"))
         return out[:25]
+
+    def pair_label(self, guild: discord.Guild, pair: Pair) -> str:
+        return f"{self.name_of(guild, pair.backend_id)} & {self.name_of(guild, pair.frontend_id)} (pair {pair.id})"
 
     async def project_autocomplete(
         self, interaction: discord.Interaction[NexusBot], current: str
@@ -981,7 +994,7 @@ class MatchingCog(
 
     @app_commands.command(name="unpair", description="End a pairing; you are both freed and not re-suggested")
     @app_commands.describe(
-        member="Which partner (only needed if you have several)",
+        member="Which partner (if you have several); staff: any learner or pair, to end their pairing",
         reason="Why, in a few words (your partner sees it)",
     )
     @app_commands.autocomplete(member=partner_autocomplete)
@@ -996,6 +1009,9 @@ class MatchingCog(
         guild = self.guild_of(interaction)
         me_id = interaction.user.id
         pairs = await self.store.active_pairs_of(guild.id, me_id)
+        if member and self.partner_pair(guild, pairs, me_id, member) is None and await is_staff(interaction):
+            await self.staff_unpair(interaction, guild, member, reason)
+            return
         pair = self.pick_pair(guild, pairs, me_id, member)
         now = self.bot.clock.now()
         why = " ".join(reason.split()) if reason else ""
@@ -1022,19 +1038,91 @@ class MatchingCog(
                 except discord.HTTPException as exc:
                     log.info("Pair %s: could not close thread %s: %s", ended.id, ended.thread_id, exc)
 
+    def partner_pair(self, guild: discord.Guild, pairs: list[Pair], me_id: int, member: str) -> Pair | None:
+        """Your pair with the partner typed (id, mention or name), if they are one of yours."""
+        typed = member.strip().lower()
+        for pair in pairs:
+            partner = pair.partner_of(me_id)
+            if typed in (str(partner), f"<@{partner}>") or typed == self.name_of(guild, partner).lower():
+                return pair
+        return None
+
     def pick_pair(self, guild: discord.Guild, pairs: list[Pair], me_id: int, member: str | None) -> Pair:
         if not pairs:
             raise NotFound("You have no partner right now; `/match status` shows where you stand.")
         if member:
-            typed = member.strip().lower()
-            for pair in pairs:
-                partner = pair.partner_of(me_id)
-                if typed in (str(partner), f"<@{partner}>") or typed == self.name_of(guild, partner).lower():
-                    return pair
+            found = self.partner_pair(guild, pairs, me_id, member)
+            if found is not None:
+                return found
             raise NotFound("That member isn't one of your partners; pick one from the list as you type.")
         if len(pairs) > 1:
             names = ", ".join(esc(self.name_of(guild, p.partner_of(me_id))) for p in pairs)
             raise InvalidInput(f"You have {len(pairs)} partners ({names}); say which with `member:`.")
+        return pairs[0]
+
+    async def staff_unpair(
+        self, interaction: discord.Interaction[NexusBot], guild: discord.Guild, member: str, reason: str | None
+    ) -> None:
+        """Staff end a named learner's pairing (or a pair picked from the list): both partners are told."""
+        pair = await self.staff_pick_pair(guild, member)
+        now = self.bot.clock.now()
+        why = " ".join(reason.split()) if reason else ""
+        self.forget_pools()
+        ended = await self.store.end_pair(pair.id, why or "ended by staff", now)
+        staff_name = esc(self.name_of(guild, interaction.user.id))
+        b_name, f_name = esc(self.name_of(guild, ended.backend_id)), esc(self.name_of(guild, ended.frontend_id))
+        because = f" Reason: {clip(why, 300)}" if why else ""
+        await interaction.response.send_message(
+            f"Ended the pairing of {b_name} and {f_name}; both were told by DM and won't be suggested to each "
+            "other again. `/match stats` shows the pairs left.",
+            ephemeral=True,
+        )
+        for uid in ended.members:
+            partner = esc(self.name_of(guild, ended.partner_of(uid)))
+            await self.dm(
+                uid,
+                f"Staff ({staff_name}) ended your pairing with {partner}.{because} "
+                "You're free to be matched again: `/match suggest`.",
+            )
+        thread = guild.get_thread(ended.thread_id) if ended.thread_id else None
+        if thread is not None:
+            try:
+                await thread.send(f"This pairing was ended by staff ({staff_name}).{because}")
+                await thread.edit(archived=True)
+            except discord.HTTPException as exc:
+                log.info("Pair %s: could not close thread %s: %s", ended.id, ended.thread_id, exc)
+
+    async def staff_pick_pair(self, guild: discord.Guild, member: str) -> Pair:
+        typed = member.strip()
+        if typed.startswith(STAFF_PAIR_PREFIX) and typed[len(STAFF_PAIR_PREFIX) :].isdigit():
+            pair = await self.store.get_pair(int(typed[len(STAFF_PAIR_PREFIX) :]))
+            if pair is None or pair.guild_id != guild.id or pair.status != "active":
+                raise NotFound("That pairing has already ended; pick a pair from the list as you type `member:`.")
+            return pair
+        digits = typed.removeprefix("<@").removeprefix("!").removesuffix(">")
+        found = guild.get_member(int(digits)) if digits.isdigit() else None
+        if found is None:
+            low = typed.lower().removeprefix("@")
+            found = next(
+                (m for m in guild.members if low in (m.display_name.lower(), m.name.lower()) and not m.bot), None
+            )
+        if found is None:
+            raise NotFound(
+                f"No member of this server is called `{clip(esc(typed), 50)}`; pick a learner or pair from the list "
+                "as you type `member:`."
+            )
+        pairs = await self.store.active_pairs_of(guild.id, found.id)
+        name = esc(found.display_name)
+        if not pairs:
+            raise NotFound(
+                f"{name} has no partner right now, so there is no pairing to end; `/match stats` shows pairs."
+            )
+        if len(pairs) > 1:
+            partners = ", ".join(esc(self.name_of(guild, p.partner_of(found.id))) for p in pairs)
+            raise InvalidInput(
+                f"{name} has {len(pairs)} partners ({partners}); pick the pair to end from the list as you type "
+                f"`member:` (type {name}'s name)."
+            )
         return pairs[0]
 
     # --- staff: /match run, /match stats ------------------------------------------------------
