@@ -139,7 +139,7 @@ async def test_a_kill_after_the_round_committed_finishes_it_exactly_once(unthrot
     assert re.search(r"Resuming [1-9]\d* job\(s\) cut short", nexus.bot_log())  # jobs of the round were in flight
     async with nexus.db() as db:
         for _ in range(200):
-            left = await db.fetchval("SELECT COUNT(*) FROM jobs WHERE kind LIKE 'match_%' AND status = 'pending'")
+            left = await db.fetchval("SELECT COUNT(*) FROM jobs WHERE status = 'pending' AND kind LIKE 'match_round%'")
             if left == 0:
                 break
             await asyncio.sleep(0.1)
