@@ -57,11 +57,21 @@ def _accept_dm(message: dict[str, Any]) -> bool:
 
 
 class CrashDriver:
-    def __init__(self, nexus: NexusSandbox, *, seed: int = 1, per_round: int = 4, max_kill_delay: float = 0.35) -> None:
+    def __init__(
+        self,
+        nexus: NexusSandbox,
+        *,
+        seed: int = 1,
+        per_round: int = 4,
+        max_kill_delay: float = 0.35,
+        max_round_kill_delay: float = 3.0,
+    ) -> None:
         self.nexus = nexus
         self.rng = random.Random(seed)
         self.per_round = per_round
         self.max_kill_delay = max_kill_delay
+        # A staff round (solver import, threads, DMs) takes about 2.5 s in the sandbox: kills spread over it all.
+        self.max_round_kill_delay = max_round_kill_delay
         self.tally = CrashTally()
         self.round = 0
 
@@ -158,8 +168,8 @@ class CrashDriver:
         assert self.nexus.bot is not None
         run = asyncio.create_task(self.nexus.client.slash("erin", "match run", project=ROUND_PROJECT, timeout=60))
         clicks = [asyncio.create_task(_click_going(self, u, post)) for u in rsvpers]
-        # A round takes longer than an announce: the kill falls anywhere from its start to its last DM.
-        await asyncio.sleep(self.rng.uniform(0.0, 4 * self.max_kill_delay))
+        # The kill falls anywhere from the round's start to its last DM.
+        await asyncio.sleep(self.rng.uniform(0.0, self.max_round_kill_delay))
         self.nexus.bot.kill()
         await self.nexus.bot.wait()
         tally.kills += 1
