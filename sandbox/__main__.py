@@ -1,4 +1,4 @@
-"""``python -m sandbox [--port N] [--learners N] [--token-ttl S]``: run a sandbox server until Ctrl-C and print the bot env."""
+"""``python -m sandbox [--port N] [--learners N] [--token-ttl S]``: serve until Ctrl-C, print the bot env."""
 
 from __future__ import annotations
 

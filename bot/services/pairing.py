@@ -26,8 +26,8 @@ from bot.services.availability import (
     validate_timezone,
 )
 from bot.services.matching import PROJECTS, Learner, MatchResult, ScoreBreakdown
-from db.stores.announcements import Announcement
 from bot.services.projects import Csv, write_csv
+from db.stores.announcements import Announcement
 from db.stores.matching import MatchProfile, MatchRound, NewProfile, Pair
 
 REQUEST_TTL = timedelta(hours=72)

@@ -9,11 +9,17 @@ import re
 from typing import Any
 
 from sandbox.nexus import NexusSandbox
-from tests.e2e.test_matching import CHANNEL, announce, buttons, join, uid
+from tests.e2e.test_matching import CHANNEL, announce, buttons, join
 
 
-def fields_of(embed: dict[str, Any]) -> dict[str, str]:
+def fields_of(embed: dict[str, Any] | None) -> dict[str, str]:
+    assert embed is not None
     return {f["name"]: f["value"] for f in embed.get("fields", [])}
+
+
+def embed_of(result: Any) -> dict[str, Any]:
+    assert result.embed is not None, result.describe()
+    return dict(result.embed)
 
 
 def summaries(nexus: NexusSandbox) -> list[dict[str, Any]]:
@@ -48,12 +54,13 @@ async def test_round_numbers_private_lists_public_counts_moot_requests_and_expor
     request_dm = await nexus.server.wait_for_message("@bob", lambda m: bool(buttons(m)))
 
     dry = await nexus.client.slash("erin", "match run", dry_run=True)
-    assert "dry run" in dry.embed["title"] and "next real round: #1" in dry.embed["title"], dry.describe()
-    assert dry.embed["footer"]["text"].startswith("1 announced learner(s) haven't opted in")  # gina
+    assert "dry run" in embed_of(dry)["title"] and "next real round: #1" in embed_of(dry)["title"], dry.describe()
+    assert embed_of(dry)["footer"]["text"].startswith("1 announced learner(s) haven't opted in")  # gina
 
     real = await nexus.client.slash("erin", "match run", timeout=30)
-    assert real.ephemeral and real.embed["title"] == "Matching round #1", real.describe()  # the dry run took no number
-    staff = fields_of(real.embed)
+    # The dry run took no number.
+    assert real.ephemeral and embed_of(real)["title"] == "Matching round #1", real.describe()
+    staff = fields_of(embed_of(real))
     assert staff["Pairs made (score)"].startswith("Alice & Bob (")
     left = staff["Left without a partner (2)"]
     assert "Carol: all compatible partners are at capacity" in left and "Dave" in left
@@ -82,8 +89,8 @@ async def test_round_numbers_private_lists_public_counts_moot_requests_and_expor
 
     # Paired learners have opted in: the footer still counts only gina.
     again = await nexus.client.slash("erin", "match run", dry_run=True)
-    assert again.embed["footer"]["text"].startswith("1 announced learner(s)"), again.describe()
-    assert "next real round: #2" in again.embed["title"]
+    assert embed_of(again)["footer"]["text"].startswith("1 announced learner(s)"), again.describe()
+    assert "next real round: #2" in embed_of(again)["title"]
 
     pairs = await export(nexus, "pairs")
     assert [(r["backend_name"], r["frontend_name"], r["origin"], r["round"], r["status"]) for r in pairs] == [
@@ -101,7 +108,7 @@ async def test_staff_unpair_ends_a_named_members_pairing(nexus: NexusSandbox) ->
     dm = await nexus.server.wait_for_message("@bob", lambda m: bool(buttons(m)))
     assert "partners now" in (await nexus.client.click("bob", dm, "Accept")).content
     choices = await nexus.client.autocomplete("erin", "match unpair", focused="member", value="ali")
-    assert [c["name"] for c in choices][0].startswith("Alice & Bob (pair ")
+    assert choices and choices[0]["name"].startswith("Alice & Bob (pair ")
     nobody = await nexus.client.slash("erin", "match unpair", member="gina")
     assert nobody.ephemeral and "Gina has no partner right now" in nobody.content
     ended = await nexus.client.slash("erin", "match unpair", member="alice", reason="Changed projects")
@@ -159,7 +166,7 @@ async def test_a_kill_after_the_round_committed_finishes_it_exactly_once(unthrot
         assert len(intros) == 1
     assert len(summaries(nexus)) == 1
     rerun = await nexus.client.slash("erin", "match run", timeout=30)
-    assert rerun.embed["title"] == "Matching round #2" and "0 pair(s)" in rerun.embed["description"]
+    assert embed_of(rerun)["title"] == "Matching round #2" and "0 pair(s)" in embed_of(rerun)["description"]
     async with nexus.db() as db:
         assert await db.fetchval("SELECT COUNT(*) FROM pairs") == 2
 
