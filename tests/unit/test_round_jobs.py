@@ -12,6 +12,7 @@ import pytest
 from bot.clock import FileClock, write_clock_file
 from bot.scheduler import MAX_ATTEMPTS, JobSteps, Scheduler, nonce_for
 from bot.services import pairing
+from bot.ui import clip_lines
 from db.database import Database
 from db.stores.jobs import Job, JobStore
 from db.stores.matching import MatchingStore, NewPair, NewProfile, Pair, RoundJobs
@@ -149,3 +150,12 @@ def test_pairs_export_cells_are_formula_safe() -> None:
 
 async def _record(out: list[str], step: str) -> None:
     out.append(step)
+
+
+def test_staff_lists_keep_whole_lines_and_point_to_the_export() -> None:
+    lines = [f"Learner{n:05d}: all compatible partners are at capacity" for n in range(40)]
+    text = clip_lines(lines, 1024, "`/nexus export what:unmatched`")
+    shown = text.splitlines()
+    assert len(text) <= 1024 and shown[-1].startswith("…and ") and shown[-1].endswith("what:unmatched`")
+    assert all(line in lines for line in shown[:-1]) and int(shown[-1].split()[1]) == 40 - (len(shown) - 1)
+    assert clip_lines(lines[:3], 1024, "x") == "\n".join(lines[:3])
