@@ -901,7 +901,7 @@ class MatchingCog(
                 thread = guild.get_thread(pair.thread_id) or await guild.fetch_channel(pair.thread_id)
                 if not isinstance(thread, discord.Thread):
                     return None
-            elif adopt is not None and not adopt.archived:
+            elif adopt is not None and not adopt.archived and not await self.store.thread_taken(adopt.id):
                 thread = adopt
             else:
                 thread = await channel.create_thread(
@@ -1012,6 +1012,11 @@ class MatchingCog(
         if member and self.partner_pair(guild, pairs, me_id, member) is None and await is_staff(interaction):
             await self.staff_unpair(interaction, guild, member, reason)
             return
+        if not pairs and not member and await is_staff(interaction):
+            raise NotFound(
+                "You have no partner right now. As staff, name a learner (or pick a pair as you type) with `member:` "
+                "to end their pairing."
+            )
         pair = self.pick_pair(guild, pairs, me_id, member)
         now = self.bot.clock.now()
         why = " ".join(reason.split()) if reason else ""

@@ -586,6 +586,10 @@ class MatchingStore:
         )
         return [Pair.from_row(r) for r in rows]
 
+    async def thread_taken(self, thread_id: int) -> bool:
+        """Whether some pair already has this thread (so a thread found by name is not adopted twice)."""
+        return await self.db.fetchval("SELECT 1 FROM pairs WHERE thread_id = ?", (thread_id,)) is not None
+
     async def set_thread(self, pair_id: int, thread_id: int) -> None:
         await self.db.execute("UPDATE pairs SET thread_id = ? WHERE id = ?", (thread_id, pair_id))
 

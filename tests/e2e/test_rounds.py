@@ -109,6 +109,8 @@ async def test_staff_unpair_ends_a_named_members_pairing(nexus: NexusSandbox) ->
     assert "partners now" in (await nexus.client.click("bob", dm, "Accept")).content
     choices = await nexus.client.autocomplete("erin", "match unpair", focused="member", value="ali")
     assert choices and choices[0]["name"].startswith("Alice & Bob (pair ")
+    hint = await nexus.client.slash("erin", "match unpair")
+    assert hint.ephemeral and "As staff, name a learner" in hint.content
     nobody = await nexus.client.slash("erin", "match unpair", member="gina")
     assert nobody.ephemeral and "Gina has no partner right now" in nobody.content
     ended = await nexus.client.slash("erin", "match unpair", member="alice", reason="Changed projects")
