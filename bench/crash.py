@@ -1,8 +1,9 @@
 """Crash-safety run: `python -m bench.crash [--kills 100]`.
 
-SIGKILLs the bot at random moments of announce/accept bursts (see sandbox/crash.py) and prints how
-many interactions were acknowledged before each kill, and how many were lost, half-written or
-duplicated after restart and retry (all must be 0), plus integrity_check failures.
+SIGKILLs the bot at random moments of announce/accept bursts and of staff matching rounds with session
+RSVPs (alternately, see sandbox/crash.py) and prints how many interactions were acknowledged before each
+kill, and how many were lost, half-written or duplicated after restart and retry (all must be 0), plus
+integrity_check failures.
 """
 
 from __future__ import annotations
@@ -35,6 +36,18 @@ def rows_for(tally: CrashTally, seconds: float) -> list[dict[str, Any]]:
         {
             "figure": "crash: acknowledged announces / accepts before a kill",
             "value": f"{tally.announces_acknowledged} / {tally.accepts_acknowledged}",
+            "target": "info",
+            "passed": None,
+        },
+        {
+            "figure": "crash: kills in rounds / rounds committed before the kill",
+            "value": f"{tally.round_kills} / {tally.rounds_committed_before_kill}",
+            "target": "info",
+            "passed": None,
+        },
+        {
+            "figure": "crash: acknowledged rounds / RSVPs before a kill",
+            "value": f"{tally.rounds_acknowledged} / {tally.rsvps_acknowledged}",
             "target": "info",
             "passed": None,
         },

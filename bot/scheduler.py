@@ -7,8 +7,9 @@ Handlers are registered per job kind by the cogs.
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterable
 from datetime import datetime
 from typing import Any
 
@@ -19,6 +20,44 @@ log = logging.getLogger(__name__)
 
 JobHandler = Callable[[Job], Awaitable[None]]
 Ticker = Callable[[datetime], Awaitable[None]]
+# A resumable job interrupted this many times (each a kill mid-run) is given up, so it cannot loop forever.
+MAX_ATTEMPTS = 5
+
+
+class JobSteps:
+    """The steps of one resumable job: each runs once, and is recorded in the job's payload when done.
+
+    A kill between a step's side effect and its record repeats that step after the restart; steps that send
+    messages pass a nonce (`nonce_for`) so Discord returns the first message instead of sending a second.
+    """
+
+    def __init__(self, jobs: JobStore, job: Job) -> None:
+        self.jobs = jobs
+        self.job = job
+        self.payload = dict(job.payload)
+        self.done: set[str] = set(self.payload.get("done") or ())
+
+    def __contains__(self, step: str) -> bool:
+        return step in self.done
+
+    async def mark(self, step: str) -> None:
+        self.done.add(step)
+        self.payload["done"] = sorted(self.done)
+        await self.jobs.save_progress(self.job.id, self.payload)
+
+    async def run(self, step: str, work: Callable[[], Awaitable[object]]) -> bool:
+        """Run `work` unless `step` is recorded as done; True if it ran."""
+        if step in self.done:
+            return False
+        await work()
+        await self.mark(step)
+        return True
+
+
+def nonce_for(*parts: object) -> str:
+    """A message nonce (≤ 25 characters) unique to what it sends: a repeated send returns the first message."""
+    key = ":".join(str(p) for p in parts)
+    return hashlib.blake2b(key.encode(), digest_size=12).hexdigest()
 
 
 class Scheduler:
@@ -27,13 +66,20 @@ class Scheduler:
         self.clock = clock
         self.tick = tick
         self._handlers: dict[str, JobHandler] = {}
+        self._resumable: set[str] = set()
+        self._released = False
+        self._release_lock = asyncio.Lock()
         self._tickers: list[Ticker] = []
         self._task: asyncio.Task[None] | None = None
         self._wake = asyncio.Event()
         self._stopping = False
 
-    def register(self, kind: str, handler: JobHandler) -> None:
+    def register(self, kind: str, handler: JobHandler, *, resumable: bool = False) -> None:
+        """`resumable` jobs stay pending while they run: one a kill cut short runs again after the restart, so
+        its handler must skip what is already done (see `JobSteps`). Others are marked done before they run."""
         self._handlers[kind] = handler
+        if resumable:
+            self._resumable.add(kind)
 
     def add_ticker(self, ticker: Ticker) -> None:
         """Called on every tick with "now"; used to plan recurring jobs (e.g. daily digests)."""
@@ -69,20 +115,54 @@ class Scheduler:
                 await ticker(now)
             except Exception:
                 log.exception("Scheduler ticker %r failed", ticker)
+        await self.release_interrupted()
         ran = 0
         for job in await self.jobs.due(now):
-            handler = self._handlers.get(job.kind)
-            if handler is None:
-                continue  # its cog is not loaded; leave it pending
-            if not await self.jobs.claim(job.id, now):
-                continue
-            ran += 1
-            try:
-                await handler(job)
-            except Exception as exc:
-                log.exception("Job %s (%s) failed", job.id, job.kind)
-                await self.jobs.record_failure(job.id, f"{type(exc).__name__}: {exc}")
+            ran += await self._run_one(job, now)
         return ran
+
+    async def release_interrupted(self) -> None:
+        """Once per process: resumable jobs left started by a killed process become due again."""
+        async with self._release_lock:  # nothing of this process may start a job before the release is done
+            if self._released:
+                return
+            released, failed = await self.jobs.release_started(MAX_ATTEMPTS)
+            self._released = True
+        if released or failed:
+            log.warning(
+                "Resuming %d job(s) cut short by a stop (%d given up after %d tries)", released, failed, MAX_ATTEMPTS
+            )
+
+    async def run_now(self, job_ids: Iterable[int], *, concurrency: int = 1) -> None:
+        """Run these jobs at once (a few at a time) instead of waiting for their tick; each still runs once."""
+        await self.release_interrupted()
+        gate = asyncio.Semaphore(concurrency)
+
+        async def one(job_id: int) -> None:
+            async with gate:
+                job = await self.jobs.get(job_id)
+                if job is not None and job.status == "pending" and job.started_at is None:
+                    await self._run_one(job, self.clock.now())
+
+        await asyncio.gather(*(one(j) for j in job_ids))
+
+    async def _run_one(self, job: Job, now: datetime) -> int:
+        handler = self._handlers.get(job.kind)
+        if handler is None:
+            return 0  # its cog is not loaded; leave it pending
+        resumable = job.kind in self._resumable
+        claimed = await (self.jobs.start(job.id, now) if resumable else self.jobs.claim(job.id, now))
+        if not claimed:
+            return 0
+        try:
+            await handler(job)
+        except Exception as exc:
+            log.exception("Job %s (%s) failed", job.id, job.kind)
+            await self.jobs.record_failure(job.id, f"{type(exc).__name__}: {exc}")
+            return 1
+        if resumable:
+            await self.jobs.finish(job.id, self.clock.now())
+        return 1
 
     async def _run(self) -> None:
         while not self._stopping:

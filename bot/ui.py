@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
+from datetime import timedelta
 from typing import Any
 
 import discord
@@ -24,10 +26,30 @@ EMBED_FIELD_VALUE_MAX = 1024
 EMBED_TOTAL_MAX = 6000
 CONTENT_MAX = 2000
 
+# An interaction token lasts 15 minutes; a reply later than this goes elsewhere rather than risk a 401.
+TOKEN_SAFE_AGE = timedelta(minutes=14)
+INVALID_WEBHOOK_TOKEN = 50027
+
 
 def clip(text: str, limit: int) -> str:
     """Shorten text to `limit` characters, marking the cut with an ellipsis."""
     return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
+
+
+def clip_lines(lines: Sequence[str], limit: int, more: str = "") -> str:
+    """As many whole lines as fit in `limit` characters, then "…and N more" (with `more`, e.g. where to see all)."""
+    out: list[str] = []
+    used = 0
+    for i, line in enumerate(lines):
+        left = len(lines) - i
+        tail = f"…and {left} more" + (f" — {more}" if more else "")
+        fits_all = used + len(line) + sum(len(x) + 1 for x in lines[i + 1 :]) <= limit
+        if not fits_all and used + len(line) + 1 + len(tail) > limit:
+            out.append(clip(tail, limit))
+            break
+        out.append(clip(line, limit))
+        used += len(line) + 1
+    return "\n".join(out)
 
 
 def nexus_embed(title: str, description: str | None = None, colour: discord.Colour = BRAND) -> discord.Embed:
@@ -161,3 +183,49 @@ class RetryFormView(OwnedView):
         if clone is None:  # pragma: no cover - the view is only made for retryable forms
             return
         await interaction.response.send_modal(clone)
+
+
+def token_expiring(interaction: discord.Interaction[Any]) -> bool:
+    """True once the interaction is old enough that editing its reply may fail (token lifetime 15 min)."""
+    return discord.utils.utcnow() - interaction.created_at >= TOKEN_SAFE_AGE
+
+
+def is_expired_token(exc: discord.HTTPException) -> bool:
+    return exc.status == 401 or exc.code == INVALID_WEBHOOK_TOKEN
+
+
+async def reply_late(
+    interaction: discord.Interaction[Any],
+    fallbacks: Sequence[discord.abc.Messageable | None],
+    *,
+    note: str,
+    content: str | None = None,
+    embed: discord.Embed | None = None,
+) -> bool:
+    """Edit a deferred reply; if its token has expired (or is about to), send the same to the first of
+    `fallbacks` that takes it (a DM to the member, a staff channel...), headed by `note`. False if nobody got it.
+
+    For work that can outlast the 15-minute interaction token: otherwise the member sees "thinking…" forever.
+    """
+    if not token_expiring(interaction):
+        try:
+            await interaction.edit_original_response(content=content, embed=embed)
+            return True
+        except discord.HTTPException as exc:
+            if not is_expired_token(exc):
+                raise
+            log.info("Interaction %s: token expired (%s); replying elsewhere", interaction.id, exc)
+    text = clip(f"{note}\n{content}" if content else note, CONTENT_MAX)
+    for target in fallbacks:
+        if target is None:
+            continue
+        try:
+            if embed is None:
+                await target.send(content=text)
+            else:
+                await target.send(content=text, embed=embed)
+            return True
+        except discord.HTTPException as exc:
+            log.info("Interaction %s: late reply not delivered to %r: %s", interaction.id, target, exc)
+    log.warning("Interaction %s: the late reply reached nobody", interaction.id)
+    return False

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 import time
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -15,8 +16,9 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot.checks import staff_only
+from bot.checks import is_staff, staff_only
 from bot.errors import BotMissingPermissions, Conflict, Forbidden, InvalidInput, NotConfigured, NotFound, UserError
+from bot.scheduler import JobSteps, nonce_for
 from bot.services import pairing, request_limits
 from bot.services.availability import (
     SYNTAX_HELP,
@@ -40,8 +42,10 @@ from bot.ui import (
     OwnedView,
     SafeCallback,
     clip,
+    clip_lines,
     nexus_embed,
     offer_retry,
+    reply_late,
     timestamp,
 )
 from cogs._shared import inert_view, timezone_autocomplete
@@ -49,7 +53,16 @@ from db.stores.announcements import Announcement, AnnouncementStore, ListFilter
 from db.stores.catalog import CatalogProject, CatalogStore
 from db.stores.guild_settings import GuildSettings
 from db.stores.jobs import Job
-from db.stores.matching import MatchingStore, MatchProfile, MatchRequest, NewPair, NewProfile, Pair
+from db.stores.matching import (
+    MatchingStore,
+    MatchProfile,
+    MatchRequest,
+    MatchRound,
+    NewPair,
+    NewProfile,
+    Pair,
+    RoundJobs,
+)
 
 if TYPE_CHECKING:
     from bot.nexus_bot import NexusBot
@@ -62,6 +75,13 @@ T = TypeVar("T")
 POOL_TTL = 15.0
 
 EXPIRE_JOB = "match_request_expire"
+# A real round's side effects, committed with its pairs and run as resumable jobs (see `run_round_*`).
+ROUND_JOBS = RoundJobs(
+    pair="match_round_pair", unmatched="match_round_unmatched", moot="match_request_moot", summary="match_round_summary"
+)
+# Autocomplete value of a pair (staff ending someone else's pairing with /match unpair member:).
+STAFF_PAIR_PREFIX = "pair:"
+SLOT_TAKEN = "a partner request was accepted while the round ran, so the pair it chose for you could not be made"
 ASK_TEMPLATE = r"nexus:match:ask:(?P<user>[0-9]{1,20})"
 ANSWER_TEMPLATE = r"nexus:match:(?P<action>accept|decline|block):(?P<id>[0-9]{1,20})"
 ANSWER_LABELS = {"accept": "Accept", "decline": "Decline", "block": "Block"}
@@ -284,6 +304,10 @@ class MatchingCog(
     async def cog_load(self) -> None:
         self.bot.add_dynamic_items(AskButton, AnswerButton)
         self.bot.scheduler.register(EXPIRE_JOB, self.run_expire)
+        self.bot.scheduler.register(ROUND_JOBS.pair, self.run_round_pair, resumable=True)
+        self.bot.scheduler.register(ROUND_JOBS.unmatched, self.run_round_unmatched, resumable=True)
+        self.bot.scheduler.register(ROUND_JOBS.moot, self.run_request_moot, resumable=True)
+        self.bot.scheduler.register(ROUND_JOBS.summary, self.run_round_summary, resumable=True)
         # A round cut short by a crash would otherwise block every later round (one running per guild).
         stale = await self.store.fail_stale_rounds(self.bot.clock.now())
         if stale:
@@ -415,14 +439,17 @@ class MatchingCog(
         except discord.HTTPException as exc:
             log.info("Could not update request %s's message: %s", request.id, exc)
 
-    async def dm(self, user_id: int, content: str, embed: discord.Embed | None = None) -> bool:
-        """A best-effort DM; False when the learner's DMs are closed or they are unknown."""
+    async def dm(
+        self, user_id: int, content: str, embed: discord.Embed | None = None, *, nonce: str | None = None
+    ) -> bool:
+        """A best-effort DM; False when the learner's DMs are closed or they are unknown. With a `nonce`, a
+        repeat (a job resumed after a kill) returns the first message instead of sending a second."""
         try:
             user = self.bot.get_user(user_id) or await self.bot.fetch_user(user_id)
-            if embed is None:
-                await user.send(content=clip(content, 2000))
-            else:
-                await user.send(content=clip(content, 2000), embed=embed)
+            extra: dict[str, Any] = {} if nonce is None else {"nonce": nonce}
+            if embed is not None:
+                extra["embed"] = embed
+            await user.send(content=clip(content, 2000), **extra)
             return True
         except discord.HTTPException as exc:
             log.info("Could not DM %s: %s", user_id, exc)
@@ -459,7 +486,18 @@ class MatchingCog(
             name = self.name_of(guild, partner, str(partner))
             if current.lower() in name.lower():
                 out.append(app_commands.Choice(name=clip(name, 100), value=str(partner)))
+        if len(out) < 25 and await is_staff(interaction):
+            # Staff may end anyone's pairing: every active pair of the server, by either partner's name.
+            for pair in await self.store.active_pairs(guild.id):
+                if interaction.user.id in pair.members:
+                    continue
+                label = self.pair_label(guild, pair)
+                if current.lower() in label.lower():
+                    out.append(app_commands.Choice(name=clip(label, 100), value=f"{STAFF_PAIR_PREFIX}{pair.id}"))
         return out[:25]
+
+    def pair_label(self, guild: discord.Guild, pair: Pair) -> str:
+        return f"{self.name_of(guild, pair.backend_id)} & {self.name_of(guild, pair.frontend_id)} (pair {pair.id})"
 
     async def project_autocomplete(
         self, interaction: discord.Interaction[NexusBot], current: str
@@ -1042,10 +1080,23 @@ class MatchingCog(
             await self.tell_staff(guild, settings, "the project channel configured with `/nexus setup` is gone")
             return None
         name = clip(f"{backend.project_label} · {backend.name} & {frontend.name}", THREAD_NAME_MAX)
+        # A kill between creating the thread and recording it left it open: adopt it rather than open another.
+        adopt = (
+            next((t for t in channel.threads if t.name == name and t.owner_id == self.bot.user.id), None)
+            if self.bot.user and pair.thread_id is None
+            else None
+        )
         try:
-            thread = await channel.create_thread(
-                name=name, type=discord.ChannelType.private_thread, invitable=False, auto_archive_duration=10080
-            )
+            if pair.thread_id is not None:
+                thread = guild.get_thread(pair.thread_id) or await guild.fetch_channel(pair.thread_id)
+                if not isinstance(thread, discord.Thread):
+                    return None
+            elif adopt is not None and not adopt.archived and not await self.store.thread_taken(adopt.id):
+                thread = adopt
+            else:
+                thread = await channel.create_thread(
+                    name=name, type=discord.ChannelType.private_thread, invitable=False, auto_archive_duration=10080
+                )
         except discord.HTTPException as exc:
             # The pair is already committed: a thread failure must not turn into an error for the learner.
             perms = channel.permissions_for(guild.me)
@@ -1057,7 +1108,8 @@ class MatchingCog(
                 problem = f"Discord refused to open a pair thread in {channel.mention} (HTTP {exc.status})"
             await self.tell_staff(guild, settings, problem)
             return None
-        await self.store.set_thread(pair.id, thread.id)
+        if pair.thread_id != thread.id:
+            await self.store.set_thread(pair.id, thread.id)
         try:
             for user_id in pair.members:
                 await thread.add_user(discord.Object(user_id))
@@ -1067,6 +1119,7 @@ class MatchingCog(
             await thread.send(
                 content=f"<@{backend.user_id}> <@{frontend.user_id}> — you're partners! Say hi 👋",
                 embed=embed,
+                nonce=nonce_for("pair-intro", pair.id),
                 allowed_mentions=discord.AllowedMentions(
                     everyone=False, roles=False, users=[discord.Object(u) for u in pair.members], replied_user=False
                 ),
@@ -1131,7 +1184,7 @@ class MatchingCog(
 
     @app_commands.command(name="unpair", description="End a pairing; you are both freed and not re-suggested")
     @app_commands.describe(
-        member="Which partner (only needed if you have several)",
+        member="Which partner (if you have several); staff: any learner or pair, to end their pairing",
         reason="Why, in a few words (your partner sees it)",
     )
     @app_commands.autocomplete(member=partner_autocomplete)
@@ -1146,6 +1199,14 @@ class MatchingCog(
         guild = self.guild_of(interaction)
         me_id = interaction.user.id
         pairs = await self.store.active_pairs_of(guild.id, me_id)
+        if member and self.partner_pair(guild, pairs, me_id, member) is None and await is_staff(interaction):
+            await self.staff_unpair(interaction, guild, member, reason)
+            return
+        if not pairs and not member and await is_staff(interaction):
+            raise NotFound(
+                "You have no partner right now. As staff, name a learner (or pick a pair as you type) with `member:` "
+                "to end their pairing."
+            )
         pair = self.pick_pair(guild, pairs, me_id, member)
         why = " ".join(reason.split()) if reason else ""
         partner_name = esc(self.name_of(guild, pair.partner_of(me_id)))
@@ -1189,15 +1250,22 @@ class MatchingCog(
                 except discord.HTTPException as exc:
                     log.info("Pair %s: could not close thread %s: %s", ended.id, ended.thread_id, exc)
 
+    def partner_pair(self, guild: discord.Guild, pairs: list[Pair], me_id: int, member: str) -> Pair | None:
+        """Your pair with the partner typed (id, mention or name), if they are one of yours."""
+        typed = member.strip().lower()
+        for pair in pairs:
+            partner = pair.partner_of(me_id)
+            if typed in (str(partner), f"<@{partner}>") or typed == self.name_of(guild, partner).lower():
+                return pair
+        return None
+
     def pick_pair(self, guild: discord.Guild, pairs: list[Pair], me_id: int, member: str | None) -> Pair:
         if not pairs:
             raise NotFound("You have no partner right now; `/match status` shows where you stand.")
         if member:
-            typed = member.strip().lower()
-            for pair in pairs:
-                partner = pair.partner_of(me_id)
-                if typed in (str(partner), f"<@{partner}>") or typed == self.name_of(guild, partner).lower():
-                    return pair
+            found = self.partner_pair(guild, pairs, me_id, member)
+            if found is not None:
+                return found
             raise NotFound("That member isn't one of your partners; pick one from the list as you type.")
         if len(pairs) > 1:
             names = ", ".join(esc(self.name_of(guild, p.partner_of(me_id))) for p in pairs)
@@ -1235,6 +1303,72 @@ class MatchingCog(
             ephemeral=True,
         )
 
+    async def staff_unpair(
+        self, interaction: discord.Interaction[NexusBot], guild: discord.Guild, member: str, reason: str | None
+    ) -> None:
+        """Staff end a named learner's pairing (or a pair picked from the list): both partners are told."""
+        pair = await self.staff_pick_pair(guild, member)
+        now = self.bot.clock.now()
+        why = " ".join(reason.split()) if reason else ""
+        self.forget_pools()
+        ended = await self.store.end_pair(pair.id, why or "ended by staff", now)
+        await self.pairing_changed(guild, ended.members)
+        staff_name = esc(self.name_of(guild, interaction.user.id))
+        b_name, f_name = esc(self.name_of(guild, ended.backend_id)), esc(self.name_of(guild, ended.frontend_id))
+        because = f" Reason: {esc(clip(why, 300))}" if why else ""
+        await interaction.response.send_message(
+            f"Ended the pairing of {b_name} and {f_name}; both were told by DM and won't be suggested to each "
+            "other again. `/match stats` shows the pairs left.",
+            ephemeral=True,
+        )
+        for uid in ended.members:
+            partner = esc(self.name_of(guild, ended.partner_of(uid)))
+            await self.dm(
+                uid,
+                f"Staff ({staff_name}) ended your pairing with {partner}.{because} "
+                "You're free to be matched again: `/match suggest`.",
+            )
+        thread = guild.get_thread(ended.thread_id) if ended.thread_id else None
+        if thread is not None:
+            try:
+                await thread.send(f"This pairing was ended by staff ({staff_name}).{because}")
+                await thread.edit(archived=True)
+            except discord.HTTPException as exc:
+                log.info("Pair %s: could not close thread %s: %s", ended.id, ended.thread_id, exc)
+
+    async def staff_pick_pair(self, guild: discord.Guild, member: str) -> Pair:
+        typed = member.strip()
+        if typed.startswith(STAFF_PAIR_PREFIX) and typed[len(STAFF_PAIR_PREFIX) :].isdigit():
+            pair = await self.store.get_pair(int(typed[len(STAFF_PAIR_PREFIX) :]))
+            if pair is None or pair.guild_id != guild.id or pair.status != "active":
+                raise NotFound("That pairing has already ended; pick a pair from the list as you type `member:`.")
+            return pair
+        digits = typed.removeprefix("<@").removeprefix("!").removesuffix(">")
+        found = guild.get_member(int(digits)) if digits.isdigit() else None
+        if found is None:
+            low = typed.lower().removeprefix("@")
+            found = next(
+                (m for m in guild.members if low in (m.display_name.lower(), m.name.lower()) and not m.bot), None
+            )
+        if found is None:
+            raise NotFound(
+                f"No member of this server is called `{clip(esc(typed), 50)}`; pick a learner or pair from the list "
+                "as you type `member:`."
+            )
+        pairs = await self.store.active_pairs_of(guild.id, found.id)
+        name = esc(found.display_name)
+        if not pairs:
+            raise NotFound(
+                f"{name} has no partner right now, so there is no pairing to end; `/match stats` shows pairs."
+            )
+        if len(pairs) > 1:
+            partners = ", ".join(esc(self.name_of(guild, p.partner_of(found.id))) for p in pairs)
+            raise InvalidInput(
+                f"{name} has {len(pairs)} partners ({partners}); pick the pair to end from the list as you type "
+                f"`member:` (type {name}'s name)."
+            )
+        return pairs[0]
+
     # --- staff: /match run, /match stats ------------------------------------------------------
 
     @app_commands.command(name="run", description="Staff: pair all opted-in learners, maximising the total score")
@@ -1262,12 +1396,20 @@ class MatchingCog(
         now = self.bot.clock.now()
         round_ = await self.store.start_round(guild.id, project, interaction.user.id, dry_run, now)
         try:
-            embed, summary = await self.play_round(guild, settings, round_.id, project, dry_run, now)
+            embed = await self.play_round(guild, settings, round_.id, project, dry_run, now)
         except BaseException as exc:
+            # A no-op once the round committed (its jobs finish it); before that nothing was written.
             await self.store.finish_round(round_.id, "failed", {"error": type(exc).__name__}, self.bot.clock.now())
             raise
-        await self.store.finish_round(round_.id, "done", summary, self.bot.clock.now())
-        await interaction.edit_original_response(embed=embed)
+        # A big round can outlive the interaction token: then the staff member gets it by DM (or in the review
+        # channel), never in the public channel.
+        review = guild.get_channel(settings.review_channel_id or 0)
+        await reply_late(
+            interaction,
+            [interaction.user, review if isinstance(review, discord.TextChannel) else None],
+            note="Your `/match run` took longer than Discord keeps a reply open (15 minutes), so here is its result:",
+            embed=embed,
+        )
 
     async def play_round(
         self,
@@ -1277,7 +1419,8 @@ class MatchingCog(
         project: str | None,
         dry_run: bool,
         now: datetime,
-    ) -> tuple[discord.Embed, dict[str, Any]]:
+    ) -> discord.Embed:
+        """Solve the round; a real one commits its pairs with their jobs (threads, DMs, summary) and runs them."""
         pool, announcements = await self.pool(guild, settings, now, project)
         by_id = {s.user_id: s for s in pool}
         blocked = await self.store.blocked_pairs(guild.id, declined_since=now - request_limits.REASK_COOLDOWN)
@@ -1286,116 +1429,69 @@ class MatchingCog(
         learners = [s.learner for s in pool]
         # The solver is CPU-bound (scipy); off the event loop the bot keeps answering everyone else.
         result: MatchResult = await asyncio.to_thread(optimal_matching, learners, blocked, remaining, now=now)
-        opted = {s.user_id for s in pool}
-        not_opted = sum(1 for a in announcements if a.user_id not in opted and a.left_guild_at is None)
+        # "Haven't opted in" = announced (and still here) without any matching profile; paired, paused or
+        # full learners have opted in.
+        profiled = {p.user_id for p in await self.store.profiles(guild.id)}
+        not_opted = sum(1 for a in announcements if a.left_guild_at is None and a.user_id not in profiled)
         project_of = {s.user_id: s.project_label for s in pool}
-        failed: list[tuple[int, int, int]] = []
-        extra: dict[int, str] = {}
-        made: list[tuple[Pair, ScoreBreakdown]] = []
-        if not dry_run:
-            names = {s.user_id: esc(s.name) for s in pool}
-            for backend_id, frontend_id, score in result.pairs:
-                b, f = by_id[backend_id], by_id[frontend_id]
-                breakdown = score_pair(b.learner, f.learner, now=now)
-                try:
-                    self.forget_pools()
-                    pair = await self.store.create_round_pair(
-                        NewPair(
-                            guild.id,
-                            b.user_id,
-                            f.user_id,
-                            b.announcement.project_key,
-                            score,
-                            pairing.reasons_text(breakdown),
-                        ),
-                        round_id,
-                        now,
-                        names,
-                    )
-                except UserError as exc:
-                    # Someone accepted a request while the round ran: their slot is gone, skip this pair.
-                    log.info("Round %s: pair %s-%s skipped: %s", round_id, backend_id, frontend_id, exc)
-                    failed.append((backend_id, frontend_id, score))
-                    for uid in (backend_id, frontend_id):
-                        extra[uid] = "your last free partner slot was taken by a request accepted during the round"
-                    continue
-                self._opening.add(pair.id)
-                made.append((pair, breakdown))
-        summary = pairing.round_summary(result, project_of, len(pool), extra, failed)
-        if made:
-            await self.pairing_changed(guild, (uid for pair, _ in made for uid in pair.members))
-        if not dry_run:
-            await self.notify_round(guild, settings, by_id, made, summary.unmatched, now)
-        embed = self.round_embed(round_id, result, summary, by_id, dry_run, not_opted)
-        if not dry_run:
-            channel = guild.get_channel(settings.channel_id or 0)
-            if isinstance(channel, discord.TextChannel):
-                try:
-                    await channel.send(embed=embed)
-                except discord.HTTPException as exc:
-                    log.warning("Round %s: summary not posted: %s", round_id, exc)
-        data = summary.to_json()
-        data.update({"dry_run": dry_run, "method": result.method, "not_opted_in": not_opted})
-        return embed, data
+        extra: dict[str, Any] = {"dry_run": dry_run, "method": result.method, "not_opted_in": not_opted}
+        if dry_run:
+            summary = pairing.round_summary(result, project_of, len(pool))
+            await self.store.finish_round(round_id, "done", summary.to_json() | extra, self.bot.clock.now())
+            number = await self.store.next_round_number(guild.id)
+            title = f"Matching round preview (next real round: #{number}) — dry run, nothing changed"
+            return self.staff_round_embed(title, summary, by_id, result.pairs, not_opted, dry_run=True)
+        new_pairs = []
+        for backend_id, frontend_id, score in result.pairs:
+            b, f = by_id[backend_id], by_id[frontend_id]
+            reasons = pairing.reasons_text(score_pair(b.learner, f.learner, now=now))
+            new_pairs.append(NewPair(guild.id, b.user_id, f.user_id, b.announcement.project_key, score, reasons))
+        made_summary: list[pairing.RoundSummary] = []
 
-    async def notify_round(
-        self,
-        guild: discord.Guild,
-        settings: GuildSettings,
-        by_id: dict[int, Someone],
-        made: list[tuple[Pair, ScoreBreakdown]],
-        unmatched: dict[int, str],
-        now: datetime,
-    ) -> None:
-        """Threads for new pairs, then a DM to every learner of the round: partner and why, or why not."""
-        gate = asyncio.Semaphore(ROUND_CONCURRENCY)
+        def summarize(made: list[Pair], skipped: list[NewPair]) -> tuple[dict[str, Any], dict[int, str]]:
+            failed = [(p.backend_id, p.frontend_id, p.score or 0) for p in skipped]
+            taken = {uid: SLOT_TAKEN for p in skipped for uid in (p.backend_id, p.frontend_id)}
+            summary = pairing.round_summary(result, project_of, len(pool), taken, failed)
+            made_summary.append(summary)
+            return summary.to_json() | extra, summary.unmatched
 
-        async def bounded(work: Awaitable[Any]) -> Any:
-            async with gate:
-                return await work
-
-        threads = await asyncio.gather(
-            *(
-                bounded(self.open_thread(guild, settings, p, by_id[p.backend_id], by_id[p.frontend_id], br, now))
-                for p, br in made
+        self.forget_pools()
+        names = {s.user_id: esc(s.name) for s in pool}
+        outcome = await self.store.commit_round(round_id, new_pairs, summarize, ROUND_JOBS, now, names)
+        self.forget_pools()
+        if outcome.pairs:
+            # Posts and the board stop showing the new partners as looking (a stop is mended at start).
+            await self.pairing_changed(guild, (uid for p in outcome.pairs for uid in p.members))
+        for skipped in outcome.skipped:
+            log.info(
+                "Round %s: pair %s-%s skipped: a slot was taken", round_id, skipped.backend_id, skipped.frontend_id
             )
+        # Done here for speed; a kill leaves the rest to the scheduler after the restart (each job runs once).
+        await self.bot.scheduler.run_now(outcome.job_ids, concurrency=ROUND_CONCURRENCY)
+        made = [(p.backend_id, p.frontend_id, p.score or 0) for p in outcome.pairs]
+        embed = self.staff_round_embed(
+            f"Matching round #{outcome.round.number}", made_summary[-1], by_id, made, not_opted, dry_run=False
         )
-        messages: list[Awaitable[Any]] = []
-        for (pair, _), thread in zip(made, threads, strict=True):
-            for uid in pair.members:
-                partner = by_id[pair.partner_of(uid)]
-                me = by_id[uid]
-                mine = score_pair(me.learner, partner.learner, viewer=me.learner, now=now)
-                where = f" Your private thread: {thread.mention}." if thread else ""
-                messages.append(
-                    self.dm(
-                        uid,
-                        f"🎉 Matching round: your partner for {esc(me.project_label)} is <@{partner.user_id}> "
-                        f"({esc(partner.name)}, {partner.track}), score {mine.score}/100: "
-                        f"{esc(pairing.reasons_text(mine))}.{where}",
-                    )
-                )
-        for uid, reason in unmatched.items():
-            if uid not in by_id:
-                continue
-            messages.append(
-                self.dm(
-                    uid,
-                    f"Matching round: no partner for you this time — {esc(reason)}. {pairing.unmatched_advice(reason)}",
-                )
+        if outcome.moot:
+            embed.add_field(
+                name="Requests closed",
+                value=f"{len(outcome.moot)} pending partner request(s) this round made moot were closed; "
+                "their requesters were told.",
+                inline=False,
             )
-        await asyncio.gather(*(bounded(m) for m in messages))
+        return embed
 
-    def round_embed(
+    def staff_round_embed(
         self,
-        round_id: int,
-        result: MatchResult,
+        title: str,
         summary: pairing.RoundSummary,
         by_id: dict[int, Someone],
-        dry_run: bool,
+        pairs: Iterable[tuple[int, int, int]],
         not_opted: int,
+        *,
+        dry_run: bool,
     ) -> discord.Embed:
-        title = f"Matching round #{round_id}" + (" — dry run, nothing changed" if dry_run else "")
+        """What staff read (privately): every pair and every unmatched learner with the reason."""
         embed = nexus_embed(
             title,
             f"{summary.total_pairs} pair(s) from {summary.pool} learner(s) looking; "
@@ -1403,26 +1499,164 @@ class MatchingCog(
             colour=WARNING if dry_run else SUCCESS,
         )
         per = "\n".join(f"{esc(k)}: {v}" for k, v in summary.pairs_per_project.items()) or "none"
-        embed.add_field(name="Pairs per project", value=clip(per, 1024), inline=False)
-        if dry_run and result.pairs:
-            lines = [
-                f"{esc(by_id[b].name)} & {esc(by_id[f].name)} ({s})"
-                for b, f, s in result.pairs
-                if b in by_id and f in by_id
-            ]
-            embed.add_field(name="Proposed pairs (score)", value=clip("\n".join(lines), 1024), inline=False)
-        left = [
-            f"{esc(by_id[uid].name) if uid in by_id else f'<@{uid}>'}: {esc(reason)}"
-            for uid, reason in summary.unmatched.items()
-        ]
+        embed.add_field(name="Pairs per project", value=clip(per, EMBED_FIELD_VALUE_MAX), inline=False)
+
+        def name(uid: int) -> str:
+            return esc(by_id[uid].name) if uid in by_id else f"<@{uid}>"
+
+        lines = [f"{name(b)} & {name(f)} ({s})" for b, f, s in pairs]
+        if lines:
+            embed.add_field(
+                name="Proposed pairs (score)" if dry_run else "Pairs made (score)",
+                value=clip_lines(lines, EMBED_FIELD_VALUE_MAX, "" if dry_run else "`/nexus export what:pairs`"),
+                inline=False,
+            )
+        left = [f"{name(uid)}: {esc(reason)}" for uid, reason in summary.unmatched.items()]
         embed.add_field(
             name=f"Left without a partner ({len(left)})",
-            value=clip("\n".join(left) or "nobody 🎉", 1024),
+            value=clip_lines(left, EMBED_FIELD_VALUE_MAX, "" if dry_run else "`/nexus export what:unmatched`")
+            or "nobody 🎉",
             inline=False,
         )
         if not_opted:
             embed.set_footer(text=f"{not_opted} announced learner(s) haven't opted in yet (/match join).")
         return embed
+
+    @staticmethod
+    def public_round_embed(round_: MatchRound) -> discord.Embed:
+        """What the channel reads: counts only; each unmatched learner got their reason by DM."""
+        data = round_.summary or {}
+        unmatched = len(data.get("unmatched") or {})
+        embed = nexus_embed(
+            f"Matching round #{round_.number}",
+            f"{data.get('total_pairs', 0)} pair(s) from {data.get('pool', 0)} learner(s) looking; "
+            f"average score {float(data.get('average_score') or 0):.0f}/100.",
+            colour=SUCCESS,
+        )
+        per = "\n".join(f"{esc(k)}: {v}" for k, v in (data.get("pairs_per_project") or {}).items()) or "none"
+        embed.add_field(name="Pairs per project", value=clip(per, EMBED_FIELD_VALUE_MAX), inline=False)
+        embed.add_field(
+            name="Left without a partner",
+            value=f"{unmatched} learner(s); each got the reason and what to do next by DM."
+            if unmatched
+            else "nobody 🎉",
+            inline=False,
+        )
+        not_opted = int(data.get("not_opted_in") or 0)
+        if not_opted:
+            embed.set_footer(text=f"{not_opted} announced learner(s) haven't opted in yet (/match join).")
+        return embed
+
+    # --- the round's jobs: each runs once, and again after a kill (skipping its finished steps) -------
+
+    async def run_round_pair(self, job: Job) -> None:
+        """One pair of a round: its thread and intro, then a DM to each partner."""
+        await self.bot.wait_until_ready()
+        pair = await self.store.get_pair(int(job.payload["pair_id"]))
+        round_ = await self.store.get_round(int(job.payload["round_id"]))
+        if pair is None or round_ is None or pair.status != "active":
+            return
+        guild = self.bot.get_guild(pair.guild_id)
+        settings = await self.bot.guild_settings.get(pair.guild_id)
+        if guild is None or settings is None:
+            return
+        now = self.bot.clock.now()
+        try:
+            backend = await self.someone(guild, settings, pair.backend_id, now, me=False)
+            frontend = await self.someone(guild, settings, pair.frontend_id, now, me=False)
+        except UserError as exc:
+            log.warning("Round %s: pair %s not announced any more: %s", round_.id, pair.id, exc)
+            return
+        steps = JobSteps(self.bot.jobs, job)
+        breakdown = score_pair(backend.learner, frontend.learner, now=now)
+        thread_id = pair.thread_id
+        if "thread" not in steps:
+            thread = await self.open_thread(guild, settings, pair, backend, frontend, breakdown, now)
+            thread_id = thread.id if thread else None
+            await steps.mark("thread")
+        by_id = {backend.user_id: backend, frontend.user_id: frontend}
+        where = f" Your private thread: <#{thread_id}>." if thread_id else ""
+        for uid in pair.members:
+            me, partner = by_id[uid], by_id[pair.partner_of(uid)]
+            mine = score_pair(me.learner, partner.learner, viewer=me.learner, now=now)
+            text = (
+                f"🎉 Matching round #{round_.number}: your partner for {esc(me.project_label)} is "
+                f"<@{partner.user_id}> ({esc(partner.name)}, {partner.track}), score {mine.score}/100: "
+                f"{esc(pairing.reasons_text(mine))}.{where}"
+            )
+            await steps.run(
+                f"dm:{uid}", functools.partial(self.dm, uid, text, nonce=nonce_for("pair-dm", pair.id, uid))
+            )
+
+    async def run_round_unmatched(self, job: Job) -> None:
+        """A learner the round left without a partner: the reason and what to do next, privately."""
+        await self.bot.wait_until_ready()
+        round_ = await self.store.get_round(int(job.payload["round_id"]))
+        if round_ is None:
+            return
+        uid, reason = int(job.payload["user_id"]), str(job.payload["reason"])
+        text = (
+            f"Matching round #{round_.number}: no partner for you this time — {esc(reason)}. "
+            f"{pairing.unmatched_advice(reason)}"
+        )
+        await JobSteps(self.bot.jobs, job).run(
+            "dm", functools.partial(self.dm, uid, text, nonce=nonce_for("round-unmatched", round_.id, uid))
+        )
+
+    async def run_request_moot(self, job: Job) -> None:
+        """A pending request the round made moot: its buttons go, and the requester learns why."""
+        await self.bot.wait_until_ready()
+        request = await self.store.get_request(int(job.payload["request_id"]))
+        if request is None:
+            return
+        guild = self.bot.get_guild(request.guild_id)
+        requester = esc(self.name_of(guild, request.requester_id)) if guild else f"<@{request.requester_id}>"
+        addressee = esc(self.name_of(guild, request.addressee_id)) if guild else f"<@{request.addressee_id}>"
+        reason = str(job.payload["reason"])
+        if reason == "paired_together":
+            why = "a matching round made you partners, so there is nothing left to answer"
+            told = f"🤝 Your partner request to {addressee} is closed: a matching round made you partners."
+        elif reason == "addressee_full":
+            why = f"{addressee} now has all the partners they asked for (paired in a matching round)"
+            told = (
+                f"Your partner request to {addressee} is closed: they were paired in a matching round and have all "
+                "the partners they asked for. `/match suggest` shows who is still looking."
+            )
+        else:
+            why = f"{requester} now has all the partners they asked for (paired in a matching round)"
+            told = (
+                f"Your partner request to {addressee} is closed: a matching round paired you and you have all the "
+                "partners you asked for. Raise `max_partners` with `/match join` to look for another."
+            )
+        steps = JobSteps(self.bot.jobs, job)
+        await steps.run(
+            "message", functools.partial(self.edit_request_message, request, f"This partner request is closed: {why}.")
+        )
+        await steps.run(
+            "dm", functools.partial(self.dm, request.requester_id, told, nonce=nonce_for("request-moot", request.id))
+        )
+
+    async def run_round_summary(self, job: Job) -> None:
+        """The round's public summary in the project channel (counts only), once."""
+        await self.bot.wait_until_ready()
+        round_ = await self.store.get_round(int(job.payload["round_id"]))
+        if round_ is None or round_.summary is None:
+            return
+        guild = self.bot.get_guild(round_.guild_id)
+        settings = await self.bot.guild_settings.get(round_.guild_id)
+        channel = guild.get_channel(settings.channel_id or 0) if guild and settings else None
+        if not isinstance(channel, discord.TextChannel):
+            log.warning("Round %s: no project channel for the summary", round_.id)
+            return
+        embed = self.public_round_embed(round_)
+
+        async def post() -> None:
+            try:
+                await channel.send(embed=embed, nonce=nonce_for("round-summary", round_.id))
+            except discord.HTTPException as exc:
+                log.warning("Round %s: summary not posted: %s", round_.id, exc)
+
+        await JobSteps(self.bot.jobs, job).run("post", post)
 
     @app_commands.command(name="stats", description="Staff: matched share per project and track, overlap, requests")
     @app_commands.guild_only()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import io
 import math
-from datetime import date
+from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
 
 import discord
@@ -14,6 +14,7 @@ from discord.ext import commands
 from bot.checks import role_facts, staff_only
 from bot.checks import staff_role as staff_role_of
 from bot.errors import BotMissingPermissions, InvalidInput, NotConfigured
+from bot.services import pairing
 from bot.services import projects as project_rules
 from bot.services import roles as role_rules
 from bot.ui import clip, nexus_embed
@@ -21,6 +22,7 @@ from cogs._shared import timezone_autocomplete
 from db.stores.announcements import AnnouncementStore, FirstWeekStore
 from db.stores.catalog import CatalogStore
 from db.stores.guild_settings import GuildSettings
+from db.stores.matching import MatchingStore
 from db.stores.stats import table_counts
 
 if TYPE_CHECKING:
@@ -340,6 +342,8 @@ class NexusCog(commands.GroupCog, group_name="nexus", group_description="About N
             app_commands.Choice(name="announcements (incl. withdrawn)", value="announcements"),
             app_commands.Choice(name="partner interest (Pair with me presses)", value="partner_interest"),
             app_commands.Choice(name="first-week reminder DMs", value="reminders"),
+            app_commands.Choice(name="partner pairs (active and ended)", value="pairs"),
+            app_commands.Choice(name="unmatched in the latest matching round, with reasons", value="unmatched"),
         ]
     )
     @app_commands.guild_only()
@@ -356,12 +360,27 @@ class NexusCog(commands.GroupCog, group_name="nexus", group_description="About N
             export = project_rules.announcements_csv(await store.all_for_export(guild_id), catalog, guild_id, now)
         elif what.value == "partner_interest":
             export = project_rules.interest_csv(await store.interest_in_guild(guild_id), now)
+        elif what.value in ("pairs", "unmatched"):
+            export = await self._matching_export(interaction.guild, what.value, store, now)
         else:
             export = project_rules.reminders_csv(await FirstWeekStore(self.bot.db).reminders(guild_id), now)
         file = discord.File(io.BytesIO(export.text.encode("utf-8")), filename=export.filename)
         await interaction.edit_original_response(
             content=f"{export.rows} row(s) of {what.value.replace('_', ' ')}.", attachments=[file]
         )
+
+    async def _matching_export(
+        self, guild: discord.Guild, what: str, announcements: AnnouncementStore, now: datetime
+    ) -> project_rules.Csv:
+        """Pairs, or the latest real round's unmatched learners; names as the server shows them now."""
+        mine = [a for a in await announcements.all_for_export(guild.id) if a.withdrawn_at is None]
+        names = {a.user_id: a.display_name for a in mine}
+        names.update({m.id: m.display_name for m in guild.members})
+        store = MatchingStore(self.bot.db)
+        if what == "pairs":
+            return pairing.pairs_csv(await store.pairs_for_export(guild.id), names, now)
+        projects = {a.user_id: (a.project_key, a.track) for a in mine}
+        return pairing.unmatched_csv(await store.last_real_round(guild.id), names, projects, now)
 
     # --- collaboration (issue 6): role picker, welcomes, Q&A forum, staff announcements -------
 

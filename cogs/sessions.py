@@ -383,6 +383,11 @@ class SessionsCog(
         if status == "going":
             follow += " I'll remind you 15 minutes before (by DM, or a mention if your DMs are closed)."
         await interaction.followup.send(follow, ephemeral=True)
+        # Presses at the same moment answer in any order, so an earlier count could land last: whoever finds the
+        # post behind the database after their own edit brings it up to date (the last to check sees the total).
+        latest = await self.store.rsvps(session_id)
+        if latest != rsvps:
+            await self._refresh_post(session, latest, self._learn_slug(session.topic))
 
     # --- scheduled work ----------------------------------------------------------------------------
 
@@ -516,7 +521,7 @@ class SessionsCog(
                 return None
         return channel if isinstance(channel, discord.abc.Messageable) else None
 
-    async def _refresh_post(self, session: StudySession, rsvps: Rsvps) -> None:
+    async def _refresh_post(self, session: StudySession, rsvps: Rsvps, topic_slug: str | None = None) -> None:
         if session.channel_id is None or session.message_id is None:
             return
         channel = await self._channel(session.channel_id)
@@ -524,7 +529,7 @@ class SessionsCog(
             return
         try:
             message = channel.get_partial_message(session.message_id)  # type: ignore[attr-defined]
-            await message.edit(embed=session_embed(session, rsvps), view=session_view(session))
+            await message.edit(embed=session_embed(session, rsvps), view=session_view(session, topic_slug))
         except discord.HTTPException as exc:
             log.warning("Could not update the post of session %s: %s", session.id, exc)
 

@@ -1,4 +1,4 @@
-"""``python -m sandbox [--port N] [--learners N]``: run a sandbox server until Ctrl-C and print the bot env."""
+"""``python -m sandbox [--port N] [--learners N] [--token-ttl S]``: serve until Ctrl-C, print the bot env."""
 
 from __future__ import annotations
 
@@ -14,11 +14,11 @@ from sandbox.world import World
 logger = logging.getLogger(__name__)
 
 
-async def serve(port: int, learners: int, rate_limits: bool) -> None:
+async def serve(port: int, learners: int, rate_limits: bool, token_ttl: float = 15 * 60) -> None:
     world = World.default()
     if learners:
         world.add_learners(learners)
-    server = SandboxServer(world, port=port, rate_limits=rate_limits)
+    server = SandboxServer(world, port=port, rate_limits=rate_limits, token_ttl=token_ttl)
     await server.start()
     print(f"DISCORD_TOKEN={server.token}")
     print(f"DISCORD_GUILD_ID={world.guild.id}")
@@ -38,9 +38,12 @@ def main() -> None:
     parser.add_argument("--port", type=int, default=0)
     parser.add_argument("--learners", type=int, default=0, help="add N generated members")
     parser.add_argument("--no-rate-limits", action="store_true")
+    parser.add_argument(
+        "--token-ttl", type=float, default=15 * 60, help="interaction token lifetime in seconds (Discord: 900)"
+    )
     args = parser.parse_args()
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    asyncio.run(serve(args.port, args.learners, not args.no_rate_limits))
+    asyncio.run(serve(args.port, args.learners, not args.no_rate_limits, args.token_ttl))
 
 
 if __name__ == "__main__":

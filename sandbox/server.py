@@ -61,6 +61,8 @@ EPHEMERAL = 1 << 6
 LOADING = 1 << 7
 HAS_THREAD = 1 << 5
 FORUM = 15  # channel type
+# Discord checks an enforced nonce against the same author's messages of the past few minutes.
+NONCE_WINDOW = 5 * 60.0
 
 
 class ApiError(Exception):
@@ -1615,7 +1617,16 @@ class SandboxServer:
                     self.dispatch("THREAD_UPDATE", dict(thread))
         if body.get("embeds") and not self.is_dm(cid) and not self.bot_perms_in(cid) & Perm.EMBED_LINKS:
             body = {**body, "embeds": []}  # Discord accepts the message but drops the embeds
+        nonce_key = str(body["nonce"]) if body.get("enforce_nonce") and body.get("nonce") is not None else None
+        if nonce_key is not None:
+            # enforce_nonce: the same author's message with this nonce in the past few minutes is returned instead.
+            seen = self.state.nonces.get(nonce_key)
+            earlier = self.state.message_index.get(seen[0]) if seen else None
+            if seen and earlier is not None and not earlier.deleted and time.monotonic() - seen[1] < NONCE_WINDOW:
+                return dict(earlier.payload)
         stored = self._create_message(cid, body, req.files)
+        if nonce_key is not None:
+            self.state.nonces[nonce_key] = (stored.id, time.monotonic())
         return dict(stored.payload)
 
     async def _get_messages(self, req: Request) -> list[JSONDict]:

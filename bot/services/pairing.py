@@ -26,9 +26,10 @@ from bot.services.availability import (
     validate_timezone,
 )
 from bot.services.matching import PROJECTS, Learner, MatchResult, ScoreBreakdown
+from bot.services.projects import Csv, write_csv
 from bot.services.text import user_text
 from db.stores.announcements import Announcement
-from db.stores.matching import MatchProfile, NewProfile
+from db.stores.matching import MatchProfile, MatchRound, NewProfile, Pair
 
 REQUEST_TTL = timedelta(hours=72)
 # Assumed for learners who never said when they are free: typical evening and weekend study time.
@@ -362,3 +363,77 @@ def ensure_capacity(profile: MatchProfile | None, who: str) -> None:
             f"{'you' if who == 'You' else 'they'} asked for ({profile.max_partners})."
             + (" Raise it with `/match join max_partners:<n>` to look for another." if who == "You" else "")
         )
+
+
+# --- exports (/nexus export what:pairs, what:unmatched) ---------------------------------------------
+
+
+def _when(value: datetime | None) -> str:
+    return value.isoformat() if value else ""
+
+
+def pairs_csv(rows: Iterable[tuple[Pair, int | None]], names: Mapping[int, str], stamp: datetime) -> Csv:
+    """Every pair (active and ended), with the round that made it; cells are spreadsheet-safe."""
+    text, n = write_csv(
+        (
+            "pair_id",
+            "backend_id",
+            "backend_name",
+            "frontend_id",
+            "frontend_name",
+            "project",
+            "score",
+            "origin",
+            "round",
+            "status",
+            "created_at",
+            "ended_at",
+            "end_reason",
+            "thread_id",
+        ),
+        (
+            (
+                p.id,
+                p.backend_id,
+                names.get(p.backend_id, ""),
+                p.frontend_id,
+                names.get(p.frontend_id, ""),
+                p.project,
+                "" if p.score is None else p.score,
+                p.origin,
+                "" if number is None else number,
+                p.status,
+                _when(p.created_at),
+                _when(p.ended_at),
+                p.end_reason or "",
+                p.thread_id or "",
+            )
+            for p, number in rows
+        ),
+    )
+    return Csv(f"pairs-{stamp:%Y%m%d-%H%M}.csv", text, n)
+
+
+def unmatched_csv(
+    round_: MatchRound | None,
+    names: Mapping[int, str],
+    projects: Mapping[int, tuple[str, str]],
+    stamp: datetime,
+) -> Csv:
+    """Everyone the latest real round left without a partner, with the reason they were sent."""
+    unmatched = (round_.summary or {}).get("unmatched", {}) if round_ is not None else {}
+    text, n = write_csv(
+        ("round", "finished_at", "user_id", "name", "project", "track", "reason"),
+        (
+            (
+                round_.number if round_ is not None else "",
+                _when(round_.finished_at) if round_ is not None else "",
+                uid,
+                names.get(int(uid), ""),
+                *projects.get(int(uid), ("", "")),
+                reason,
+            )
+            for uid, reason in unmatched.items()
+        ),
+    )
+    return Csv(f"unmatched-{stamp:%Y%m%d-%H%M}.csv", text, n)

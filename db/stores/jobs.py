@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import json
 import sqlite3
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+import aiosqlite
+
 from db.database import Database
-from db.stores._values import dataclass_from_row
+from db.stores._values import dataclass_from_row, optional_datetime
 
 
 @dataclass(frozen=True)
@@ -21,6 +24,7 @@ class Job:
     dedupe_key: str | None
     status: str
     attempts: int
+    started_at: datetime | None = None
 
     @classmethod
     def from_row(cls, row: sqlite3.Row) -> Job:
@@ -29,6 +33,7 @@ class Job:
             row,
             due_at=datetime.fromisoformat(row["due_at"]),
             payload=json.loads(row["payload"]),
+            started_at=optional_datetime(row["started_at"]),
         )
 
 
@@ -41,19 +46,73 @@ class JobStore:
     ) -> int | None:
         """Schedule a job; with a dedupe_key already used, nothing happens and None is returned."""
         async with self.db.transaction() as conn:
-            cur = await conn.execute(
-                "INSERT INTO jobs (kind, due_at, payload, dedupe_key, created_at) VALUES (?, ?, ?, ?, ?) "
-                "ON CONFLICT (dedupe_key) DO NOTHING",
-                (kind, due_at.isoformat(), json.dumps(payload), dedupe_key, now.isoformat()),
-            )
-            return int(cur.lastrowid or 0) if cur.rowcount else None
+            return await self.insert(conn, kind, due_at, payload, now, dedupe_key)
+
+    @staticmethod
+    async def insert(
+        conn: aiosqlite.Connection,
+        kind: str,
+        due_at: datetime,
+        payload: dict[str, Any],
+        now: datetime,
+        dedupe_key: str | None = None,
+    ) -> int | None:
+        """Schedule inside another store's transaction, so a job is committed with the rows it is about."""
+        cur = await conn.execute(
+            "INSERT INTO jobs (kind, due_at, payload, dedupe_key, created_at) VALUES (?, ?, ?, ?, ?) "
+            "ON CONFLICT (dedupe_key) DO NOTHING",
+            (kind, due_at.isoformat(), json.dumps(payload), dedupe_key, now.isoformat()),
+        )
+        return int(cur.lastrowid or 0) if cur.rowcount else None
 
     async def due(self, now: datetime, limit: int = 50) -> list[Job]:
         rows = await self.db.fetchall(
-            "SELECT * FROM jobs WHERE status = 'pending' AND due_at <= ? ORDER BY due_at, id LIMIT ?",
+            "SELECT * FROM jobs WHERE status = 'pending' AND started_at IS NULL AND due_at <= ? "
+            "ORDER BY due_at, id LIMIT ?",
             (now.isoformat(), limit),
         )
         return [Job.from_row(r) for r in rows]
+
+    async def start(self, job_id: int, now: datetime) -> bool:
+        """Claim a resumable job: it stays pending (a kill leaves it to run again) until `finish`."""
+        async with self.db.transaction() as conn:
+            cur = await conn.execute(
+                "UPDATE jobs SET started_at = ?, attempts = attempts + 1 "
+                "WHERE id = ? AND status = 'pending' AND started_at IS NULL",
+                (now.isoformat(), job_id),
+            )
+            return cur.rowcount == 1
+
+    async def finish(self, job_id: int, now: datetime) -> None:
+        await self.db.execute(
+            "UPDATE jobs SET status = 'done', finished_at = ? WHERE id = ? AND status = 'pending'",
+            (now.isoformat(), job_id),
+        )
+
+    async def save_progress(self, job_id: int, payload: dict[str, Any]) -> None:
+        """Record what a resumable job has done so far (its payload), so a rerun skips those steps."""
+        await self.db.execute("UPDATE jobs SET payload = ? WHERE id = ?", (json.dumps(payload), job_id))
+
+    async def release_started(self, max_attempts: int) -> tuple[int, int]:
+        """At start: resumable jobs a kill cut short run again; (released, given up after max_attempts)."""
+        async with self.db.transaction() as conn:
+            failed = await conn.execute(
+                "UPDATE jobs SET status = 'failed', last_error = 'interrupted too often' "
+                "WHERE status = 'pending' AND started_at IS NOT NULL AND attempts >= ?",
+                (max_attempts,),
+            )
+            released = await conn.execute(
+                "UPDATE jobs SET started_at = NULL WHERE status = 'pending' AND started_at IS NOT NULL"
+            )
+            return released.rowcount, failed.rowcount
+
+    async def pending_count(self, kinds: Iterable[str]) -> int:
+        wanted = list(kinds)
+        marks = ", ".join("?" for _ in wanted)
+        value = await self.db.fetchval(
+            f"SELECT COUNT(*) FROM jobs WHERE status = 'pending' AND kind IN ({marks})", tuple(wanted)
+        )
+        return int(value or 0)
 
     async def claim(self, job_id: int, now: datetime) -> bool:
         """Mark a pending job done before running it: a crash mid-run never repeats its side effect."""

@@ -1,4 +1,5 @@
-"""Crash safety: SIGKILL at 20 random moments of announce/accept bursts; nothing acknowledged is lost."""
+"""Crash safety: SIGKILL at 20 random moments of announce/accept bursts and of staff rounds with RSVPs;
+nothing acknowledged is lost, nothing is half-written or duplicated."""
 
 from __future__ import annotations
 
@@ -26,3 +27,6 @@ async def test_kill_points_lose_nothing_acknowledged(unthrottled: NexusSandbox) 
     assert tally.retry_errors == [], tally.retry_errors
     # The kill moments really fell inside the bursts: some answers got out before the kill, some did not.
     assert 0 < tally.announces_acknowledged + tally.accepts_acknowledged < 2 * 3 * KILL_POINTS
+    # Half the kills fell in matching rounds (each then checked finished exactly once, or rerun from nothing).
+    assert tally.round_kills == KILL_POINTS // 2
+    assert 0 < tally.rsvps_acknowledged < 2 * 3 * KILL_POINTS // 2

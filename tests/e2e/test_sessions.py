@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -288,3 +289,26 @@ async def test_zone_from_match_profile_and_pair_thread(nexus: Any) -> None:
     nexus.set_time(datetime(2026, 12, 2, 21, 30, 1, tzinfo=UTC))
     started = await nexus.sandbox.wait_for_message(thread["id"], lambda m: "is starting now" in m["content"], 10)
     assert f"<@{uid(nexus, 'alice')}>" in started["content"]
+
+
+async def test_rsvps_answered_out_of_order_leave_the_post_current(nexus: Any) -> None:
+    await start(nexus)
+    await create(nexus)
+    [post] = session_posts(nexus)
+    # bob's answer reaches Discord late (after carol's): his edit shows an older count than the database.
+    callback = "/interactions/{interaction_id}/{token}/callback"
+    before = len(nexus.sandbox.requests)
+    nexus.sandbox.inject_fault("POST", callback, None, delay=0.8)
+    bob = asyncio.create_task(nexus.client.click("bob", post, "Going"))
+    for _ in range(100):
+        if any(r.route == f"POST {callback}" for r in nexus.sandbox.requests[before:]):
+            break
+        await asyncio.sleep(0.02)
+    await nexus.client.click("carol", post, "Going")
+    await bob
+    for _ in range(100):
+        shown = nexus.sandbox.state.message_index[int(post["id"])].payload
+        if "Going (3)" in fields(shown):
+            break
+        await asyncio.sleep(0.05)
+    assert "Going (3)" in fields(shown), list(fields(shown))

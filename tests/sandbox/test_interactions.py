@@ -122,3 +122,25 @@ async def test_client_timeout_lists_what_happened(sandbox: SandboxServer) -> Non
         assert "not answered within 0.2s" in str(exc) and "acknowledged=False" in str(exc)
     else:
         raise AssertionError("expected a timeout")
+
+
+async def test_expired_token_is_401_50027_for_edits_and_followups() -> None:
+    sandbox = SandboxServer(World.default(), token_ttl=60.0)
+    await sandbox.start()
+    try:
+        async with aiohttp.ClientSession(base_url=sandbox.base_url) as http:
+            iid, token = new_interaction(sandbox)
+            app = sandbox.world.application_id
+            async with http.post(f"{API}/interactions/{iid}/{token}/callback", json={"type": 5}) as r:
+                assert r.status == 204
+            sandbox.state.interactions[int(iid)].created -= 61  # pretend the token's lifetime passed
+            expired = {"message": "Invalid Webhook Token", "code": 50027}
+            async with http.patch(f"{API}/webhooks/{app}/{token}/messages/@original", json={"content": "x"}) as r:
+                assert r.status == 401 and await r.json() == expired
+            async with http.post(f"{API}/webhooks/{app}/{token}?wait=true", json={"content": "x"}) as r:
+                assert r.status == 401 and await r.json() == expired
+            sandbox.token_ttl = 120.0  # the lifetime is a setting, read on every request
+            async with http.patch(f"{API}/webhooks/{app}/{token}/messages/@original", json={"content": "y"}) as r:
+                assert r.status == 200
+    finally:
+        await sandbox.stop()

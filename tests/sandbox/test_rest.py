@@ -102,6 +102,24 @@ async def test_dm_closed_is_50007(sandbox: SandboxServer, http: aiohttp.ClientSe
     assert [m["content"] for m in sandbox.dms_to("alice")] == ["welcome"]
 
 
+async def test_enforced_nonce_returns_the_first_message(sandbox: SandboxServer, http: aiohttp.ClientSession) -> None:
+    async with http.post(f"{API}/users/@me/channels", json={"recipient_id": str(sandbox.world.user("alice").id)}) as r:
+        dm = await r.json()
+    url = f"{API}/channels/{dm['id']}/messages"
+    sent = []
+    for body in (
+        {"content": "once", "nonce": "n1", "enforce_nonce": True},
+        {"content": "once", "nonce": "n1", "enforce_nonce": True},  # a retry after a crash: the same message back
+        {"content": "plain", "nonce": "n1"},  # without enforce_nonce Discord sends it
+        {"content": "other", "nonce": "n2", "enforce_nonce": True},
+    ):
+        async with http.post(url, json=body) as r:
+            assert r.status == 200
+            sent.append(await r.json())
+    assert sent[0]["id"] == sent[1]["id"] and len({m["id"] for m in sent}) == 3
+    assert [m["content"] for m in sandbox.dms_to("alice")] == ["once", "plain", "other"]
+
+
 async def test_threads(sandbox: SandboxServer, http: aiohttp.ClientSession) -> None:
     cid = sandbox.world.channel("prodevprojectnexus").id
     async with http.post(f"{API}/channels/{cid}/threads", json={"name": "pair-1", "type": 12}) as r:
