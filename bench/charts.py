@@ -133,7 +133,7 @@ def preload_bot() -> None:
 
     import cogs
 
-    importlib.import_module("bot.nexus_bot")
+    importlib.import_module("bot.app.nexus_bot")
     for module in pkgutil.iter_modules(cogs.__path__):
         importlib.import_module(f"cogs.{module.name}")
 

@@ -124,7 +124,7 @@ async def run_bot(settings: Settings) -> int:
 async def _run_locked(settings: Settings) -> int:
     import discord
 
-    from bot.nexus_bot import NexusBot
+    from bot.app.nexus_bot import NexusBot
 
     db = await open_database(settings)
     bot = NexusBot(settings, db, make_clock(settings.clock_file))
@@ -162,7 +162,7 @@ async def _run_locked(settings: Settings) -> int:
 async def sync_commands(settings: Settings, global_sync: bool) -> int:
     import discord
 
-    from bot.nexus_bot import NexusBot
+    from bot.app.nexus_bot import NexusBot
 
     point_at_api(settings)
     db = await open_database(settings)

@@ -1,41 +1,25 @@
-"""Domain errors. Their `str()` is the message the user reads, ephemerally.
+"""Domain errors for services and cogs: their `str()` is the message the user reads, ephemerally.
 
-This module imports nothing from discord so services and stores can raise these.
+The classes are defined in `db.errors` so that stores, which sit below `bot/`, can raise them from the
+transaction that checks a rule; everything above the stores imports them from here.
 """
 
-from __future__ import annotations
+from db.errors import (
+    BotMissingPermissions,
+    Conflict,
+    Forbidden,
+    InvalidInput,
+    NotConfigured,
+    NotFound,
+    UserError,
+)
 
-
-class UserError(Exception):
-    """An error caused by what the user asked; its message tells them what to do next."""
-
-    def __init__(self, message: str) -> None:
-        super().__init__(message)
-        self.message = message
-
-    def __str__(self) -> str:
-        return self.message
-
-
-class InvalidInput(UserError):
-    """An option value failed validation."""
-
-
-class NotFound(UserError):
-    """The thing the user named does not exist."""
-
-
-class Conflict(UserError):
-    """The request clashes with existing state (already announced, already paired, ...)."""
-
-
-class Forbidden(UserError):
-    """The member lacks the role or permission the action needs."""
-
-
-class NotConfigured(UserError):
-    """Staff have not run /nexus setup (or a needed part of it) yet."""
-
-
-class BotMissingPermissions(UserError):
-    """The bot itself lacks a Discord permission in the target channel."""
+__all__ = [
+    "BotMissingPermissions",
+    "Conflict",
+    "Forbidden",
+    "InvalidInput",
+    "NotConfigured",
+    "NotFound",
+    "UserError",
+]

@@ -11,11 +11,12 @@ import discord
 from discord import app_commands
 
 from bot.errors import InvalidInput, NotConfigured
+from bot.services.cohort import CHANNEL_GONE, NOT_SET_UP
 from bot.services.zones import timezone_choices, validate_timezone
 from db.stores.sessions import profile_timezone
 
 if TYPE_CHECKING:
-    from bot.nexus_bot import NexusBot
+    from bot.app.nexus_bot import NexusBot
     from db.stores.guild_settings import GuildSettings
 
 log = logging.getLogger(__name__)
@@ -32,17 +33,10 @@ def inert_view(*items: discord.ui.Item[Any]) -> discord.ui.View | None:
     return view
 
 
-# Also what /project announce says (cogs/projects.py), so every command words it the same way.
-CHANNEL_GONE = (
-    "The project channel configured by staff no longer exists: staff need to run "
-    "`/nexus setup channel:<channel>` again."
-)
-
-
 def only_pinging(*users: discord.abc.Snowflake) -> discord.AllowedMentions:
     """Allowed mentions for a message whose template mentions these members: they are pinged, nobody else.
 
-    The bot's default pings nobody (bot/nexus_bot.py), so a send that means to notify people passes this.
+    The bot's default pings nobody (bot/app/nexus_bot.py), so a send that means to notify people passes this.
     """
     return discord.AllowedMentions(everyone=False, roles=False, users=list(users), replied_user=False)
 
@@ -50,7 +44,7 @@ def only_pinging(*users: discord.abc.Snowflake) -> discord.AllowedMentions:
 def configured_channel(guild: discord.Guild, settings: GuildSettings | None) -> discord.TextChannel:
     """The project channel staff set with `/nexus setup`, or a NotConfigured that tells them how."""
     if settings is None or not settings.channel_id:
-        raise NotConfigured("Staff haven't set the project channel yet: ask them to run `/nexus setup`.")
+        raise NotConfigured(NOT_SET_UP)
     channel = guild.get_channel(settings.channel_id)
     if not isinstance(channel, discord.TextChannel):
         raise NotConfigured(CHANNEL_GONE)

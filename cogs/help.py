@@ -9,11 +9,11 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot.checks import is_staff, is_staff_command
-from bot.ui import EMBED_FIELD_VALUE_MAX, clip, nexus_embed
+from bot.app.checks import is_staff, is_staff_command
+from bot.app.ui import EMBED_FIELD_VALUE_MAX, clip, nexus_embed
 
 if TYPE_CHECKING:
-    from bot.nexus_bot import NexusBot
+    from bot.app.nexus_bot import NexusBot
 
 # Discord allows 25 fields per embed and 6,000 characters across a message's embeds: one embed per
 # message, a little under the total; a longer list continues in followups.

@@ -11,7 +11,21 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot.checks import require_staff, staff_only
+from bot.app.checks import require_staff, staff_only
+from bot.app.ui import (
+    DANGER,
+    EMBED_DESCRIPTION_MAX,
+    EMBED_FIELD_VALUE_MAX,
+    EMBED_TITLE_MAX,
+    EMBED_TOTAL_MAX,
+    SUCCESS,
+    NexusModal,
+    OwnedView,
+    SafeCallback,
+    clip,
+    nexus_embed,
+    timestamp,
+)
 from bot.errors import BotMissingPermissions, Conflict, InvalidInput, NotConfigured, NotFound
 from bot.services.search import (
     NameIndex,
@@ -34,26 +48,12 @@ from bot.services.topic_content import (
     slugify,
     validate_draft,
 )
-from bot.ui import (
-    DANGER,
-    EMBED_DESCRIPTION_MAX,
-    EMBED_FIELD_VALUE_MAX,
-    EMBED_TITLE_MAX,
-    EMBED_TOTAL_MAX,
-    SUCCESS,
-    NexusModal,
-    OwnedView,
-    SafeCallback,
-    clip,
-    nexus_embed,
-    timestamp,
-)
 from cogs._shared import inert_view
 from db.stores.jobs import Job
 from db.stores.topics import CATEGORIES, Topic, TopicDraft, TopicStore
 
 if TYPE_CHECKING:
-    from bot.nexus_bot import NexusBot
+    from bot.app.nexus_bot import NexusBot
     from db.stores.guild_settings import GuildSettings
 
 log = logging.getLogger(__name__)
@@ -605,7 +605,7 @@ class LearningCog(commands.GroupCog, name="Learning", group_name="learn", group_
 
     async def post_for_review(self, guild: discord.Guild, topic: Topic) -> bool:
         """Post a pending topic with Approve / Reject in the review channel; False if there is none."""
-        settings = await self.bot.guild_settings.get(guild.id)
+        settings = await self.bot.services.cohort.settings(guild.id)
         channel = guild.get_channel(settings.review_channel_id) if settings and settings.review_channel_id else None
         if not isinstance(channel, discord.TextChannel):
             return False
@@ -699,11 +699,11 @@ class LearningCog(commands.GroupCog, name="Learning", group_name="learn", group_
         guild = interaction.guild
         now = self.bot.clock.now()
         if off:
-            await self.bot.guild_settings.update(guild.id, now, tip_hour=None)
+            await self.bot.services.cohort.update(guild.id, now, tip_hour=None)
             self._tips_checked_at = None
             await interaction.response.send_message("Tip of the day is **off**.", ephemeral=True)
             return
-        settings = await self.bot.guild_settings.get(guild.id)
+        settings = await self.bot.services.cohort.settings(guild.id)
         if hour is None and (settings is None or settings.tip_hour is None):
             raise InvalidInput("Give the `hour` (0–23, UTC) to post the tip at, or `off:True` to stop tips.")
         if channel is None:
@@ -718,7 +718,7 @@ class LearningCog(commands.GroupCog, name="Learning", group_name="learn", group_
                 f"I can't post tips in {channel.mention}: grant me View Channel, Send Messages and Embed Links there."
             )
         tip_hour = hour if hour is not None else settings.tip_hour if settings else None
-        await self.bot.guild_settings.update(guild.id, now, tip_channel_id=channel.id, tip_hour=tip_hour)
+        await self.bot.services.cohort.update(guild.id, now, tip_channel_id=channel.id, tip_hour=tip_hour)
         # Planned now, not on the next tick: a tip due within the second must not slip to tomorrow.
         self._tips_checked_at = None
         await self.plan_tips(now)
@@ -740,7 +740,7 @@ class LearningCog(commands.GroupCog, name="Learning", group_name="learn", group_
         if last is not None and timedelta(0) <= now - last < timedelta(seconds=30):
             return
         self._tips_checked_at = now
-        for settings in await self.bot.guild_settings.all():
+        for settings in await self.bot.services.cohort.all():
             if settings.tip_hour is None or settings.tip_channel_id is None:
                 continue
             due = self._next_tip_at(now, settings.tip_hour)
@@ -756,7 +756,7 @@ class LearningCog(commands.GroupCog, name="Learning", group_name="learn", group_
         # Jobs due at start-up run before the guild cache is filled; without it the channel looks gone.
         await self.bot.wait_until_ready()
         guild_id, hour = int(job.payload["guild_id"]), int(job.payload["hour"])
-        settings = await self.bot.guild_settings.get(guild_id)
+        settings = await self.bot.services.cohort.settings(guild_id)
         if settings is None or settings.tip_hour != hour or settings.tip_channel_id is None:
             log.info("Tip job %s skipped: tips are off or moved", job.id)
             return

@@ -16,25 +16,8 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot.checks import is_staff, staff_only
-from bot.errors import BotMissingPermissions, Conflict, Forbidden, InvalidInput, NotConfigured, NotFound, UserError
-from bot.scheduler import JobSteps, nonce_for
-from bot.services import pairing, request_limits
-from bot.services.availability import (
-    SYNTAX_HELP,
-    format_windows,
-    intersect,
-    overlap_minutes,
-    parse_availability,
-    to_json,
-    validate_timezone,
-)
-from bot.services.matching import Learner, MatchResult, ScoreBreakdown, optimal_matching, score_pair, suggest
-from bot.services.projects import resolve_project
-from bot.services.skills import parse_skills, skill_suggestions
-from bot.services.text import user_text
-from bot.services.zones import resolve_timezone
-from bot.ui import (
+from bot.app.checks import is_staff, staff_only
+from bot.app.ui import (
     EMBED_FIELD_VALUE_MAX,
     SUCCESS,
     WARNING,
@@ -48,6 +31,25 @@ from bot.ui import (
     reply_late,
     timestamp,
 )
+from bot.errors import BotMissingPermissions, Conflict, Forbidden, InvalidInput, NotConfigured, NotFound, UserError
+from bot.scheduler import JobSteps, nonce_for
+from bot.services import pairing, request_limits
+from bot.services.availability import (
+    SYNTAX_HELP,
+    format_windows,
+    intersect,
+    overlap_minutes,
+    parse_availability,
+    to_json,
+    validate_timezone,
+)
+from bot.services.cohort import NOT_SET_UP
+from bot.services.matching import Learner, MatchResult, ScoreBreakdown, optimal_matching, score_pair, suggest
+from bot.services.projects import resolve_project
+from bot.services.skills import parse_skills, skill_suggestions
+from bot.services.text import user_text
+from bot.services.tracks import TRACK_NAMES
+from bot.services.zones import resolve_timezone
 from cogs._shared import inert_view, timezone_autocomplete
 from db.stores.announcements import Announcement, AnnouncementStore, ListFilter
 from db.stores.catalog import CatalogProject, CatalogStore
@@ -65,7 +67,7 @@ from db.stores.matching import (
 )
 
 if TYPE_CHECKING:
-    from bot.nexus_bot import NexusBot
+    from bot.app.nexus_bot import NexusBot
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -98,7 +100,6 @@ THREAD_NAME_MAX = 100
 # Threads and DMs of a round go out a few at a time: fast, yet well inside Discord's rate limits.
 ROUND_CONCURRENCY = 4
 ANNOUNCEMENTS_MAX = 10_000
-TRACK_NAMES = {"backend": "Backend", "frontend": "Frontend"}
 THREAD_PERMISSIONS = {
     "create_private_threads": "Create Private Threads",
     "send_messages_in_threads": "Send Messages in Threads",
@@ -316,12 +317,9 @@ class MatchingCog(
     # --- shared helpers -----------------------------------------------------------------------
 
     async def settings_for(self, guild: discord.Guild) -> GuildSettings:
-        settings = await self.bot.guild_settings.get(guild.id)
+        settings = await self.bot.services.cohort.settings(guild.id)
         if settings is None or settings.channel_id is None or settings.cohort_start is None:
-            raise NotConfigured(
-                "Partner matching isn't set up in this server yet: staff need to run "
-                "`/nexus setup channel:#prodevprojectnexus` (Manage Server or the staff role)."
-            )
+            raise NotConfigured(NOT_SET_UP)
         return settings
 
     def guild_of(self, interaction: discord.Interaction[Any], guild_id: int | None = None) -> discord.Guild:
@@ -1037,7 +1035,7 @@ class MatchingCog(
             if pair.id in self._opening:
                 continue
             guild = self.bot.get_guild(pair.guild_id)
-            settings = await self.bot.guild_settings.get(pair.guild_id)
+            settings = await self.bot.services.cohort.settings(pair.guild_id)
             if guild is None or settings is None:
                 continue
             try:
@@ -1557,7 +1555,7 @@ class MatchingCog(
         if pair is None or round_ is None or pair.status != "active":
             return
         guild = self.bot.get_guild(pair.guild_id)
-        settings = await self.bot.guild_settings.get(pair.guild_id)
+        settings = await self.bot.services.cohort.settings(pair.guild_id)
         if guild is None or settings is None:
             return
         now = self.bot.clock.now()
@@ -1643,7 +1641,7 @@ class MatchingCog(
         if round_ is None or round_.summary is None:
             return
         guild = self.bot.get_guild(round_.guild_id)
-        settings = await self.bot.guild_settings.get(round_.guild_id)
+        settings = await self.bot.services.cohort.settings(round_.guild_id)
         channel = guild.get_channel(settings.channel_id or 0) if guild and settings else None
         if not isinstance(channel, discord.TextChannel):
             log.warning("Round %s: no project channel for the summary", round_.id)

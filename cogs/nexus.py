@@ -11,13 +11,13 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot.checks import role_facts, staff_only
-from bot.checks import staff_role as staff_role_of
+from bot.app.checks import role_facts, staff_only
+from bot.app.checks import staff_role as staff_role_of
+from bot.app.ui import clip, nexus_embed
 from bot.errors import BotMissingPermissions, InvalidInput, NotConfigured
 from bot.services import pairing
 from bot.services import projects as project_rules
 from bot.services import roles as role_rules
-from bot.ui import clip, nexus_embed
 from cogs._shared import timezone_autocomplete
 from db.stores.announcements import AnnouncementStore, FirstWeekStore
 from db.stores.catalog import CatalogStore
@@ -26,7 +26,7 @@ from db.stores.matching import MatchingStore
 from db.stores.stats import table_counts
 
 if TYPE_CHECKING:
-    from bot.nexus_bot import NexusBot
+    from bot.app.nexus_bot import NexusBot
 
 # What the bot needs in the project channel, with why (shown when one is missing).
 CHANNEL_PERMISSIONS: dict[str, str] = {
@@ -209,7 +209,7 @@ class NexusCog(commands.GroupCog, group_name="nexus", group_description="About N
         if missing:
             raise BotMissingPermissions(f"I can't work in {channel.mention} yet; grant me: {', '.join(missing)}.")
         now = self.bot.clock.now()
-        existing = await self.bot.guild_settings.get(guild.id)
+        existing = await self.bot.services.cohort.settings(guild.id)
         values: dict[str, object] = {"channel_id": channel.id}
         if cohort_start is not None:
             values["cohort_start"] = parse_date(cohort_start, "cohort_start")
@@ -228,7 +228,7 @@ class NexusCog(commands.GroupCog, group_name="nexus", group_description="About N
             guild, existing, self.bot.settings.staff_role_name, backend_role, frontend_role, staff_role
         )
         values.update(picked)
-        settings = await self.bot.guild_settings.update(guild.id, now, **values)
+        settings = await self.bot.services.cohort.update(guild.id, now, **values)
         self.bot.dispatch("nexus_settings_changed", settings)
 
         def role_text(role_id: int | None) -> str:
@@ -397,7 +397,7 @@ class NexusCog(commands.GroupCog, group_name="nexus", group_description="About N
         assert interaction.guild is not None
         if channel is not None:
             return channel
-        settings = await self.bot.guild_settings.get(interaction.guild.id)
+        settings = await self.bot.services.cohort.settings(interaction.guild.id)
         found = interaction.guild.get_channel(settings.channel_id) if settings and settings.channel_id else None
         if not isinstance(found, discord.TextChannel):
             raise NotConfigured("Name a `channel`, or set the project channel with `/nexus setup` first.")
@@ -483,7 +483,7 @@ class NexusCog(commands.GroupCog, group_name="nexus", group_description="About N
             values["forum_channel_id"] = forum.id
         elif clear_forum:
             values["forum_channel_id"] = None
-        settings = await self.bot.guild_settings.update(interaction.guild.id, self.bot.clock.now(), **values)
+        settings = await self.bot.services.cohort.update(interaction.guild.id, self.bot.clock.now(), **values)
         forum_text = (
             f"<#{settings.forum_channel_id}>" if settings.forum_channel_id else "threads in the project channel"
         )

@@ -14,14 +14,16 @@ from typing import TYPE_CHECKING, Any
 import discord
 from discord.ext import commands
 
-from bot import alerts
-from bot.checks import require_staff, role_facts, staff_role
+from bot.app import alerts
+from bot.app.checks import require_staff, role_facts, staff_role
+from bot.app.ui import SUCCESS, WARNING, SafeCallback, clip, nexus_embed, timestamp
 from bot.errors import BotMissingPermissions, Conflict, Forbidden, InvalidInput, NotConfigured, NotFound
 from bot.services import roles, track_switch
+from bot.services.cohort import NOT_SET_UP
 from bot.services.projects import message_link
 from bot.services.text import require_text
+from bot.services.tracks import TRACK_NAMES, TRACKS, other_track
 from bot.services.when import parse_when
-from bot.ui import SUCCESS, WARNING, SafeCallback, clip, nexus_embed, timestamp
 from cogs._shared import inert_view, member_zone
 from cogs.projects import announcement_embed, pair_view
 from db.stores.announcements import Announcement, AnnouncementStore
@@ -32,12 +34,11 @@ from db.stores.matching import MatchingStore
 from db.stores.staff_posts import StaffPost, StaffPostStore
 
 if TYPE_CHECKING:
-    from bot.nexus_bot import NexusBot
+    from bot.app.nexus_bot import NexusBot
 
 log = logging.getLogger(__name__)
 
 PUBLISH_KIND = "staff_post.publish"
-TRACKS = {"backend": "Backend", "frontend": "Frontend"}
 NEXT_STEPS = (
     "**Next steps**\n"
     "1. Announce your capstone project with `/project announce` (first week).\n"
@@ -64,7 +65,7 @@ def role_problem(guild: discord.Guild, role: discord.Role, staff: discord.Role |
 def track_role(guild: discord.Guild, settings: GuildSettings | None, track: str) -> discord.Role | None:
     role_id = getattr(settings, f"{track}_role_id", None) if settings else None
     role = guild.get_role(role_id) if role_id else None
-    return role or discord.utils.get(guild.roles, name=TRACKS[track])
+    return role or discord.utils.get(guild.roles, name=TRACK_NAMES[track])
 
 
 def in_first_week(settings: GuildSettings, now: datetime) -> bool:
@@ -90,7 +91,7 @@ class RoleButton(
     def __init__(self, track: str) -> None:
         super().__init__(
             discord.ui.Button(
-                label=f"I'm {TRACKS[track]}",
+                label=f"I'm {TRACK_NAMES[track]}",
                 style=discord.ButtonStyle.primary if track == "backend" else discord.ButtonStyle.success,
                 custom_id=f"nexus:onboard:role:{track}",
             )
@@ -119,7 +120,7 @@ class MoveTrackButton(
     def __init__(self, track: str, user_id: int) -> None:
         super().__init__(
             discord.ui.Button(
-                label=f"Move my announcement to {TRACKS[track]}",
+                label=f"Move my announcement to {TRACK_NAMES[track]}",
                 style=discord.ButtonStyle.primary,
                 custom_id=f"nexus:onboard:move:{track}:{user_id}",
             )
@@ -191,13 +192,13 @@ class OnboardingCog(commands.Cog, name="Onboarding"):
         """Post the persistent I'm Backend / I'm Frontend message (called by /nexus rolepicker)."""
         assert interaction.guild is not None
         guild = interaction.guild
-        settings = await self.bot.guild_settings.get(guild.id)
+        settings = await self.bot.services.cohort.settings(guild.id)
         staff = staff_role(guild, settings, self.bot.settings.staff_role_name)
         problems = []
         for track in TRACKS:
             role = track_role(guild, settings, track)
             if role is None:
-                problems.append(f"there is no {TRACKS[track]} role: create one or pick it with `/nexus setup`")
+                problems.append(f"there is no {TRACK_NAMES[track]} role: create one or pick it with `/nexus setup`")
             elif (why := role_problem(guild, role, staff)) is not None:
                 problems.append(why[1])
         perms = channel.permissions_for(guild.me)
@@ -216,7 +217,7 @@ class OnboardingCog(commands.Cog, name="Onboarding"):
         buttons = inert_view(RoleButton("backend"), RoleButton("frontend"))
         assert buttons is not None
         message = await channel.send(embed=embed, view=buttons)
-        await self.bot.guild_settings.update(
+        await self.bot.services.cohort.update(
             guild.id, self.bot.clock.now(), rolepicker_channel_id=channel.id, rolepicker_message_id=message.id
         )
         await interaction.response.send_message(
@@ -227,12 +228,14 @@ class OnboardingCog(commands.Cog, name="Onboarding"):
         guild, member = interaction.guild, interaction.user
         if guild is None or not isinstance(member, discord.Member):
             raise InvalidInput("Use the role picker in the server.")
-        settings = await self.bot.guild_settings.get(guild.id)
+        settings = await self.bot.services.cohort.settings(guild.id)
         role = track_role(guild, settings, track)
-        other = track_role(guild, settings, "frontend" if track == "backend" else "backend")
+        other = track_role(guild, settings, other_track(track))
         if role is None:
-            await self._tell_staff(guild, settings, f"a learner pressed I'm {TRACKS[track]} but there is no such role")
-            raise NotConfigured(f"There's no {TRACKS[track]} role yet; staff have been told.")
+            await self._tell_staff(
+                guild, settings, f"a learner pressed I'm {TRACK_NAMES[track]} but there is no such role"
+            )
+            raise NotConfigured(f"There's no {TRACK_NAMES[track]} role yet; staff have been told.")
         had_other = other is not None and other != role and other in member.roles
         # Checked on every press, not only at setup: roles gain permissions and move after setup.
         staff = staff_role(guild, settings, self.bot.settings.staff_role_name)
@@ -247,18 +250,20 @@ class OnboardingCog(commands.Cog, name="Onboarding"):
                 await self._tell_staff(
                     guild,
                     settings,
-                    f"learners pressing I'm {TRACKS[track]} are refused until this is fixed: {problem[1]}",
+                    f"learners pressing I'm {TRACK_NAMES[track]} are refused until this is fixed: {problem[1]}",
                 )
             raise NotConfigured(
-                f"I can't give you the {TRACKS[track]} role right now. Staff have been told; try again later."
+                f"I can't give you the {TRACK_NAMES[track]} role right now. Staff have been told; try again later."
             )
-        reason = f"Role picker: {member} chose {TRACKS[track]}"
+        reason = f"Role picker: {member} chose {TRACK_NAMES[track]}"
         if role not in member.roles:
             await member.add_roles(role, reason=reason)
         if had_other and other is not None:
             await member.remove_roles(other, reason=reason)
         switched = f" (and no longer {other.name})" if had_other and other is not None else ""
-        embed = nexus_embed(f"You're {TRACKS[track]}!", f"You now have the {role.name} role{switched}.\n\n{NEXT_STEPS}")
+        embed = nexus_embed(
+            f"You're {TRACK_NAMES[track]}!", f"You now have the {role.name} role{switched}.\n\n{NEXT_STEPS}"
+        )
         embed.colour = SUCCESS
         embeds = [embed]
         view: discord.ui.View | None = None
@@ -279,7 +284,7 @@ class OnboardingCog(commands.Cog, name="Onboarding"):
 
     @staticmethod
     def _left_behind_embed(guild: discord.Guild, behind: track_switch.LeftBehind, track: str) -> discord.Embed:
-        old, new = TRACKS[behind.old_track], TRACKS[track]
+        old, new = TRACK_NAMES[behind.old_track], TRACK_NAMES[track]
         a = behind.announcement
         link = message_link(guild.id, a.channel_id, a.message_id)
         title = clip(discord.utils.escape_markdown(a.title), 100)
@@ -308,14 +313,14 @@ class OnboardingCog(commands.Cog, name="Onboarding"):
         guild, member = interaction.guild, interaction.user
         if guild is None or not isinstance(member, discord.Member):
             raise InvalidInput("Use this button in the server.")
-        settings = await self.bot.guild_settings.get(guild.id)
+        settings = await self.bot.services.cohort.settings(guild.id)
         if settings is None or settings.cohort_start is None:
-            raise NotConfigured("Project announcements aren't set up in this server; staff need to run `/nexus setup`.")
+            raise NotConfigured(NOT_SET_UP)
         role = track_role(guild, settings, track)
         if role is None or role not in member.roles:
             raise Conflict(
-                f"You don't have the {TRACKS[track]} role any more, so your announcement stays as it is: press "
-                f"I'm {TRACKS[track]} on the role picker first."
+                f"You don't have the {TRACK_NAMES[track]} role any more, so your announcement stays as it is: press "
+                f"I'm {TRACK_NAMES[track]} on the role picker first."
             )
         moved = await track_switch.move_announcement(
             self.announcements, guild.id, settings.cohort_start, member.id, track, self.bot.clock.now()
@@ -330,7 +335,7 @@ class OnboardingCog(commands.Cog, name="Onboarding"):
             else "I couldn't edit your post; run `/project edit` once to refresh it"
         )
         await interaction.edit_original_response(
-            content=f"✅ Your announcement and partner matching are on **{TRACKS[track]}** now; {where}.",
+            content=f"✅ Your announcement and partner matching are on **{TRACK_NAMES[track]}** now; {where}.",
             embeds=[],
             view=None,
             allowed_mentions=discord.AllowedMentions.none(),
@@ -370,7 +375,7 @@ class OnboardingCog(commands.Cog, name="Onboarding"):
     async def on_member_join(self, member: discord.Member) -> None:
         if member.bot:
             return
-        settings = await self.bot.guild_settings.get(member.guild.id)
+        settings = await self.bot.services.cohort.settings(member.guild.id)
         if settings is None or not settings.welcome_enabled or settings.channel_id is None:
             return
         if not in_first_week(settings, self.bot.clock.now()):
@@ -414,7 +419,7 @@ class OnboardingCog(commands.Cog, name="Onboarding"):
         guild = interaction.guild
         title = require_text(title, "title", max_length=256)
         message = require_text(message, "message", max_length=4000)
-        settings = await self.bot.guild_settings.get(guild.id)
+        settings = await self.bot.services.cohort.settings(guild.id)
         target = channel or (guild.get_channel(settings.channel_id) if settings and settings.channel_id else None)
         if not isinstance(target, discord.TextChannel):
             raise NotConfigured("Name a `channel`, or set the project channel with `/nexus setup` first.")

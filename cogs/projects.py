@@ -15,11 +15,7 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot.errors import BotMissingPermissions, Conflict, InvalidInput, NotConfigured, NotFound, UserError
-from bot.services import first_week, projects
-from bot.services.text import plain_link, user_text
-from bot.services.zones import resolve_timezone
-from bot.ui import (
+from bot.app.ui import (
     DANGER,
     EMBED_FIELD_VALUE_MAX,
     SUCCESS,
@@ -30,7 +26,13 @@ from bot.ui import (
     nexus_embed,
     timestamp,
 )
-from cogs._shared import timezone_autocomplete
+from bot.errors import BotMissingPermissions, Conflict, InvalidInput, NotConfigured, NotFound, UserError
+from bot.services import first_week, projects
+from bot.services.cohort import NOT_SET_UP
+from bot.services.text import plain_link, user_text
+from bot.services.tracks import TRACK_NAMES
+from bot.services.zones import resolve_timezone
+from cogs._shared import configured_channel, timezone_autocomplete
 from db.stores.announcements import (
     Announcement,
     AnnouncementStore,
@@ -44,7 +46,7 @@ from db.stores.jobs import Job
 from db.stores.questions import QuestionStore
 
 if TYPE_CHECKING:
-    from bot.nexus_bot import NexusBot
+    from bot.app.nexus_bot import NexusBot
 
 log = logging.getLogger(__name__)
 
@@ -109,9 +111,6 @@ def pair_view(announcement: Announcement, *, full: bool = False) -> discord.ui.V
 
 
 # --- rendering ---------------------------------------------------------------------------------
-
-
-TRACK_NAMES = {"backend": "Backend", "frontend": "Frontend"}
 
 
 def project_line(project: CatalogProject | None, a: Announcement) -> str:
@@ -335,23 +334,15 @@ class ProjectsCog(
         if cached is not None and time.monotonic() - cached[0] < SETTINGS_REFRESH_SECONDS:
             settings: GuildSettings | None = cached[1]
         else:
-            settings = await self.bot.guild_settings.get(guild.id)
+            settings = await self.bot.services.cohort.settings(guild.id)
             if settings is not None:
                 self._guild_cache[guild.id] = (time.monotonic(), settings)
         if settings is None or settings.channel_id is None or settings.cohort_start is None:
-            raise NotConfigured(
-                "Project announcements aren't set up in this server yet: staff need to run "
-                "`/nexus setup channel:#prodevprojectnexus` (Manage Server or the staff role)."
-            )
+            raise NotConfigured(NOT_SET_UP)
         return settings
 
     def project_channel(self, guild: discord.Guild, settings: GuildSettings) -> discord.TextChannel:
-        channel = guild.get_channel(settings.channel_id or 0)
-        if not isinstance(channel, discord.TextChannel):
-            raise NotConfigured(
-                "The project channel configured by staff no longer exists: staff need to run "
-                "`/nexus setup channel:<channel>` again."
-            )
+        channel = configured_channel(guild, settings)
         perms = channel.permissions_for(guild.me)
         missing = [label for name, label in POST_PERMISSIONS.items() if not getattr(perms, name)]
         if missing:
@@ -414,7 +405,7 @@ class ProjectsCog(
             by_guild.setdefault(announcement.guild_id, []).append(announcement)
         for guild_id, announcements in by_guild.items():
             guild = self.bot.get_guild(guild_id)
-            settings = await self.bot.guild_settings.get(guild_id)
+            settings = await self.bot.services.cohort.settings(guild_id)
             if guild is None or settings is None or settings.channel_id is None:
                 continue
             try:
@@ -936,7 +927,7 @@ class ProjectsCog(
     async def plan_first_week(self, now: datetime) -> None:
         """Scheduler ticker: make sure each day's digest and the due reminders are in the jobs table."""
         if time.monotonic() - self._settings_read_at > SETTINGS_REFRESH_SECONDS:
-            self._settings = await self.bot.guild_settings.all()
+            self._settings = await self.bot.services.cohort.all()
             self._settings_read_at = time.monotonic()
         for settings in self._settings:
             if settings.channel_id is None or settings.cohort_start is None:
@@ -996,7 +987,7 @@ class ProjectsCog(
     async def run_digest(self, job: Job) -> None:
         p = job.payload
         guild = self.bot.get_guild(int(p["guild_id"]))
-        settings = await self.bot.guild_settings.get(int(p["guild_id"]))
+        settings = await self.bot.services.cohort.settings(int(p["guild_id"]))
         if guild is None or settings is None or settings.cohort_start is None or settings.channel_id is None:
             return
         day = date.fromisoformat(p["day"])
@@ -1067,7 +1058,7 @@ class ProjectsCog(
         guild_id, user_id, kind = int(p["guild_id"]), int(p["user_id"]), str(p["kind"])
         cohort = date.fromisoformat(p["cohort_start"])
         now = self.bot.clock.now()
-        settings = await self.bot.guild_settings.get(guild_id)
+        settings = await self.bot.services.cohort.settings(guild_id)
         guild = self.bot.get_guild(guild_id)
         if guild is None or settings is None or settings.cohort_start != cohort:
             return

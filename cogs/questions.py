@@ -10,15 +10,15 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot.checks import is_staff
+from bot.app.checks import is_staff
+from bot.app.ui import SUCCESS, clip, nexus_embed
 from bot.errors import BotMissingPermissions, Conflict, Forbidden, NotFound
 from bot.services.text import clean_text, require_text, user_text
-from bot.ui import SUCCESS, clip, nexus_embed
 from cogs._shared import call_learning, configured_channel, only_pinging
 from db.stores.questions import Question, QuestionStore
 
 if TYPE_CHECKING:
-    from bot.nexus_bot import NexusBot
+    from bot.app.nexus_bot import NexusBot
 
 log = logging.getLogger(__name__)
 
@@ -155,7 +155,7 @@ class QuestionsCog(commands.Cog, name="Questions"):
     # --- helpers -------------------------------------------------------------------------------------
 
     async def _question_parent(self, guild: discord.Guild) -> discord.TextChannel | discord.ForumChannel:
-        settings = await self.bot.guild_settings.get(guild.id)
+        settings = await self.bot.services.cohort.settings(guild.id)
         if settings is not None and settings.forum_channel_id:
             forum = guild.get_channel(settings.forum_channel_id)
             if isinstance(forum, discord.ForumChannel):

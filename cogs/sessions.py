@@ -13,20 +13,20 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot.checks import is_staff
+from bot.app.checks import is_staff
+from bot.app.ui import CONTENT_MAX, DANGER, EMBED_FIELD_VALUE_MAX, SafeCallback, clip, nexus_embed, timestamp
 from bot.errors import BotMissingPermissions, Conflict, Forbidden, InvalidInput, NotFound
 from bot.services.projects import resolve_project
 from bot.services.text import user_text
 from bot.services.when import parse_when
 from bot.services.zones import resolve_timezone
-from bot.ui import CONTENT_MAX, DANGER, EMBED_FIELD_VALUE_MAX, SafeCallback, clip, nexus_embed, timestamp
 from cogs._shared import call_learning, configured_channel, member_zone, timezone_autocomplete
 from db.stores.catalog import CatalogStore
 from db.stores.jobs import Job
 from db.stores.sessions import Rsvps, SessionStore, StudySession, is_pair_thread
 
 if TYPE_CHECKING:
-    from bot.nexus_bot import NexusBot
+    from bot.app.nexus_bot import NexusBot
 
 log = logging.getLogger(__name__)
 
@@ -438,7 +438,7 @@ class SessionsCog(
         here = interaction.channel
         if isinstance(here, discord.Thread) and await is_pair_thread(self.bot.db, here.id):
             return here
-        return configured_channel(interaction.guild, await self.bot.guild_settings.get(interaction.guild.id))
+        return configured_channel(interaction.guild, await self.bot.services.cohort.settings(interaction.guild.id))
 
     @staticmethod
     def _check_can_post(channel: discord.TextChannel | discord.Thread, me: discord.Member) -> None:

@@ -89,9 +89,9 @@ def command_docs(commands: Iterable[JSONDict]) -> list[CommandDoc]:
 
 async def registered_commands() -> list[JSONDict]:
     """The bot's application commands as it would sync them: every cog loaded, nothing connected."""
+    from bot.app.nexus_bot import NexusBot, cog_extensions
     from bot.clock import SystemClock
     from bot.config import Settings
-    from bot.nexus_bot import NexusBot, cog_extensions
     from db.database import Database
 
     with tempfile.TemporaryDirectory(prefix="nexus-commands-") as tmp:

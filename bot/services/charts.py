@@ -18,11 +18,11 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
 
 from bot.services.first_week import days_left_text
+from bot.services.tracks import TRACKS
 
 if TYPE_CHECKING:
     from PIL import ImageDraw, ImageFont
 
-TRACKS = ("backend", "frontend")
 TRACK_LABELS = {"backend": "Backend", "frontend": "Frontend"}
 
 # Okabe–Ito blue and orange: told apart with every common colour-vision deficiency, and in greyscale.

@@ -17,6 +17,7 @@ from rapidfuzz import fuzz
 
 from bot.errors import InvalidInput, NotFound
 from bot.services.text import clean_line
+from bot.services.tracks import TRACKS
 from db.stores.announcements import Announcement, PartnerInterest, ReminderRecord
 from db.stores.catalog import CatalogProject
 
@@ -26,7 +27,6 @@ STACK_ITEMS_MAX = 15
 STACK_ITEM_MAX = 30
 REPO_MAX = 200
 CATALOG_NAME_MAX = 80
-TRACKS = ("backend", "frontend")
 
 _KEY_RE = re.compile(r"^[a-z0-9][a-z0-9-]{0,31}$")
 _HOST_RE = re.compile(r"^(?=.{1,253}$)([a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)(\.[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)*$")

@@ -11,10 +11,9 @@ from dataclasses import dataclass
 from datetime import date, datetime
 
 from bot.errors import Conflict, InvalidInput, NotFound
+from bot.services.tracks import TRACK_NAMES
 from db.stores.announcements import Announcement, AnnouncementStore
 from db.stores.matching import MatchingStore
-
-TRACK_NAMES = {"backend": "Backend", "frontend": "Frontend"}
 
 
 @dataclass(frozen=True)

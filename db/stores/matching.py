@@ -16,8 +16,8 @@ from typing import Any
 
 import aiosqlite
 
-from bot.errors import Conflict, InvalidInput, NotFound
 from db.database import Database
+from db.errors import Conflict, InvalidInput, NotFound
 from db.stores._values import dataclass_from_row, optional_datetime
 from db.stores.jobs import JobStore
 

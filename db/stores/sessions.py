@@ -7,8 +7,8 @@ import sqlite3
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from bot.errors import Conflict, NotFound
 from db.database import Database
+from db.errors import Conflict, NotFound
 from db.stores._values import dataclass_from_row, optional_datetime
 
 log = logging.getLogger(__name__)

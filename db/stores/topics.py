@@ -9,8 +9,8 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from random import Random
 
-from bot.errors import Conflict, NotFound
 from db.database import Database
+from db.errors import Conflict, NotFound
 from db.stores._values import dataclass_from_row
 
 _RNG = Random()

@@ -9,10 +9,10 @@ from typing import Any
 
 import pytest
 
+from bot.app.ui import clip_lines
 from bot.clock import FileClock, write_clock_file
 from bot.scheduler import MAX_ATTEMPTS, JobSteps, Scheduler, nonce_for
 from bot.services import pairing
-from bot.ui import clip_lines
 from db.database import Database
 from db.stores.jobs import Job, JobStore
 from db.stores.matching import MatchingStore, NewPair, NewProfile, Pair, RoundJobs

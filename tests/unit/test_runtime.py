@@ -9,8 +9,8 @@ from collections.abc import Iterator
 
 import pytest
 
+from bot.app.nexus_bot import GC_YOUNG_THRESHOLD, settle_memory
 from bot.cli import run_async
-from bot.nexus_bot import GC_YOUNG_THRESHOLD, settle_memory
 
 
 @pytest.fixture

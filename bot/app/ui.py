@@ -9,8 +9,8 @@ from typing import Any
 
 import discord
 
+from bot.app.tree import report_error, send_ephemeral
 from bot.errors import Conflict, InvalidInput, NotFound
-from bot.tree import report_error, send_ephemeral
 
 log = logging.getLogger(__name__)
 

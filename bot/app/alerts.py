@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 import discord
 
 if TYPE_CHECKING:
-    from bot.nexus_bot import NexusBot
+    from bot.app.nexus_bot import NexusBot
 
 log = logging.getLogger(__name__)
 
@@ -25,7 +25,7 @@ async def tell_staff(bot: NexusBot, guild: discord.Guild, text: str, *, fallback
     """Post `text` in the review channel set with `/nexus setup review_channel:`, else DM `fallback_user_id`
     (the staff member it concerns) or the server owner. False if nobody could be reached (it is logged)."""
     log.warning("Guild %s, telling staff: %s", guild.id, text)
-    settings = await bot.guild_settings.get(guild.id)
+    settings = await bot.services.cohort.settings(guild.id)
     channel = guild.get_channel(settings.review_channel_id) if settings and settings.review_channel_id else None
     try:
         if isinstance(channel, discord.TextChannel):
@@ -44,7 +44,7 @@ async def tell_staff(bot: NexusBot, guild: discord.Guild, text: str, *, fallback
 
 async def storage_full(client: discord.Client, guild: discord.Guild | None) -> None:
     """Tell staff the disk is full, once for each time it fills up (the database counts those)."""
-    from bot.nexus_bot import NexusBot  # here, not at the top: nexus_bot imports the tree, which imports us
+    from bot.app.nexus_bot import NexusBot  # here, not at the top: nexus_bot imports the tree, which imports us
 
     if guild is None or not isinstance(client, NexusBot):
         return

@@ -16,12 +16,12 @@ from discord.ext import commands
 
 import cogs
 from bot import __version__
+from bot.app.tree import NexusTree
 from bot.clock import Clock
 from bot.config import Settings
 from bot.scheduler import Scheduler
-from bot.tree import NexusTree
+from bot.services.container import Services
 from db.database import Database
-from db.stores.guild_settings import GuildSettingsStore
 from db.stores.jobs import JobStore
 
 log = logging.getLogger(__name__)
@@ -121,12 +121,13 @@ class NexusBot(commands.Bot):
         self.sync_commands = sync_commands
         self.version = __version__
         self.started_monotonic = time.monotonic()
-        self.guild_settings = GuildSettingsStore(db)
+        # Every feature service, built once; cogs take theirs in setup(), components via interaction.client.
+        self.services = Services.build(db, clock)
         self.jobs = JobStore(db)
         self.scheduler = Scheduler(self.jobs, clock)
         self.ready_seconds: float | None = None
         self.ack_gate = AckGate()
-        # Guild id → the full-disk episode staff were told about (bot.alerts.storage_full).
+        # Guild id → the full-disk episode staff were told about (bot.app.alerts.storage_full).
         self.storage_alerts: dict[int, int] = {}
 
     @property

@@ -7,11 +7,11 @@ from typing import TYPE_CHECKING, Any
 import discord
 from discord import app_commands
 
+from bot.app.tree import StaffOnly
 from bot.services.roles import RoleFacts
-from bot.tree import StaffOnly
 
 if TYPE_CHECKING:
-    from bot.nexus_bot import NexusBot
+    from bot.app.nexus_bot import NexusBot
     from db.stores.guild_settings import GuildSettings
 
 
@@ -44,7 +44,7 @@ async def is_staff(interaction: discord.Interaction[Any]) -> bool:
     if member.guild_permissions.manage_guild:
         return True
     bot: NexusBot = interaction.client
-    settings = await bot.guild_settings.get(interaction.guild.id)
+    settings = await bot.services.cohort.settings(interaction.guild.id, fresh=True)
     role = staff_role(interaction.guild, settings, bot.settings.staff_role_name)
     return role is not None and any(r.id == role.id for r in member.roles)
 
@@ -54,7 +54,7 @@ async def staff_requirement(interaction: discord.Interaction[Any]) -> str:
     bot: NexusBot = interaction.client
     role_name = bot.settings.staff_role_name
     if interaction.guild is not None:
-        settings = await bot.guild_settings.get(interaction.guild.id)
+        settings = await bot.services.cohort.settings(interaction.guild.id, fresh=True)
         role = staff_role(interaction.guild, settings, role_name)
         role_name = role.name if role else role_name
     return f"the @{role_name} role or the Manage Server permission"

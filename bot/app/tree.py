@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 import discord
 from discord import app_commands
 
-from bot import alerts
+from bot.app import alerts
 from bot.errors import UserError
 from db.database import is_storage_full
 
