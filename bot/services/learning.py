@@ -284,6 +284,6 @@ class LearningService:
         return settings.tip_channel_id
 
     async def pick_tip(self, payload: dict[str, Any]) -> Topic | None:
-        """The day's topic (the same one if asked again that day); topics don't repeat until all were shown."""
+        """The day's topic, recorded (None if that day already had one); no repeats until every topic was shown."""
         day = date.fromisoformat(payload["day"])
         return await self.store.pick_tip(int(payload["guild_id"]), day, self.clock.now())
