@@ -13,6 +13,7 @@ from discord.ext import commands
 from bot.app.checks import staff_only
 from bot.app.ui import timestamp
 from bot.errors import BotMissingPermissions, NotConfigured
+from bot.scheduler import Job
 from bot.services.learning import CATEGORIES, TIP_KIND, LearningService
 from bot.services.topic_content import CATEGORY_LABELS
 from cogs._shared import inert_view
@@ -27,11 +28,10 @@ from cogs.learning.components import (
     send_topic,
 )
 from cogs.learning.rendering import no_results_text, popular_embed, topic_embed
-from db.stores.jobs import Job
 
 if TYPE_CHECKING:
     from bot.app.nexus_bot import NexusBot
-    from db.stores.guild_settings import GuildSettings
+    from bot.services.cohort import GuildSettings
 
 log = logging.getLogger(__name__)
 
