@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from cogs.learning._cog import LearningCog
+
 if TYPE_CHECKING:
     from bot.app.nexus_bot import NexusBot
 
 
 async def setup(bot: NexusBot) -> None:
-    from cogs.learning._cog import LearningCog
-
     await bot.add_cog(LearningCog(bot))
