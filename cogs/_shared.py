@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import inspect
 import logging
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
@@ -75,13 +74,3 @@ async def member_zone(bot: NexusBot, guild_id: int, user_id: int, timezone: str 
         except InvalidInput:
             log.warning("Match profile of %s has an unknown zone %r", user_id, stored)
     return ZoneInfo("UTC"), "default"
-
-
-async def call_learning(bot: NexusBot, method: str, *args: Any) -> Any:
-    """Call a public method of the learning cog if it is loaded; None otherwise (the feature is optional)."""
-    cog = bot.get_cog("Learning")
-    fn = getattr(cog, method, None) if cog is not None else None
-    if fn is None:
-        return None
-    result = fn(*args)
-    return await result if inspect.isawaitable(result) else result

@@ -12,28 +12,20 @@ from discord.ext import commands
 
 from bot.app.checks import is_staff
 from bot.app.ui import SUCCESS, clip, nexus_embed
-from bot.errors import BotMissingPermissions, Conflict, Forbidden, NotFound
-from bot.services.text import clean_text, require_text, user_text
-from cogs._shared import call_learning, configured_channel, only_pinging
-from db.stores.questions import Question, QuestionStore
+from bot.errors import BotMissingPermissions
+from bot.services.questions import THREAD_NAME_MAX, AskPlan, Question, QuestionService, thread_title
+from bot.services.text import user_text
+from cogs._shared import configured_channel, only_pinging
 
 if TYPE_CHECKING:
     from bot.app.nexus_bot import NexusBot
 
 log = logging.getLogger(__name__)
 
-THREAD_NAME_MAX = 100
 SOLVED_PREFIX = "✅ "
 MESSAGE_LINK = re.compile(
     r"https?://(?:(?:ptb|canary)\.)?discord(?:app)?\.com/channels/(?P<guild>\d+)/(?P<channel>\d+)/(?P<message>\d+)"
 )
-_LEARN_SLUG = re.compile(r"^[A-Za-z0-9_.-]{1,80}$")
-
-
-def thread_title(question: str) -> str:
-    """A thread name from the question: its first line, whitespace collapsed, at most 100 characters."""
-    first = next((line for line in question.splitlines() if line.strip()), question)
-    return clip(" ".join(first.split()), THREAD_NAME_MAX) or "Question"
 
 
 def quote(text: str) -> str:
@@ -43,13 +35,13 @@ def quote(text: str) -> str:
 class QuestionsCog(commands.Cog, name="Questions"):
     def __init__(self, bot: NexusBot) -> None:
         self.bot = bot
-        self.store = QuestionStore(bot.db)
+        self.service: QuestionService = bot.services.questions
 
     async def _topic_choices(
         self, interaction: discord.Interaction[NexusBot], current: str
     ) -> list[app_commands.Choice[str]]:
-        found = await call_learning(self.bot, "autocomplete_topics", current) or []
-        return [app_commands.Choice(name=clip(str(n), 100), value=str(v)[:100]) for n, v in list(found)[:25]]
+        found = self.bot.services.learning.autocomplete_topics(current)
+        return [app_commands.Choice(name=clip(n, 100), value=v[:100]) for n, v in found[:25]]
 
     @app_commands.command(name="ask", description="Ask the cohort a question: it gets its own thread")
     @app_commands.describe(
@@ -67,9 +59,9 @@ class QuestionsCog(commands.Cog, name="Questions"):
         """Open a thread for the question and suggest related learning topics."""
         assert interaction.guild is not None
         guild = interaction.guild
-        question = require_text(question, "question", min_length=5, max_length=1000)
-        topic = clean_text(topic) or None if topic else None
-        parent = await self._question_parent(guild)
+        plan = await self.service.ask(guild.id, interaction.user.id, question, topic)
+        question, topic = plan.question, plan.topic
+        parent = self._question_parent(guild, plan)
         self._check_can_ask(parent, guild.me)
         await interaction.response.defer(ephemeral=True, thinking=True)
 
@@ -96,19 +88,11 @@ class QuestionsCog(commands.Cog, name="Questions"):
         # The row needs the thread's id, so it is written after the thread exists; if that write fails
         # (a full disk), the thread and its post go too: a thread /solved doesn't know would be a dead end.
         try:
-            await self.store.create(
-                guild_id=guild.id,
-                asker_id=interaction.user.id,
-                question=question,
-                topic=topic,
-                channel_id=parent.id,
-                thread_id=thread.id,
-                now=self.bot.clock.now(),
-            )
+            await self.service.recorded(plan, channel_id=parent.id, thread_id=thread.id)
         except Exception:
             await self._remove_unsaved(thread, message)
             raise
-        await self._suggest_topics(thread, question, topic)
+        await self._suggest_topics(thread, plan)
         await interaction.followup.send(
             f"Your question is open in {thread.mention}. When it's answered, run `/solved` there.", ephemeral=True
         )
@@ -120,17 +104,14 @@ class QuestionsCog(commands.Cog, name="Questions"):
         self, interaction: discord.Interaction[NexusBot], answer: app_commands.Range[str, 1, 1000] | None = None
     ) -> None:
         """Run inside the question's thread."""
-        thread = interaction.channel
-        question = await self.store.by_thread(thread.id) if isinstance(thread, discord.Thread) else None
-        if not isinstance(thread, discord.Thread) or question is None:
-            raise NotFound("Run `/solved` inside the thread of a question asked with `/ask`.")
-        if question.solved:
-            raise Conflict("This question is already marked solved.")
-        if question.asker_id != interaction.user.id and not await is_staff(interaction):
-            raise Forbidden(f"Only the asker (<@{question.asker_id}>) or staff can mark this question solved.")
+        channel = interaction.channel
+        thread = channel if isinstance(channel, discord.Thread) else None
+        question = await self.service.to_solve(
+            thread.id if thread else None, interaction.user.id, is_staff=lambda: is_staff(interaction)
+        )
+        assert thread is not None  # to_solve found the question of this thread
         helper_id, answer_text = await self._find_helper(thread, question, answer)
-        if not await self.store.mark_solved(thread.id, helper_id, answer_text, self.bot.clock.now()):
-            raise Conflict("This question was just marked solved by someone else.")
+        await self.service.solved(question, helper_id, answer_text)
         embed = nexus_embed("✅ Solved", None, SUCCESS)
         if answer_text:
             embed.add_field(name="Answer", value=clip(user_text(answer_text), 1024), inline=False)
@@ -154,14 +135,14 @@ class QuestionsCog(commands.Cog, name="Questions"):
 
     # --- helpers -------------------------------------------------------------------------------------
 
-    async def _question_parent(self, guild: discord.Guild) -> discord.TextChannel | discord.ForumChannel:
-        settings = await self.bot.services.cohort.settings(guild.id)
-        if settings is not None and settings.forum_channel_id:
-            forum = guild.get_channel(settings.forum_channel_id)
+    @staticmethod
+    def _question_parent(guild: discord.Guild, plan: AskPlan) -> discord.TextChannel | discord.ForumChannel:
+        if plan.forum_channel_id:
+            forum = guild.get_channel(plan.forum_channel_id)
             if isinstance(forum, discord.ForumChannel):
                 return forum
-            log.warning("Configured Q&A forum %s is gone; using the project channel", settings.forum_channel_id)
-        return configured_channel(guild, settings)
+            log.warning("Configured Q&A forum %s is gone; using the project channel", plan.forum_channel_id)
+        return configured_channel(guild, plan.settings)
 
     @staticmethod
     async def _remove_unsaved(thread: discord.Thread, message: discord.Message | None) -> None:
@@ -188,10 +169,8 @@ class QuestionsCog(commands.Cog, name="Questions"):
                 f"I can't open question threads in {parent.mention}: grant me {', '.join(missing)} there (ask staff)."
             )
 
-    async def _suggest_topics(self, thread: discord.Thread, question: str, topic: str | None) -> None:
-        text = f"{topic} {question}" if topic else question
-        related = await call_learning(self.bot, "related_topics", text, 3) or []
-        usable = [(str(slug), str(title)) for slug, title in list(related)[:3] if _LEARN_SLUG.match(str(slug))]
+    async def _suggest_topics(self, thread: discord.Thread, plan: AskPlan) -> None:
+        usable = await self.service.related_topics(plan)
         if not usable:
             return
         view = discord.ui.View(timeout=None)

@@ -20,7 +20,7 @@ from bot.services.projects import resolve_project
 from bot.services.text import user_text
 from bot.services.when import parse_when
 from bot.services.zones import resolve_timezone
-from cogs._shared import call_learning, configured_channel, member_zone, timezone_autocomplete
+from cogs._shared import configured_channel, member_zone, timezone_autocomplete
 from db.stores.catalog import CatalogStore
 from db.stores.jobs import Job
 from db.stores.sessions import Rsvps, SessionStore, StudySession, is_pair_thread
@@ -178,8 +178,8 @@ class SessionsCog(
     async def _topic_choices(
         self, interaction: discord.Interaction[NexusBot], current: str
     ) -> list[app_commands.Choice[str]]:
-        found = await call_learning(self.bot, "autocomplete_topics", current) or []
-        return [app_commands.Choice(name=clip(str(n), 100), value=str(v)[:100]) for n, v in list(found)[:25]]
+        found = self.bot.services.learning.autocomplete_topics(current)
+        return [app_commands.Choice(name=clip(n, 100), value=v[:100]) for n, v in found[:25]]
 
     async def _project_choices(
         self, interaction: discord.Interaction[NexusBot], current: str

@@ -12,6 +12,8 @@ from dataclasses import dataclass
 from bot.clock import Clock
 from bot.services.catalog import CatalogService
 from bot.services.cohort import CohortService
+from bot.services.learning import LearningService
+from bot.services.questions import QuestionService
 from db.database import Database
 
 
@@ -21,7 +23,18 @@ class Services:
     clock: Clock
     cohort: CohortService
     catalog: CatalogService
+    learning: LearningService
+    questions: QuestionService
 
     @classmethod
     def build(cls, db: Database, clock: Clock) -> Services:
-        return cls(db=db, clock=clock, cohort=CohortService(db), catalog=CatalogService(db))
+        cohort = CohortService(db)
+        learning = LearningService(db, clock, cohort)
+        return cls(
+            db=db,
+            clock=clock,
+            cohort=cohort,
+            catalog=CatalogService(db),
+            learning=learning,
+            questions=QuestionService(db, clock, cohort, learning),
+        )

@@ -162,7 +162,7 @@ async def test_tip_settings_columns(db: Database) -> None:
 
 
 async def test_every_embed_fits_discord_limits(db: Database) -> None:
-    from cogs.learning import review_embed, topic_embed
+    from cogs.learning.rendering import review_embed, topic_embed
 
     store = TopicStore(db)
     await store.seed_shipped(load_topics().topics, NOW)

@@ -1,0 +1,166 @@
+"""The learning service on a real migrated SQLite file: lookup with typos, ranked search, suggestion review
+rules, edits, lookups counted, and the tip of the day's planning and picking."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from bot.errors import Conflict, InvalidInput, NotFound
+from bot.services.container import Services
+from bot.services.learning import LearningService, TopicDraft
+from db.database import Database
+
+GUILD = 1
+ALICE, STAFF = 10, 99
+NOW = datetime(2026, 12, 1, 10, 30, tzinfo=UTC)
+
+
+class StepClock:
+    def __init__(self, now: datetime) -> None:
+        self.at = now
+
+    def now(self) -> datetime:
+        return self.at
+
+
+@pytest.fixture
+async def services(tmp_path: Path) -> AsyncIterator[Services]:
+    async with Database(tmp_path / "n.db") as db:
+        await db.migrate()
+        services = Services.build(db, StepClock(NOW))
+        await services.learning.sync_shipped()
+        yield services
+
+
+def draft(title: str, **extra: object) -> TopicDraft:
+    base = TopicDraft(title=title, category="concepts", summary=f"About {title}.", body="Plain body.")
+    return replace(base, **extra)  # type: ignore[arg-type]
+
+
+async def test_lookup_forgives_typos_and_suggests_the_nearest_names(services: Services) -> None:
+    learning = services.learning
+    assert (await learning.topic("cachng strategies")).slug == "caching"
+    assert (await learning.topic("dockr")).slug == "docker"
+    assert (await learning.topic("DJNGO")).slug == "django"
+    with pytest.raises(NotFound, match=r"Did you mean .*\*\*Caching Strategies\*\*") as near:
+        await learning.topic("cachin stratgy")
+    assert "`/learn search`" in str(near.value)
+    with pytest.raises(NotFound) as nothing:
+        await learning.topic("zzqx")
+    assert "Did you mean" not in str(nothing.value) and "No topic called `zzqx`" in str(nothing.value)
+    # The shapes sessions and questions rely on: (label, slug) and (slug, title).
+    assert learning.autocomplete_topics("dock")[0] == ("Docker", "docker")
+    related = await learning.related_topics("how do I write a dockerfile for django", 3)
+    assert related[0] == ("docker", "Docker") and len(related) == 3
+
+
+async def test_search_ranks_the_named_topic_first_and_pages_with_snippets(services: Services) -> None:
+    learning = services.learning
+    caching = await learning.topic("caching")
+    result = await learning.search("caching strategies")
+    assert result.mode == "all" and result.topic_ids[0] == caching.id
+    page = await learning.search_page(result, 0, 5)
+    assert page.topics[0].id == caching.id and len(page.topics) <= 5
+    assert caching.id in page.snippets
+    assert (await learning.search_page(result, 100, 5)).topics == []
+    empty = await learning.search("qqqzzzxx")
+    assert empty.topic_ids == () and empty.mode == "none"
+
+
+async def test_lookups_are_counted_for_popular(services: Services) -> None:
+    learning = services.learning
+    with pytest.raises(NotFound, match="Nobody has looked up a topic yet"):
+        await learning.popular()
+    docker, redis = await learning.topic("docker"), await learning.topic("redis")
+    for topic in (docker, redis, redis):
+        await learning.opened(topic)
+    assert [t.slug for t in (await learning.popular())[:2]] == ["redis", "docker"]
+    # The autocomplete ranks by lookups too (the index was bumped without a reload).
+    assert learning.index.popular(1)[0].slug == "redis"
+
+
+async def test_a_suggestion_is_pending_until_staff_approve_it(services: Services) -> None:
+    learning = services.learning
+    with pytest.raises(Conflict, match="already exists"):
+        await learning.suggest(draft("Docker"), author_id=ALICE, guild_id=GUILD)
+    topic = await learning.suggest(draft("Event Sourcing"), author_id=ALICE, guild_id=GUILD)
+    assert topic.status == "pending" and topic.slug == "event-sourcing" and topic.author_id == ALICE
+    with pytest.raises(NotFound):
+        await learning.topic("Event Sourcing")  # not visible before review
+    assert [t.id for t in await learning.pending_unposted(GUILD)] == [topic.id]
+    await learning.posted_for_review(topic.id, 500, 600)
+    assert await learning.pending_unposted(GUILD) == []
+
+    assert (await learning.pending_topic(topic.id)).id == topic.id
+    approved = await learning.approve(topic.id, STAFF)
+    assert approved.status == "approved" and approved.reviewed_by == STAFF
+    assert (await learning.topic("event sourcng")).id == topic.id  # in the name index at once
+    with pytest.raises(Conflict, match=rf"already approved by <@{STAFF}>"):
+        await learning.pending_topic(topic.id)
+    with pytest.raises(NotFound, match="no longer exists"):
+        await learning.pending_topic(123456)
+    # A second suggestion with the same slug base gets a fresh slug; a rejected one stays out of lookups.
+    again = await learning.suggest(draft("Event-Sourcing!"), author_id=ALICE, guild_id=GUILD)
+    assert again.slug == "event-sourcing-2"
+    rejected = await learning.reject(again.id, STAFF, "Duplicate")
+    assert rejected.status == "rejected" and rejected.review_reason == "Duplicate"
+    with pytest.raises(Conflict, match="already rejected"):
+        await learning.pending_topic(again.id)
+
+
+async def test_edits_keep_titles_unique_and_say_when_a_shipped_topic_is_taken_over(services: Services) -> None:
+    learning = services.learning
+    docker = await learning.topic("docker")
+    with pytest.raises(Conflict, match="Another topic is already called"):
+        await learning.edit(docker, replace(docker.draft, title="Redis"), STAFF)
+    saved = await learning.edit(docker, replace(docker.draft, title="Docker in practice"), STAFF)
+    assert saved.was_shipped and saved.topic.title == "Docker in practice" and saved.topic.source != "shipped"
+    assert (await learning.topic("docker in practise")).id == docker.id
+    # Its own title is not a conflict, and a community topic is not "taken over".
+    again = await learning.edit(saved.topic, saved.topic.draft, STAFF)
+    assert not again.was_shipped
+
+
+async def test_random_by_category_and_an_empty_category(services: Services, tmp_path: Path) -> None:
+    topic = await services.learning.random("frontend")
+    assert topic.category == "frontend" and topic.status == "approved"
+    async with Database(tmp_path / "empty.db") as db:
+        await db.migrate()
+        empty = LearningService(db, services.clock, services.cohort)
+        with pytest.raises(NotFound, match="no topics in that category"):
+            await empty.random("concepts")
+
+
+async def test_tips_are_planned_once_per_day_and_skipped_when_moved(services: Services) -> None:
+    learning, cohort = services.learning, services.cohort
+    with pytest.raises(InvalidInput, match="Give the `hour`"):
+        await learning.tip_defaults(GUILD, None)
+    await cohort.update(GUILD, NOW, channel_id=700)
+    assert await learning.tip_defaults(GUILD, 9) == (9, 700)  # defaults to the project channel
+
+    next_at = await learning.set_tips(GUILD, 701, 9)
+    assert next_at == NOW.replace(hour=9, minute=0) + timedelta(days=1)  # 09:00 has passed today
+    assert await learning.tip_defaults(GUILD, None) == (9, 701)
+    jobs = await learning.plan_tips(NOW)
+    assert [(j.due, j.payload) for j in jobs] == [(next_at, {"guild_id": GUILD, "day": "2026-12-02", "hour": 9})]
+    for job in jobs:
+        learning.tip_planned(job)
+    assert await learning.plan_tips(NOW + timedelta(seconds=5)) == []  # checked moments ago
+    learning.tips_changed()
+    assert await learning.plan_tips(NOW + timedelta(seconds=5)) == []  # already planned
+
+    payload = jobs[0].payload
+    assert await learning.tip_channel_id(payload) == 701
+    first = await learning.pick_tip(payload)
+    assert first is not None and await learning.pick_tip(payload) is None  # a day's tip never posts twice
+    next_day = await learning.pick_tip({**payload, "day": "2026-12-03"})
+    assert next_day is not None and next_day.id != first.id  # no repeats until every topic was shown
+    await learning.set_tips(GUILD, 701, 11)
+    assert await learning.tip_channel_id(payload) is None  # moved to 11:00: the 09:00 job posts nothing
+    await learning.tips_off(GUILD)
+    assert await learning.plan_tips(NOW + timedelta(minutes=1)) == []
