@@ -1,236 +1,34 @@
-"""`nexus-bot sandbox`: try Nexus Bot without Discord.
-
-Starts the local Discord-compatible server and the real bot against it, configures the sample server
-as staff, then reads commands (interactively or from `--script FILE`):
-
-    /learn topic name:django                 run a slash command as the current member (@alice)
-    as @bob /match status                    run one command as another member
-    in #thread-name /solved                  run a command in a channel or thread (quote names with spaces)
-    click "Pair with me"                     press a button on the last message that has it
-    click 3 "Next"                           press a button on message [3]
-    select "Pick a category" concepts        choose option values in a select menu (select 3 "..." on [3])
-    modal Title=My topic | Summary=...       fill in and submit the last modal
-    complete /learn topic name:dja           show autocomplete choices
-    advance 2d                               move the bot's clock forward (30m, 2h, 3d; at most 365d)
-    channel #prodevprojectnexus              show the channel's (or a thread's) recent messages
-    threads                                  list the threads the bot opened
-    dms @bob                                 show the DMs the bot sent to @bob
-    members                                  list the members and their roles
-    add member NAME [backend|frontend|staff] a new member joins the server
-    @bob                                     become @bob for the following commands
-    expect "some text"                       (scripts) fail unless the last step showed it
-    help                                     this list, then every slash command and its options
-    help /project list                       one command's options in detail
-    quit
-
-Messages are numbered [N] as they are shown. With `--database PATH` the bot's database and the
-sandbox world (members, channels, threads, messages, the clock) are kept in PATH and
-PATH.sandbox.json, and restored the next time.
-"""
+"""`Console`: one line at a time, as a member, against the sandbox and the bot."""
 
 from __future__ import annotations
 
 import asyncio
 import difflib
 import re
-import shlex
 import sys
-import textwrap
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 from sandbox import snapshot
 from sandbox.client import InteractionResult, iter_components
 from sandbox.commands_doc import CommandDoc, command_docs
+from sandbox.console.parsing import (
+    QUIT,
+    ROLES,
+    StepError,
+    parse_duration,
+    split_command,
+    split_words,
+)
+from sandbox.console.rendering import (
+    humanize_mentions,
+    one_line,
+    render_message,
+    render_result,
+)
 from sandbox.nexus import NexusSandbox
 from sandbox.state import StoredMessage
-
-JSONDict = dict[str, Any]
-
-_OPTION = re.compile(r"(?:^|\s)([a-z][a-z0-9_-]*):")
-_DURATION = re.compile(r"^(\d{1,6})\s*([mhd])$")
-MAX_ADVANCE = timedelta(days=365)
-QUIT = ("quit", "exit")
-ROLES = {"backend": "Backend", "frontend": "Frontend", "staff": "Staff"}
-_STYLES = {1: "primary", 2: "secondary", 3: "success", 4: "danger", 5: "link"}
-
-
-class StepError(Exception):
-    """A step that failed: the console says why and goes on; a script exits non-zero."""
-
-
-def _inside_quotes(text: str, position: int) -> bool:
-    quote: str | None = None
-    for ch in text[:position]:
-        if quote is None and ch in "\"'":
-            quote = ch
-        elif ch == quote:
-            quote = None
-    return quote is not None
-
-
-def parse_options(text: str) -> dict[str, Any]:
-    """`name:django level:"two words" flag:true` → {"name": "django", ...}; a value runs to the next `opt:`."""
-    matches = [m for m in _OPTION.finditer(text) if not _inside_quotes(text, m.start(1))]
-    if text.strip() and (not matches or text[: matches[0].start()].strip()):
-        raise StepError(f"options are written name:value; could not read {text.strip()!r}")
-    options: dict[str, Any] = {}
-    for i, match in enumerate(matches):
-        end = matches[i + 1].start() if i + 1 < len(matches) else len(text)
-        raw = text[match.end() : end].strip()
-        if len(raw) >= 2 and raw[0] == raw[-1] and raw[0] in "\"'":
-            raw = raw[1:-1]
-        value: Any = raw
-        if raw.lower() in ("true", "yes"):
-            value = True
-        elif raw.lower() in ("false", "no"):
-            value = False
-        options[match.group(1)] = value.lstrip("#@") if isinstance(value, str) and raw[:1] in "#@" else value
-    return options
-
-
-def split_command(text: str) -> tuple[str, dict[str, Any]]:
-    """`/project list track:backend` → ("project list", {"track": "backend"})."""
-    body = text.strip().removeprefix("/")
-    first_option = _OPTION.search(body)
-    path = body[: first_option.start()] if first_option else body
-    options = parse_options(body[len(path) :]) if first_option else {}
-    return " ".join(path.split()), options
-
-
-def parse_duration(text: str) -> timedelta:
-    match = _DURATION.match(text.strip())
-    if not match:
-        raise StepError("durations look like 30m, 2h or 3d")
-    amount, unit = int(match.group(1)), match.group(2)
-    delta = {"m": timedelta(minutes=amount), "h": timedelta(hours=amount), "d": timedelta(days=amount)}[unit]
-    if delta > MAX_ADVANCE:
-        raise StepError("advance at most 365d at a time")
-    return delta
-
-
-def split_words(text: str) -> list[str]:
-    """Words, with "quoted phrases" kept together; StepError (not ValueError) on an unclosed quote."""
-    try:
-        return shlex.split(text)
-    except ValueError:
-        raise StepError('a quote is not closed: write it like click "Pair with me"') from None
-
-
-# --- rendering ------------------------------------------------------------------------------------
-
-
-def _box(lines: list[str], width: int = 72) -> list[str]:
-    inner = width - 4
-    wrapped: list[str] = []
-    for line in lines:
-        wrapped.extend(textwrap.wrap(line, inner, replace_whitespace=False) or [""])
-    return ["┌" + "─" * (width - 2) + "┐", *(f"│ {w.ljust(inner)} │" for w in wrapped), "└" + "─" * (width - 2) + "┘"]
-
-
-def render_embed(embed: JSONDict) -> list[str]:
-    lines: list[str] = []
-    if embed.get("author"):
-        lines.append(embed["author"].get("name", ""))
-    if embed.get("title"):
-        lines.append(f"** {embed['title']} **")
-    if embed.get("description"):
-        lines.extend(embed["description"].splitlines())
-    for f in embed.get("fields") or []:
-        lines.append("")
-        lines.append(f"{f['name']}:")
-        lines.extend("  " + v for v in str(f["value"]).splitlines())
-    if embed.get("footer"):
-        lines.extend(["", embed["footer"].get("text", "")])
-    return _box(lines)
-
-
-def render_components(components: list[JSONDict]) -> list[str]:
-    out: list[str] = []
-    for comp in iter_components(components):
-        kind = comp.get("type")
-        disabled = " (disabled)" if comp.get("disabled") else ""
-        if kind == 2:
-            label = comp.get("label") or comp.get("emoji", {}).get("name") or comp.get("custom_id")
-            target = f" → {comp['url']}" if comp.get("url") else ""
-            out.append(f"  [{label}]{target}{disabled}")
-        elif kind in (3, 5, 6, 7, 8):
-            options = ", ".join(o.get("label", "") for o in comp.get("options") or [])
-            out.append(f"  <select: {comp.get('placeholder') or comp.get('custom_id')}> {options}{disabled}")
-    return out
-
-
-_MENTION = re.compile(r"<(#|@&|@!?)(\d+)>")
-
-
-def humanize_mentions(text: str, names: dict[tuple[str, int], str]) -> str:
-    """Show `<#id>`, `<@&id>` and `<@id>` as #channel, @role and @user, as Discord's client does."""
-
-    def name_for(match: re.Match[str]) -> str:
-        kind = {"#": "#", "@&": "@&", "@": "@", "@!": "@"}[match.group(1)]
-        found = names.get((kind, int(match.group(2))))
-        prefix = "#" if kind == "#" else "@"
-        return f"{prefix}{found}" if found else match.group(0)
-
-    return _TIMESTAMP.sub(_timestamp_text, _MENTION.sub(name_for, text))
-
-
-_TIMESTAMP = re.compile(r"<t:(-?\d+)(?::[tTdDfFR])?>")
-
-
-def _timestamp_text(match: re.Match[str]) -> str:
-    """A Discord timestamp as the console shows it (Discord shows it in each reader's own zone)."""
-    return datetime.fromtimestamp(int(match.group(1)), UTC).strftime("%a %d %b %Y %H:%M UTC")
-
-
-def render_message(message: JSONDict, *, ephemeral: bool = False, heading: str | None = None) -> str:
-    lines: list[str] = []
-    if heading:
-        lines.append(heading)
-    if message.get("content"):
-        lines.extend(message["content"].splitlines())
-    for embed in message.get("embeds") or []:
-        lines.extend(render_embed(embed))
-    for attachment in message.get("attachments") or []:
-        lines.append(f"  📎 {attachment.get('filename')}")
-    lines.extend(render_components(message.get("components") or []))
-    if ephemeral:
-        lines.append("  (ephemeral: only you can see this)")
-    return "\n".join(lines)
-
-
-def render_modal(modal: JSONDict) -> str:
-    lines = [f"Modal: {modal.get('title')}  (answer with: modal Label=value | Label=value)"]
-    for comp in iter_components(modal.get("components") or []):
-        if comp.get("type") == 4:
-            value = f" = {comp['value']!r}" if comp.get("value") else ""
-            lines.append(f"  • {comp.get('label')}{' (required)' if comp.get('required', True) else ''}{value}")
-    return "\n".join(lines)
-
-
-def render_result(result: InteractionResult, numbers: list[int] | None = None) -> str:
-    if result.modal is not None:
-        return render_modal(result.modal)
-    if result.choices:
-        return "\n".join(f"  {c['name']}  →  {c['value']}" for c in result.choices)
-    parts = []
-    for i, message in enumerate(result.messages):
-        heading = f"[{numbers[i]}]" if numbers and i < len(numbers) else None
-        parts.append(render_message(message, ephemeral=result.ephemeral if i == 0 else False, heading=heading))
-    return "\n".join(parts) if parts else "(acknowledged, nothing shown)"
-
-
-# --- the session ----------------------------------------------------------------------------------
-
-
-def one_line(text: str, limit: int = 300) -> str:
-    """Errors are shown on one line: the first line of the message, shortened."""
-    first = " ".join(text.strip().splitlines()[:1]) or "something went wrong"
-    return first if len(first) <= limit else first[: limit - 1] + "…"
 
 
 @dataclass
@@ -658,105 +456,3 @@ class Console:
 
 VERBS = ["click", "select", "modal", "complete", "advance", "channel", "threads", "dms", "expect", "members"]
 VERBS += ["add", "help", "as", "in", "quit"]
-
-
-@asynccontextmanager
-async def open_console(database: str | Path | None = None, *, out: Any = sys.stdout) -> AsyncIterator[Console]:
-    """The sandbox, the bot and a console on them. With `database`, the world is restored from (and
-    saved to) the snapshot beside it, so members, channels, threads and messages match the database."""
-    db_path = Path(database).resolve() if database else None
-    saved: snapshot.Snapshot | None = None
-    snapshot_file = snapshot.snapshot_path(db_path) if db_path else None
-    if snapshot_file is not None and snapshot_file.exists():
-        if db_path is not None and not db_path.exists():
-            raise ValueError(
-                f"{snapshot_file} is there but its database {db_path} is not: restore the database, "
-                "or delete the snapshot to start afresh"
-            )
-        saved = snapshot.load(snapshot_file)
-    elif db_path is not None and db_path.exists():
-        raise ValueError(
-            f"{db_path} exists but {snapshot_file} does not: the sandbox can't restore the members, channels and "
-            "messages that database refers to; pass a new --database path"
-        )
-    start = saved.clock if saved and saved.clock else datetime.now(UTC).replace(microsecond=0)
-    nexus = NexusSandbox(None, world=saved.world if saved else None, start_time=start, log_level="WARNING")
-    if db_path is not None:
-        db_path.parent.mkdir(parents=True, exist_ok=True)
-        nexus.db_path = db_path
-    if saved is not None:
-        snapshot.restore_state(nexus.server.state, saved.state)
-    print("Starting the sandbox and Nexus Bot ...", file=out, flush=True)
-    async with nexus:
-        console = Console(nexus, out=out, snapshot_file=snapshot_file)
-        if saved is None:
-            setup = await nexus.setup_guild()
-            assert setup.embed is not None, setup.describe()
-        else:
-            console.user = str(saved.console.get("user") or console.user)
-            console.restored = True
-        console.mark_all_seen()
-        await nexus.wait_settled()
-        console.mark_all_seen()
-        console.save()
-        try:
-            yield console
-        finally:
-            console.save()
-
-
-async def _run_console(script: str | None, database: str | None) -> int:
-    try:
-        context = open_console(database)
-        console = await context.__aenter__()
-    except ValueError as exc:
-        print(f"  ✗ {exc}", flush=True)
-        return 2
-    try:
-        nexus = console.nexus
-        activities = (nexus.server.presence or {}).get("activities") or [{}]
-        print(f"Nexus Bot is online, its status reads: {activities[0].get('state', '')}")
-        if console.snapshot_file is not None:
-            print(f"Database {nexus.db_path}; the sandbox world is kept in {console.snapshot_file}.")
-        if console.restored:
-            messages = sum(len(m) for m in nexus.server.state.messages.values())
-            members = len(nexus.server.world.guild.members)
-            print(f"Restored: {members} members, {len(nexus.server.threads())} threads, {messages} messages.")
-        else:
-            print("Ready. Server 'ProDev', channel #prodevprojectnexus, set up by @erin (staff).")
-        print(f"You are @{console.user}. Type help for what you can do, quit to leave.\n", flush=True)
-        if script is not None:
-            try:
-                lines = Path(script).read_text(encoding="utf-8", errors="replace").splitlines()
-            except OSError as exc:
-                print(f"  ✗ cannot read the script: {one_line(str(exc))}", flush=True)
-                return 2
-            for number, line in enumerate(lines, 1):
-                if not line.strip() or line.lstrip().startswith("#"):
-                    continue
-                print(f"» {line}", flush=True)
-                if not await console.handle(line, where=f"line {number}: "):
-                    break
-            print(f"\nScript finished: {console.failures} failed step(s).")
-            return 1 if console.failures else 0
-        loop = asyncio.get_running_loop()
-        while True:
-            try:
-                line = await loop.run_in_executor(None, input, f"@{console.user}> ")
-            except EOFError:
-                break
-            except UnicodeDecodeError:
-                print("  ✗ that line is not valid UTF-8 text; type it again", flush=True)
-                continue
-            if not await console.handle(line):
-                break
-        return 0
-    finally:
-        await context.__aexit__(None, None, None)
-
-
-def main(script: str | None = None, database: str | None = None) -> int:
-    try:
-        return asyncio.run(_run_console(script, database))
-    except KeyboardInterrupt:
-        return 0

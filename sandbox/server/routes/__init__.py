@@ -1,0 +1,1 @@
+"""REST route handlers, one mixin per resource (each extends the previous one)."""
