@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from bot.clock import Clock
 from bot.services.catalog import CatalogService
 from bot.services.cohort import CohortService
+from bot.services.sessions import SessionService
 from db.database import Database
 
 
@@ -21,7 +22,15 @@ class Services:
     clock: Clock
     cohort: CohortService
     catalog: CatalogService
+    sessions: SessionService
 
     @classmethod
     def build(cls, db: Database, clock: Clock) -> Services:
-        return cls(db=db, clock=clock, cohort=CohortService(db), catalog=CatalogService(db))
+        catalog = CatalogService(db)
+        return cls(
+            db=db,
+            clock=clock,
+            cohort=CohortService(db),
+            catalog=catalog,
+            sessions=SessionService(db, clock, catalog),
+        )
