@@ -16,7 +16,7 @@ from bot.services.zones import timezone_choices
 
 if TYPE_CHECKING:
     from bot.app.nexus_bot import NexusBot
-    from db.stores.guild_settings import GuildSettings
+    from bot.services.cohort import GuildSettings
 
 log = logging.getLogger(__name__)
 

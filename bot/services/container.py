@@ -12,7 +12,9 @@ from dataclasses import dataclass
 from bot.clock import Clock
 from bot.services.catalog import CatalogService
 from bot.services.cohort import CohortService
+from bot.services.onboarding import OnboardingService
 from bot.services.sessions import SessionService
+from bot.services.staff import StaffService
 from db.database import Database
 
 
@@ -22,15 +24,19 @@ class Services:
     clock: Clock
     cohort: CohortService
     catalog: CatalogService
+    onboarding: OnboardingService
     sessions: SessionService
+    staff: StaffService
 
     @classmethod
     def build(cls, db: Database, clock: Clock) -> Services:
-        catalog = CatalogService(db)
+        catalog, cohort = CatalogService(db), CohortService(db)
         return cls(
             db=db,
             clock=clock,
-            cohort=CohortService(db),
+            cohort=cohort,
             catalog=catalog,
+            onboarding=OnboardingService(db, clock, cohort),
             sessions=SessionService(db, clock, catalog),
+            staff=StaffService(db, clock, cohort, catalog),
         )

@@ -119,7 +119,7 @@ class SessionService:
 
     async def project_names(self) -> list[str]:
         try:
-            projects = await self.catalog.all()
+            projects = await self.catalog.active()
         except Exception:
             log.warning("Project catalog unreadable; offering the default projects", exc_info=True)
             return list(DEFAULT_PROJECTS)
@@ -179,7 +179,7 @@ class SessionService:
         zone, source = await self.member_zone(guild_id, creator_id, timezone)
         parsed = parse_when(when, now, zone, zone_source=source)
         if project and project.strip():
-            catalog = await self.catalog.all()
+            catalog = await self.catalog.active()
             project = resolve_project(project, catalog).name if catalog else project
         notes = [parsed.note]
         if timezone and (zone_note := resolve_timezone(timezone, now).note):

@@ -11,13 +11,13 @@ from discord.ext import commands
 
 from bot.app.checks import is_staff
 from bot.app.ui import CONTENT_MAX, clip, nexus_embed, timestamp
+from bot.scheduler import Job
 from bot.services.sessions import REMINDER_KIND, START_KIND
 from bot.services.text import user_text
 from cogs._shared import configured_channel, timezone_autocomplete
 from cogs.sessions import delivery
 from cogs.sessions.components import RsvpButton
 from cogs.sessions.rendering import format_minutes, mention_list, session_embed, session_view, upcoming_line
-from db.stores.jobs import Job
 
 if TYPE_CHECKING:
     from bot.app.nexus_bot import NexusBot
