@@ -9,14 +9,13 @@ from zoneinfo import ZoneInfo
 import discord
 from discord import app_commands
 
-from bot.errors import InvalidInput, NotConfigured
+from bot.errors import NotConfigured
 from bot.services.cohort import CHANNEL_GONE, NOT_SET_UP
-from bot.services.zones import timezone_choices, validate_timezone
-from db.stores.sessions import profile_timezone
+from bot.services.zones import timezone_choices
 
 if TYPE_CHECKING:
     from bot.app.nexus_bot import NexusBot
-    from db.stores.guild_settings import GuildSettings
+    from bot.services.cohort import GuildSettings
 
 log = logging.getLogger(__name__)
 
@@ -65,12 +64,4 @@ async def member_zone(bot: NexusBot, guild_id: int, user_id: int, timezone: str 
 
     The second value says which one was used ("option", "profile" or "default"), so replies can say so.
     """
-    if timezone:
-        return validate_timezone(timezone, bot.clock.now()), "option"
-    stored = await profile_timezone(bot.db, guild_id, user_id)
-    if stored:
-        try:
-            return validate_timezone(stored), "profile"
-        except InvalidInput:
-            log.warning("Match profile of %s has an unknown zone %r", user_id, stored)
-    return ZoneInfo("UTC"), "default"
+    return await bot.services.sessions.member_zone(guild_id, user_id, timezone)

@@ -912,6 +912,18 @@ class ProjectsCog(
         return sum(await asyncio.gather(*(one(a) for a in stale)))
 
     @commands.Cog.listener()
+    async def on_nexus_announcement_changed(self, guild_id: int, announcement_id: int) -> None:
+        """Another feature changed an announcement (onboarding's track move): its post follows in place."""
+        guild = self.bot.get_guild(guild_id)
+        announcement = await self.store.get(announcement_id)
+        if guild is None or announcement is None:
+            return
+        try:
+            await self.refresh_post(guild, None, announcement)
+        except (discord.HTTPException, UserError) as exc:
+            log.warning("Announcement %s changed but its post wasn't edited: %s", announcement_id, exc)
+
+    @commands.Cog.listener()
     async def on_nexus_catalog_changed(self) -> None:
         self._catalog = None
 

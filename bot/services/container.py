@@ -13,7 +13,10 @@ from bot.clock import Clock
 from bot.services.catalog import CatalogService
 from bot.services.cohort import CohortService
 from bot.services.learning import LearningService
+from bot.services.onboarding import OnboardingService
 from bot.services.questions import QuestionService
+from bot.services.sessions import SessionService
+from bot.services.staff import StaffService
 from db.database import Database
 
 
@@ -24,17 +27,23 @@ class Services:
     cohort: CohortService
     catalog: CatalogService
     learning: LearningService
+    onboarding: OnboardingService
     questions: QuestionService
+    sessions: SessionService
+    staff: StaffService
 
     @classmethod
     def build(cls, db: Database, clock: Clock) -> Services:
-        cohort = CohortService(db)
+        catalog, cohort = CatalogService(db), CohortService(db)
         learning = LearningService(db, clock, cohort)
         return cls(
             db=db,
             clock=clock,
             cohort=cohort,
-            catalog=CatalogService(db),
+            catalog=catalog,
             learning=learning,
+            onboarding=OnboardingService(db, clock, cohort),
             questions=QuestionService(db, clock, cohort, learning),
+            sessions=SessionService(db, clock, catalog),
+            staff=StaffService(db, clock, cohort, catalog),
         )

@@ -14,6 +14,7 @@ from typing import Any
 
 from bot.clock import Clock
 from bot.errors import Conflict, InvalidInput, NotFound
+from bot.scheduler import Scheduler
 from bot.services.cohort import CohortService
 from bot.services.search import NameIndex, RankedSearch, Suggestion, ranked_search
 from bot.services.text import user_text
@@ -275,6 +276,12 @@ class LearningService:
 
     def tip_planned(self, job: TipJob) -> None:
         self._planned_tips.add(job.key)
+
+    async def schedule_tips(self, now: datetime, scheduler: Scheduler) -> None:
+        """Make sure the next tip of each configured guild is a stored job (idempotent by dedupe key)."""
+        for job in await self.plan_tips(now):
+            await scheduler.schedule(TIP_KIND, job.due, job.payload, dedupe_key=job.key)
+            self.tip_planned(job)
 
     async def tip_channel_id(self, payload: dict[str, Any]) -> int | None:
         """Where a planned tip goes, or None when tips were turned off or moved to another hour since."""

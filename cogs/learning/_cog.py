@@ -11,8 +11,6 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot.app.checks import staff_only
-from bot.app.ui import timestamp
-from bot.errors import BotMissingPermissions, NotConfigured
 from bot.scheduler import Job
 from bot.services.learning import CATEGORIES, TIP_KIND, LearningService
 from bot.services.topic_content import CATEGORY_LABELS
@@ -142,45 +140,9 @@ class LearningCog(commands.GroupCog, name="Learning", group_name="learn", group_
 
     # --- tip of the day ---------------------------------------------------------------------------
 
-    async def configure_tips(
-        self,
-        interaction: discord.Interaction[Any],
-        channel: discord.TextChannel | None,
-        hour: int | None,
-        off: bool,
-    ) -> None:
-        """/nexus tips: where and when (UTC hour) the daily tip is posted, or off."""
-        assert interaction.guild is not None
-        guild = interaction.guild
-        if off:
-            await self.service.tips_off(guild.id)
-            await interaction.response.send_message("Tip of the day is **off**.", ephemeral=True)
-            return
-        tip_hour, default_channel_id = await self.service.tip_defaults(guild.id, hour)
-        if channel is None:
-            found = guild.get_channel(default_channel_id) if default_channel_id else None
-            if not isinstance(found, discord.TextChannel):
-                raise NotConfigured("Name the `channel` for tips (or set the project channel with `/nexus setup`).")
-            channel = found
-        perms = channel.permissions_for(guild.me)
-        if not (perms.view_channel and perms.send_messages and perms.embed_links):
-            raise BotMissingPermissions(
-                f"I can't post tips in {channel.mention}: grant me View Channel, Send Messages and Embed Links there."
-            )
-        next_at = await self.service.set_tips(guild.id, channel.id, tip_hour)
-        # Planned now, not on the next tick: a tip due within the second must not slip to tomorrow.
-        await self.plan_tips(self.bot.clock.now())
-        await interaction.response.send_message(
-            f"Tip of the day: every day at **{tip_hour:02d}:00 UTC** in {channel.mention}; next one "
-            f"{timestamp(next_at.timestamp(), 'R')}. Topics don't repeat until every topic has been shown.",
-            ephemeral=True,
-        )
-
     async def plan_tips(self, now: datetime) -> None:
         """Ticker: make sure the next tip of each configured guild is a stored job (idempotent by dedupe key)."""
-        for job in await self.service.plan_tips(now):
-            await self.bot.scheduler.schedule(TIP_KIND, job.due, job.payload, dedupe_key=job.key)
-            self.service.tip_planned(job)
+        await self.service.schedule_tips(now, self.bot.scheduler)
 
     async def run_tip(self, job: Job) -> None:
         """Post the day's tip, unless tips were turned off or moved to another hour since it was planned."""

@@ -248,7 +248,13 @@ async def test_switching_track_offers_to_move_the_announcement(nexus: Any) -> No
     async with nexus.db() as db:
         row = await db.fetchone("SELECT track, message_id FROM announcements")
     assert row["track"] == "frontend"
-    post = next(m for m in nexus.sandbox.messages_in(CHANNEL) if m["id"] == str(row["message_id"]))
+
+    def moved_post() -> Any:
+        post = next(m for m in nexus.sandbox.messages_in(CHANNEL) if m["id"] == str(row["message_id"]))
+        return post if "Frontend" in str(post["embeds"][0]["fields"]) else None
+
+    # The projects feature re-renders the post on nexus_announcement_changed, alongside this reply.
+    post = await nexus.sandbox.wait_until(moved_post, 10, "the post to show Frontend")
     project = next(f["value"] for f in post["embeds"][0]["fields"] if f["name"] == "Project")
     assert "Frontend" in project and "Backend" not in project
     assert [c["label"] for r in post["components"] for c in r["components"]] == ["Pair with me"]

@@ -1,162 +1,43 @@
-"""/nexus: about the bot (public) and staff administration (setup, ...)."""
+"""The /nexus commands: about (public) and staff administration; the work is in bot.services.staff."""
 
 from __future__ import annotations
 
 import io
 import math
-from datetime import date, datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot.app.checks import role_facts, staff_only
-from bot.app.checks import staff_role as staff_role_of
-from bot.app.ui import clip, nexus_embed
-from bot.errors import BotMissingPermissions, InvalidInput, NotConfigured
-from bot.services import pairing
-from bot.services import projects as project_rules
-from bot.services import roles as role_rules
+from bot.app.checks import staff_only
+from bot.app.ui import clip, nexus_embed, timestamp
+from bot.errors import BotMissingPermissions, NotConfigured
+from bot.services.staff import PUBLISH_KIND, parse_date
 from cogs._shared import timezone_autocomplete
-from db.stores.announcements import AnnouncementStore, FirstWeekStore
-from db.stores.catalog import CatalogStore
-from db.stores.guild_settings import GuildSettings
-from db.stores.matching import MatchingStore
-from db.stores.stats import table_counts
+from cogs.nexus import staff_posts
+from cogs.nexus.checks import ForumOnly, check_setup_roles, format_duration, missing_channel_permissions
 
 if TYPE_CHECKING:
     from bot.app.nexus_bot import NexusBot
-
-# What the bot needs in the project channel, with why (shown when one is missing).
-CHANNEL_PERMISSIONS: dict[str, str] = {
-    "view_channel": "see the channel",
-    "send_messages": "post announcements and digests",
-    "embed_links": "show posts as embeds",
-    "create_private_threads": "open private threads for partners",
-    "send_messages_in_threads": "talk in those threads",
-}
-
-
-def format_duration(seconds: float) -> str:
-    minutes, sec = divmod(int(seconds), 60)
-    hours, minutes = divmod(minutes, 60)
-    days, hours = divmod(hours, 24)
-    parts = [f"{days}d"] if days else []
-    if days or hours:
-        parts.append(f"{hours}h")
-    parts.append(f"{minutes}m {sec}s")
-    return " ".join(parts)
-
-
-def parse_date(value: str, option: str) -> date:
-    try:
-        return date.fromisoformat(value.strip())
-    except ValueError:
-        raise InvalidInput(f"`{option}` must be a date like 2026-12-01 (YYYY-MM-DD); got `{value}`.") from None
-
-
-def missing_channel_permissions(channel: discord.abc.GuildChannel, me: discord.Member) -> list[str]:
-    perms = channel.permissions_for(me)
-    return [
-        f"{name.replace('_', ' ').title()} (to {why})"
-        for name, why in CHANNEL_PERMISSIONS.items()
-        if not getattr(perms, name)
-    ]
-
-
-class ForumOnly(app_commands.Transformer):
-    """A forum-channel option offering only forums (type 15; media channels are not for Q&A)."""
-
-    @property
-    def type(self) -> discord.AppCommandOptionType:
-        return discord.AppCommandOptionType.channel
-
-    @property
-    def channel_types(self) -> list[discord.ChannelType]:
-        return [discord.ChannelType.forum]
-
-    async def transform(self, interaction: discord.Interaction[Any], value: Any, /) -> discord.ForumChannel:
-        channel = interaction.guild.get_channel(value.id) if interaction.guild else None
-        if not isinstance(channel, discord.ForumChannel):
-            raise InvalidInput("Pick a forum channel.")
-        return channel
-
-
-TRACK_ROLES = {"backend": ("backend_role_id", "Backend"), "frontend": ("frontend_role_id", "Frontend")}
-
-
-def refuse_track_role(guild: discord.Guild, track: str, role: discord.Role, staff: discord.Role | None) -> None:
-    """Raise InvalidInput, naming a safe alternative where one exists, unless the role picker may hand `role` out."""
-    facts = role_facts(guild, role, staff)
-    problem = role_rules.handout_problem(facts)
-    if problem is None:
-        return
-    name = TRACK_ROLES[track][1]
-    option = f"{track}_role"
-    fallback = discord.utils.get(guild.roles, name=name)
-    if (
-        fallback is not None
-        and fallback.id != role.id
-        and role_rules.handout_problem(role_facts(guild, fallback, staff)) is None
-    ):
-        hint = f"Try `{option}:@{fallback.name}`."
-    else:
-        hint = (
-            f"Pick a role only {name} learners hold, with no moderation permissions, below @{guild.me.top_role.name}."
-        )
-    raise InvalidInput(
-        f"I can't use @{role.name} as the {name} role: anyone who presses I'm {name} on the role picker gets it, and "
-        f"{role_rules.explain(problem, facts, guild.me.top_role.name)}. {hint}"
-    )
-
-
-def check_setup_roles(
-    guild: discord.Guild,
-    existing: GuildSettings | None,
-    staff_role_name: str,
-    backend_role: discord.Role | None,
-    frontend_role: discord.Role | None,
-    staff_role: discord.Role | None,
-) -> tuple[dict[str, object], list[str]]:
-    """Refuse roles the role picker must not hand out; returns the track roles picked up by name, and
-    warnings about stored ones that became unsafe (the role picker refuses those until fixed)."""
-    if staff_role is not None and (why := role_rules.staff_role_problem(is_default=staff_role.is_default())):
-        raise InvalidInput(f"{why}.")
-    staff = staff_role or staff_role_of(guild, existing, staff_role_name)
-    if backend_role is not None and frontend_role is not None and backend_role.id == frontend_role.id:
-        raise InvalidInput("`backend_role` and `frontend_role` must be two different roles, one per track.")
-    picked: dict[str, object] = {}
-    warnings: list[str] = []
-    bot_role = guild.me.top_role.name
-    for track, given in (("backend", backend_role), ("frontend", frontend_role)):
-        column, name = TRACK_ROLES[track]
-        if given is not None:
-            refuse_track_role(guild, track, given, staff)
-            continue
-        stored = getattr(existing, column) if existing is not None else None
-        # Roles named like the programme's are picked up when staff don't name them (if safe to hand out).
-        role = guild.get_role(stored) if stored else discord.utils.get(guild.roles, name=name)
-        if role is None:
-            continue
-        if stored and staff is not None and role.id == staff.id:
-            raise InvalidInput(
-                f"@{role.name} is the {name} role the role picker hands out, so it can't be the staff role too: "
-                f"pick another `staff_role`, or a new `{track}_role` first."
-            )
-        facts = role_facts(guild, role, staff)
-        problem = role_rules.handout_problem(facts)
-        if problem is not None:
-            warnings.append(f"{name}: {'' if stored else 'not picked, '}{role_rules.explain(problem, facts, bot_role)}")
-        elif not stored:
-            picked[column] = role.id
-    return picked, warnings
+    from bot.scheduler import Job
 
 
 class NexusCog(commands.GroupCog, group_name="nexus", group_description="About Nexus Bot, and staff settings"):
     def __init__(self, bot: NexusBot) -> None:
         self.bot = bot
+        self.staff = bot.services.staff
         super().__init__()
+
+    async def cog_load(self) -> None:
+        self.bot.add_dynamic_items(staff_posts.CancelPostButton)
+        self.bot.scheduler.register(PUBLISH_KIND, self.run_publish)
+
+    async def cog_unload(self) -> None:
+        self.bot.remove_dynamic_items(staff_posts.CancelPostButton)
+
+    async def run_publish(self, job: Job) -> None:
+        await staff_posts.run_publish(self.bot, job)
 
     @app_commands.command(name="about", description="What Nexus Bot is, its version, uptime and latency")
     async def about(self, interaction: discord.Interaction[NexusBot]) -> None:
@@ -171,7 +52,7 @@ class NexusCog(commands.GroupCog, group_name="nexus", group_description="About N
         embed.add_field(
             name="Gateway latency", value=f"{latency * 1000:.0f} ms" if math.isfinite(latency) else "measuring…"
         )
-        counts = await table_counts(self.bot.db)
+        counts = await self.staff.counts()
         embed.add_field(
             name="In the database", value="\n".join(f"{n} {label}" for label, n in counts.items()) or "—", inline=False
         )
@@ -208,14 +89,8 @@ class NexusCog(commands.GroupCog, group_name="nexus", group_description="About N
         missing = missing_channel_permissions(channel, guild.me)
         if missing:
             raise BotMissingPermissions(f"I can't work in {channel.mention} yet; grant me: {', '.join(missing)}.")
-        now = self.bot.clock.now()
         existing = await self.bot.services.cohort.settings(guild.id)
-        values: dict[str, object] = {"channel_id": channel.id}
-        if cohort_start is not None:
-            values["cohort_start"] = parse_date(cohort_start, "cohort_start")
-        elif existing is None or existing.cohort_start is None:
-            values["cohort_start"] = now.date()
-        optional = {
+        values: dict[str, object | None] = {
             "first_week_days": first_week_days,
             "backend_role_id": backend_role.id if backend_role else None,
             "frontend_role_id": frontend_role.id if frontend_role else None,
@@ -223,12 +98,13 @@ class NexusCog(commands.GroupCog, group_name="nexus", group_description="About N
             "digest_hour": digest_hour,
             "review_channel_id": review_channel.id if review_channel else None,
         }
-        values.update({k: v for k, v in optional.items() if v is not None})
+        if cohort_start is not None:
+            parse_date(cohort_start, "cohort_start")  # a bad date is refused before the roles are checked
         picked, warnings = check_setup_roles(
             guild, existing, self.bot.settings.staff_role_name, backend_role, frontend_role, staff_role
         )
         values.update(picked)
-        settings = await self.bot.services.cohort.update(guild.id, now, **values)
+        settings = await self.staff.setup(guild.id, channel.id, cohort_start, values)
         self.bot.dispatch("nexus_settings_changed", settings)
 
         def role_text(role_id: int | None) -> str:
@@ -260,7 +136,7 @@ class NexusCog(commands.GroupCog, group_name="nexus", group_description="About N
     async def catalog_autocomplete(
         self, interaction: discord.Interaction[NexusBot], current: str
     ) -> list[app_commands.Choice[str]]:
-        found = project_rules.project_choices(current, await CatalogStore(self.bot.db).list())
+        found = await self.staff.catalog_choices(current)
         return [app_commands.Choice(name=f"{p.name} ({p.key})"[:100], value=p.key) for p in found]
 
     @catalog.command(name="add", description="Staff: add a project to the catalog (or rename one)")
@@ -281,13 +157,7 @@ class NexusCog(commands.GroupCog, group_name="nexus", group_description="About N
         key: app_commands.Range[str, 1, 32] | None = None,
     ) -> None:
         """Add a project learners can pick in /project announce."""
-        clean = project_rules.validate_catalog_name(name)
-        project_key = project_rules.catalog_key(clean, key)
-        backend = project_rules.validate_catalog_name(backend_variant or f"{clean} Backend")
-        frontend = project_rules.validate_catalog_name(frontend_variant or f"{clean} Frontend")
-        project, created = await CatalogStore(self.bot.db).add(
-            project_key, clean, backend, frontend, self.bot.clock.now()
-        )
+        project, created = await self.staff.catalog_add(name, backend_variant, frontend_variant, key)
         self.bot.dispatch("nexus_catalog_changed")
         verb = "Added" if created else "Updated"
         await interaction.response.send_message(
@@ -306,12 +176,7 @@ class NexusCog(commands.GroupCog, group_name="nexus", group_description="About N
         self, interaction: discord.Interaction[NexusBot], project: app_commands.Range[str, 1, 100]
     ) -> None:
         """Remove a project from the catalog; announcements that use it are kept."""
-        store = CatalogStore(self.bot.db)
-        active = await store.list()
-        found = project_rules.resolve_project(project, active)
-        if len(active) <= 1:
-            raise InvalidInput("That's the last project in the catalog: add another with `/nexus catalog add` first.")
-        await store.deactivate(found.key)
+        found = await self.staff.catalog_remove(project)
         self.bot.dispatch("nexus_catalog_changed")
         await interaction.response.send_message(
             f"Removed **{discord.utils.escape_markdown(found.name)}** from the catalog. Existing announcements keep "
@@ -324,7 +189,7 @@ class NexusCog(commands.GroupCog, group_name="nexus", group_description="About N
     @staff_only()
     async def catalog_list(self, interaction: discord.Interaction[NexusBot]) -> None:
         """List the catalog, including removed projects."""
-        rows = await CatalogStore(self.bot.db).list(include_inactive=True)
+        rows = await self.staff.catalog_all()
         esc = discord.utils.escape_markdown
         lines = [
             f"**{esc(p.name)}**{'' if p.active else ' (removed)'} `{p.key}` — "
@@ -353,43 +218,14 @@ class NexusCog(commands.GroupCog, group_name="nexus", group_description="About N
         assert interaction.guild is not None
         guild_id = interaction.guild.id
         await interaction.response.defer(ephemeral=True, thinking=True)
-        now = self.bot.clock.now()
-        store = AnnouncementStore(self.bot.db)
-        if what.value == "announcements":
-            catalog = await CatalogStore(self.bot.db).list(include_inactive=True)
-            export = project_rules.announcements_csv(await store.all_for_export(guild_id), catalog, guild_id, now)
-        elif what.value == "partner_interest":
-            export = project_rules.interest_csv(await store.interest_in_guild(guild_id), now)
-        elif what.value in ("pairs", "unmatched"):
-            export = await self._matching_export(interaction.guild, what.value, store, now)
-        else:
-            export = project_rules.reminders_csv(await FirstWeekStore(self.bot.db).reminders(guild_id), now)
+        names = {m.id: m.display_name for m in interaction.guild.members}
+        export = await self.staff.export(guild_id, what.value, names)
         file = discord.File(io.BytesIO(export.text.encode("utf-8")), filename=export.filename)
         await interaction.edit_original_response(
             content=f"{export.rows} row(s) of {what.value.replace('_', ' ')}.", attachments=[file]
         )
 
-    async def _matching_export(
-        self, guild: discord.Guild, what: str, announcements: AnnouncementStore, now: datetime
-    ) -> project_rules.Csv:
-        """Pairs, or the latest real round's unmatched learners; names as the server shows them now."""
-        mine = [a for a in await announcements.all_for_export(guild.id) if a.withdrawn_at is None]
-        names = {a.user_id: a.display_name for a in mine}
-        names.update({m.id: m.display_name for m in guild.members})
-        store = MatchingStore(self.bot.db)
-        if what == "pairs":
-            return pairing.pairs_csv(await store.pairs_for_export(guild.id), names, now)
-        projects = {a.user_id: (a.project_key, a.track) for a in mine}
-        return pairing.unmatched_csv(await store.last_real_round(guild.id), names, projects, now)
-
     # --- collaboration (issue 6): role picker, welcomes, Q&A forum, staff announcements -------
-
-    def _onboarding(self) -> Any:
-        """The Onboarding cog (cogs/onboarding.py) does the work; these commands only parse options."""
-        cog = self.bot.get_cog("Onboarding")
-        if cog is None:
-            raise NotConfigured("The onboarding feature isn't loaded; check the bot's log.")
-        return cog
 
     async def _collab_channel(
         self, interaction: discord.Interaction[NexusBot], channel: discord.TextChannel | None
@@ -411,7 +247,7 @@ class NexusCog(commands.GroupCog, group_name="nexus", group_description="About N
         self, interaction: discord.Interaction[NexusBot], channel: discord.TextChannel | None = None
     ) -> None:
         """Post a persistent role picker; missing Manage Roles or role order problems are explained."""
-        await self._onboarding().post_role_picker(interaction, await self._collab_channel(interaction, channel))
+        await staff_posts.post_role_picker(interaction, await self._collab_channel(interaction, channel))
 
     @app_commands.command(name="announce", description="Staff: post an announcement now or at a set time")
     @app_commands.describe(
@@ -436,14 +272,14 @@ class NexusCog(commands.GroupCog, group_name="nexus", group_description="About N
         channel: discord.TextChannel | None = None,
     ) -> None:
         """Post now, or store it and post at `at` (survives restarts)."""
-        await self._onboarding().announce(
+        await staff_posts.announce(
             interaction,
             title=title,
             message=message,
             ping=ping,
             at=at,
             timezone=timezone,
-            channel=await self._collab_channel(interaction, channel),
+            target=await self._collab_channel(interaction, channel),
         )
 
     @app_commands.command(name="announcements", description="Staff: scheduled announcements, with cancel buttons")
@@ -451,7 +287,7 @@ class NexusCog(commands.GroupCog, group_name="nexus", group_description="About N
     @staff_only()
     async def announcements(self, interaction: discord.Interaction[NexusBot]) -> None:
         """List announcements waiting to be posted; each has a Cancel button."""
-        await self._onboarding().list_posts(interaction)
+        await staff_posts.list_posts(interaction)
 
     @app_commands.command(name="configure", description="Staff: first-week welcomes and the Q&A forum")
     @app_commands.describe(
@@ -483,7 +319,7 @@ class NexusCog(commands.GroupCog, group_name="nexus", group_description="About N
             values["forum_channel_id"] = forum.id
         elif clear_forum:
             values["forum_channel_id"] = None
-        settings = await self.bot.services.cohort.update(interaction.guild.id, self.bot.clock.now(), **values)
+        settings = await self.staff.configure(interaction.guild.id, values)
         forum_text = (
             f"<#{settings.forum_channel_id}>" if settings.forum_channel_id else "threads in the project channel"
         )
@@ -510,11 +346,33 @@ class NexusCog(commands.GroupCog, group_name="nexus", group_description="About N
         hour: app_commands.Range[int, 0, 23] | None = None,
         off: bool = False,
     ) -> None:
-        """Configure the tip of the day; the learning cog does the work."""
-        cog = self.bot.get_cog("Learning")
-        if cog is None:
-            raise NotConfigured("The learning feature isn't loaded; check the bot's log.")
-        await cog.configure_tips(interaction, channel, hour, off)  # type: ignore[attr-defined]
+        """/nexus tips: where and when (UTC hour) the daily tip is posted, or off."""
+        assert interaction.guild is not None
+        guild = interaction.guild
+        learning = self.bot.services.learning
+        if off:
+            await learning.tips_off(guild.id)
+            await interaction.response.send_message("Tip of the day is **off**.", ephemeral=True)
+            return
+        tip_hour, default_channel_id = await learning.tip_defaults(guild.id, hour)
+        if channel is None:
+            found = guild.get_channel(default_channel_id) if default_channel_id else None
+            if not isinstance(found, discord.TextChannel):
+                raise NotConfigured("Name the `channel` for tips (or set the project channel with `/nexus setup`).")
+            channel = found
+        perms = channel.permissions_for(guild.me)
+        if not (perms.view_channel and perms.send_messages and perms.embed_links):
+            raise BotMissingPermissions(
+                f"I can't post tips in {channel.mention}: grant me View Channel, Send Messages and Embed Links there."
+            )
+        next_at = await learning.set_tips(guild.id, channel.id, tip_hour)
+        # Planned now, not on the next tick: a tip due within the second must not slip to tomorrow.
+        await learning.schedule_tips(self.bot.clock.now(), self.bot.scheduler)
+        await interaction.response.send_message(
+            f"Tip of the day: every day at **{tip_hour:02d}:00 UTC** in {channel.mention}; next one "
+            f"{timestamp(next_at.timestamp(), 'R')}. Topics don't repeat until every topic has been shown.",
+            ephemeral=True,
+        )
 
 
 async def setup(bot: NexusBot) -> None:
