@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from bot.clock import Clock
+from bot.services.announcements import AnnouncementService
 from bot.services.catalog import CatalogService
 from bot.services.cohort import CohortService
 from db.database import Database
@@ -21,7 +22,15 @@ class Services:
     clock: Clock
     cohort: CohortService
     catalog: CatalogService
+    announcements: AnnouncementService
 
     @classmethod
     def build(cls, db: Database, clock: Clock) -> Services:
-        return cls(db=db, clock=clock, cohort=CohortService(db), catalog=CatalogService(db))
+        cohort, catalog = CohortService(db), CatalogService(db)
+        return cls(
+            db=db,
+            clock=clock,
+            cohort=cohort,
+            catalog=catalog,
+            announcements=AnnouncementService(db, clock, cohort, catalog),
+        )
