@@ -25,7 +25,7 @@ from bot.services.text import require_text
 from bot.services.tracks import TRACK_NAMES, TRACKS, other_track
 from bot.services.when import parse_when
 from cogs._shared import inert_view, member_zone
-from cogs.projects import announcement_embed, pair_view
+from cogs.projects.rendering import announcement_embed, pair_view
 from db.stores.announcements import Announcement, AnnouncementStore
 from db.stores.catalog import CatalogStore
 from db.stores.guild_settings import GuildSettings

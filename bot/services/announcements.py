@@ -467,26 +467,29 @@ class AnnouncementService:
         )
         return sorted(uid for uid in learner_ids if uid not in skip)
 
-    async def digest(
-        self, payload: dict[str, Any], due_at: datetime, learner_ids: set[int]
-    ) -> tuple[Cohort, date, Digest] | None:
-        """The digest a job should post now, claimed; None when settings changed or a later one covers it."""
+    async def digest_due(self, payload: dict[str, Any], due_at: datetime) -> tuple[Cohort, date] | None:
+        """The cohort and day of a digest job still to post; None when settings changed since it was planned
+        or the next day's digest covers it."""
         settings = await self.cohort.settings(int(payload["guild_id"]))
         if settings is None or settings.cohort_start is None or settings.channel_id is None:
             return None
         cohort = await self.cohort.require(settings.guild_id)
         week = cohort.week
         day = date.fromisoformat(payload["day"])
-        now = self.clock.now()
         stale_config = settings.cohort_start.isoformat() != payload["cohort_start"] or (
             settings.digest_hour != payload["hour"]
         )
-        if stale_config or not week.start <= day <= week.last_day or week.stale_digest(day, due_at, now):
+        if stale_config or not week.start <= day <= week.last_day or week.stale_digest(day, due_at, self.clock.now()):
             return None
-        previous = await self.first_week.previous_digest_at(settings.guild_id, week.start, day)
-        if not await self.first_week.claim_digest(settings.guild_id, day, week.start, now):
+        return cohort, day
+
+    async def digest(self, cohort: Cohort, day: date, learner_ids: set[int]) -> Digest | None:
+        """Claim the day's digest and build it; None when it was posted already."""
+        now = self.clock.now()
+        previous = await self.first_week.previous_digest_at(cohort.guild_id, cohort.week.start, day)
+        if not await self.first_week.claim_digest(cohort.guild_id, day, cohort.week.start, now):
             return None
-        return cohort, day, await self.digest_content(cohort, previous, now, learner_ids)
+        return await self.digest_content(cohort, previous, now, learner_ids)
 
     async def digest_content(
         self, cohort: Cohort, previous: datetime | None, now: datetime, learner_ids: set[int]

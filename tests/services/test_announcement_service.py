@@ -193,14 +193,19 @@ async def test_digest_plans_and_figures(services: Services) -> None:
     await announce(services, 1)
     await announce(services, 2, ("frontend",))
     services.clock.at = day(3, 9)  # type: ignore[attr-defined]
-    outcome = await svc.digest(plans[0].payload, plans[0].due_at, {1, 2, 3, 4})
-    assert outcome is not None
-    _, when, digest = outcome
+    due = await svc.digest_due(plans[0].payload, plans[0].due_at)
+    assert due is not None
+    cohort, when = due
     assert when == date(2026, 12, 3)
+    digest = await svc.digest(cohort, when, {1, 2, 3, 4})
+    assert digest is not None
     assert digest.content.title == "First week — day 3 of 7"
     assert digest.content.new_heading == "New since the last digest (2)"
     assert "<@1>" in digest.content.new_text and "2 of 4 learners announced" in digest.content.progress
-    assert await svc.digest(plans[0].payload, plans[0].due_at, {1}) is None  # claimed once
+    assert await svc.digest(cohort, when, {1}) is None  # claimed once
     # A digest a day late is covered by the next one.
     services.clock.at = day(5, 9)  # type: ignore[attr-defined]
-    assert await svc.digest(plans[1].payload, plans[1].due_at, {1}) is None
+    assert await svc.digest_due(plans[1].payload, plans[1].due_at) is None
+    # Settings changed since planning: the job is skipped.
+    await services.cohort.update(GUILD, day(5), digest_hour=10)
+    assert await svc.digest_due(plans[2].payload, plans[2].due_at) is None
