@@ -43,7 +43,7 @@ from cogs.projects.rendering import (
 
 if TYPE_CHECKING:
     from bot.app.nexus_bot import NexusBot
-    from db.stores.jobs import Job
+    from bot.scheduler import Job
 
 log = logging.getLogger(__name__)
 
