@@ -157,10 +157,12 @@ class AnnouncementService(FirstWeekJobs):
     async def get(self, announcement_id: int) -> Announcement | None:
         return await self.store.get(announcement_id)
 
-    async def posted(self, announcement_id: int, channel_id: int, message_id: int, looking: bool) -> None:
-        """The cog posted (or found) the announcement's message."""
+    async def posted(self, announcement_id: int, channel_id: int, message_id: int, looking: bool | None = None) -> None:
+        """The cog posted (or found) the announcement's message; `looking`: what the post shows, when it rendered
+        it (None: as the announcement asks, which `announce` already recorded when slots are full)."""
         await self.store.set_message(announcement_id, channel_id, message_id)
-        await self.store.set_post_looking(announcement_id, looking)
+        if looking is not None:
+            await self.store.set_post_looking(announcement_id, looking)
 
     async def rendered(self, announcement_id: int, looking: bool) -> None:
         """The cog edited the post in place; it now shows this looking state."""

@@ -34,10 +34,10 @@ from cogs.projects.delivery import (
     project_channel,
 )
 from cogs.projects.rendering import (
-    already_announced_reply,
     announcement_embed,
     board_embed,
     digest_embed,
+    finished_reply,
     reminder_text,
 )
 
@@ -146,9 +146,7 @@ class ProjectsCog(
             if outcome.retry:
                 # The learner's earlier try was cut short before its post: this retry finishes it.
                 finished = await self.delivery.finish_unposted(guild, cohort.settings, outcome.post.announcement)
-                await interaction.edit_original_response(
-                    content=already_announced_reply(finished.title, jump_url(finished))
-                )
+                await interaction.edit_original_response(content=finished_reply(finished.title, jump_url(finished)))
                 return
             message = await self.delivery.post_new(channel, outcome.post)
             created, chosen = outcome.post.announcement, outcome.post.project

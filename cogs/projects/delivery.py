@@ -92,7 +92,7 @@ class PostDelivery:
             await self.service.post_failed(announcement.id)
             raise
         else:
-            await self.service.posted(announcement.id, channel.id, message.id, post.looking)
+            await self.service.posted(announcement.id, channel.id, message.id)
         finally:
             self.service.done_posting(announcement.id)
         return message
@@ -108,8 +108,7 @@ class PostDelivery:
         channel = project_channel(guild, settings)
         message_id = (await self.posted_in(channel, limit=100)).get(announcement.id)
         if message_id is not None:
-            state = await self.service.post_state(announcement)
-            await self.service.posted(announcement.id, channel.id, message_id, state.looking)
+            await self.service.posted(announcement.id, channel.id, message_id)
             return self.service.with_message(announcement, channel.id, message_id)
         return await self.refresh_post(guild, settings, announcement)
 
@@ -141,8 +140,7 @@ class PostDelivery:
         for announcement in announcements:
             message_id = found.get(announcement.id)
             if message_id is not None:
-                state = await self.service.post_state(announcement)
-                await self.service.posted(announcement.id, channel.id, message_id, state.looking)
+                await self.service.posted(announcement.id, channel.id, message_id)
             else:
                 await self.refresh_post(guild, settings, announcement)
             log.info("Completed announcement %s, whose post was cut short", announcement.id)

@@ -95,7 +95,7 @@ def list_embed(query: ListQuery, page: ListPage, page_size: int) -> discord.Embe
     return embed
 
 
-def already_announced_reply(title: str, jump_url: str) -> str:
+def finished_reply(title: str, jump_url: str) -> str:
     return f"Announced **{clip(user_text(title), 200)}**: {jump_url}. Change it with `/project edit`."
 
 
