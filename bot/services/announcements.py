@@ -146,6 +146,8 @@ class AnnouncementService(FirstWeekJobs):
         self.posting: set[int] = set()
         self._planned_digests: set[tuple[Any, ...]] = set()
         self._planned_reminders: set[tuple[int, date, str]] = set()
+        self._settings: list[GuildSettings] = []
+        self._settings_read_at = 0.0
 
     # --- posts -------------------------------------------------------------------------------
 

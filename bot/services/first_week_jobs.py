@@ -3,6 +3,7 @@ figures and who gets a reminder DM. Plain data out; the projects cog schedules, 
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
@@ -17,6 +18,7 @@ from db.stores.announcements import AnnouncementStore, FirstWeekStore
 from db.stores.guild_settings import GuildSettings
 from db.stores.questions import Question, QuestionStore
 
+SETTINGS_REFRESH_SECONDS = 30.0
 DIGEST_JOB = "project_digest"
 REMINDER_JOB = "project_reminder"
 
@@ -52,12 +54,21 @@ class FirstWeekJobs:
     catalog: CatalogService
     _planned_digests: set[tuple[Any, ...]]
     _planned_reminders: set[tuple[int, date, str]]
+    _settings: list[GuildSettings]
+    _settings_read_at: float
+
+    async def planned_guilds(self) -> list[GuildSettings]:
+        """Every server's settings for the scheduler's ticker, read at most once per `SETTINGS_REFRESH_SECONDS`."""
+        if time.monotonic() - self._settings_read_at > SETTINGS_REFRESH_SECONDS:
+            self._settings = await self.cohort.all()
+            self._settings_read_at = time.monotonic()
+        return self._settings
 
     # --- first-week planning ------------------------------------------------------------------
 
-    def forget_plans(self) -> None:
-        """Settings changed: plan again (dedupe keys make re-planning a no-op in the jobs table)."""
-        self._planned_digests.clear()
+    def settings_changed(self) -> None:
+        """Staff changed settings: the next tick reads them again (a new signature is planned anew)."""
+        self._settings_read_at = 0.0
 
     def digest_plans(self, settings: GuildSettings, now: datetime) -> list[DigestPlan]:
         """One digest job per future day of the first week, once per settings signature."""

@@ -78,7 +78,6 @@ class ProjectsCog(
         self.bot = bot
         self.service = service
         self.delivery = PostDelivery(bot, service)
-        self._settings: list[GuildSettings] = []
         self._recovered = False
         super().__init__()
 
@@ -325,15 +324,14 @@ class ProjectsCog(
     @commands.Cog.listener()
     async def on_nexus_settings_changed(self, settings: GuildSettings) -> None:
         # Plan at once (a digest due later today must not wait for a tick), and re-read settings next tick.
-        self._settings = []
-        self.service.forget_plans()
+        self.service.settings_changed()
         await self.plan_digests(settings, self.bot.clock.now())
 
     # --- first-week scheduling ----------------------------------------------------------------
 
     async def plan_first_week(self, now: datetime) -> None:
         """Scheduler ticker: make sure each day's digest and the due reminders are in the jobs table."""
-        for settings in await self.bot.services.cohort.all():
+        for settings in await self.service.planned_guilds():
             await self.plan_digests(settings, now)
             kind = self.service.reminder_due(settings, now)
             if kind is not None:

@@ -209,3 +209,12 @@ async def test_digest_plans_and_figures(services: Services) -> None:
     # Settings changed since planning: the job is skipped.
     await services.cohort.update(GUILD, day(5), digest_hour=10)
     assert await svc.digest_due(plans[2].payload, plans[2].due_at) is None
+
+
+async def test_ticker_reads_settings_at_most_every_30_seconds(services: Services) -> None:
+    svc = services.announcements
+    assert [s.guild_id for s in await svc.planned_guilds()] == [GUILD]
+    await services.cohort.store.update(GUILD + 1, day(1), channel_id=CHANNEL, cohort_start=COHORT)
+    assert [s.guild_id for s in await svc.planned_guilds()] == [GUILD]  # cached
+    svc.settings_changed()
+    assert sorted(s.guild_id for s in await svc.planned_guilds()) == [GUILD, GUILD + 1]
