@@ -322,6 +322,11 @@ class ProjectsCog(
         await self.delivery.changed(guild_id, announcement_id)
 
     @commands.Cog.listener()
+    async def on_nexus_catalog_changed(self) -> None:
+        # Staff changed the catalog (possibly through its store directly): announce sees it at once.
+        self.bot.services.catalog.forget()
+
+    @commands.Cog.listener()
     async def on_nexus_settings_changed(self, settings: GuildSettings) -> None:
         # Plan at once (a digest due later today must not wait for a tick), and re-read settings next tick.
         self.service.settings_changed()
