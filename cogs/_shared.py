@@ -65,3 +65,18 @@ async def member_zone(bot: NexusBot, guild_id: int, user_id: int, timezone: str 
     The second value says which one was used ("option", "profile" or "default"), so replies can say so.
     """
     return await bot.services.sessions.member_zone(guild_id, user_id, timezone)
+
+
+# The Pair with me button on announcement posts. Its custom id stays `nexus:project:pair:<id>` (old posts keep
+# working); the projects cog renders it, partner matching's DynamicItem answers presses.
+PAIR_BUTTON_TEMPLATE = r"nexus:project:pair:(?P<id>[0-9]{1,20})"
+
+
+def pair_button(announcement_id: int) -> discord.ui.Button[Any]:
+    """The plain Pair with me button of announcement `announcement_id`."""
+    return discord.ui.Button(
+        label="Pair with me",
+        emoji="🤝",
+        style=discord.ButtonStyle.primary,
+        custom_id=f"nexus:project:pair:{announcement_id}",
+    )

@@ -26,6 +26,10 @@ class CatalogService:
             self._read_at = time.monotonic()
         return self._projects
 
+    def forget(self) -> None:
+        """Read the catalog again on the next call (another writer changed it)."""
+        self._projects = None
+
     async def active(self) -> list[CatalogProject]:
         """The projects learners can announce now."""
         return [p for p in await self.all() if p.active]

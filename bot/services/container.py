@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from bot.clock import Clock
+from bot.services.announcements import AnnouncementService
 from bot.services.catalog import CatalogService
 from bot.services.cohort import CohortService
 from bot.services.learning import LearningService
@@ -26,6 +27,7 @@ class Services:
     clock: Clock
     cohort: CohortService
     catalog: CatalogService
+    announcements: AnnouncementService
     learning: LearningService
     onboarding: OnboardingService
     questions: QuestionService
@@ -41,6 +43,7 @@ class Services:
             clock=clock,
             cohort=cohort,
             catalog=catalog,
+            announcements=AnnouncementService(db, clock, cohort, catalog),
             learning=learning,
             onboarding=OnboardingService(db, clock, cohort),
             questions=QuestionService(db, clock, cohort, learning),

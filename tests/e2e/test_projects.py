@@ -368,3 +368,19 @@ async def test_digest_and_reminders_survive_restarts_without_repeats(nexus: Any)
         digest_days = await db.fetchall("SELECT day FROM digest_log ORDER BY day")
     assert closed not in {r["user_id"] for r in last}  # a failed DM is not retried
     assert [r["day"] for r in digest_days] == ["2026-12-07", "2026-12-09", "2026-12-13"]
+
+
+async def test_catalog_changes_are_seen_at_once_by_announce(nexus: Any) -> None:
+    """The one catalog cache is refreshed when staff change the catalog, even after /project read it."""
+    await start_week(nexus)
+    before = await nexus.client.autocomplete("alice", "project announce", focused="project", value="chat")
+    assert before == []
+    added = await nexus.client.slash("erin", "nexus catalog add", name="Chat App")
+    assert "chat-app" in added.content
+    choices = await nexus.client.autocomplete("alice", "project announce", focused="project", value="chat")
+    assert [c["value"] for c in choices] == ["chat-app"]
+    result = await nexus.client.slash("alice", "project announce", **announce_options(project="chat-app"))
+    assert "Announced" in result.content and "Chat App" in result.content
+    await nexus.client.slash("erin", "nexus catalog remove", project="chat-app")
+    refused = await nexus.client.slash("bob", "project announce", **announce_options(project="chat-app"))
+    assert refused.ephemeral and "not a project in the catalog" in refused.content

@@ -34,3 +34,16 @@ def test_no_sql_outside_db() -> None:
             if SQL.search(path.read_text(encoding="utf-8")):
                 offenders.append(str(path.relative_to(ROOT)))
     assert offenders == []
+
+
+def test_projects_cog_reaches_data_only_through_its_service() -> None:
+    """Issue 13: the projects package imports no store, calls no other cog, keeps no fallback of its own."""
+    offenders = []
+    for path in (ROOT / "cogs" / "projects").rglob("*.py"):
+        text = path.read_text(encoding="utf-8")
+        for needle in ("db.stores", "get_cog(", "record_interest", "Store("):
+            if needle in text:
+                offenders.append(f"{path.relative_to(ROOT)}: {needle}")
+    assert offenders == []
+    sizes = {p.name: len(p.read_text(encoding="utf-8").splitlines()) for p in (ROOT / "cogs" / "projects").glob("*.py")}
+    assert max(sizes.values()) <= 500, sizes
