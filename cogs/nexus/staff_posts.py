@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import re
 from typing import TYPE_CHECKING, Any
@@ -87,7 +88,13 @@ async def post_role_picker(interaction: discord.Interaction[NexusBot], channel: 
     buttons = inert_view(RoleButton("backend"), RoleButton("frontend"))
     assert buttons is not None
     message = await channel.send(embed=role_picker_embed(), view=buttons)
-    await bot.services.onboarding.rolepicker_posted(guild.id, channel.id, message.id)
+    try:
+        await bot.services.onboarding.rolepicker_posted(guild.id, channel.id, message.id)
+    except Exception:
+        # Unrecorded, the picker would be an orphan that welcomes never point at: take it down, then report.
+        with contextlib.suppress(discord.HTTPException):
+            await message.delete()
+        raise
     await interaction.response.send_message(
         f"Role picker posted: {message.jump_url}\nWelcomes for new members will point at it.", ephemeral=True
     )

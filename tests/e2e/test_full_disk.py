@@ -110,3 +110,18 @@ async def test_full_disk_on_a_button_says_storage_is_full(full: tuple[NexusSandb
     # Without a review channel, the server owner hears of it.
     told = await nexus.server.wait_for_message("@owner", lambda m: ALERT in m["content"])
     assert "Free space" in told["content"]
+
+
+async def test_full_disk_rolepicker_takes_its_message_down(full: tuple[NexusSandbox, DiskFull]) -> None:
+    nexus, disk = full
+    await nexus.setup_guild(review_channel=REVIEW)
+    before = len(nexus.server.messages_in(CHANNEL))
+    disk.fill()
+    posted = await nexus.client.slash("erin", "nexus rolepicker")
+    assert posted.ephemeral and "storage is full; staff have been told" in posted.content, posted.describe()
+    # The picker whose ids could not be saved is not left behind in the channel.
+    assert len(nexus.server.messages_in(CHANNEL)) == before
+    disk.free()
+    again = await nexus.client.slash("erin", "nexus rolepicker")
+    assert "Role picker posted" in again.content, again.describe()
+    assert len(nexus.server.messages_in(CHANNEL)) == before + 1
