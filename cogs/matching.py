@@ -44,7 +44,16 @@ from bot.services.availability import (
     validate_timezone,
 )
 from bot.services.cohort import NOT_SET_UP
-from bot.services.matching import Learner, MatchResult, ScoreBreakdown, optimal_matching, score_pair, suggest
+from bot.services.matching import (
+    Learner,
+    MatchResult,
+    ScoreBreakdown,
+    Unmatched,
+    UnmatchedCode,
+    optimal_matching,
+    score_pair,
+    suggest,
+)
 from bot.services.projects import resolve_project
 from bot.services.skills import parse_skills, skill_suggestions
 from bot.services.text import user_text
@@ -83,7 +92,7 @@ ROUND_JOBS = RoundJobs(
 )
 # Autocomplete value of a pair (staff ending someone else's pairing with /match unpair member:).
 STAFF_PAIR_PREFIX = "pair:"
-SLOT_TAKEN = "a partner request was accepted while the round ran, so the pair it chose for you could not be made"
+SLOT_TAKEN = Unmatched(UnmatchedCode.SLOT_TAKEN)
 ASK_TEMPLATE = r"nexus:match:ask:(?P<user>[0-9]{1,20})"
 ANSWER_TEMPLATE = r"nexus:match:(?P<action>accept|decline|block):(?P<id>[0-9]{1,20})"
 ANSWER_LABELS = {"accept": "Accept", "decline": "Decline", "block": "Block"}
@@ -1593,9 +1602,10 @@ class MatchingCog(
         if round_ is None:
             return
         uid, reason = int(job.payload["user_id"]), str(job.payload["reason"])
+        code = ((round_.summary or {}).get("unmatched_codes") or {}).get(str(uid))
         text = (
             f"Matching round #{round_.number}: no partner for you this time — {esc(reason)}. "
-            f"{pairing.unmatched_advice(reason)}"
+            f"{pairing.unmatched_advice(UnmatchedCode(code) if code in set(UnmatchedCode) else None)}"
         )
         await JobSteps(self.bot.jobs, job).run(
             "dm", functools.partial(self.dm, uid, text, nonce=nonce_for("round-unmatched", round_.id, uid))
