@@ -42,8 +42,9 @@ from bot.services.matching import (
     greedy_matching,
     optimal_matching,
 )
+from bot.services.matching.buckets import _bucket_edges, _prepare
 from bot.services.matching.scoring import _encode, _score_block
-from bot.services.matching.solving import _bucket_edges, _prepare, _solve_priced
+from bot.services.matching.solving import _solve_priced
 
 SEED = 20260112
 WEEK_OF = date(2026, 1, 12)

@@ -12,8 +12,9 @@ from datetime import datetime
 
 import numpy as np
 
+from bot.services.matching.buckets import _Edges
 from bot.services.matching.scoring import Learner
-from bot.services.matching.solving import MatchResult, _Edges, _run
+from bot.services.matching.solving import MatchResult, _run
 
 
 def _greedy(edges: _Edges, bcap: np.ndarray, fcap: np.ndarray) -> list[tuple[int, int]]:
