@@ -2,12 +2,9 @@
 
 from __future__ import annotations
 
-import asyncio
 import functools
 import logging
-import time
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, TypeVar
 from zoneinfo import ZoneInfo
@@ -45,27 +42,24 @@ from bot.services.availability import (
 )
 from bot.services.cohort import NOT_SET_UP
 from bot.services.matching import (
-    Learner,
-    MatchResult,
     ScoreBreakdown,
     Unmatched,
     UnmatchedCode,
-    optimal_matching,
     score_pair,
     suggest,
 )
+from bot.services.matching.service import MatchingService, Someone
 from bot.services.projects import resolve_project
 from bot.services.skills import parse_skills, skill_suggestions
 from bot.services.text import user_text
 from bot.services.tracks import TRACK_NAMES
 from bot.services.zones import resolve_timezone
-from cogs._shared import inert_view, timezone_autocomplete
-from db.stores.announcements import Announcement, AnnouncementStore, ListFilter
-from db.stores.catalog import CatalogProject, CatalogStore
+from cogs._shared import GuildDirectory, inert_view, timezone_autocomplete
+from db.stores.announcements import Announcement
+from db.stores.catalog import CatalogProject
 from db.stores.guild_settings import GuildSettings
 from db.stores.jobs import Job
 from db.stores.matching import (
-    MatchingStore,
     MatchProfile,
     MatchRequest,
     MatchRound,
@@ -81,9 +75,6 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 T = TypeVar("T")
 
-# Seconds a suggestion pool is reused. Blocks and your own pairs are re-read on every call; a candidate who
-# filled up meanwhile is refused clearly when asked, and matching writes clear the pools at once.
-POOL_TTL = 15.0
 
 EXPIRE_JOB = "match_request_expire"
 # A real round's side effects, committed with its pairs and run as resumable jobs (see `run_round_*`).
@@ -108,7 +99,6 @@ BUTTON_LABEL_MAX = 80
 THREAD_NAME_MAX = 100
 # Threads and DMs of a round go out a few at a time: fast, yet well inside Discord's rate limits.
 ROUND_CONCURRENCY = 4
-ANNOUNCEMENTS_MAX = 10_000
 THREAD_PERMISSIONS = {
     "create_private_threads": "Create Private Threads",
     "send_messages_in_threads": "Send Messages in Threads",
@@ -265,33 +255,6 @@ class JoinForm(NexusModal):
         )
 
 
-@dataclass(frozen=True)
-class Someone:
-    """A learner as matching sees them: announcement, profile (if opted in) and their Learner."""
-
-    user_id: int
-    name: str
-    announcement: Announcement
-    project: CatalogProject | None
-    profile: MatchProfile | None
-    learner: Learner
-
-    @property
-    def is_custom(self) -> bool:
-        return bool(self.project and self.project.is_custom)
-
-    @property
-    def project_label(self) -> str:
-        return pairing.project_label(self.announcement, self.project.name if self.project else None, self.is_custom)
-
-    @property
-    def track(self) -> str:
-        return TRACK_NAMES.get(self.announcement.track, self.announcement.track)
-
-    def context(self) -> pairing.PairContext:
-        return pairing.PairContext(self.learner, self.project_label, self.announcement.title, f"<@{self.user_id}>")
-
-
 class MatchingCog(
     commands.GroupCog,
     name="Matching",
@@ -300,12 +263,8 @@ class MatchingCog(
 ):
     def __init__(self, bot: NexusBot) -> None:
         self.bot = bot
-        self.store = MatchingStore(bot.db)
-        self.announcements = AnnouncementStore(bot.db)
-        self.catalog = CatalogStore(bot.db)
-        # (guild, project, track) → (built at, candidates): suggestions reuse a pool for POOL_TTL seconds
-        # instead of rebuilding thousands of profiles per call; matching writes clear it at once.
-        self._pool_cache: dict[tuple[int, str | None, str | None], tuple[float, list[Someone]]] = {}
+        self.service: MatchingService = bot.services.matching
+        self.store = self.service.store
         self._threads_recovered = False
         # Pairs this process committed and is still opening a thread for: recovery leaves them alone.
         self._opening: set[int] = set()
@@ -344,7 +303,7 @@ class MatchingCog(
         return fallback or f"<@{user_id}>"
 
     async def catalog_by_key(self) -> dict[str, CatalogProject]:
-        return {p.key: p for p in await self.catalog.list(include_inactive=True)}
+        return await self.bot.services.catalog.by_key()
 
     async def someone(
         self,
@@ -358,39 +317,19 @@ class MatchingCog(
     ) -> Someone:
         """The learner's announcement and profile; without an announcement, a clear error."""
         assert settings.cohort_start is not None
-        announcement = await self.announcements.active_for(guild.id, settings.cohort_start, user_id)
-        name = self.name_of(guild, user_id, announcement.display_name if announcement else "")
-        if announcement is None:
-            if me:
-                raise NotFound(
-                    "Matching uses your project and track from your announcement, and you haven't announced yet: "
-                    "run `/project announce` first, then try again."
-                )
-            raise NotFound(
-                f"{esc(name)} hasn't announced a project yet, so I can't tell what they build; "
-                "ask them to run `/project announce`."
-            )
-        catalog = catalog if catalog is not None else await self.catalog_by_key()
-        project = catalog.get(announcement.project_key)
-        profile = await self.store.get_profile(guild.id, user_id)
-        basis: MatchProfile | NewProfile = profile or pairing.default_profile(guild.id, user_id, announcement, now)
-        learner = pairing.build_learner(basis, announcement, bool(project and project.is_custom), now, name)
-        return Someone(user_id, name, announcement, project, profile, learner)
+        directory = GuildDirectory(guild, settings)
+        return await self.service.someone(directory, settings.cohort_start, user_id, now, catalog, me=me)
 
     async def candidates(
         self, guild: discord.Guild, settings: GuildSettings, now: datetime, project_key: str, track: str
     ) -> list[Someone]:
-        """The pool for suggestions: one project and track, cached briefly (see `_pool_cache`)."""
-        key = (guild.id, project_key, track)
-        cached = self._pool_cache.get(key)
-        if cached is None or time.monotonic() - cached[0] >= POOL_TTL:
-            found, _ = await self.pool(guild, settings, now, project_key, track, include_paused=True)
-            cached = self._pool_cache[key] = (time.monotonic(), found)
-        # Pauses end with the clock, not with the cache: decide who is looking now.
-        return [s for s in cached[1] if s.profile is not None and s.profile.is_looking(now)]
+        """The pool for suggestions: one project and track, cached briefly."""
+        assert settings.cohort_start is not None
+        directory = GuildDirectory(guild, settings)
+        return await self.service.candidates(directory, settings.cohort_start, now, project_key, track)
 
     def forget_pools(self) -> None:
-        self._pool_cache.clear()
+        self.service.forget_pools()
 
     async def pairing_changed(self, guild: discord.Guild, user_ids: Iterable[int]) -> None:
         """Call after pairs are made or ended (accept, rounds, unpair) or capacity changes (/match join).
@@ -401,40 +340,6 @@ class MatchingCog(
         """
         self.forget_pools()
         self.bot.dispatch("nexus_pairing_changed", guild.id, tuple(sorted(set(user_ids))))
-
-    async def pool(
-        self,
-        guild: discord.Guild,
-        settings: GuildSettings,
-        now: datetime,
-        project_key: str | None = None,
-        track: str | None = None,
-        *,
-        include_paused: bool = False,
-    ) -> tuple[list[Someone], list[Announcement]]:
-        """Opted-in learners looking for a partner (with an announcement, still in the server), plus every
-        active announcement of the cohort (for counts)."""
-        assert settings.cohort_start is not None
-        announcements = await self.announcements.page(
-            guild.id,
-            settings.cohort_start,
-            ListFilter(project_key=project_key, track=track),
-            limit=ANNOUNCEMENTS_MAX,
-            offset=0,
-        )
-        by_user = {a.user_id: a for a in announcements if a.left_guild_at is None}
-        catalog = await self.catalog_by_key()
-        out: list[Someone] = []
-        for profile in await self.store.profiles(guild.id, by_user):
-            announcement = by_user[profile.user_id]
-            if not (include_paused or profile.is_looking(now)) or guild.get_member(profile.user_id) is None:
-                continue
-            project = catalog.get(announcement.project_key)
-            is_custom = bool(project and project.is_custom)
-            name = self.name_of(guild, profile.user_id, announcement.display_name)
-            learner = pairing.build_learner(profile, announcement, is_custom, now, name)
-            out.append(Someone(profile.user_id, name, announcement, project, profile, learner))
-        return out, announcements
 
     async def edit_request_message(self, request: MatchRequest, content: str) -> None:
         """Replace the Accept/Decline message's buttons with the outcome (the message may be gone)."""
@@ -512,7 +417,7 @@ class MatchingCog(
         typed = current.lower().strip()
         return [
             app_commands.Choice(name=clip(p.name, 100), value=p.key)
-            for p in await self.catalog.list()
+            for p in await self.bot.services.catalog.active()
             if typed in p.name.lower() or typed in p.key
         ][:25]
 
@@ -679,8 +584,7 @@ class MatchingCog(
         # Only the other track of your project can partner you: don't build everyone else's profile.
         other_track = "frontend" if me.announcement.track == "backend" else "backend"
         others = await self.candidates(guild, settings, now, me.announcement.project_key, other_track)
-        blocked = await self.store.blocked_pairs(guild.id, declined_since=now - request_limits.REASK_COOLDOWN)
-        blocked |= {frozenset(p.members) for p in await self.store.active_pairs_of(guild.id, me.user_id)}
+        blocked = await self.service.excluded_pairs(guild.id, now, me.user_id)
         found = suggest(me.learner, [o.learner for o in others], blocked, SUGGESTIONS, now=now)
         if not found:
             await interaction.edit_original_response(content=self.no_candidates_text(me, others))
@@ -754,34 +658,13 @@ class MatchingCog(
             raise InvalidInput("Bots don't build capstone projects: pick a learner.")
         await interaction.response.defer(ephemeral=True, thinking=True)
         settings = await self.settings_for(guild)
-        now = self.bot.clock.now()
-        catalog = await self.catalog_by_key()
-        me = await self.someone(guild, settings, interaction.user.id, now, catalog, me=True)
-        them = await self.someone(guild, settings, target_id, now, catalog, me=False)
-        problem = pairing.request_problem(
-            me.announcement, them.announcement, me.is_custom, them.is_custom, esc(them.name)
-        )
-        if problem:
-            raise InvalidInput(problem)
-        await self.check_requestable(guild, me, them)
-        expires_at = now + pairing.REQUEST_TTL
-        await self.store.ensure_profile(pairing.default_profile(guild.id, me.user_id, me.announcement, now), now)
-        request = await self.store.create_request(
-            guild.id,
-            me.user_id,
-            target_id,
-            source,
-            now,
-            expires_at,
-            check=lambda history: request_limits.check(history, now, esc(them.name), me.user_id),
-            since=now - request_limits.LOOKBACK,
-        )
-        if request is None:
-            existing = await self.store.pending_between(guild.id, me.user_id, target_id)
-            when = f" It expires {timestamp(existing.expires_at.timestamp(), 'R')}." if existing else ""
-            raise Conflict(f"You already asked {esc(them.name)}; give them time to answer.{when}")
+        assert settings.cohort_start is not None
+        directory = GuildDirectory(guild, settings)
+        draft = await self.service.request(directory, settings.cohort_start, interaction.user.id, target_id, source)
+        request, me, them = draft.request, draft.me, draft.them
+        now, expires_at = request.created_at, request.expires_at
         where = await self.deliver_request(guild, settings, request, me, them, target, now)
-        await self.store.set_request_message(request.id, where.channel.id, where.id)
+        await self.service.delivered(request.id, where.channel.id, where.id)
         await self.bot.scheduler.schedule(
             EXPIRE_JOB, request.expires_at, {"request_id": request.id}, dedupe_key=f"match-expire:{request.id}"
         )
@@ -794,46 +677,6 @@ class MatchingCog(
             content=f"Request sent to {esc(them.name)} {via}. It expires "
             f"{timestamp(expires_at.timestamp(), 'R')}; I'll tell you when they answer."
         )
-
-    async def check_requestable(self, guild: discord.Guild, me: Someone, them: Someone) -> None:
-        """Hard rules that depend on stored state: blocks, existing pairs, opt-out, pause, capacity."""
-        block = await self.store.get_block(guild.id, me.user_id, them.user_id)
-        if block is not None:
-            if block.blocked_by == them.user_id:
-                raise Conflict(
-                    f"{esc(them.name)} asked not to get partner requests from you. "
-                    "`/match suggest` shows other good partners."
-                )
-            if block.blocked_by == me.user_id:
-                raise Conflict(
-                    f"You blocked partner requests from {esc(them.name)}. If you've changed your mind, ask staff "
-                    "to lift it (`/match unblock`)."
-                )
-            raise Conflict(
-                f"You and {esc(them.name)} ended a pairing before, so you can't be paired again unless staff lift "
-                "it (`/match unblock`). `/match suggest` shows other learners."
-            )
-        if any(
-            p.partner_of(me.user_id) == them.user_id for p in await self.store.active_pairs_of(guild.id, me.user_id)
-        ):
-            raise Conflict(f"You and {esc(them.name)} are already partners; `/match status` shows your pair.")
-        if me.profile is not None and me.profile.status == "left":
-            raise Conflict("You left partner matching; `/match join` opts you in again first.")
-        pairing.ensure_capacity(me.profile, "You")
-        now = self.bot.clock.now()
-        if them.profile is not None:
-            if them.profile.status == "left":
-                raise Conflict(f"{esc(them.name)} left partner matching; `/match suggest` shows who is looking.")
-            if them.profile.is_paused(now) and them.profile.paused_until is not None:
-                back = timestamp(them.profile.paused_until.timestamp(), "D")
-                raise Conflict(f"{esc(them.name)} paused matching until {back}; ask them then, or try someone else.")
-            pairing.ensure_capacity(them.profile, esc(them.name))
-        reverse = await self.store.pending_between(guild.id, them.user_id, me.user_id)
-        if reverse is not None:
-            raise Conflict(
-                f"{esc(them.name)} already asked you! Answer their request (in your DMs, or in the project channel) "
-                "with **Accept**."
-            )
 
     def request_embed(self, me: Someone, them: Someone, request: MatchRequest, now: datetime) -> discord.Embed:
         """What the addressee (`them`) reads: who asks, why they fit, and until when to answer."""
@@ -891,7 +734,7 @@ class MatchingCog(
                 ),
             )
         except (discord.HTTPException, NotConfigured):
-            await self.store.cancel_request(request.id, now)
+            await self.service.undeliverable(request.id)
             raise BotMissingPermissions(
                 f"I couldn't reach {esc(them.name)}: their DMs are closed and I can't post in the project channel. "
                 "Ask staff to check my permissions there, or message them yourself."
@@ -1428,18 +1271,10 @@ class MatchingCog(
         now: datetime,
     ) -> discord.Embed:
         """Solve the round; a real one commits its pairs with their jobs (threads, DMs, summary) and runs them."""
-        pool, announcements = await self.pool(guild, settings, now, project)
+        assert settings.cohort_start is not None
+        plan = await self.service.plan_round(GuildDirectory(guild, settings), settings.cohort_start, project, now)
+        pool, result, not_opted = plan.pool, plan.result, plan.not_opted_in
         by_id = {s.user_id: s for s in pool}
-        blocked = await self.store.blocked_pairs(guild.id, declined_since=now - request_limits.REASK_COOLDOWN)
-        blocked |= {frozenset(p.members) for p in await self.store.active_pairs(guild.id)}
-        remaining = {s.user_id: s.profile.free_slots if s.profile else 1 for s in pool}
-        learners = [s.learner for s in pool]
-        # The solver is CPU-bound (scipy); off the event loop the bot keeps answering everyone else.
-        result: MatchResult = await asyncio.to_thread(optimal_matching, learners, blocked, remaining, now=now)
-        # "Haven't opted in" = announced (and still here) without any matching profile; paired, paused or
-        # full learners have opted in.
-        profiled = {p.user_id for p in await self.store.profiles(guild.id)}
-        not_opted = sum(1 for a in announcements if a.left_guild_at is None and a.user_id not in profiled)
         project_of = {s.user_id: s.project_label for s in pool}
         extra: dict[str, Any] = {"dry_run": dry_run, "method": result.method, "not_opted_in": not_opted}
         if dry_run:
@@ -1676,9 +1511,7 @@ class MatchingCog(
         assert settings.cohort_start is not None
         await interaction.response.defer(ephemeral=True, thinking=True)
         now = self.bot.clock.now()
-        announcements = await self.announcements.page(
-            guild.id, settings.cohort_start, ListFilter(), limit=ANNOUNCEMENTS_MAX, offset=0
-        )
+        announcements = await self.service.announced(guild.id, settings.cohort_start)
         catalog = await self.catalog_by_key()
         pairs = await self.store.active_pairs(guild.id)
         paired = {uid for p in pairs for uid in p.members}

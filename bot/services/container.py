@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from bot.clock import Clock
 from bot.services.catalog import CatalogService
 from bot.services.cohort import CohortService
+from bot.services.matching.service import MatchingService
 from db.database import Database
 
 
@@ -21,7 +22,15 @@ class Services:
     clock: Clock
     cohort: CohortService
     catalog: CatalogService
+    matching: MatchingService
 
     @classmethod
     def build(cls, db: Database, clock: Clock) -> Services:
-        return cls(db=db, clock=clock, cohort=CohortService(db), catalog=CatalogService(db))
+        catalog = CatalogService(db)
+        return cls(
+            db=db,
+            clock=clock,
+            cohort=CohortService(db),
+            catalog=catalog,
+            matching=MatchingService(db, clock, catalog),
+        )

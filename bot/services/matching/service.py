@@ -1,0 +1,306 @@
+"""The matching feature's application layer: one operation per user action, discord-free.
+
+`MatchingService` owns the matching and announcement stores it reads, the suggestion pool cache and the
+rules. "May A pair with B?" is decided in ONE place, :meth:`MatchingService.check_requestable` (tracks,
+project, blocks, existing pair, opt-out, pause, capacity, a waiting reverse request); the request limits
+(cooldowns, pending and daily caps, `request_limits.check`) run inside the request's insert transaction.
+Cohort-wide exclusions (blocks, recent declines, current pairs) for suggestions and rounds come from
+:meth:`MatchingService.excluded_pairs`. Names and membership come through a `MemberDirectory`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from dataclasses import dataclass
+from datetime import date, datetime
+
+from bot.clock import Clock
+from bot.errors import Conflict, InvalidInput, NotFound
+from bot.services import pairing, request_limits
+from bot.services.catalog import CatalogService
+from bot.services.directory import MemberDirectory
+from bot.services.matching.scoring import Learner
+from bot.services.matching.solving import MatchResult, optimal_matching
+from bot.services.text import user_text
+from bot.services.tracks import TRACK_NAMES
+from db.database import Database
+from db.stores.announcements import Announcement, AnnouncementStore, ListFilter
+from db.stores.catalog import CatalogProject
+from db.stores.matching import MatchingStore, MatchProfile, MatchRequest, NewProfile
+
+__all__ = ["ANNOUNCEMENTS_MAX", "POOL_TTL", "MatchingService", "RequestDraft", "RoundPlan", "Someone"]
+
+# Seconds a suggestion pool is reused. Blocks and your own pairs are re-read on every call; a candidate who
+# filled up meanwhile is refused clearly when asked, and matching writes clear the pools at once.
+POOL_TTL = 15.0
+ANNOUNCEMENTS_MAX = 10_000
+
+
+def esc(text: str) -> str:
+    """Member-typed text as shown in content and embeds: markdown and mentions inert."""
+    return user_text(text)
+
+
+@dataclass(frozen=True)
+class Someone:
+    """A learner as matching sees them: announcement, profile (if opted in) and their Learner."""
+
+    user_id: int
+    name: str
+    announcement: Announcement
+    project: CatalogProject | None
+    profile: MatchProfile | None
+    learner: Learner
+
+    @property
+    def is_custom(self) -> bool:
+        return bool(self.project and self.project.is_custom)
+
+    @property
+    def project_label(self) -> str:
+        return pairing.project_label(self.announcement, self.project.name if self.project else None, self.is_custom)
+
+    @property
+    def track(self) -> str:
+        return TRACK_NAMES.get(self.announcement.track, self.announcement.track)
+
+    def context(self) -> pairing.PairContext:
+        return pairing.PairContext(self.learner, self.project_label, self.announcement.title, f"<@{self.user_id}>")
+
+
+@dataclass(frozen=True)
+class RequestDraft:
+    """A stored pending request the cog must deliver (DM, else the channel), then report back."""
+
+    request: MatchRequest
+    me: Someone
+    them: Someone
+
+
+@dataclass(frozen=True)
+class RoundPlan:
+    """A solved (not yet committed) round: who was in the pool and the pairs the solver chose."""
+
+    pool: list[Someone]
+    announcements: list[Announcement]
+    result: MatchResult
+    not_opted_in: int
+
+
+def name_in(directory: MemberDirectory, user_id: int, fallback: str = "") -> str:
+    """The member's display name; else the stored name; else a mention (rendered, never pings)."""
+    return directory.display_name(user_id) or fallback or f"<@{user_id}>"
+
+
+class MatchingService:
+    def __init__(self, db: Database, clock: Clock, catalog: CatalogService) -> None:
+        self.clock = clock
+        self.store = MatchingStore(db)
+        self.announcements = AnnouncementStore(db)
+        self.catalog = catalog
+        # (guild, project, track) → (built at, candidates)
+        self._pool_cache: dict[tuple[int, str | None, str | None], tuple[float, list[Someone]]] = {}
+
+    # --- who is who ------------------------------------------------------------------------------
+
+    async def someone(
+        self,
+        directory: MemberDirectory,
+        cohort_start: date,
+        user_id: int,
+        now: datetime,
+        catalog: dict[str, CatalogProject] | None = None,
+        *,
+        me: bool,
+    ) -> Someone:
+        """The learner's announcement and profile; without an announcement, a clear error."""
+        announcement = await self.announcements.active_for(directory.guild_id, cohort_start, user_id)
+        name = name_in(directory, user_id, announcement.display_name if announcement else "")
+        if announcement is None:
+            if me:
+                raise NotFound(
+                    "Matching uses your project and track from your announcement, and you haven't announced yet: "
+                    "run `/project announce` first, then try again."
+                )
+            raise NotFound(
+                f"{esc(name)} hasn't announced a project yet, so I can't tell what they build; "
+                "ask them to run `/project announce`."
+            )
+        catalog = catalog if catalog is not None else await self.catalog.by_key()
+        project = catalog.get(announcement.project_key)
+        profile = await self.store.get_profile(directory.guild_id, user_id)
+        basis: MatchProfile | NewProfile = profile or pairing.default_profile(
+            directory.guild_id, user_id, announcement, now
+        )
+        learner = pairing.build_learner(basis, announcement, bool(project and project.is_custom), now, name)
+        return Someone(user_id, name, announcement, project, profile, learner)
+
+    async def pool(
+        self,
+        directory: MemberDirectory,
+        cohort_start: date,
+        now: datetime,
+        project_key: str | None = None,
+        track: str | None = None,
+        *,
+        include_paused: bool = False,
+    ) -> tuple[list[Someone], list[Announcement]]:
+        """Opted-in learners looking for a partner (with an announcement, still in the server), plus every
+        active announcement of the cohort (for counts)."""
+        announcements = await self.announcements.page(
+            directory.guild_id,
+            cohort_start,
+            ListFilter(project_key=project_key, track=track),
+            limit=ANNOUNCEMENTS_MAX,
+            offset=0,
+        )
+        by_user = {a.user_id: a for a in announcements if a.left_guild_at is None}
+        catalog = await self.catalog.by_key()
+        out: list[Someone] = []
+        for profile in await self.store.profiles(directory.guild_id, by_user):
+            announcement = by_user[profile.user_id]
+            if not (include_paused or profile.is_looking(now)) or not directory.is_member(profile.user_id):
+                continue
+            project = catalog.get(announcement.project_key)
+            is_custom = bool(project and project.is_custom)
+            name = name_in(directory, profile.user_id, announcement.display_name)
+            learner = pairing.build_learner(profile, announcement, is_custom, now, name)
+            out.append(Someone(profile.user_id, name, announcement, project, profile, learner))
+        return out, announcements
+
+    async def candidates(
+        self, directory: MemberDirectory, cohort_start: date, now: datetime, project_key: str, track: str
+    ) -> list[Someone]:
+        """The pool for suggestions: one project and track, cached briefly (see `POOL_TTL`)."""
+        key = (directory.guild_id, project_key, track)
+        cached = self._pool_cache.get(key)
+        if cached is None or time.monotonic() - cached[0] >= POOL_TTL:
+            found, _ = await self.pool(directory, cohort_start, now, project_key, track, include_paused=True)
+            cached = self._pool_cache[key] = (time.monotonic(), found)
+        # Pauses end with the clock, not with the cache: decide who is looking now.
+        return [s for s in cached[1] if s.profile is not None and s.profile.is_looking(now)]
+
+    async def announced(self, guild_id: int, cohort_start: date) -> list[Announcement]:
+        """Every active announcement of the cohort (for /match stats)."""
+        return await self.announcements.page(guild_id, cohort_start, ListFilter(), limit=ANNOUNCEMENTS_MAX, offset=0)
+
+    def forget_pools(self) -> None:
+        self._pool_cache.clear()
+
+    # --- may A pair with B? ----------------------------------------------------------------------
+
+    async def excluded_pairs(self, guild_id: int, now: datetime, user_id: int | None = None) -> set[frozenset[int]]:
+        """Pairs a suggestion or a round must not propose: blocks, declines within the cooldown, and current
+        pairs (all of the guild's, or only `user_id`'s)."""
+        blocked = await self.store.blocked_pairs(guild_id, declined_since=now - request_limits.REASK_COOLDOWN)
+        pairs = (
+            await self.store.active_pairs(guild_id)
+            if user_id is None
+            else await self.store.active_pairs_of(guild_id, user_id)
+        )
+        return blocked | {frozenset(p.members) for p in pairs}
+
+    async def check_requestable(self, guild_id: int, me: Someone, them: Someone, now: datetime) -> None:
+        """The one decision whether `me` may ask `them` to pair: raises the user's reason if not.
+
+        Tracks and project, blocks, an existing pair, opt-out, pause, capacity on both sides, and a request
+        the other way already waiting. (The request limits run in the request's transaction.)
+        """
+        problem = pairing.request_problem(
+            me.announcement, them.announcement, me.is_custom, them.is_custom, esc(them.name)
+        )
+        if problem:
+            raise InvalidInput(problem)
+        block = await self.store.get_block(guild_id, me.user_id, them.user_id)
+        if block is not None:
+            if block.blocked_by == them.user_id:
+                raise Conflict(
+                    f"{esc(them.name)} asked not to get partner requests from you. "
+                    "`/match suggest` shows other good partners."
+                )
+            if block.blocked_by == me.user_id:
+                raise Conflict(
+                    f"You blocked partner requests from {esc(them.name)}. If you've changed your mind, ask staff "
+                    "to lift it (`/match unblock`)."
+                )
+            raise Conflict(
+                f"You and {esc(them.name)} ended a pairing before, so you can't be paired again unless staff lift "
+                "it (`/match unblock`). `/match suggest` shows other learners."
+            )
+        if any(
+            p.partner_of(me.user_id) == them.user_id for p in await self.store.active_pairs_of(guild_id, me.user_id)
+        ):
+            raise Conflict(f"You and {esc(them.name)} are already partners; `/match status` shows your pair.")
+        if me.profile is not None and me.profile.status == "left":
+            raise Conflict("You left partner matching; `/match join` opts you in again first.")
+        pairing.ensure_capacity(me.profile, "You")
+        if them.profile is not None:
+            if them.profile.status == "left":
+                raise Conflict(f"{esc(them.name)} left partner matching; `/match suggest` shows who is looking.")
+            if them.profile.is_paused(now) and them.profile.paused_until is not None:
+                back = f"<t:{int(them.profile.paused_until.timestamp())}:D>"
+                raise Conflict(f"{esc(them.name)} paused matching until {back}; ask them then, or try someone else.")
+            pairing.ensure_capacity(them.profile, esc(them.name))
+        reverse = await self.store.pending_between(guild_id, them.user_id, me.user_id)
+        if reverse is not None:
+            raise Conflict(
+                f"{esc(them.name)} already asked you! Answer their request (in your DMs, or in the project channel) "
+                "with **Accept**."
+            )
+
+    # --- requests ----------------------------------------------------------------------------------
+
+    async def request(
+        self, directory: MemberDirectory, cohort_start: date, requester_id: int, target_id: int, source: str
+    ) -> RequestDraft:
+        """A partner request from `requester_id` to `target_id` (/match request or a Pair with me press):
+        checked, limited and stored pending; the cog delivers it and reports back."""
+        now = self.clock.now()
+        catalog = await self.catalog.by_key()
+        me = await self.someone(directory, cohort_start, requester_id, now, catalog, me=True)
+        them = await self.someone(directory, cohort_start, target_id, now, catalog, me=False)
+        await self.check_requestable(directory.guild_id, me, them, now)
+        guild_id = directory.guild_id
+        await self.store.ensure_profile(pairing.default_profile(guild_id, me.user_id, me.announcement, now), now)
+        request = await self.store.create_request(
+            guild_id,
+            me.user_id,
+            target_id,
+            source,
+            now,
+            now + pairing.REQUEST_TTL,
+            check=lambda history: request_limits.check(history, now, esc(them.name), me.user_id),
+            since=now - request_limits.LOOKBACK,
+        )
+        if request is None:
+            existing = await self.store.pending_between(guild_id, me.user_id, target_id)
+            when = f" It expires <t:{int(existing.expires_at.timestamp())}:R>." if existing else ""
+            raise Conflict(f"You already asked {esc(them.name)}; give them time to answer.{when}")
+        return RequestDraft(request, me, them)
+
+    async def delivered(self, request_id: int, channel_id: int, message_id: int) -> None:
+        """The cog delivered the request: where its Accept/Decline message is."""
+        await self.store.set_request_message(request_id, channel_id, message_id)
+
+    async def undeliverable(self, request_id: int) -> None:
+        """Neither a DM nor the channel reached the addressee: the request is cancelled."""
+        await self.store.cancel_request(request_id, self.clock.now())
+
+    # --- rounds ------------------------------------------------------------------------------------
+
+    async def plan_round(
+        self, directory: MemberDirectory, cohort_start: date, project: str | None, now: datetime
+    ) -> RoundPlan:
+        """Solve a round over everyone looking (optionally one project); nothing is written."""
+        pool, announcements = await self.pool(directory, cohort_start, now, project)
+        blocked = await self.excluded_pairs(directory.guild_id, now)
+        remaining = {s.user_id: s.profile.free_slots if s.profile else 1 for s in pool}
+        learners = [s.learner for s in pool]
+        # The solver is CPU-bound (scipy); off the event loop the bot keeps answering everyone else.
+        result: MatchResult = await asyncio.to_thread(optimal_matching, learners, blocked, remaining, now=now)
+        # "Haven't opted in" = announced (and still here) without any matching profile; paired, paused or
+        # full learners have opted in.
+        profiled = {p.user_id for p in await self.store.profiles(directory.guild_id)}
+        not_opted = sum(1 for a in announcements if a.left_guild_at is None and a.user_id not in profiled)
+        return RoundPlan(pool, announcements, result, not_opted)
