@@ -120,3 +120,17 @@ class GuildDirectory:
             if found:
                 out[member.id] = found
         return out
+
+
+# The Pair with me button on an announcement: the projects cog renders it, the matching cog handles presses.
+PAIR_BUTTON_TEMPLATE = r"nexus:project:pair:(?P<id>[0-9]{1,20})"
+
+
+def pair_button(announcement_id: int) -> discord.ui.Button[Any]:
+    """The plain Pair with me button of one announcement (old posts keep the same custom_id)."""
+    return discord.ui.Button(
+        label="Pair with me",
+        emoji="🤝",
+        style=discord.ButtonStyle.primary,
+        custom_id=f"nexus:project:pair:{announcement_id}",
+    )

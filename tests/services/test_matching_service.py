@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.errors import Conflict, InvalidInput
+from bot.errors import Conflict, InvalidInput, NotFound
 from bot.services import pairing
 from bot.services.catalog import CatalogService
 from bot.services.matching.service import MatchingService
@@ -195,3 +195,21 @@ async def test_round_pairs_cross_track_same_project_within_capacity_and_blocks(
     assert used[1] == 2 and all(n <= 1 for uid, n in used.items() if uid != 1)
     assert {f for _, f in pairs if f in (3, 4, 5)} == {3, 4, 5}
     assert plan.result.unmatched[6] == "every Frontend learner on Job Board was declined, unpaired or blocked"
+
+
+async def test_pair_with_me_press_asks_the_announcer_unless_withdrawn_own_or_not_looking(
+    service: MatchingService, directory: Directory
+) -> None:
+    await learner(service, directory, 1, "backend")
+    await learner(service, directory, 2, "frontend")
+    mine = await service.announcements.active_for(GUILD, COHORT, 2)
+    assert mine is not None
+    assert await service.pair_target(mine.id, 1) == 2
+    with pytest.raises(InvalidInput, match="your own announcement"):
+        await service.pair_target(mine.id, 2)
+    await service.announcements.update(mine.id, NOW, looking_for_partner=False)
+    with pytest.raises(Conflict, match="no longer looking"):
+        await service.pair_target(mine.id, 1)
+    await service.announcements.withdraw(mine.id, NOW)
+    with pytest.raises(NotFound, match="withdrawn"):
+        await service.pair_target(mine.id, 1)

@@ -27,9 +27,40 @@ from bot.services.tracks import TRACK_NAMES
 from db.database import Database
 from db.stores.announcements import Announcement, AnnouncementStore, ListFilter
 from db.stores.catalog import CatalogProject
-from db.stores.matching import MatchingStore, MatchProfile, MatchRequest, NewProfile
+from db.stores.guild_settings import GuildSettings
+from db.stores.jobs import Job
+from db.stores.matching import (
+    MatchingStore,
+    MatchProfile,
+    MatchRequest,
+    MatchRound,
+    NewPair,
+    NewProfile,
+    Pair,
+    RoundJobs,
+)
 
-__all__ = ["ANNOUNCEMENTS_MAX", "POOL_TTL", "MatchingService", "RequestDraft", "RoundPlan", "Someone"]
+# Store types the cog renders are re-exported here: cogs never import db.stores.
+__all__ = [
+    "ANNOUNCEMENTS_MAX",
+    "POOL_TTL",
+    "Announcement",
+    "CatalogProject",
+    "GuildSettings",
+    "Job",
+    "MatchProfile",
+    "MatchRequest",
+    "MatchRound",
+    "MatchingService",
+    "MatchingStore",
+    "NewPair",
+    "NewProfile",
+    "Pair",
+    "RequestDraft",
+    "RoundJobs",
+    "RoundPlan",
+    "Someone",
+]
 
 # Seconds a suggestion pool is reused. Blocks and your own pairs are re-read on every call; a candidate who
 # filled up meanwhile is refused clearly when asked, and matching writes clear the pools at once.
@@ -278,6 +309,19 @@ class MatchingService:
             when = f" It expires <t:{int(existing.expires_at.timestamp())}:R>." if existing else ""
             raise Conflict(f"You already asked {esc(them.name)}; give them time to answer.{when}")
         return RequestDraft(request, me, them)
+
+    async def pair_target(self, announcement_id: int, presser_id: int) -> int:
+        """Whom a Pair with me press on announcement `announcement_id` asks (its announcer), or why not."""
+        announcement = await self.announcements.get(announcement_id)
+        if announcement is None or not announcement.active:
+            raise NotFound("This announcement was withdrawn; browse current ones with `/project list`.")
+        if announcement.user_id == presser_id:
+            raise InvalidInput("That's your own announcement: others press this button to pair with you.")
+        if not announcement.looking_for_partner:
+            raise Conflict(
+                "They are no longer looking for a partner; `/project list looking_for_partner:True` shows who is."
+            )
+        return announcement.user_id
 
     async def delivered(self, request_id: int, channel_id: int, message_id: int) -> None:
         """The cog delivered the request: where its Accept/Decline message is."""
