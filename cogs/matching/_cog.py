@@ -18,7 +18,7 @@ from bot.app.ui import (
     offer_retry,
     timestamp,
 )
-from bot.errors import Conflict, InvalidInput, NotFound
+from bot.errors import Conflict, InvalidInput
 from bot.services import pairing, request_limits
 from bot.services.availability import (
     SYNTAX_HELP,
@@ -185,11 +185,10 @@ class MatchingCog(
         """Stop being suggested and matched; pending requests are withdrawn."""
         guild = self.guild_of(interaction)
         now = self.bot.clock.now()
-        self.forget_pools()
-        cancelled = await self.store.leave(guild.id, interaction.user.id, now)
+        left = await self.service.leave(guild.id, interaction.user.id)
+        cancelled, kept = left.cancelled, left.pairs_kept
         for request in cancelled:
             await self.edit_request_message(request, "This partner request was withdrawn: one of you left matching.")
-        kept = len(await self.store.active_pairs_of(guild.id, interaction.user.id))
         pairs = f" Your {kept} current pairing(s) stay; `/match unpair` ends one." if kept else ""
         withdrawn = f" {len(cancelled)} pending request(s) were withdrawn." if cancelled else ""
         if any(r.requester_id == interaction.user.id for r in cancelled):
@@ -208,13 +207,7 @@ class MatchingCog(
     async def pause(self, interaction: discord.Interaction[NexusBot], until: app_commands.Range[str, 8, 40]) -> None:
         """Not suggested and not matched in rounds until the date; it ends by itself."""
         guild = self.guild_of(interaction)
-        now = self.bot.clock.now()
-        profile = await self.store.get_profile(guild.id, interaction.user.id)
-        if profile is None or profile.status == "left":
-            raise NotFound("You are not opted in to partner matching; `/match join` opts you in.")
-        resume = pairing.parse_pause_until(until.split(" ")[0], profile.timezone, now)
-        self.forget_pools()
-        await self.store.pause(guild.id, interaction.user.id, resume, now)
+        resume = await self.service.pause(guild.id, interaction.user.id, until)
         await interaction.response.send_message(
             f"Matching paused until {timestamp(resume.timestamp(), 'F')} ({timestamp(resume.timestamp(), 'R')}): "
             "you won't be suggested or matched in rounds until then. `/match join` resumes it now.",

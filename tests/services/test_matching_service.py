@@ -213,3 +213,22 @@ async def test_pair_with_me_press_asks_the_announcer_unless_withdrawn_own_or_not
     await service.announcements.withdraw(mine.id, NOW)
     with pytest.raises(NotFound, match="withdrawn"):
         await service.pair_target(mine.id, 1)
+
+
+async def test_leave_withdraws_pending_requests_and_pause_needs_a_profile(
+    service: MatchingService, directory: Directory
+) -> None:
+    await learner(service, directory, 1, "backend")
+    await learner(service, directory, 2, "frontend")
+    await learner(service, directory, 3, "frontend")
+    with pytest.raises(NotFound, match="not opted in"):
+        await service.pause(GUILD, 99, "2026-12-14")
+    resume = await service.pause(GUILD, 3, "2026-12-14 (in 6 days, Mon)")
+    assert resume == datetime(2026, 12, 14, tzinfo=UTC)
+    request_id = await ask(service, directory, 1, 2)
+    left = await service.leave(GUILD, 1)
+    assert [r.id for r in left.cancelled] == [request_id] and left.pairs_kept == 0
+    with pytest.raises(Conflict, match="You left partner matching"):
+        await ask(service, directory, 1, 2)
+    with pytest.raises(NotFound, match="not opted in"):
+        await service.pause(GUILD, 1, "2026-12-14")

@@ -48,6 +48,7 @@ __all__ = [
     "CatalogProject",
     "GuildSettings",
     "Job",
+    "Left",
     "MatchProfile",
     "MatchRequest",
     "MatchRound",
@@ -110,6 +111,14 @@ class RequestDraft:
 
 
 @dataclass(frozen=True)
+class Left:
+    """/match leave: the requests it withdrew (their messages to close) and the pairs that stay."""
+
+    cancelled: list[MatchRequest]
+    pairs_kept: int
+
+
+@dataclass(frozen=True)
 class RoundPlan:
     """A solved (not yet committed) round: who was in the pool and the pairs the solver chose."""
 
@@ -132,6 +141,26 @@ class MatchingService:
         self.catalog = catalog
         # (guild, project, track) → (built at, candidates)
         self._pool_cache: dict[tuple[int, str | None, str | None], tuple[float, list[Someone]]] = {}
+
+    # --- opting in and out ---------------------------------------------------------------------------
+
+    async def leave(self, guild_id: int, user_id: int) -> Left:
+        """Opt out: not suggested nor matched; pending requests either way are withdrawn, pairs stay."""
+        self.forget_pools()
+        cancelled = await self.store.leave(guild_id, user_id, self.clock.now())
+        kept = len(await self.store.active_pairs_of(guild_id, user_id))
+        return Left(cancelled, kept)
+
+    async def pause(self, guild_id: int, user_id: int, until: str) -> datetime:
+        """Pause until a day (`YYYY-MM-DD`, in the learner's zone); returns when it ends (UTC)."""
+        now = self.clock.now()
+        profile = await self.store.get_profile(guild_id, user_id)
+        if profile is None or profile.status == "left":
+            raise NotFound("You are not opted in to partner matching; `/match join` opts you in.")
+        resume = pairing.parse_pause_until(until.split(" ")[0], profile.timezone, now)
+        self.forget_pools()
+        await self.store.pause(guild_id, user_id, resume, now)
+        return resume
 
     # --- who is who ------------------------------------------------------------------------------
 
