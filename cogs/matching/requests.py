@@ -11,12 +11,9 @@ from discord import app_commands
 from bot.app.ui import (
     timestamp,
 )
-from bot.errors import Forbidden, InvalidInput, NotFound
-from bot.services import pairing, request_limits
-from bot.services.matching import (
-    score_pair,
-)
-from bot.services.matching.service import Announcement, Job, MatchRequest, NewPair
+from bot.errors import InvalidInput, NotFound
+from bot.services import request_limits
+from bot.services.matching.service import Announcement, Job, MatchRequest
 from cogs._shared import GuildDirectory, inert_view
 
 if TYPE_CHECKING:
@@ -81,46 +78,18 @@ class RequestsMixin(DeliveryMixin):
         )
 
     async def accept(self, interaction: discord.Interaction[Any], request_id: int) -> None:
-        request = await self.store.get_request(request_id)
-        if request is None:
-            raise NotFound("This request no longer exists.")
-        if interaction.user.id != request.addressee_id:
-            raise Forbidden("Only the learner who was asked can answer this request.")
+        request = await self.service.answerable(request_id, interaction.user.id)
         await interaction.response.defer(ephemeral=True, thinking=True)
         guild = self.guild_of(interaction, request.guild_id)
         now = self.bot.clock.now()
-        if request.status == "pending" and request.expires_at <= now:
+        if self.service.overdue(request, now):
             await self.expire(request, now)
         settings = await self.settings_for(guild)
-        catalog = await self.catalog_by_key()
-        them = await self.someone(guild, settings, request.requester_id, now, catalog, me=False)
-        me = await self.someone(guild, settings, request.addressee_id, now, catalog, me=True)
-        problem = pairing.request_problem(
-            me.announcement, them.announcement, me.is_custom, them.is_custom, esc(them.name)
-        )
-        if problem:
-            raise InvalidInput(problem)
-        backend, frontend = (me, them) if me.announcement.track == "backend" else (them, me)
-        breakdown = score_pair(backend.learner, frontend.learner, now=now)
-        defaults = [
-            pairing.default_profile(guild.id, s.user_id, s.announcement, now) for s in (me, them) if s.profile is None
-        ]
-        self.forget_pools()
-        pair = await self.store.accept_request(
-            request.id,
-            me.user_id,
-            NewPair(
-                guild.id,
-                backend.user_id,
-                frontend.user_id,
-                backend.announcement.project_key,
-                breakdown.score,
-                pairing.reasons_text(breakdown),
-            ),
-            now,
-            default_profiles=defaults,
-            names={s.user_id: esc(s.name) for s in (me, them)},
-        )
+        assert settings.cohort_start is not None
+        directory = GuildDirectory(guild, settings)
+        accepted = await self.service.accept(directory, settings.cohort_start, request, now)
+        pair, me, them = accepted.pair, accepted.me, accepted.them
+        backend, frontend, breakdown = accepted.backend, accepted.frontend, accepted.breakdown
         self._opening.add(pair.id)
         await self.pairing_changed(guild, pair.members)
         await self.edit_request_message(request, f"✅ You accepted {esc(them.name)}'s partner request.")
@@ -138,16 +107,11 @@ class RequestsMixin(DeliveryMixin):
         )
 
     async def decline(self, interaction: discord.Interaction[Any], request_id: int) -> None:
-        request = await self.store.get_request(request_id)
-        if request is None:
-            raise NotFound("This request no longer exists.")
-        if interaction.user.id != request.addressee_id:
-            raise Forbidden("Only the learner who was asked can answer this request.")
+        request = await self.service.answerable(request_id, interaction.user.id)
         now = self.bot.clock.now()
-        if request.status == "pending" and request.expires_at <= now:
+        if self.service.overdue(request, now):
             await self.expire(request, now)
-        self.forget_pools()
-        await self.store.decline_request(request.id, request.addressee_id, now)
+        await self.service.decline(request, now)
         guild = self.guild_of(interaction, request.guild_id)
         requester = self.name_of(guild, request.requester_id)
         again = request_limits.when(now + request_limits.REASK_COOLDOWN)
@@ -165,16 +129,11 @@ class RequestsMixin(DeliveryMixin):
 
     async def block(self, interaction: discord.Interaction[Any], request_id: int) -> None:
         """The addressee's "don't ask me again": declines the request and stops the requester's requests."""
-        request = await self.store.get_request(request_id)
-        if request is None:
-            raise NotFound("This request no longer exists.")
-        if interaction.user.id != request.addressee_id:
-            raise Forbidden("Only the learner who was asked can block their requests.")
+        request = await self.service.answerable(request_id, interaction.user.id, blocking=True)
         now = self.bot.clock.now()
-        if request.status == "pending" and request.expires_at <= now:
+        if self.service.overdue(request, now):
             await self.expire(request, now)
-        self.forget_pools()
-        request, was_pending = await self.store.block_requester(request.id, request.addressee_id, now)
+        request, was_pending = await self.service.block(request, now)
         guild = self.guild_of(interaction, request.guild_id)
         requester = esc(self.name_of(guild, request.requester_id))
         await interaction.response.edit_message(
@@ -192,7 +151,7 @@ class RequestsMixin(DeliveryMixin):
 
     async def expire(self, request: MatchRequest, now: datetime) -> bool:
         """Close a request whose 72 h are up: update its message and tell the requester (once)."""
-        if not await self.store.expire_request(request.id, now):
+        if not await self.service.expire(request.id, now):
             return False
         guild = self.bot.get_guild(request.guild_id)
         addressee = self.name_of(guild, request.addressee_id) if guild else f"<@{request.addressee_id}>"
@@ -209,7 +168,7 @@ class RequestsMixin(DeliveryMixin):
         return True
 
     async def run_expire(self, job: Job) -> None:
-        request = await self.store.get_request(int(job.payload["request_id"]))
-        if request is None or request.status != "pending":
+        request = await self.service.pending_request(int(job.payload["request_id"]))
+        if request is None:
             return
         await self.expire(request, self.bot.clock.now())

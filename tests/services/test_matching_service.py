@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.errors import Conflict, InvalidInput, NotFound
+from bot.errors import Conflict, Forbidden, InvalidInput, NotFound
 from bot.services import pairing
 from bot.services.catalog import CatalogService
 from bot.services.matching.service import MatchingService
@@ -232,3 +232,32 @@ async def test_leave_withdraws_pending_requests_and_pause_needs_a_profile(
         await ask(service, directory, 1, 2)
     with pytest.raises(NotFound, match="not opted in"):
         await service.pause(GUILD, 1, "2026-12-14")
+
+
+async def test_only_the_addressee_answers_and_accept_makes_the_pair_backend_first(
+    service: MatchingService, directory: Directory
+) -> None:
+    await learner(service, directory, 1, "frontend")
+    await learner(service, directory, 2, "backend")
+    await learner(service, directory, 3, "backend")
+    request_id = await ask(service, directory, 1, 2)
+    with pytest.raises(Forbidden, match="Only the learner who was asked can answer this request"):
+        await service.answerable(request_id, 1)
+    with pytest.raises(Forbidden, match="can block their requests"):
+        await service.answerable(request_id, 1, blocking=True)
+    with pytest.raises(NotFound, match="no longer exists"):
+        await service.answerable(999, 2)
+    request = await service.answerable(request_id, 2)
+    assert not service.overdue(request, NOW) and service.overdue(request, NOW + timedelta(hours=73))
+    accepted = await service.accept(directory, COHORT, request, NOW)
+    assert (accepted.pair.backend_id, accepted.pair.frontend_id) == (2, 1) and accepted.me.user_id == 2
+    assert accepted.pair.score == accepted.breakdown.score > 0
+    # 3 asks 1 (now full): refused before anything is sent; a block then stops 3's requests for good.
+    with pytest.raises(Conflict, match="learner1 already has as many partners"):
+        await ask(service, directory, 3, 1)
+    await service.store.join(pairing.default_profile(GUILD, 1, None, NOW), NOW, max_partners=2)
+    second = await service.answerable(await ask(service, directory, 3, 1), 1)
+    _, was_pending = await service.block(second, NOW)
+    assert was_pending and await service.pending_request(second.id) is None
+    with pytest.raises(Conflict, match="asked not to get partner requests from you"):
+        await ask(service, directory, 3, 1)

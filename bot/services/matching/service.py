@@ -16,11 +16,11 @@ from dataclasses import dataclass
 from datetime import date, datetime
 
 from bot.clock import Clock
-from bot.errors import Conflict, InvalidInput, NotFound
+from bot.errors import Conflict, Forbidden, InvalidInput, NotFound
 from bot.services import pairing, request_limits
 from bot.services.catalog import CatalogService
 from bot.services.directory import MemberDirectory
-from bot.services.matching.scoring import Learner
+from bot.services.matching.scoring import Learner, ScoreBreakdown, score_pair
 from bot.services.matching.solving import MatchResult, optimal_matching
 from bot.services.text import user_text
 from bot.services.tracks import TRACK_NAMES
@@ -44,6 +44,7 @@ from db.stores.matching import (
 __all__ = [
     "ANNOUNCEMENTS_MAX",
     "POOL_TTL",
+    "AcceptedPair",
     "Announcement",
     "CatalogProject",
     "GuildSettings",
@@ -108,6 +109,18 @@ class RequestDraft:
     request: MatchRequest
     me: Someone
     them: Someone
+
+
+@dataclass(frozen=True)
+class AcceptedPair:
+    """An accepted request: the new pair (its thread still to open) and both learners."""
+
+    pair: Pair
+    me: Someone  # the addressee, who accepted
+    them: Someone
+    backend: Someone
+    frontend: Someone
+    breakdown: ScoreBreakdown
 
 
 @dataclass(frozen=True)
@@ -351,6 +364,75 @@ class MatchingService:
                 "They are no longer looking for a partner; `/project list looking_for_partner:True` shows who is."
             )
         return announcement.user_id
+
+    async def answerable(self, request_id: int, user_id: int, *, blocking: bool = False) -> MatchRequest:
+        """The request `user_id` answers (Accept/Decline/Block); only its addressee may."""
+        request = await self.store.get_request(request_id)
+        if request is None:
+            raise NotFound("This request no longer exists.")
+        if user_id != request.addressee_id:
+            what = "block their requests" if blocking else "answer this request"
+            raise Forbidden(f"Only the learner who was asked can {what}.")
+        return request
+
+    def overdue(self, request: MatchRequest, now: datetime) -> bool:
+        """Pending past its expiry: the cog closes it (`expire`) before answering."""
+        return request.status == "pending" and request.expires_at <= now
+
+    async def accept(
+        self, directory: MemberDirectory, cohort_start: date, request: MatchRequest, now: datetime
+    ) -> AcceptedPair:
+        """The addressee accepts: both still build the same project on opposite tracks; the pair is made."""
+        catalog = await self.catalog.by_key()
+        them = await self.someone(directory, cohort_start, request.requester_id, now, catalog, me=False)
+        me = await self.someone(directory, cohort_start, request.addressee_id, now, catalog, me=True)
+        problem = pairing.request_problem(
+            me.announcement, them.announcement, me.is_custom, them.is_custom, esc(them.name)
+        )
+        if problem:
+            raise InvalidInput(problem)
+        backend, frontend = (me, them) if me.announcement.track == "backend" else (them, me)
+        breakdown = score_pair(backend.learner, frontend.learner, now=now)
+        guild_id = directory.guild_id
+        defaults = [
+            pairing.default_profile(guild_id, s.user_id, s.announcement, now) for s in (me, them) if s.profile is None
+        ]
+        self.forget_pools()
+        pair = await self.store.accept_request(
+            request.id,
+            me.user_id,
+            NewPair(
+                guild_id,
+                backend.user_id,
+                frontend.user_id,
+                backend.announcement.project_key,
+                breakdown.score,
+                pairing.reasons_text(breakdown),
+            ),
+            now,
+            default_profiles=defaults,
+            names={s.user_id: esc(s.name) for s in (me, them)},
+        )
+        return AcceptedPair(pair, me, them, backend, frontend, breakdown)
+
+    async def decline(self, request: MatchRequest, now: datetime) -> MatchRequest:
+        """The addressee declines: either may ask again after the re-ask cooldown."""
+        self.forget_pools()
+        return await self.store.decline_request(request.id, request.addressee_id, now)
+
+    async def block(self, request: MatchRequest, now: datetime) -> tuple[MatchRequest, bool]:
+        """The addressee blocks the requester (declining a pending request); (request, whether it was pending)."""
+        self.forget_pools()
+        return await self.store.block_requester(request.id, request.addressee_id, now)
+
+    async def expire(self, request_id: int, now: datetime) -> bool:
+        """Close a request whose time is up; False if it was already closed (tell the requester only once)."""
+        return await self.store.expire_request(request_id, now)
+
+    async def pending_request(self, request_id: int) -> MatchRequest | None:
+        """The request if it is still pending (the expiry job's check)."""
+        request = await self.store.get_request(request_id)
+        return request if request is not None and request.status == "pending" else None
 
     async def delivered(self, request_id: int, channel_id: int, message_id: int) -> None:
         """The cog delivered the request: where its Accept/Decline message is."""
