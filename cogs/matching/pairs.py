@@ -14,7 +14,6 @@ from bot.app.ui import (
     timestamp,
 )
 from bot.errors import InvalidInput, NotFound
-from bot.services import request_limits
 from bot.services.matching.service import Pair
 
 if TYPE_CHECKING:
@@ -58,14 +57,14 @@ class PairsMixin(RequestsMixin):
         else:
             embed = nexus_embed("Your partner matching")
         embed.description = f"{esc(me.project_label)} · {me.track}. {state}"
-        pairs = await self.store.active_pairs_of(guild.id, me.user_id)
+        pairs = await self.service.pairs_of(guild.id, me.user_id)
         lines = []
         for pair in pairs:
             partner = pair.partner_of(me.user_id)
             where = f" · <#{pair.thread_id}>" if pair.thread_id else ""
             lines.append(f"<@{partner}> since {timestamp(pair.created_at.timestamp(), 'R')}{where}")
         embed.add_field(name="Current partners", value=clip("\n".join(lines) or "None yet.", 1024), inline=False)
-        requests = await self.store.pending_for(guild.id, me.user_id)
+        requests = await self.service.pending_for(guild.id, me.user_id)
         req_lines = [
             (f"from <@{r.requester_id}>" if r.addressee_id == me.user_id else f"to <@{r.addressee_id}>")
             + f", expires {timestamp(r.expires_at.timestamp(), 'R')}"
@@ -90,7 +89,7 @@ class PairsMixin(RequestsMixin):
         """End a pairing (after you confirm): both of you can be matched again, never with each other."""
         guild = self.guild_of(interaction)
         me_id = interaction.user.id
-        pairs = await self.store.active_pairs_of(guild.id, me_id)
+        pairs = await self.service.pairs_of(guild.id, me_id)
         if member and self.partner_pair(guild, pairs, me_id, member) is None and await is_staff(interaction):
             await self.staff_unpair(interaction, guild, member, reason)
             return
@@ -116,9 +115,7 @@ class PairsMixin(RequestsMixin):
         """Confirmed /match unpair: end the pair, tell the partner, close the thread."""
         guild = self.guild_of(interaction, pair.guild_id)
         me_id = interaction.user.id
-        now = self.bot.clock.now()
-        self.forget_pools()
-        ended = await self.store.end_pair(pair.id, why or "no reason given", now)
+        ended = await self.service.unpair(pair, why)
         partner = ended.partner_of(me_id)
         me_name, partner_name = esc(self.name_of(guild, me_id)), esc(self.name_of(guild, partner))
         because = f" Reason: {esc(clip(why, 300))}" if why else ""
@@ -178,16 +175,8 @@ class PairsMixin(RequestsMixin):
     ) -> None:
         """Lift a Block, or the block an ended pairing leaves, between two learners."""
         guild = self.guild_of(interaction)
-        if member.id == other.id:
-            raise InvalidInput("Pick two different learners: `member` and `other` are the same person.")
-        self.forget_pools()
-        lifted = await self.store.unblock(guild.id, member.id, other.id)
         names = f"{esc(member.display_name)} and {esc(other.display_name)}"
-        if lifted is None:
-            raise NotFound(
-                f"There's no block between {names}. A recent decline only delays a new request "
-                f"({request_limits.REASK_COOLDOWN.days} days) and then lifts by itself."
-            )
+        lifted = await self.service.unblock(guild.id, member.id, other.id, names)
         what = "a Block" if lifted.reason == "blocked" else "the block of their ended pairing"
         await interaction.response.send_message(
             f"Lifted {what} between {names}: they can request each other and be matched again. "
@@ -200,10 +189,8 @@ class PairsMixin(RequestsMixin):
     ) -> None:
         """Staff end a named learner's pairing (or a pair picked from the list): both partners are told."""
         pair = await self.staff_pick_pair(guild, member)
-        now = self.bot.clock.now()
         why = " ".join(reason.split()) if reason else ""
-        self.forget_pools()
-        ended = await self.store.end_pair(pair.id, why or "ended by staff", now)
+        ended = await self.service.unpair(pair, why, by_staff=True)
         await self.pairing_changed(guild, ended.members)
         staff_name = esc(self.name_of(guild, interaction.user.id))
         b_name, f_name = esc(self.name_of(guild, ended.backend_id)), esc(self.name_of(guild, ended.frontend_id))
@@ -231,7 +218,7 @@ class PairsMixin(RequestsMixin):
     async def staff_pick_pair(self, guild: discord.Guild, member: str) -> Pair:
         typed = member.strip()
         if typed.startswith(STAFF_PAIR_PREFIX) and typed[len(STAFF_PAIR_PREFIX) :].isdigit():
-            pair = await self.store.get_pair(int(typed[len(STAFF_PAIR_PREFIX) :]))
+            pair = await self.service.get_pair(int(typed[len(STAFF_PAIR_PREFIX) :]))
             if pair is None or pair.guild_id != guild.id or pair.status != "active":
                 raise NotFound("That pairing has already ended; pick a pair from the list as you type `member:`.")
             return pair
@@ -247,7 +234,7 @@ class PairsMixin(RequestsMixin):
                 f"No member of this server is called `{clip(esc(typed), 50)}`; pick a learner or pair from the list "
                 "as you type `member:`."
             )
-        pairs = await self.store.active_pairs_of(guild.id, found.id)
+        pairs = await self.service.pairs_of(guild.id, found.id)
         name = esc(found.display_name)
         if not pairs:
             raise NotFound(

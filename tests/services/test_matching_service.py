@@ -261,3 +261,21 @@ async def test_only_the_addressee_answers_and_accept_makes_the_pair_backend_firs
     assert was_pending and await service.pending_request(second.id) is None
     with pytest.raises(Conflict, match="asked not to get partner requests from you"):
         await ask(service, directory, 3, 1)
+
+
+async def test_unpair_blocks_the_pair_until_staff_unblock(service: MatchingService, directory: Directory) -> None:
+    await learner(service, directory, 1, "backend")
+    await learner(service, directory, 2, "frontend")
+    request = await service.answerable(await ask(service, directory, 1, 2), 2)
+    pair = (await service.accept(directory, COHORT, request, NOW)).pair
+    assert [p.id for p in await service.pairs_of(GUILD, 1)] == [pair.id]
+    ended = await service.unpair(pair, "")
+    assert ended.end_reason == "no reason given" and await service.pairs_of(GUILD, 2) == []
+    with pytest.raises(Conflict, match="ended a pairing before"):
+        await ask(service, directory, 2, 1)
+    with pytest.raises(InvalidInput, match="two different learners"):
+        await service.unblock(GUILD, 1, 1, "x")
+    assert (await service.unblock(GUILD, 1, 2, "a and b")).reason != "blocked"
+    with pytest.raises(NotFound, match="There's no block between a and b"):
+        await service.unblock(GUILD, 1, 2, "a and b")
+    assert await ask(service, directory, 2, 1)

@@ -30,6 +30,7 @@ from db.stores.catalog import CatalogProject
 from db.stores.guild_settings import GuildSettings
 from db.stores.jobs import Job
 from db.stores.matching import (
+    Block,
     MatchingStore,
     MatchProfile,
     MatchRequest,
@@ -46,6 +47,7 @@ __all__ = [
     "POOL_TTL",
     "AcceptedPair",
     "Announcement",
+    "Block",
     "CatalogProject",
     "GuildSettings",
     "Job",
@@ -433,6 +435,39 @@ class MatchingService:
         """The request if it is still pending (the expiry job's check)."""
         request = await self.store.get_request(request_id)
         return request if request is not None and request.status == "pending" else None
+
+    # --- pairs ----------------------------------------------------------------------------------------
+
+    async def pairs_of(self, guild_id: int, user_id: int) -> list[Pair]:
+        """The learner's current pairs (/match status, unpair)."""
+        return await self.store.active_pairs_of(guild_id, user_id)
+
+    async def pending_for(self, guild_id: int, user_id: int) -> list[MatchRequest]:
+        """Requests waiting, sent or received (/match status)."""
+        return await self.store.pending_for(guild_id, user_id)
+
+    async def get_pair(self, pair_id: int) -> Pair | None:
+        return await self.store.get_pair(pair_id)
+
+    async def unpair(self, pair: Pair, why: str, *, by_staff: bool = False) -> Pair:
+        """End a pairing (a partner's confirmed /match unpair, or staff); they are not suggested again."""
+        self.forget_pools()
+        return await self.store.end_pair(
+            pair.id, why or ("ended by staff" if by_staff else "no reason given"), self.clock.now()
+        )
+
+    async def unblock(self, guild_id: int, a_id: int, b_id: int, names: str) -> Block:
+        """Staff lift a Block (or an ended pairing's block) between two learners."""
+        if a_id == b_id:
+            raise InvalidInput("Pick two different learners: `member` and `other` are the same person.")
+        self.forget_pools()
+        lifted = await self.store.unblock(guild_id, a_id, b_id)
+        if lifted is None:
+            raise NotFound(
+                f"There's no block between {names}. A recent decline only delays a new request "
+                f"({request_limits.REASK_COOLDOWN.days} days) and then lifts by itself."
+            )
+        return lifted
 
     async def delivered(self, request_id: int, channel_id: int, message_id: int) -> None:
         """The cog delivered the request: where its Accept/Decline message is."""
