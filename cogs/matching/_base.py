@@ -18,10 +18,6 @@ from bot.app.ui import (
 from bot.errors import NotConfigured, NotFound
 from bot.services import pairing
 from bot.services.cohort import NOT_SET_UP
-from bot.services.matching import (
-    Unmatched,
-    UnmatchedCode,
-)
 from bot.services.matching.service import (
     CatalogProject,
     GuildSettings,
@@ -50,7 +46,6 @@ ROUND_JOBS = RoundJobs(
 )
 # Autocomplete value of a pair (staff ending someone else's pairing with /match unpair member:).
 STAFF_PAIR_PREFIX = "pair:"
-SLOT_TAKEN = Unmatched(UnmatchedCode.SLOT_TAKEN)
 ASK_TEMPLATE = r"nexus:match:ask:(?P<user>[0-9]{1,20})"
 ANSWER_TEMPLATE = r"nexus:match:(?P<action>accept|decline|block):(?P<id>[0-9]{1,20})"
 ANSWER_LABELS = {"accept": "Accept", "decline": "Decline", "block": "Block"}

@@ -5,7 +5,7 @@ from __future__ import annotations
 import functools
 from collections.abc import Iterable
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import discord
 from discord import app_commands
@@ -26,7 +26,7 @@ from bot.services.matching import (
     UnmatchedCode,
     score_pair,
 )
-from bot.services.matching.service import CatalogProject, GuildSettings, Job, NewPair, Pair
+from bot.services.matching.service import CatalogProject, GuildSettings, Job, Pair
 from bot.services.projects import resolve_project
 from bot.services.tracks import TRACK_NAMES
 from cogs._shared import GuildDirectory
@@ -36,7 +36,6 @@ if TYPE_CHECKING:
 from cogs.matching._base import (
     ROUND_CONCURRENCY,
     ROUND_JOBS,
-    SLOT_TAKEN,
     MatchingBase,
     esc,
     log,
@@ -72,12 +71,12 @@ class RoundsMixin(PairsMixin):
             project = resolve_project(project, list(catalog.values())).key
         await interaction.response.defer(ephemeral=True, thinking=True)
         now = self.bot.clock.now()
-        round_ = await self.store.start_round(guild.id, project, interaction.user.id, dry_run, now)
+        round_ = await self.service.start_round(guild.id, project, interaction.user.id, dry_run)
         try:
             embed = await self.play_round(guild, settings, round_.id, project, dry_run, now)
         except BaseException as exc:
             # A no-op once the round committed (its jobs finish it); before that nothing was written.
-            await self.store.finish_round(round_.id, "failed", {"error": type(exc).__name__}, self.bot.clock.now())
+            await self.service.fail_round(round_.id, type(exc).__name__)
             raise
         # A big round can outlive the interaction token: then the staff member gets it by DM (or in the review
         # channel), never in the public channel.
@@ -103,32 +102,12 @@ class RoundsMixin(PairsMixin):
         plan = await self.service.plan_round(GuildDirectory(guild, settings), settings.cohort_start, project, now)
         pool, result, not_opted = plan.pool, plan.result, plan.not_opted_in
         by_id = {s.user_id: s for s in pool}
-        project_of = {s.user_id: s.project_label for s in pool}
-        extra: dict[str, Any] = {"dry_run": dry_run, "method": result.method, "not_opted_in": not_opted}
         if dry_run:
-            summary = pairing.round_summary(result, project_of, len(pool))
-            await self.store.finish_round(round_id, "done", summary.to_json() | extra, self.bot.clock.now())
-            number = await self.store.next_round_number(guild.id)
+            summary, number = await self.service.preview_round(guild.id, round_id, plan)
             title = f"Matching round preview (next real round: #{number}) — dry run, nothing changed"
             return self.staff_round_embed(title, summary, by_id, result.pairs, not_opted, dry_run=True)
-        new_pairs = []
-        for backend_id, frontend_id, score in result.pairs:
-            b, f = by_id[backend_id], by_id[frontend_id]
-            reasons = pairing.reasons_text(score_pair(b.learner, f.learner, now=now))
-            new_pairs.append(NewPair(guild.id, b.user_id, f.user_id, b.announcement.project_key, score, reasons))
-        made_summary: list[pairing.RoundSummary] = []
-
-        def summarize(made: list[Pair], skipped: list[NewPair]) -> tuple[dict[str, Any], dict[int, str]]:
-            failed = [(p.backend_id, p.frontend_id, p.score or 0) for p in skipped]
-            taken = {uid: SLOT_TAKEN for p in skipped for uid in (p.backend_id, p.frontend_id)}
-            summary = pairing.round_summary(result, project_of, len(pool), taken, failed)
-            made_summary.append(summary)
-            return summary.to_json() | extra, summary.unmatched
-
-        self.forget_pools()
-        names = {s.user_id: esc(s.name) for s in pool}
-        outcome = await self.store.commit_round(round_id, new_pairs, summarize, ROUND_JOBS, now, names)
-        self.forget_pools()
+        outcome, made_summary = await self.service.commit_round(guild.id, round_id, plan, ROUND_JOBS, now)
+        assert made_summary is not None
         if outcome.pairs:
             # Posts and the board stop showing the new partners as looking (a stop is mended at start).
             await self.pairing_changed(guild, (uid for p in outcome.pairs for uid in p.members))
@@ -140,7 +119,7 @@ class RoundsMixin(PairsMixin):
         await self.bot.scheduler.run_now(outcome.job_ids, concurrency=ROUND_CONCURRENCY)
         made = [(p.backend_id, p.frontend_id, p.score or 0) for p in outcome.pairs]
         embed = self.staff_round_embed(
-            f"Matching round #{outcome.round.number}", made_summary[-1], by_id, made, not_opted, dry_run=False
+            f"Matching round #{outcome.round.number}", made_summary, by_id, made, not_opted, dry_run=False
         )
         if outcome.moot:
             embed.add_field(

@@ -279,3 +279,24 @@ async def test_unpair_blocks_the_pair_until_staff_unblock(service: MatchingServi
     with pytest.raises(NotFound, match="There's no block between a and b"):
         await service.unblock(GUILD, 1, 2, "a and b")
     assert await ask(service, directory, 2, 1)
+
+
+async def test_round_preview_changes_nothing_and_commit_makes_the_pairs_with_their_jobs(
+    service: MatchingService, directory: Directory
+) -> None:
+    from db.stores.matching import RoundJobs
+
+    jobs = RoundJobs(pair="p", unmatched="u", moot="m", summary="s")
+    await learner(service, directory, 1, "backend")
+    await learner(service, directory, 2, "frontend")
+    await learner(service, directory, 3, "frontend")
+    preview = await service.start_round(GUILD, None, 99, True)
+    plan = await service.plan_round(directory, COHORT, None, NOW)
+    summary, number = await service.preview_round(GUILD, preview.id, plan)
+    assert (summary.total_pairs, number) == (1, 1) and await service.pairs_of(GUILD, 1) == []
+    real = await service.start_round(GUILD, None, 99, False)
+    outcome, made = await service.commit_round(GUILD, real.id, plan, jobs, NOW)
+    assert made is not None and made.total_pairs == 1 and outcome.round.number == 1
+    assert [p.members for p in outcome.pairs] == [p.members for p in await service.pairs_of(GUILD, 1)]
+    left = set(made.unmatched) - {1}
+    assert len(left) == 1 and made.unmatched_codes[left.pop()] == "partners_at_capacity"

@@ -14,12 +14,14 @@ import asyncio
 import time
 from dataclasses import dataclass
 from datetime import date, datetime
+from typing import Any
 
 from bot.clock import Clock
 from bot.errors import Conflict, Forbidden, InvalidInput, NotFound
 from bot.services import pairing, request_limits
 from bot.services.catalog import CatalogService
 from bot.services.directory import MemberDirectory
+from bot.services.matching.reasons import Unmatched, UnmatchedCode
 from bot.services.matching.scoring import Learner, ScoreBreakdown, score_pair
 from bot.services.matching.solving import MatchResult, optimal_matching
 from bot.services.text import user_text
@@ -39,6 +41,7 @@ from db.stores.matching import (
     NewProfile,
     Pair,
     RoundJobs,
+    RoundOutcome,
 )
 
 # Store types the cog renders are re-exported here: cogs never import db.stores.
@@ -141,6 +144,10 @@ class RoundPlan:
     announcements: list[Announcement]
     result: MatchResult
     not_opted_in: int
+
+
+# A learner whose round pair could not be made because a request was accepted meanwhile.
+SLOT_TAKEN = Unmatched(UnmatchedCode.SLOT_TAKEN)
 
 
 def name_in(directory: MemberDirectory, user_id: int, fallback: str = "") -> str:
@@ -494,3 +501,48 @@ class MatchingService:
         profiled = {p.user_id for p in await self.store.profiles(directory.guild_id)}
         not_opted = sum(1 for a in announcements if a.left_guild_at is None and a.user_id not in profiled)
         return RoundPlan(pool, announcements, result, not_opted)
+
+    async def start_round(self, guild_id: int, project: str | None, staff_id: int, dry_run: bool) -> MatchRound:
+        """A round starts (one running per guild)."""
+        return await self.store.start_round(guild_id, project, staff_id, dry_run, self.clock.now())
+
+    async def fail_round(self, round_id: int, error: str) -> None:
+        """The round stopped before it committed (a no-op once it did: its jobs finish it)."""
+        await self.store.finish_round(round_id, "failed", {"error": error}, self.clock.now())
+
+    def _extra(self, plan: RoundPlan, dry_run: bool) -> dict[str, Any]:
+        return {"dry_run": dry_run, "method": plan.result.method, "not_opted_in": plan.not_opted_in}
+
+    async def preview_round(self, guild_id: int, round_id: int, plan: RoundPlan) -> tuple[pairing.RoundSummary, int]:
+        """A dry run: the summary is stored, nothing else changes; returns it and the next real round's number."""
+        project_of = {s.user_id: s.project_label for s in plan.pool}
+        summary = pairing.round_summary(plan.result, project_of, len(plan.pool))
+        await self.store.finish_round(round_id, "done", summary.to_json() | self._extra(plan, True), self.clock.now())
+        return summary, await self.store.next_round_number(guild_id)
+
+    async def commit_round(
+        self, guild_id: int, round_id: int, plan: RoundPlan, jobs: RoundJobs, now: datetime
+    ) -> tuple[RoundOutcome, pairing.RoundSummary | None]:
+        """A real round: its pairs and their jobs (threads, DMs, summary) commit at once (`store.commit_round`)."""
+        by_id = {s.user_id: s for s in plan.pool}
+        project_of = {s.user_id: s.project_label for s in plan.pool}
+        extra = self._extra(plan, False)
+        new_pairs = []
+        for backend_id, frontend_id, score in plan.result.pairs:
+            b, f = by_id[backend_id], by_id[frontend_id]
+            reasons = pairing.reasons_text(score_pair(b.learner, f.learner, now=now))
+            new_pairs.append(NewPair(guild_id, b.user_id, f.user_id, b.announcement.project_key, score, reasons))
+        made_summary: list[pairing.RoundSummary] = []
+
+        def summarize(made: list[Pair], skipped: list[NewPair]) -> tuple[dict[str, Any], dict[int, str]]:
+            failed = [(p.backend_id, p.frontend_id, p.score or 0) for p in skipped]
+            taken = {uid: SLOT_TAKEN for p in skipped for uid in (p.backend_id, p.frontend_id)}
+            summary = pairing.round_summary(plan.result, project_of, len(plan.pool), taken, failed)
+            made_summary.append(summary)
+            return summary.to_json() | extra, summary.unmatched
+
+        self.forget_pools()
+        names = {s.user_id: esc(s.name) for s in plan.pool}
+        outcome = await self.store.commit_round(round_id, new_pairs, summarize, jobs, now, names)
+        self.forget_pools()
+        return outcome, (made_summary[-1] if made_summary else None)
