@@ -22,7 +22,6 @@ from bot.services.matching.service import (
     CatalogProject,
     GuildSettings,
     MatchingService,
-    MatchingStore,
     MatchRequest,
     Pair,
     RoundJobs,
@@ -77,7 +76,6 @@ class MatchingBase(commands.Cog):
 
     bot: NexusBot
     service: MatchingService
-    store: MatchingStore
     _threads_recovered: bool
     _opening: set[int]
 
@@ -178,7 +176,7 @@ class MatchingBase(commands.Cog):
     ) -> list[app_commands.Choice[str]]:
         zone = "UTC"
         if interaction.guild is not None:
-            profile = await self.store.get_profile(interaction.guild.id, interaction.user.id)
+            profile = await self.service.profile(interaction.guild.id, interaction.user.id)
             zone = profile.timezone if profile else zone
         options = pairing.pause_choices(zone, self.bot.clock.now())
         typed = current.strip()
@@ -190,7 +188,7 @@ class MatchingBase(commands.Cog):
         if interaction.guild is None:
             return []
         guild = interaction.guild
-        pairs = await self.store.active_pairs_of(guild.id, interaction.user.id)
+        pairs = await self.service.pairs_of(guild.id, interaction.user.id)
         out = []
         for pair in pairs:
             partner = pair.partner_of(interaction.user.id)
@@ -199,7 +197,7 @@ class MatchingBase(commands.Cog):
                 out.append(app_commands.Choice(name=clip(name, 100), value=str(partner)))
         if len(out) < 25 and await is_staff(interaction):
             # Staff may end anyone's pairing: every active pair of the server, by either partner's name.
-            for pair in await self.store.active_pairs(guild.id):
+            for pair in await self.service.guild_pairs(guild.id):
                 if interaction.user.id in pair.members:
                     continue
                 label = self.pair_label(guild, pair)

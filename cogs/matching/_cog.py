@@ -67,7 +67,6 @@ class MatchingCog(
     def __init__(self, bot: NexusBot) -> None:
         self.bot = bot
         self.service: MatchingService = bot.services.matching
-        self.store = self.service.store
         self._threads_recovered = False
         # Pairs this process committed and is still opening a thread for: recovery leaves them alone.
         self._opening: set[int] = set()
@@ -82,7 +81,7 @@ class MatchingCog(
         self.bot.scheduler.register(ROUND_JOBS.moot, self.run_request_moot, resumable=True)
         self.bot.scheduler.register(ROUND_JOBS.summary, self.run_round_summary, resumable=True)
         # A round cut short by a crash would otherwise block every later round (one running per guild).
-        stale = await self.store.fail_stale_rounds(self.bot.clock.now())
+        stale = await self.service.fail_stale_rounds()
         if stale:
             log.warning("Marked %d interrupted matching round(s) as failed", stale)
 
@@ -167,8 +166,7 @@ class MatchingCog(
             tuple(sorted(wanted or ())),
             max_partners or 1,
         )
-        self.forget_pools()
-        profile = await self.store.join(new, now, **changes)
+        profile = await self.service.join(new, now, **changes)
         if max_partners is not None:
             await self.pairing_changed(guild, (profile.user_id,))
         embed = self.profile_embed(profile, now, title="You're in partner matching")

@@ -80,7 +80,7 @@ class DeliveryMixin(RenderingMixin):
             return
         self._threads_recovered = True
         now = self.bot.clock.now()
-        for pair in await self.store.pairs_without_thread():
+        for pair in await self.service.pairs_without_thread():
             if pair.id in self._opening:
                 continue
             guild = self.bot.get_guild(pair.guild_id)
@@ -138,7 +138,7 @@ class DeliveryMixin(RenderingMixin):
                 thread = guild.get_thread(pair.thread_id) or await guild.fetch_channel(pair.thread_id)
                 if not isinstance(thread, discord.Thread):
                     return None
-            elif adopt is not None and not adopt.archived and not await self.store.thread_taken(adopt.id):
+            elif adopt is not None and not adopt.archived and not await self.service.thread_taken(adopt.id):
                 thread = adopt
             else:
                 thread = await channel.create_thread(
@@ -156,7 +156,7 @@ class DeliveryMixin(RenderingMixin):
             await self.tell_staff(guild, settings, problem)
             return None
         if pair.thread_id != thread.id:
-            await self.store.set_thread(pair.id, thread.id)
+            await self.service.set_thread(pair.id, thread.id)
         try:
             for user_id in pair.members:
                 await thread.add_user(discord.Object(user_id))

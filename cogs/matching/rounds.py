@@ -135,8 +135,8 @@ class RoundsMixin(PairsMixin):
     async def run_round_pair(self, job: Job) -> None:
         """One pair of a round: its thread and intro, then a DM to each partner."""
         await self.bot.wait_until_ready()
-        pair = await self.store.get_pair(int(job.payload["pair_id"]))
-        round_ = await self.store.get_round(int(job.payload["round_id"]))
+        pair = await self.service.get_pair(int(job.payload["pair_id"]))
+        round_ = await self.service.get_round(int(job.payload["round_id"]))
         if pair is None or round_ is None or pair.status != "active":
             return
         guild = self.bot.get_guild(pair.guild_id)
@@ -174,7 +174,7 @@ class RoundsMixin(PairsMixin):
     async def run_round_unmatched(self, job: Job) -> None:
         """A learner the round left without a partner: the reason and what to do next, privately."""
         await self.bot.wait_until_ready()
-        round_ = await self.store.get_round(int(job.payload["round_id"]))
+        round_ = await self.service.get_round(int(job.payload["round_id"]))
         if round_ is None:
             return
         uid, reason = int(job.payload["user_id"]), str(job.payload["reason"])
@@ -190,7 +190,7 @@ class RoundsMixin(PairsMixin):
     async def run_request_moot(self, job: Job) -> None:
         """A pending request the round made moot: its buttons go, and the requester learns why."""
         await self.bot.wait_until_ready()
-        request = await self.store.get_request(int(job.payload["request_id"]))
+        request = await self.service.get_request(int(job.payload["request_id"]))
         if request is None:
             return
         guild = self.bot.get_guild(request.guild_id)
@@ -223,7 +223,7 @@ class RoundsMixin(PairsMixin):
     async def run_round_summary(self, job: Job) -> None:
         """The round's public summary in the project channel (counts only), once."""
         await self.bot.wait_until_ready()
-        round_ = await self.store.get_round(int(job.payload["round_id"]))
+        round_ = await self.service.get_round(int(job.payload["round_id"]))
         if round_ is None or round_.summary is None:
             return
         guild = self.bot.get_guild(round_.guild_id)
@@ -254,7 +254,7 @@ class RoundsMixin(PairsMixin):
         now = self.bot.clock.now()
         announcements = await self.service.announced(guild.id, settings.cohort_start)
         catalog = await self.catalog_by_key()
-        pairs = await self.store.active_pairs(guild.id)
+        pairs = await self.service.guild_pairs(guild.id)
         paired = {uid for p in pairs for uid in p.members}
         table: dict[tuple[str, str], list[int]] = {}
         for a in announcements:
@@ -273,14 +273,14 @@ class RoundsMixin(PairsMixin):
         overlaps = await self.pair_overlaps(guild, settings, pairs, now, catalog)
         median = pairing.median_hours(overlaps)
         embed.add_field(name="Median weekly overlap", value=f"{median:.1f} h" if median is not None else "—")
-        counts = await self.store.request_counts(guild.id)
+        counts = await self.service.request_counts(guild.id)
         embed.add_field(name="Open requests", value=str(counts.pending))
         embed.add_field(
             name="Requests so far",
             value=f"{counts.accepted} accepted · {counts.declined} declined · {counts.expired} expired",
         )
         embed.add_field(name="Active pairs", value=str(len(pairs)))
-        profiles = await self.store.profiles(guild.id)
+        profiles = await self.service.profiles(guild.id)
         embed.add_field(name="Opted in", value=str(sum(1 for p in profiles if p.status != "left")))
         await interaction.edit_original_response(embed=embed)
 

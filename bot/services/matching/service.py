@@ -40,6 +40,7 @@ from db.stores.matching import (
     NewPair,
     NewProfile,
     Pair,
+    RequestCounts,
     RoundJobs,
     RoundOutcome,
 )
@@ -546,3 +547,41 @@ class MatchingService:
         outcome = await self.store.commit_round(round_id, new_pairs, summarize, jobs, now, names)
         self.forget_pools()
         return outcome, (made_summary[-1] if made_summary else None)
+
+    # --- reads and small writes the cog's handlers need (jobs, autocomplete, threads, stats) ----------------
+
+    async def join(self, new: NewProfile, now: datetime, **changes: Any) -> MatchProfile:
+        """/match join: opt in (again) with the given fields changed; suggestion pools follow at once."""
+        self.forget_pools()
+        return await self.store.join(new, now, **changes)
+
+    async def profile(self, guild_id: int, user_id: int) -> MatchProfile | None:
+        return await self.store.get_profile(guild_id, user_id)
+
+    async def profiles(self, guild_id: int) -> list[MatchProfile]:
+        return await self.store.profiles(guild_id)
+
+    async def guild_pairs(self, guild_id: int) -> list[Pair]:
+        return await self.store.active_pairs(guild_id)
+
+    async def get_request(self, request_id: int) -> MatchRequest | None:
+        return await self.store.get_request(request_id)
+
+    async def get_round(self, round_id: int) -> MatchRound | None:
+        return await self.store.get_round(round_id)
+
+    async def request_counts(self, guild_id: int) -> RequestCounts:
+        return await self.store.request_counts(guild_id)
+
+    async def fail_stale_rounds(self) -> int:
+        """At start: a round cut short by a crash would otherwise block every later round."""
+        return await self.store.fail_stale_rounds(self.clock.now())
+
+    async def pairs_without_thread(self) -> list[Pair]:
+        return await self.store.pairs_without_thread()
+
+    async def thread_taken(self, thread_id: int) -> bool:
+        return await self.store.thread_taken(thread_id)
+
+    async def set_thread(self, pair_id: int, thread_id: int) -> None:
+        await self.store.set_thread(pair_id, thread_id)
