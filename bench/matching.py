@@ -38,15 +38,13 @@ from bot.services.availability import parse_availability
 from bot.services.matching import (
     Learner,
     MatchResult,
-    _bucket_edges,
-    _encode,
-    _prepare,
-    _score_block,
-    _solve_priced,
     gale_shapley_matching,
     greedy_matching,
     optimal_matching,
 )
+from bot.services.matching.buckets import _bucket_edges, _prepare
+from bot.services.matching.scoring import _encode, _score_block
+from bot.services.matching.solving import _solve_priced
 
 SEED = 20260112
 WEEK_OF = date(2026, 1, 12)

@@ -67,6 +67,41 @@ async def member_zone(bot: NexusBot, guild_id: int, user_id: int, timezone: str 
     return await bot.services.sessions.member_zone(guild_id, user_id, timezone)
 
 
+class GuildDirectory:
+    """`bot.services.directory.MemberDirectory` from one guild's member cache (and its track roles)."""
+
+    def __init__(self, guild: discord.Guild, settings: GuildSettings | None = None) -> None:
+        self.guild = guild
+        self.guild_id = guild.id
+        self._roles = {
+            "backend": settings.backend_role_id if settings else None,
+            "frontend": settings.frontend_role_id if settings else None,
+        }
+
+    def display_name(self, user_id: int) -> str | None:
+        member = self.guild.get_member(user_id)
+        return member.display_name if member is not None else None
+
+    def is_member(self, user_id: int) -> bool:
+        return self.guild.get_member(user_id) is not None
+
+    def _tracks_of(self, member: discord.Member) -> tuple[str, ...]:
+        have = {r.id for r in member.roles}
+        return tuple(track for track, role_id in self._roles.items() if role_id is not None and role_id in have)
+
+    def tracks(self, user_id: int) -> tuple[str, ...]:
+        member = self.guild.get_member(user_id)
+        return self._tracks_of(member) if member is not None else ()
+
+    def learners(self) -> dict[int, tuple[str, ...]]:
+        out: dict[int, tuple[str, ...]] = {}
+        for member in self.guild.members:
+            found = self._tracks_of(member)
+            if found:
+                out[member.id] = found
+        return out
+
+
 # The Pair with me button on announcement posts. Its custom id stays `nexus:project:pair:<id>` (old posts keep
 # working); the projects cog renders it, partner matching's DynamicItem answers presses.
 PAIR_BUTTON_TEMPLATE = r"nexus:project:pair:(?P<id>[0-9]{1,20})"

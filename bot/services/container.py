@@ -14,6 +14,7 @@ from bot.services.announcements import AnnouncementService
 from bot.services.catalog import CatalogService
 from bot.services.cohort import CohortService
 from bot.services.learning import LearningService
+from bot.services.matching.service import MatchingService
 from bot.services.onboarding import OnboardingService
 from bot.services.questions import QuestionService
 from bot.services.sessions import SessionService
@@ -29,6 +30,7 @@ class Services:
     catalog: CatalogService
     announcements: AnnouncementService
     learning: LearningService
+    matching: MatchingService
     onboarding: OnboardingService
     questions: QuestionService
     sessions: SessionService
@@ -45,6 +47,7 @@ class Services:
             catalog=catalog,
             announcements=AnnouncementService(db, clock, cohort, catalog),
             learning=learning,
+            matching=MatchingService(db, clock, catalog),
             onboarding=OnboardingService(db, clock, cohort),
             questions=QuestionService(db, clock, cohort, learning),
             sessions=SessionService(db, clock, catalog),

@@ -11,7 +11,7 @@ import functools
 import statistics
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -25,7 +25,16 @@ from bot.services.availability import (
     to_json,
     validate_timezone,
 )
-from bot.services.matching import PROJECTS, Learner, MatchResult, ScoreBreakdown
+from bot.services.matching import (
+    PROJECTS,
+    Learner,
+    MatchResult,
+    ScoreBreakdown,
+    Unmatched,
+    UnmatchedCode,
+    advice,
+    reason_text,
+)
 from bot.services.projects import Csv, write_csv
 from bot.services.text import user_text
 from db.stores.announcements import Announcement
@@ -259,26 +268,9 @@ def _track(learner: Learner) -> str:
     return "Backend" if learner.track == "backend" else "Frontend"
 
 
-def unmatched_advice(reason: str) -> str:
-    """What a learner left unmatched can do next, given the core's reason."""
-    if "free at the same times" in reason or "shared free time" in reason:
-        return (
-            "Widen your availability with `/match join availability:<more windows>`, or ask someone directly "
-            "with `/match request`."
-        )
-    if "capacity" in reason:
-        return (
-            "Everyone compatible already has their partners. Ask someone directly with `/match request`, "
-            "or ask a Backend learner to raise their `max_partners` — staff run another round soon."
-        )
-    if "declined" in reason or "blocked" in reason:
-        return "Ask staff in the channel: they can help you find a partner on another project."
-    if "as many partners" in reason:
-        return "Raise `max_partners` with `/match join max_partners:<n>` if you want another partner."
-    return (
-        "You stay in the pool: you'll be matched when someone joins (`/match suggest` shows new learners), "
-        "or ask someone directly with `/match request`."
-    )
+def unmatched_advice(code: UnmatchedCode | None) -> str:
+    """What a learner left unmatched can do next, given the core's reason code."""
+    return advice(code)
 
 
 def parse_pause_until(value: str, tz_name: str, now: datetime) -> datetime:
@@ -318,12 +310,14 @@ class RoundSummary:
     unmatched: dict[int, str]
     total_pairs: int
     pool: int
+    unmatched_codes: dict[int, str] = field(default_factory=dict)  # user_id → UnmatchedCode value
 
     def to_json(self) -> dict[str, object]:
         return {
             "pairs_per_project": self.pairs_per_project,
             "average_score": round(self.average_score, 1),
             "unmatched": {str(k): v for k, v in self.unmatched.items()},
+            "unmatched_codes": {str(k): v for k, v in self.unmatched_codes.items()},
             "total_pairs": self.total_pairs,
             "pool": self.pool,
         }
@@ -333,7 +327,7 @@ def round_summary(
     result: MatchResult,
     project_of: Mapping[int, str],
     pool: int,
-    extra_unmatched: Mapping[int, str] | None = None,
+    extra_unmatched: Mapping[int, Unmatched] | None = None,
     failed_pairs: Sequence[tuple[int, int, int]] = (),
 ) -> RoundSummary:
     """Counts per project label, average score and everyone left over with the reason in words."""
@@ -342,13 +336,15 @@ def round_summary(
     per: dict[str, int] = defaultdict(int)
     for backend_id, _, _ in made:
         per[project_of.get(backend_id, "?")] += 1
-    unmatched = dict(result.unmatched)
-    unmatched.update(extra_unmatched or {})
+    reasons = dict(result.reasons)
+    reasons.update(extra_unmatched or {})
     paired = {uid for b, f, _ in made for uid in (b, f)}
     for uid in paired:
-        unmatched.pop(uid, None)
+        reasons.pop(uid, None)
     average = statistics.fmean([s for _, _, s in made]) if made else 0.0
-    return RoundSummary(dict(sorted(per.items())), average, unmatched, len(made), pool)
+    unmatched = {uid: reason_text(r) for uid, r in reasons.items()}
+    codes = {uid: r.code.value for uid, r in reasons.items()}
+    return RoundSummary(dict(sorted(per.items())), average, unmatched, len(made), pool, codes)
 
 
 def median_hours(minutes: Sequence[int]) -> float | None:

@@ -1,0 +1,88 @@
+"""Partner matching, bench baselines: greedy and Gale–Shapley on the same edges as the optimal solver.
+
+They exist to measure :func:`~bot.services.matching.solving.optimal_matching` against (bench/matching.py).
+"""
+
+from __future__ import annotations
+
+import heapq
+from collections import defaultdict
+from collections.abc import Collection, Mapping, Sequence
+from datetime import datetime
+
+import numpy as np
+
+from bot.services.matching.buckets import _Edges
+from bot.services.matching.scoring import Learner
+from bot.services.matching.solving import MatchResult, _run
+
+
+def _greedy(edges: _Edges, bcap: np.ndarray, fcap: np.ndarray) -> list[tuple[int, int]]:
+    order = np.lexsort((edges.f, edges.b, -edges.s))
+    lb, lf = bcap.copy(), fcap.copy()
+    out: list[tuple[int, int]] = []
+    for b, f in zip(edges.b[order].tolist(), edges.f[order].tolist(), strict=True):
+        if lb[b] > 0 and lf[f] > 0:
+            out.append((b, f))
+            lb[b] -= 1
+            lf[f] -= 1
+    return out
+
+
+def _gale_shapley(edges: _Edges, bcap: np.ndarray, fcap: np.ndarray) -> list[tuple[int, int]]:
+    """Backend-proposing deferred acceptance with capacities on both sides (many-to-many)."""
+    nb = len(bcap)
+    prefs: list[list[tuple[int, int]]] = [[] for _ in range(nb)]
+    order = np.lexsort((edges.f, -edges.s, edges.b))
+    for b, f, s in zip(edges.b[order].tolist(), edges.f[order].tolist(), edges.s[order].tolist(), strict=True):
+        prefs[b].append((f, s))
+    nxt = [0] * nb
+    held_count = [0] * nb
+    held: dict[int, list[tuple[int, int]]] = defaultdict(list)  # f → min-heap of (score, -b)
+    queue = list(range(nb))
+    while queue:
+        b = queue.pop()
+        while held_count[b] < bcap[b] and nxt[b] < len(prefs[b]):
+            f, s = prefs[b][nxt[b]]
+            nxt[b] += 1
+            heap = held[f]
+            if len(heap) < fcap[f]:
+                heapq.heappush(heap, (s, -b))
+                held_count[b] += 1
+            elif (s, -b) > heap[0]:
+                _, neg = heapq.heapreplace(heap, (s, -b))
+                held_count[b] += 1
+                held_count[-neg] -= 1
+                queue.append(-neg)
+    return [(-nb_, f) for f, heap in held.items() for _, nb_ in heap]
+
+
+def greedy_matching(
+    learners: Sequence[Learner],
+    blocked: Collection[frozenset[int]] = (),
+    remaining_capacity: Mapping[int, int] | None = None,
+    dense_limit: int = 1000,
+    top_k: int = 20,
+    *,
+    now: datetime | None = None,
+) -> MatchResult:
+    """Baseline: take compatible edges best-first while both sides have capacity.
+
+    Uses every positive edge for buckets within ``dense_limit`` and the same candidate graph as
+    :func:`optimal_matching` above it (plus the same spare-capacity fill).
+    """
+    return _run(learners, blocked, remaining_capacity, dense_limit, top_k, now, ("greedy", _greedy))
+
+
+def gale_shapley_matching(
+    learners: Sequence[Learner],
+    blocked: Collection[frozenset[int]] = (),
+    remaining_capacity: Mapping[int, int] | None = None,
+    dense_limit: int = 1000,
+    top_k: int = 20,
+    *,
+    now: datetime | None = None,
+) -> MatchResult:
+    """Baseline: backend-proposing deferred acceptance (stable matching) with capacities; preferences
+    are scores (ties → lower index). Same edge sets as :func:`greedy_matching`."""
+    return _run(learners, blocked, remaining_capacity, dense_limit, top_k, now, ("gale-shapley", _gale_shapley))

@@ -1,0 +1,425 @@
+"""Partner matching, scoring: hard rules, a soft score, suggestions and cohort-wide optimal assignment.
+
+Nothing here imports discord, db or cogs.
+
+Hard rules (:func:`compatible`)
+    same project (``other`` projects match only on the same custom title, case-insensitive, trimmed),
+    opposite tracks (backend ↔ frontend), and the pair is not in ``blocked`` (declined / unpaired /
+    blocked pairs, each a ``frozenset`` of two user ids).
+
+Soft score (:func:`score_pair`), an integer 0–100, symmetric in ``a``/``b``:
+
+    ======================  ======  ====================================================================
+    component               points  rule
+    ======================  ======  ====================================================================
+    availability overlap    0–50    ``50 * min(overlap, 600) // 600`` – saturates at 10 h/week
+    skills, a → b           0–12    6 per tag ``a`` offers that ``b`` wants, counted up to 2 tags
+    skills, b → a           0–12    same the other way
+    stack preference        0–10    10 if they share a preference, 5 if either has none, 0 if different
+    time-zone distance      0–16    ``16 * (720 - d) // 720``, d = circular distance in minutes between
+                                    current UTC offsets (0 h apart → 16, 6 h → 8, 12 h → 0)
+    ======================  ======  ====================================================================
+
+A pair sharing less than ``MIN_OVERLAP_MINUTES`` (1 h) per week scores 0: they cannot meet, and a
+zero score is never used as a pair. Every other compatible pair scores ≥ 5. The score depends only on
+the two learners and ``now`` (for current UTC offsets), so it is deterministic.
+
+Assignment (:func:`optimal_matching`) maximises the sum of scores subject to the hard rules, each
+learner's capacity, and at most one pairing per two people; see its docstring for the solvers.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Iterable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from functools import lru_cache
+from typing import Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import numpy as np
+
+from bot.services.availability import MINUTES_PER_WEEK, WeeklyWindows, overlap_minutes
+
+Track = Literal["backend", "frontend"]
+
+PROJECTS: dict[str, str] = {
+    "ecommerce": "E-commerce",
+    "social-media-feed": "Social Media Feed",
+    "movie-recommendation": "Movie Recommendation",
+    "job-board": "Job Board",
+    "online-poll-system": "Online Poll System",
+    "other": "Other",
+}
+_STACK_LABELS = {"rest": "REST", "graphql": "GraphQL", "grpc": "gRPC", "websocket": "WebSockets"}
+
+# ---- weights (see the module docstring) -------------------------------------------------------------------
+W_OVERLAP = 50
+OVERLAP_SATURATION_MINUTES = 600
+MIN_OVERLAP_MINUTES = 60
+W_SKILL_PER_TAG = 6
+SKILL_TAGS_COUNTED = 2
+W_STACK_SHARED = 10
+W_STACK_NEUTRAL = 5
+W_TIMEZONE = 16
+TZ_ZERO_AT_MINUTES = 720
+MAX_SCORE = W_OVERLAP + 2 * W_SKILL_PER_TAG * SKILL_TAGS_COUNTED + W_STACK_SHARED + W_TIMEZONE  # 100
+
+
+@dataclass(frozen=True)
+class Learner:
+    user_id: int
+    track: Track
+    project: str
+    custom_title: str | None
+    tz_name: str
+    windows: WeeklyWindows
+    offers: frozenset[str]
+    wants: frozenset[str]
+    stack: frozenset[str]
+    capacity: int = 1
+    display_name: str = ""
+
+    @property
+    def name(self) -> str:
+        return self.display_name or f"learner {self.user_id}"
+
+
+@dataclass(frozen=True)
+class ScoreBreakdown:
+    score: int
+    overlap_minutes: int
+    reasons: tuple[str, ...]
+
+
+# ============================================================================================ hard rules
+
+
+def project_key(learner: Learner) -> tuple[str, str] | None:
+    """Bucket key: ``(project, "")`` or ``("other", normalised custom title)``; None if unusable."""
+    project = (learner.project or "").strip().lower()
+    if project == "other":
+        title = " ".join((learner.custom_title or "").split()).casefold()
+        return ("other", title) if title else None
+    return (project, "") if project else None
+
+
+def project_label(learner: Learner) -> str:
+    key = project_key(learner)
+    if key is None:
+        return "their project"
+    if key[0] == "other":
+        return f"“{' '.join((learner.custom_title or '').split())}”"
+    return PROJECTS.get(key[0], key[0])
+
+
+def _track_label(track: str) -> str:
+    return "Backend" if track == "backend" else "Frontend"
+
+
+def compatible(a: Learner, b: Learner, blocked: Collection[frozenset[int]] = ()) -> bool:
+    """Hard rules: same project (custom title for ``other``), opposite tracks, pair not blocked."""
+    if a.user_id == b.user_id or a.track == b.track:
+        return False
+    if {a.track, b.track} != {"backend", "frontend"}:
+        return False
+    ka = project_key(a)
+    if ka is None or ka != project_key(b):
+        return False
+    return frozenset((a.user_id, b.user_id)) not in blocked
+
+
+# ============================================================================================ soft score
+
+
+@lru_cache(maxsize=4096)
+def _offset_minutes_cached(tz_name: str, minute_key: datetime) -> int:
+    try:
+        off = ZoneInfo(tz_name).utcoffset(minute_key)
+    except (ZoneInfoNotFoundError, ValueError):
+        return 0  # unknown zone (should have been validated on input): treat as UTC
+    return int(off.total_seconds() // 60) if off is not None else 0
+
+
+def _offset_minutes(tz_name: str, now: datetime | None) -> int:
+    now = now or datetime.now(UTC)
+    return _offset_minutes_cached(tz_name, now.astimezone(UTC).replace(second=0, microsecond=0))
+
+
+def _tz_distance(oa: int, ob: int) -> int:
+    d = abs(oa - ob) % 1440
+    return min(d, 1440 - d)
+
+
+def _low(s: frozenset[str]) -> frozenset[str]:
+    return frozenset(x.strip().lower() for x in s)
+
+
+def _join(words: Iterable[str]) -> str:
+    w = sorted(words)
+    return w[0] if len(w) == 1 else ", ".join(w[:-1]) + " and " + w[-1]
+
+
+def _hours(minutes: int) -> str:
+    if minutes < 60:
+        return f"{minutes} min"
+    h = minutes / 60
+    return f"{int(h)} h" if minutes % 60 == 0 else f"{h:.1f} h"
+
+
+def score_pair(a: Learner, b: Learner, *, viewer: Learner | None = None, now: datetime | None = None) -> ScoreBreakdown:
+    """Soft score of a pair (ignores hard rules) with reasons, worded for ``viewer`` if given (``a`` or ``b``).
+
+    ``now`` fixes the instant whose UTC offsets are compared (default: the current time).
+    """
+    if viewer is not None and viewer.user_id not in (a.user_id, b.user_id):
+        raise ValueError("viewer must be one of the two learners")
+    ov = overlap_minutes(a.windows, b.windows)
+    oa, ob = _offset_minutes(a.tz_name, now), _offset_minutes(b.tz_name, now)
+    d = _tz_distance(oa, ob)
+    tz_text = "same UTC offset" if d == 0 else f"{_hours(d)} apart"
+    if ov < MIN_OVERLAP_MINUTES:
+        shared = "no shared free time" if ov == 0 else f"only {_hours(ov)}/week of shared free time"
+        return ScoreBreakdown(0, ov, (shared, tz_text))
+
+    a_off, a_want, b_off, b_want = _low(a.offers), _low(a.wants), _low(b.offers), _low(b.wants)
+    ab, ba = a_off & b_want, b_off & a_want
+    sa, sb = _low(a.stack), _low(b.stack)
+    shared_stack = sa & sb
+    score = W_OVERLAP * min(ov, OVERLAP_SATURATION_MINUTES) // OVERLAP_SATURATION_MINUTES
+    score += W_SKILL_PER_TAG * (min(len(ab), SKILL_TAGS_COUNTED) + min(len(ba), SKILL_TAGS_COUNTED))
+    if shared_stack:
+        score += W_STACK_SHARED
+    elif not sa or not sb:
+        score += W_STACK_NEUTRAL
+    score += W_TIMEZONE * (TZ_ZERO_AT_MINUTES - d) // TZ_ZERO_AT_MINUTES
+
+    reasons = [f"{_hours(ov)}/week overlap"]
+    # order the two skill directions so the viewer reads "X offers …, you want …" first
+    first, second = (b, a) if viewer is not None and viewer.user_id == a.user_id else (a, b)
+    for giver, taker, tags in ((first, second, ab if first is a else ba), (second, first, ba if first is a else ab)):
+        if not tags:
+            continue
+        t = _join(tags)
+        if viewer is None:
+            reasons.append(f"{giver.name} offers {t}, {taker.name} wants {t}")
+        elif viewer.user_id == taker.user_id:
+            reasons.append(f"{giver.name} offers {t}, you want {t}")
+        else:
+            reasons.append(f"you offer {t}, {taker.name} wants {t}")
+    if shared_stack:
+        reasons.append(f"both prefer {_join(_STACK_LABELS.get(s, s) for s in shared_stack)}")
+    elif sa and sb:
+        reasons.append(
+            f"different stacks ({_join(_STACK_LABELS.get(s, s) for s in sa)} vs "
+            f"{_join(_STACK_LABELS.get(s, s) for s in sb)})"
+        )
+    reasons.append(tz_text)
+    return ScoreBreakdown(int(score), ov, tuple(reasons))
+
+
+# Above this many candidates, suggestions are scored with the vectorised matrix first.
+SUGGEST_VECTOR_MIN = 64
+
+
+def suggest(
+    me: Learner,
+    others: Iterable[Learner],
+    blocked: Collection[frozenset[int]] = (),
+    limit: int = 5,
+    *,
+    now: datetime | None = None,
+) -> list[tuple[Learner, ScoreBreakdown]]:
+    """Best compatible partners for ``me`` with a positive score, best first (ties: more overlap, lower id)."""
+    now = now or datetime.now(UTC)
+    blocked_set = blocked if isinstance(blocked, (set, frozenset)) else set(blocked)
+    candidates = [other for other in others if compatible(me, other, blocked_set)]
+    if len(candidates) > SUGGEST_VECTOR_MIN and limit > 0:
+        # Score everyone at once, then explain only those who can make the top `limit` (ties included).
+        scores = score_matrix([me], candidates, now=now)[0]
+        kth = int(np.partition(scores, len(scores) - limit)[len(scores) - limit]) if len(scores) >= limit else 0
+        candidates = [c for c, sc in zip(candidates, scores, strict=True) if sc >= max(kth, 1)]
+    scored: list[tuple[Learner, ScoreBreakdown]] = []
+    for other in candidates:
+        br = score_pair(me, other, viewer=me, now=now)
+        if br.score > 0:
+            scored.append((other, br))
+    scored.sort(key=lambda t: (-t[1].score, -t[1].overlap_minutes, t[0].user_id))
+    return scored[: max(0, limit)]
+
+
+# ============================================================================================ vectorised scores
+
+_LOW_CACHE: dict[frozenset[str], frozenset[str]] = {}
+
+
+def _low_cached(s: frozenset[str]) -> frozenset[str]:
+    v = _LOW_CACHE.get(s)
+    if v is None:
+        if len(_LOW_CACHE) > 100_000:
+            _LOW_CACHE.clear()
+        v = _LOW_CACHE[s] = _low(s)
+    return v
+
+
+# Points for availability by overlap minutes; below the 1 h minimum a large negative value makes the
+# whole score ≤ 0, which is then clipped to 0 (same as score_pair's early return).
+_AVAIL_LUT = np.array(
+    [
+        W_OVERLAP * min(x, OVERLAP_SATURATION_MINUTES) // OVERLAP_SATURATION_MINUTES
+        if x >= MIN_OVERLAP_MINUTES
+        else -1000
+        for x in range(MINUTES_PER_WEEK + 1)
+    ],
+    dtype=np.float32,
+)
+
+
+@dataclass
+class _Side:
+    win: np.ndarray  # (n, K) float32: 1 if free during elementary interval k
+    offers: np.ndarray  # (n, T) float32
+    wants: np.ndarray  # (n, T) float32
+    cls: np.ndarray  # (n,) int64: index of (stack preference, UTC offset) class
+
+
+@dataclass
+class _Enc:
+    """Numeric encoding of a bucket's two sides (rows = backends, columns = frontends).
+
+    Windows become indicator vectors over the elementary intervals between all breakpoints occurring
+    in either side, so overlap = (row indicator × interval lengths) · column indicator is exact (float32
+    sums of integers < 2**24). Skills are 0/1 tag vectors (counts by matrix product). Stack preference
+    and UTC offset only take a few distinct values, so their points come from a small class × class table.
+    """
+
+    rows: _Side
+    cols: _Side
+    lengths: np.ndarray  # (K,) float32
+    static: np.ndarray  # (n_classes, n_classes) float32: stack + time-zone points
+
+
+def _static_points(sa: frozenset[str], sb: frozenset[str], oa: int, ob: int) -> int:
+    pts = W_STACK_SHARED if sa & sb else (W_STACK_NEUTRAL if not sa or not sb else 0)
+    return pts + W_TIMEZONE * (TZ_ZERO_AT_MINUTES - _tz_distance(oa, ob)) // TZ_ZERO_AT_MINUTES
+
+
+def _encode(rows: Sequence[Learner], cols: Sequence[Learner], now: datetime) -> _Enc:
+    bps = {0, MINUTES_PER_WEEK}
+    for lr in (*rows, *cols):
+        for s, e in lr.windows.ranges:
+            bps.add(s)
+            bps.add(e)
+    bp = np.array(sorted(bps), dtype=np.int64)
+    k = len(bp) - 1
+    skills = sorted({t for lr in (*rows, *cols) for t in (*_low_cached(lr.offers), *_low_cached(lr.wants))})
+    sk_idx = {t: i for i, t in enumerate(skills)}
+    classes: dict[tuple[frozenset[str], int], int] = {}
+    offsets: dict[str, int] = {}
+
+    def side(ls: Sequence[Learner]) -> _Side:
+        n = len(ls)
+        diff = np.zeros((n, k + 1), dtype=np.int16)
+        ri: list[int] = []
+        bounds: list[int] = []
+        offers = np.zeros((n, max(1, len(skills))), dtype=np.float32)
+        wants = np.zeros_like(offers)
+        cls = np.zeros(n, dtype=np.int64)
+        for i, lr in enumerate(ls):
+            for s, e in lr.windows.ranges:
+                ri.append(i)
+                bounds.append(s)
+                bounds.append(e)
+            for t in _low_cached(lr.offers):
+                offers[i, sk_idx[t]] = 1
+            for t in _low_cached(lr.wants):
+                wants[i, sk_idx[t]] = 1
+            off = offsets.get(lr.tz_name)
+            if off is None:
+                off = offsets[lr.tz_name] = _offset_minutes(lr.tz_name, now)
+            cls[i] = classes.setdefault((_low_cached(lr.stack), off), len(classes))
+        if ri:
+            r = np.array(ri)
+            idx = np.searchsorted(bp, np.array(bounds)).reshape(-1, 2)
+            np.add.at(diff, (r, idx[:, 0]), 1)
+            np.add.at(diff, (r, idx[:, 1]), -1)
+        win = (np.cumsum(diff[:, :k], axis=1) > 0).astype(np.float32)
+        return _Side(win, offers, wants, cls)
+
+    r, c = side(rows), side(cols)
+    keys = list(classes)
+    static = np.array(
+        [[_static_points(sa, sb, oa, ob) for sb, ob in keys] for sa, oa in keys], dtype=np.float32
+    ).reshape(len(keys), len(keys))
+    return _Enc(r, c, np.diff(bp).astype(np.float32), static)
+
+
+_AVAIL_LUT16 = _AVAIL_LUT.astype(np.int16)
+
+
+def _skill_lut(n_tags: int) -> np.ndarray | None:
+    """Points for ``ab + (n_tags + 1) * ba`` (the combined skill product, see :func:`_score_block16`)."""
+    m = n_tags + 1
+    if m * m > 1 << 20:
+        return None
+    v = np.arange(m * m)
+    return (W_SKILL_PER_TAG * (np.minimum(v % m, SKILL_TAGS_COUNTED) + np.minimum(v // m, SKILL_TAGS_COUNTED))).astype(
+        np.int16
+    )
+
+
+def _score_block16(enc: _Enc, sl: slice) -> np.ndarray:
+    """int16 scores for rows ``sl`` × all columns; same arithmetic as :func:`score_pair`.
+
+    Overlap minutes come from one float32 matrix product (exact integers) and a lookup table; both
+    skill directions come from ONE product ``ab + (T + 1)·ba`` (T = number of tags, so ``ab ≤ T``) and a
+    lookup table; stack and time-zone points from the class × class table (a row gather, then columns).
+    """
+    r, c = enc.rows, enc.cols
+    ov = ((r.win[sl] * enc.lengths) @ c.win.T).astype(np.int32)
+    score = _AVAIL_LUT16[ov]
+    del ov
+    n_tags = r.offers.shape[1]
+    lut = _skill_lut(n_tags)
+    if lut is not None:
+        sk = (np.hstack([r.offers[sl], r.wants[sl] * (n_tags + 1)]) @ np.hstack([c.wants, c.offers]).T).astype(np.int32)
+        score += lut[sk]
+        del sk
+    else:  # pragma: no cover - only with > 1,000 distinct skill tags in one bucket
+        ab = np.minimum(r.offers[sl] @ c.wants.T, SKILL_TAGS_COUNTED)
+        ab += np.minimum(r.wants[sl] @ c.offers.T, SKILL_TAGS_COUNTED)
+        score += (W_SKILL_PER_TAG * ab).astype(np.int16)
+    score += np.take(enc.static.astype(np.int16)[r.cls[sl]], c.cls, axis=1)
+    np.maximum(score, 0, out=score)
+    return score
+
+
+def _score_block(enc: _Enc, sl: slice, cols: np.ndarray | None = None) -> np.ndarray:
+    """int32 scores for rows ``sl`` × columns (all, or ``cols``); same arithmetic as :func:`score_pair`."""
+    if cols is not None:
+        c = enc.cols
+        enc = _Enc(enc.rows, _Side(c.win[cols], c.offers[cols], c.wants[cols], c.cls[cols]), enc.lengths, enc.static)
+    return _score_block16(enc, sl).astype(np.int32)
+
+
+def _pair_scores(enc: _Enc, eb: np.ndarray, ef: np.ndarray) -> np.ndarray:
+    """Scores of specific (row, column) pairs; same arithmetic as :func:`_score_block`."""
+    out = np.zeros(len(eb), dtype=np.int32)
+    r, c = enc.rows, enc.cols
+    step = 20_000
+    for i in range(0, len(eb), step):
+        b, f = eb[i : i + step], ef[i : i + step]
+        ov = np.einsum("ij,ij->i", r.win[b] * enc.lengths, c.win[f]).astype(np.int32)
+        sc = _AVAIL_LUT[ov]
+        ab = np.minimum(np.einsum("ij,ij->i", r.offers[b], c.wants[f]), SKILL_TAGS_COUNTED)
+        ba = np.minimum(np.einsum("ij,ij->i", r.wants[b], c.offers[f]), SKILL_TAGS_COUNTED)
+        sc = sc + W_SKILL_PER_TAG * (ab + ba) + enc.static[r.cls[b], c.cls[f]]
+        out[i : i + step] = np.maximum(sc, 0).astype(np.int32)
+    return out
+
+
+def score_matrix(rows: Sequence[Learner], cols: Sequence[Learner], *, now: datetime | None = None) -> np.ndarray:
+    """Soft scores for every (row, column) pair as an int32 matrix (hard rules not applied)."""
+    if not rows or not cols:
+        return np.zeros((len(rows), len(cols)), dtype=np.int32)
+    return _score_block(_encode(rows, cols, now or datetime.now(UTC)), slice(0, len(rows)))
