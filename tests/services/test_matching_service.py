@@ -3,9 +3,7 @@ and round composition — rules that before were only reachable end to end."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from datetime import UTC, date, datetime, timedelta
-from pathlib import Path
 
 import pytest
 
@@ -50,13 +48,6 @@ class Directory:
 
     def learners(self) -> dict[int, tuple[str, ...]]:
         return {}
-
-
-@pytest.fixture
-async def db(tmp_path: Path) -> AsyncIterator[Database]:
-    async with Database(tmp_path / "n.db") as database:
-        await database.migrate()
-        yield database
 
 
 @pytest.fixture

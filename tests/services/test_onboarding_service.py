@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
-from pathlib import Path
 
 import pytest
 
@@ -31,13 +29,6 @@ class Clock:
 
     def now(self) -> datetime:
         return self.at
-
-
-@pytest.fixture
-async def db(tmp_path: Path) -> AsyncIterator[Database]:
-    async with Database(tmp_path / "n.db") as database:
-        await database.migrate()
-        yield database
 
 
 @pytest.fixture

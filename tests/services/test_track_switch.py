@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from datetime import UTC, date, datetime, timedelta
-from pathlib import Path
 
 import pytest
 
@@ -18,13 +16,6 @@ NOW = datetime(2026, 12, 8, 10, tzinfo=UTC)
 COHORT = date(2026, 12, 7)
 GUILD = 7
 ALICE, BOB = 1, 2
-
-
-@pytest.fixture
-async def db(tmp_path: Path) -> AsyncIterator[Database]:
-    async with Database(tmp_path / "n.db") as database:
-        await database.migrate()
-        yield database
 
 
 async def announce(store: AnnouncementStore, user_id: int, track: str) -> int:
