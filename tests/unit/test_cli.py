@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from db.lock import DatabaseLock
-from tests.unit.test_database import damage_middle_pages
+from tests.db.test_database import damage_middle_pages
 
 ROOT = Path(__file__).resolve().parents[2]
 TOKEN = "MTIzNDU2Nzg5MDEyMzQ1Njc4.GabcDE.abcdefghijklmnopqrstuvwxyz012345"
