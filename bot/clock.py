@@ -20,6 +20,16 @@ class SystemClock:
         return datetime.now(UTC)
 
 
+class ManualClock:
+    """A clock that stays where it is set (tests, benches): `at` moves only when told."""
+
+    def __init__(self, at: datetime) -> None:
+        self.at = at
+
+    def now(self) -> datetime:
+        return self.at
+
+
 class FileClock:
     def __init__(self, path: Path) -> None:
         self.path = path

@@ -1,12 +1,12 @@
 """AnnouncementService on a real migrated SQLite file: the /project rules and the first week, without Discord."""
 
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import pytest
 
+from bot.clock import ManualClock
 from bot.errors import Conflict, InvalidInput, NotConfigured, NotFound
 from bot.services.container import Services
 from db.database import Database
@@ -14,14 +14,6 @@ from db.database import Database
 COHORT = date(2026, 12, 1)
 GUILD = 9
 CHANNEL = 500
-
-
-@dataclass
-class FixedClock:
-    at: datetime
-
-    def now(self) -> datetime:
-        return self.at
 
 
 def day(n: int, hour: int = 12) -> datetime:
@@ -32,7 +24,7 @@ def day(n: int, hour: int = 12) -> datetime:
 async def services(tmp_path: Path) -> AsyncIterator[Services]:
     async with Database(tmp_path / "n.db") as db:
         await db.migrate()
-        svc = Services.build(db, FixedClock(day(2)))
+        svc = Services.build(db, ManualClock(day(2)))
         await svc.cohort.update(
             GUILD, day(1), channel_id=CHANNEL, cohort_start=COHORT, first_week_days=7, digest_hour=9
         )

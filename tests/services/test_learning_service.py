@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from bot.clock import ManualClock
 from bot.errors import Conflict, InvalidInput, NotFound
 from bot.services.container import Services
 from bot.services.learning import LearningService, TopicDraft
@@ -20,19 +21,11 @@ ALICE, STAFF = 10, 99
 NOW = datetime(2026, 12, 1, 10, 30, tzinfo=UTC)
 
 
-class StepClock:
-    def __init__(self, now: datetime) -> None:
-        self.at = now
-
-    def now(self) -> datetime:
-        return self.at
-
-
 @pytest.fixture
 async def services(tmp_path: Path) -> AsyncIterator[Services]:
     async with Database(tmp_path / "n.db") as db:
         await db.migrate()
-        services = Services.build(db, StepClock(NOW))
+        services = Services.build(db, ManualClock(NOW))
         await services.learning.sync_shipped()
         yield services
 

@@ -7,6 +7,7 @@ from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
+from bot.clock import ManualClock
 from bot.errors import Conflict, Forbidden, InvalidInput, NotFound
 from bot.services import pairing
 from bot.services.catalog import CatalogService
@@ -19,14 +20,6 @@ from db.stores.matching import NewPair
 GUILD = 7
 COHORT = date(2026, 12, 1)
 NOW = datetime(2026, 12, 8, 10, tzinfo=UTC)
-
-
-class Clock:
-    def __init__(self) -> None:
-        self.at = NOW
-
-    def now(self) -> datetime:
-        return self.at
 
 
 class Directory:
@@ -51,12 +44,12 @@ class Directory:
 
 
 @pytest.fixture
-def clock() -> Clock:
-    return Clock()
+def clock() -> ManualClock:
+    return ManualClock(NOW)
 
 
 @pytest.fixture
-def service(db: Database, clock: Clock) -> MatchingService:
+def service(db: Database, clock: ManualClock) -> MatchingService:
     return MatchingService(db, clock, CatalogService(db))
 
 
@@ -90,7 +83,7 @@ async def ask(service: MatchingService, directory: Directory, requester: int, ta
 
 
 async def test_requestability_tracks_project_block_pause_capacity_and_reverse(
-    service: MatchingService, directory: Directory, clock: Clock
+    service: MatchingService, directory: Directory, clock: ManualClock
 ) -> None:
     await learner(service, directory, 1, "backend")
     await learner(service, directory, 2, "backend")
@@ -130,7 +123,7 @@ async def test_requestability_tracks_project_block_pause_capacity_and_reverse(
 
 
 async def test_request_limits_cooldown_pending_and_delivery(
-    service: MatchingService, directory: Directory, clock: Clock
+    service: MatchingService, directory: Directory, clock: ManualClock
 ) -> None:
     await learner(service, directory, 1, "backend")
     for uid in range(10, 10 + MAX_PENDING_REQUESTS + 2):

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
+from bot.clock import ManualClock
 from bot.errors import Conflict, NotConfigured, NotFound
 from bot.services.cohort import CohortService
 from bot.services.onboarding import OnboardingService, Refusal
@@ -23,21 +23,13 @@ ABOVE = RoleFacts("Backend", 0, False, False, 9, 5, False)
 ADMIN = RoleFacts("Backend", 8, False, False, 2, 5, False)
 
 
-@dataclass
-class Clock:
-    at: datetime = NOW
-
-    def now(self) -> datetime:
-        return self.at
+@pytest.fixture
+def clock() -> ManualClock:
+    return ManualClock(NOW)
 
 
 @pytest.fixture
-def clock() -> Clock:
-    return Clock()
-
-
-@pytest.fixture
-def service(db: Database, clock: Clock) -> OnboardingService:
+def service(db: Database, clock: ManualClock) -> OnboardingService:
     return OnboardingService(db, clock, CohortService(db))
 
 
@@ -86,7 +78,7 @@ async def test_track_switch_offers_and_moves_the_announcement(service: Onboardin
         await service.move_track(GUILD, ALICE, "frontend")
 
 
-async def test_welcome_only_in_the_first_week_when_on(service: OnboardingService, clock: Clock) -> None:
+async def test_welcome_only_in_the_first_week_when_on(service: OnboardingService, clock: ManualClock) -> None:
     assert await service.welcome(GUILD) is None
     await set_up(service, welcome_enabled=0)
     assert await service.welcome(GUILD) is None

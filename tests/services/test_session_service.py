@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from bot.clock import ManualClock
 from bot.errors import Conflict, Forbidden, InvalidInput, NotFound
 from bot.services.catalog import CatalogService
 from bot.services.sessions import REMINDER_KIND, START_KIND, SessionPlan, SessionService, job_key
@@ -19,21 +19,13 @@ HOST, BOB, CAROL, DAVE = 1, 2, 3, 4
 T0 = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)
 
 
-@dataclass
-class Clock:
-    at: datetime = T0
-
-    def now(self) -> datetime:
-        return self.at
+@pytest.fixture
+def clock() -> ManualClock:
+    return ManualClock(T0)
 
 
 @pytest.fixture
-def clock() -> Clock:
-    return Clock()
-
-
-@pytest.fixture
-def service(db: Database, clock: Clock) -> SessionService:
+def service(db: Database, clock: ManualClock) -> SessionService:
     return SessionService(db, clock, CatalogService(db))
 
 
@@ -91,7 +83,7 @@ async def test_create_makes_the_host_going_and_posted_plans_reminder_and_start(s
     assert stored is not None and (stored.channel_id, stored.message_id) == (100, 555)
 
 
-async def test_a_session_within_15_minutes_gets_no_reminder(service: SessionService, clock: Clock) -> None:
+async def test_a_session_within_15_minutes_gets_no_reminder(service: SessionService, clock: ManualClock) -> None:
     clock.at = datetime(2026, 12, 1, 12, 20, tzinfo=UTC)
     planned = await plan(service)
     assert not planned.has_reminder
@@ -105,7 +97,7 @@ async def test_not_posted_removes_the_session(service: SessionService) -> None:
     assert await service.get(session.id) is None
 
 
-async def test_rsvp_capacity_keeps_seats_and_orders_by_answer(service: SessionService, clock: Clock) -> None:
+async def test_rsvp_capacity_keeps_seats_and_orders_by_answer(service: SessionService, clock: ManualClock) -> None:
     sid = await posted(service, capacity=2)
     clock.at += timedelta(minutes=1)
     _, rsvps = await service.rsvp(sid, BOB, "going")
@@ -126,7 +118,7 @@ async def test_rsvp_capacity_keeps_seats_and_orders_by_answer(service: SessionSe
         await service.rsvp(sid, DAVE, "perhaps")
 
 
-async def test_rsvp_refused_once_over_or_cancelled(service: SessionService, clock: Clock) -> None:
+async def test_rsvp_refused_once_over_or_cancelled(service: SessionService, clock: ManualClock) -> None:
     sid = await posted(service)
     await service.cancel(GUILD, str(sid), HOST, staff=False)
     with pytest.raises(Conflict, match="cancelled"):
@@ -160,7 +152,7 @@ async def test_cancel_rules_and_jobs_dropped(service: SessionService, db: Databa
     assert await service.due(sid) is None
 
 
-async def test_choices_list_and_due(service: SessionService, clock: Clock) -> None:
+async def test_choices_list_and_due(service: SessionService, clock: ManualClock) -> None:
     mine = await posted(service)
     theirs = await posted(service, creator_id=BOB, title="CSS grid", project="job board")
     assert [v for _, v in await service.choices(GUILD, HOST, False, "")] == [str(mine)]

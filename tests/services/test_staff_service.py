@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import csv
 import io
-from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
+from bot.clock import ManualClock
 from bot.errors import Conflict, InvalidInput, NotFound
 from bot.services.catalog import CatalogService
 from bot.services.cohort import CohortService
@@ -22,17 +22,9 @@ ALICE, BOB = 1, 2
 NOW = datetime(2026, 12, 8, 10, tzinfo=UTC)
 
 
-@dataclass
-class Clock:
-    at: datetime = NOW
-
-    def now(self) -> datetime:
-        return self.at
-
-
 @pytest.fixture
 def service(db: Database) -> StaffService:
-    return StaffService(db, Clock(), CohortService(db), CatalogService(db))
+    return StaffService(db, ManualClock(NOW), CohortService(db), CatalogService(db))
 
 
 def rows(text: str) -> list[dict[str, str]]:
