@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 import discord
 
+from bot.app import alerts
 from bot.app.checks import role_facts, staff_role
 from bot.app.ui import SUCCESS, SafeCallback, clip, nexus_embed
 from bot.errors import Conflict, Forbidden, InvalidInput, NotConfigured
@@ -41,17 +42,9 @@ def role_problem(
     )
 
 
-async def tell_staff(guild: discord.Guild, settings: GuildSettings | None, problem: str) -> None:
-    """Staff learn about role problems in their review channel (and the log), not only the learner."""
-    log.warning("Guild %s: %s", guild.id, problem)
-    channel = guild.get_channel(settings.review_channel_id) if settings and settings.review_channel_id else None
-    if isinstance(channel, discord.TextChannel):
-        try:
-            await channel.send(
-                f"⚠️ Role picker: {clip(problem, 1800)}.", allowed_mentions=discord.AllowedMentions.none()
-            )
-        except discord.HTTPException as exc:
-            log.warning("Could not tell staff in %s: %s", channel.id, exc)
+async def tell_staff(bot: NexusBot, guild: discord.Guild, problem: str) -> None:
+    """Staff learn about role problems (review channel, else the owner by DM), not only the learner."""
+    await alerts.tell_staff(bot, guild, f"⚠️ Role picker: {clip(problem, 1800)}.")
 
 
 class RoleButton(
@@ -88,7 +81,7 @@ class RoleButton(
         role = track_role(guild, settings, track)
         other = track_role(guild, settings, other_track(track))
         if role is None:
-            await tell_staff(guild, settings, f"a learner pressed I'm {TRACK_NAMES[track]} but there is no such role")
+            await tell_staff(bot, guild, f"a learner pressed I'm {TRACK_NAMES[track]} but there is no such role")
             raise NotConfigured(f"There's no {TRACK_NAMES[track]} role yet; staff have been told.")
         had_other = other is not None and other != role and other in member.roles
         # Checked on every press, not only at setup: roles gain permissions and move after setup.
@@ -105,8 +98,8 @@ class RoleButton(
                 continue
             if refusal.tell_staff:
                 await tell_staff(
+                    bot,
                     guild,
-                    settings,
                     f"learners pressing I'm {TRACK_NAMES[track]} are refused until this is fixed: "
                     f"{refusal.explanation}",
                 )
