@@ -3,11 +3,18 @@
 from __future__ import annotations
 
 import sqlite3
+import typing
+from collections.abc import Callable
 from dataclasses import fields
-from datetime import datetime
+from datetime import UTC, date, datetime
 from typing import Any, TypeVar, cast
 
 T = TypeVar("T")
+
+
+def iso(moment: datetime) -> str:
+    """How a moment is stored: ISO-8601 text in UTC, so text order is time order."""
+    return moment.astimezone(UTC).isoformat()
 
 
 def optional_datetime(value: str | None) -> datetime | None:
@@ -15,13 +22,35 @@ def optional_datetime(value: str | None) -> datetime | None:
     return datetime.fromisoformat(value) if value else None
 
 
-_FIELD_NAMES: dict[type, tuple[str, ...]] = {}
+def _optional_date(value: str | None) -> date | None:
+    return date.fromisoformat(value) if value else None
+
+
+# What a field's declared type says about its stored form; other types are stored as they are.
+_CONVERTERS: dict[object, Callable[[Any], Any]] = {
+    datetime: datetime.fromisoformat,
+    datetime | None: optional_datetime,
+    date: date.fromisoformat,
+    date | None: _optional_date,
+    bool: bool,
+}
+
+_Plan = tuple[tuple[str, Callable[[Any], Any] | None], ...]
+_PLANS: dict[type, _Plan] = {}
+
+
+def _plan(cls: type) -> _Plan:
+    """Once per class: listing a dataclass's fields and hints is slow next to reading a row."""
+    hints = typing.get_type_hints(cls)
+    return tuple((field.name, _CONVERTERS.get(hints[field.name])) for field in fields(cast(Any, cls)))
 
 
 def dataclass_from_row(cls: type[T], row: sqlite3.Row, **converted: Any) -> T:
-    """Build the dataclass `cls` from a row whose columns carry its field names. `converted` gives the
-    fields whose stored form differs (dates as ISO text, flags as 0/1, JSON text)."""
-    names = _FIELD_NAMES.get(cls)
-    if names is None:  # once per class: listing a dataclass's fields is slow next to reading a row
-        names = _FIELD_NAMES[cls] = tuple(f.name for f in fields(cast(Any, cls)))
-    return cls(**{name: row[name] for name in names if name not in converted}, **converted)
+    """Build the dataclass `cls` from a row whose columns carry its field names. Dates, moments and
+    flags are read by their declared type; `converted` gives the fields stored in another shape (JSON
+    text, a column of another name)."""
+    plan = _PLANS.get(cls)
+    if plan is None:
+        plan = _PLANS[cls] = _plan(cls)
+    values = {name: (convert(row[name]) if convert else row[name]) for name, convert in plan if name not in converted}
+    return cls(**values, **converted)

@@ -46,14 +46,7 @@ class Announcement:
         return dataclass_from_row(
             cls,
             row,
-            cohort_start=date.fromisoformat(row["cohort_start"]),
             stack=tuple(json.loads(row["stack"] or "[]")),
-            looking_for_partner=bool(row["looking_for_partner"]),
-            late=bool(row["late"]),
-            created_at=datetime.fromisoformat(row["created_at"]),
-            updated_at=datetime.fromisoformat(row["updated_at"]),
-            withdrawn_at=optional_datetime(row["withdrawn_at"]),
-            left_guild_at=optional_datetime(row["left_guild_at"]),
         )
 
     @property

@@ -22,12 +22,7 @@ class CatalogProject:
 
     @classmethod
     def from_row(cls, row: sqlite3.Row) -> CatalogProject:
-        return dataclass_from_row(
-            cls,
-            row,
-            is_custom=bool(row["is_custom"]),
-            active=bool(row["active"]),
-        )
+        return dataclass_from_row(cls, row)
 
     def variant(self, track: str) -> str:
         return self.backend_variant if track == "backend" else self.frontend_variant

@@ -5,9 +5,9 @@ from __future__ import annotations
 import sqlite3
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Any
 
 from db.database import Database
+from db.stores._values import dataclass_from_row
 
 
 @dataclass(frozen=True)
@@ -32,34 +32,7 @@ class GuildSettings:
 
     @classmethod
     def from_row(cls, row: sqlite3.Row) -> GuildSettings:
-        return cls(
-            guild_id=row["guild_id"],
-            channel_id=row["channel_id"],
-            cohort_start=date.fromisoformat(row["cohort_start"]) if row["cohort_start"] else None,
-            first_week_days=row["first_week_days"],
-            backend_role_id=row["backend_role_id"],
-            frontend_role_id=row["frontend_role_id"],
-            staff_role_id=row["staff_role_id"],
-            digest_hour=row["digest_hour"],
-            review_channel_id=row["review_channel_id"],
-            **_collab_columns(row),
-            **_tip_columns(row),
-        )
-
-
-def _collab_columns(row: sqlite3.Row) -> dict[str, Any]:
-    """Columns added by migration 0005; absent on a database that hasn't reached it."""
-    keys = set(row.keys())
-    return {
-        "welcome_enabled": bool(row["welcome_enabled"]) if "welcome_enabled" in keys else True,
-        **{c: row[c] for c in ("forum_channel_id", "rolepicker_channel_id", "rolepicker_message_id") if c in keys},
-    }
-
-
-def _tip_columns(row: sqlite3.Row) -> dict[str, Any]:
-    """Columns added by migration 0004; absent on a database that hasn't reached it."""
-    keys = set(row.keys())
-    return {c: row[c] for c in ("tip_channel_id", "tip_hour") if c in keys}
+        return dataclass_from_row(cls, row)
 
 
 # Columns /nexus setup may change; anything else is rejected before it reaches SQL.

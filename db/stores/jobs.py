@@ -12,7 +12,7 @@ from typing import Any
 import aiosqlite
 
 from db.database import Database
-from db.stores._values import dataclass_from_row, optional_datetime
+from db.stores._values import dataclass_from_row
 
 
 @dataclass(frozen=True)
@@ -31,9 +31,7 @@ class Job:
         return dataclass_from_row(
             cls,
             row,
-            due_at=datetime.fromisoformat(row["due_at"]),
             payload=json.loads(row["payload"]),
-            started_at=optional_datetime(row["started_at"]),
         )
 
 

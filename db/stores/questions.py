@@ -4,14 +4,10 @@ from __future__ import annotations
 
 import sqlite3
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 
 from db.database import Database
-from db.stores._values import dataclass_from_row, optional_datetime
-
-
-def _iso(moment: datetime) -> str:
-    return moment.astimezone(UTC).isoformat()
+from db.stores._values import dataclass_from_row, iso
 
 
 @dataclass(frozen=True)
@@ -35,12 +31,7 @@ class Question:
 
     @classmethod
     def from_row(cls, row: sqlite3.Row) -> Question:
-        return dataclass_from_row(
-            cls,
-            row,
-            created_at=datetime.fromisoformat(row["created_at"]),
-            solved_at=optional_datetime(row["solved_at"]),
-        )
+        return dataclass_from_row(cls, row)
 
 
 class QuestionStore:
@@ -61,7 +52,7 @@ class QuestionStore:
         question_id = await self.db.insert(
             "INSERT INTO questions (guild_id, asker_id, question, topic, channel_id, thread_id, created_at) "
             "VALUES (?, ?, ?, ?, ?, ?, ?)",
-            (guild_id, asker_id, question, topic, channel_id, thread_id, _iso(now)),
+            (guild_id, asker_id, question, topic, channel_id, thread_id, iso(now)),
         )
         created = await self.get(question_id)
         assert created is not None
@@ -81,7 +72,7 @@ class QuestionStore:
             await self.db.execute(
                 "UPDATE questions SET status = 'solved', helper_id = ?, answer = ?, solved_at = ? "
                 "WHERE thread_id = ? AND status = 'open'",
-                (helper_id, answer, _iso(now), thread_id),
+                (helper_id, answer, iso(now), thread_id),
             )
             == 1
         )
@@ -91,6 +82,6 @@ class QuestionStore:
         rows = await self.db.fetchall(
             "SELECT * FROM questions WHERE guild_id = ? AND status = 'open' AND created_at <= ? "
             "ORDER BY created_at, id",
-            (guild_id, _iso(before)),
+            (guild_id, iso(before)),
         )
         return [Question.from_row(r) for r in rows]

@@ -5,21 +5,17 @@ from __future__ import annotations
 import logging
 import sqlite3
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 from db.database import Database
 from db.errors import Conflict, NotFound
-from db.stores._values import dataclass_from_row, optional_datetime
+from db.stores._values import dataclass_from_row, iso
 
 log = logging.getLogger(__name__)
 
 RSVP_STATUSES = ("going", "maybe", "not_going")
 # Sessions last at most 12 h, so anything that started earlier than this has ended.
 _LONGEST = timedelta(minutes=720)
-
-
-def _iso(moment: datetime) -> str:
-    return moment.astimezone(UTC).isoformat()
 
 
 @dataclass(frozen=True)
@@ -52,13 +48,7 @@ class StudySession:
 
     @classmethod
     def from_row(cls, row: sqlite3.Row) -> StudySession:
-        return dataclass_from_row(
-            cls,
-            row,
-            starts_at=datetime.fromisoformat(row["starts_at"]),
-            created_at=datetime.fromisoformat(row["created_at"]),
-            cancelled_at=optional_datetime(row["cancelled_at"]),
-        )
+        return dataclass_from_row(cls, row)
 
 
 @dataclass(frozen=True)
@@ -104,20 +94,20 @@ class SessionStore:
                     guild_id,
                     creator_id,
                     title,
-                    _iso(starts_at),
+                    iso(starts_at),
                     duration_minutes,
                     timezone,
                     topic,
                     project,
                     capacity,
                     channel_id,
-                    _iso(now),
+                    iso(now),
                 ),
             )
             session_id = int(cur.lastrowid or 0)
             await conn.execute(
                 "INSERT INTO session_rsvps (session_id, user_id, status, updated_at) VALUES (?, ?, 'going', ?)",
-                (session_id, creator_id, _iso(now)),
+                (session_id, creator_id, iso(now)),
             )
         session = await self.get(session_id)
         assert session is not None
@@ -157,7 +147,7 @@ class SessionStore:
             "SELECT * FROM study_sessions WHERE guild_id = ? AND status = 'scheduled' AND starts_at >= ? "
             "AND (? IS NULL OR project = ? COLLATE NOCASE) AND (? IS NULL OR creator_id = ?) "
             "ORDER BY starts_at, id",
-            (guild_id, _iso(now - _LONGEST), project, project, creator_id, creator_id),
+            (guild_id, iso(now - _LONGEST), project, project, creator_id, creator_id),
         )
         sessions = [s for s in map(StudySession.from_row, rows) if s.ends_at > now]
         return sessions[:limit]
@@ -168,7 +158,7 @@ class SessionStore:
             await self.db.execute(
                 "UPDATE study_sessions SET status = 'cancelled', cancelled_at = ? "
                 "WHERE id = ? AND status = 'scheduled'",
-                (_iso(now), session_id),
+                (iso(now), session_id),
             )
             == 1
         )
@@ -205,7 +195,7 @@ class SessionStore:
                 "INSERT INTO session_rsvps (session_id, user_id, status, updated_at) VALUES (?, ?, ?, ?) "
                 "ON CONFLICT (session_id, user_id) DO UPDATE SET status = excluded.status, "
                 "updated_at = excluded.updated_at",
-                (session_id, user_id, status, _iso(now)),
+                (session_id, user_id, status, iso(now)),
             )
         return await self.rsvps(session_id)
 

@@ -4,14 +4,10 @@ from __future__ import annotations
 
 import sqlite3
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 
 from db.database import Database
-from db.stores._values import dataclass_from_row, optional_datetime
-
-
-def _iso(moment: datetime) -> str:
-    return moment.astimezone(UTC).isoformat()
+from db.stores._values import dataclass_from_row, iso
 
 
 @dataclass(frozen=True)
@@ -32,13 +28,7 @@ class StaffPost:
 
     @classmethod
     def from_row(cls, row: sqlite3.Row) -> StaffPost:
-        return dataclass_from_row(
-            cls,
-            row,
-            due_at=datetime.fromisoformat(row["due_at"]),
-            created_at=datetime.fromisoformat(row["created_at"]),
-            posted_at=optional_datetime(row["posted_at"]),
-        )
+        return dataclass_from_row(cls, row)
 
 
 class StaffPostStore:
@@ -60,7 +50,7 @@ class StaffPostStore:
         post_id = await self.db.insert(
             "INSERT INTO staff_posts (guild_id, author_id, channel_id, title, body, role_id, due_at, created_at) "
             "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-            (guild_id, author_id, channel_id, title, body, role_id, _iso(due_at), _iso(now)),
+            (guild_id, author_id, channel_id, title, body, role_id, iso(due_at), iso(now)),
         )
         post = await self.get(post_id)
         assert post is not None
@@ -88,7 +78,7 @@ class StaffPostStore:
     async def mark_posted(self, post_id: int, message_id: int, now: datetime) -> None:
         await self.db.execute(
             "UPDATE staff_posts SET status = 'posted', message_id = ?, posted_at = ? WHERE id = ?",
-            (message_id, _iso(now), post_id),
+            (message_id, iso(now), post_id),
         )
 
     async def mark_failed(self, post_id: int, error: str) -> None:

@@ -96,8 +96,6 @@ class Topic:
             key_points=tuple(json.loads(row["key_points"])),
             resources=tuple(Resource(t, u) for t, u in json.loads(row["resources"])),
             related=tuple(json.loads(row["related"])),
-            created_at=datetime.fromisoformat(row["created_at"]),
-            updated_at=datetime.fromisoformat(row["updated_at"]),
         )
 
     @property

@@ -10,7 +10,7 @@ from datetime import datetime
 from typing import Any
 
 from db.errors import Conflict
-from db.stores._values import dataclass_from_row, optional_datetime
+from db.stores._values import dataclass_from_row
 
 # Columns `save_profile` may set; anything else is rejected before it reaches SQL.
 PROFILE_FIELDS = frozenset({"timezone", "availability_text", "availability", "offers", "wants", "max_partners"})
@@ -44,9 +44,6 @@ class MatchProfile:
             availability_json=row["availability"],
             offers=_tags(row["offers"]),
             wants=_tags(row["wants"]),
-            paused_until=optional_datetime(row["paused_until"]),
-            created_at=datetime.fromisoformat(row["created_at"]),
-            updated_at=datetime.fromisoformat(row["updated_at"]),
         )
 
     def is_paused(self, now: datetime) -> bool:
@@ -92,13 +89,7 @@ class MatchRequest:
 
     @classmethod
     def from_row(cls, row: sqlite3.Row) -> MatchRequest:
-        return dataclass_from_row(
-            cls,
-            row,
-            created_at=datetime.fromisoformat(row["created_at"]),
-            expires_at=datetime.fromisoformat(row["expires_at"]),
-            decided_at=optional_datetime(row["decided_at"]),
-        )
+        return dataclass_from_row(cls, row)
 
     def other(self, user_id: int) -> int:
         return self.addressee_id if user_id == self.requester_id else self.requester_id
@@ -124,12 +115,7 @@ class Pair:
 
     @classmethod
     def from_row(cls, row: sqlite3.Row) -> Pair:
-        return dataclass_from_row(
-            cls,
-            row,
-            created_at=datetime.fromisoformat(row["created_at"]),
-            ended_at=optional_datetime(row["ended_at"]),
-        )
+        return dataclass_from_row(cls, row)
 
     def partner_of(self, user_id: int) -> int:
         return self.frontend_id if user_id == self.backend_id else self.backend_id
@@ -167,10 +153,7 @@ class MatchRound:
         return dataclass_from_row(
             cls,
             row,
-            dry_run=bool(row["dry_run"]),
             summary=json.loads(row["summary"]) if row["summary"] else None,
-            started_at=datetime.fromisoformat(row["started_at"]),
-            finished_at=optional_datetime(row["finished_at"]),
         )
 
 
@@ -199,7 +182,7 @@ class Block:
 
     @classmethod
     def from_row(cls, row: sqlite3.Row) -> Block:
-        return dataclass_from_row(cls, row, created_at=datetime.fromisoformat(row["created_at"]))
+        return dataclass_from_row(cls, row)
 
 
 @dataclass(frozen=True)
