@@ -470,3 +470,15 @@ class SandboxClient:
         await self._react_to(parent.acked_at if parent is not None else None)
         record = self.sandbox.create_interaction(5, uid, channel_id, data, message=source)
         return await self._settle(record, until, timeout)
+
+
+def modal_values(modal: dict[str, Any]) -> dict[str, str | None]:
+    """Label → prefilled value, for action-row (type 1) and label (type 18) modal layouts."""
+    out: dict[str, str | None] = {}
+    for row in modal["components"]:
+        if row["type"] == 18:
+            out[row["label"]] = row["component"].get("value")
+        else:
+            for inp in row["components"]:
+                out[inp["label"]] = inp.get("value")
+    return out

@@ -1,7 +1,6 @@
 """Collaboration stores on a real migrated SQLite file: sessions + RSVPs, questions, staff posts."""
 
 import asyncio
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -16,13 +15,6 @@ from db.stores.staff_posts import StaffPostStore
 
 NOW = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)
 GUILD = 1000
-
-
-@pytest.fixture
-async def db(tmp_path: Path) -> AsyncIterator[Database]:
-    async with Database(tmp_path / "n.db") as database:
-        await database.migrate()
-        yield database
 
 
 async def make_session(store: SessionStore, **overrides: object) -> int:

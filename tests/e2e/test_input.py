@@ -5,6 +5,8 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
+from sandbox.client import modal_values
+
 CHANNEL = "prodevprojectnexus"
 T0 = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)  # a Tuesday
 
@@ -55,18 +57,6 @@ async def test_utc_offsets_and_abbreviations_pick_a_zone_with_that_offset(nexus:
 
     impossible = await nexus.client.slash("bob", "match join", timezone="UTC+15")
     assert impossible.ephemeral and "UTC-12 to UTC+14" in impossible.content
-
-
-def modal_values(modal: dict[str, Any]) -> dict[str, str | None]:
-    """Label → prefilled value, for action-row (type 1) and label (type 18) modal layouts."""
-    out: dict[str, str | None] = {}
-    for row in modal["components"]:
-        if row["type"] == 18:
-            out[row["label"]] = row["component"].get("value")
-        else:
-            for inp in row["components"]:
-                out[inp["label"]] = inp.get("value")
-    return out
 
 
 async def test_typos_get_did_you_mean_and_a_refused_join_reopens_with_its_text(nexus: Any) -> None:

@@ -6,6 +6,8 @@ import asyncio
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from sandbox.client import modal_values
+
 CHANNEL = "prodevprojectnexus"
 REVIEW = "staff-review"
 T0 = datetime(2026, 12, 7, 9, 0, tzinfo=UTC)  # the harness default start: a Monday morning
@@ -21,18 +23,6 @@ def custom_ids(message: dict[str, Any]) -> list[str]:
 
 def uid(nexus: Any, name: str) -> int:
     return int(nexus.sandbox.world.user(name).id)
-
-
-def modal_values(modal: dict[str, Any]) -> dict[str, str | None]:
-    """Label → prefilled value, for action-row (type 1) and label (type 18) modal layouts."""
-    out: dict[str, str | None] = {}
-    for row in modal["components"]:
-        if row["type"] == 18:
-            out[row["label"]] = row["component"].get("value")
-        else:
-            for inp in row["components"]:
-                out[inp["label"]] = inp.get("value")
-    return out
 
 
 async def eventually(predicate: Any, timeout: float = 10.0) -> None:

@@ -1,17 +1,28 @@
-"""Service tests run on a real, migrated SQLite file of their own."""
+"""Service tests run on the shared migrated database (tests/conftest.py), on a clock the test sets.
+
+A test module says when "now" is with a module-level `NOW`; the `clock` starts there."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from pathlib import Path
+from datetime import UTC, datetime
 
 import pytest
 
+from bot.clock import ManualClock
+from bot.services.container import Services
 from db.database import Database
+
+DEFAULT_NOW = datetime(2026, 12, 1, 10, tzinfo=UTC)
 
 
 @pytest.fixture
-async def db(tmp_path: Path) -> AsyncIterator[Database]:
-    async with Database(tmp_path / "n.db") as database:
-        await database.migrate()
-        yield database
+def clock(request: pytest.FixtureRequest) -> ManualClock:
+    return ManualClock(getattr(request.module, "NOW", DEFAULT_NOW))
+
+
+@pytest.fixture
+async def services(db: Database, clock: ManualClock) -> Services:
+    """Every service, as the bot builds them, with the shipped learning topics loaded."""
+    services = Services.build(db, clock)
+    await services.learning.sync_shipped()
+    return services

@@ -3,14 +3,12 @@ rules, edits, lookups counted, and the tip of the day's planning and picking."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 
-from bot.clock import ManualClock
 from bot.errors import Conflict, InvalidInput, NotFound
 from bot.services.container import Services
 from bot.services.learning import LearningService, TopicDraft
@@ -19,15 +17,6 @@ from db.database import Database
 GUILD = 1
 ALICE, STAFF = 10, 99
 NOW = datetime(2026, 12, 1, 10, 30, tzinfo=UTC)
-
-
-@pytest.fixture
-async def services(tmp_path: Path) -> AsyncIterator[Services]:
-    async with Database(tmp_path / "n.db") as db:
-        await db.migrate()
-        services = Services.build(db, ManualClock(NOW))
-        await services.learning.sync_shipped()
-        yield services
 
 
 def draft(title: str, **extra: object) -> TopicDraft:

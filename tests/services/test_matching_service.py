@@ -44,11 +44,6 @@ class Directory:
 
 
 @pytest.fixture
-def clock() -> ManualClock:
-    return ManualClock(NOW)
-
-
-@pytest.fixture
 def service(db: Database, clock: ManualClock) -> MatchingService:
     return MatchingService(db, clock, CatalogService(db))
 

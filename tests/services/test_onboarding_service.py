@@ -24,11 +24,6 @@ ADMIN = RoleFacts("Backend", 8, False, False, 2, 5, False)
 
 
 @pytest.fixture
-def clock() -> ManualClock:
-    return ManualClock(NOW)
-
-
-@pytest.fixture
 def service(db: Database, clock: ManualClock) -> OnboardingService:
     return OnboardingService(db, clock, CohortService(db))
 

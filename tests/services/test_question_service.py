@@ -3,17 +3,14 @@ question solved and only once, related topics, and the digest's unanswered figur
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 import pytest
 
-from bot.clock import ManualClock
 from bot.errors import Conflict, Forbidden, InvalidInput, NotFound
 from bot.services.container import Services
 from bot.services.questions import AskPlan, thread_title
-from db.database import Database
 
 GUILD = 1
 ALICE, BOB, STAFF = 10, 11, 99
@@ -22,13 +19,10 @@ NOW = datetime(2026, 12, 1, 10, tzinfo=UTC)
 
 
 @pytest.fixture
-async def services(tmp_path: Path) -> AsyncIterator[Services]:
-    async with Database(tmp_path / "n.db") as db:
-        await db.migrate()
-        services = Services.build(db, ManualClock(NOW))
-        await services.learning.sync_shipped()
-        await services.cohort.update(GUILD, NOW, channel_id=PROJECT_CHANNEL)
-        yield services
+async def services(services: Services) -> Services:
+    """The shared services, with a project channel set."""
+    await services.cohort.update(GUILD, NOW, channel_id=PROJECT_CHANNEL)
+    return services
 
 
 def calls(answer: bool, log: list[str]) -> Callable[[], Awaitable[bool]]:

@@ -16,12 +16,7 @@ from db.stores.matching import MatchingStore, NewProfile
 
 GUILD = 7
 HOST, BOB, CAROL, DAVE = 1, 2, 3, 4
-T0 = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)
-
-
-@pytest.fixture
-def clock() -> ManualClock:
-    return ManualClock(T0)
+NOW = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)
 
 
 @pytest.fixture
@@ -60,7 +55,7 @@ async def test_plan_reads_when_in_the_zone_given_and_resolves_the_project(servic
 
 async def test_plan_falls_back_to_the_match_profile_zone_then_utc(service: SessionService, db: Database) -> None:
     assert (await plan(service, timezone=None)).starts_at == datetime(2026, 12, 1, 18, 0, tzinfo=UTC)
-    await MatchingStore(db).ensure_profile(NewProfile(GUILD, HOST, "Africa/Lagos", "", "[]"), T0)
+    await MatchingStore(db).ensure_profile(NewProfile(GUILD, HOST, "Africa/Lagos", "", "[]"), NOW)
     zone, source = await service.member_zone(GUILD, HOST, None)
     assert (str(zone), source) == ("Africa/Lagos", "profile")
     assert (await plan(service, timezone=None)).starts_at == datetime(2026, 12, 1, 17, 0, tzinfo=UTC)
@@ -136,7 +131,7 @@ async def test_cancel_rules_and_jobs_dropped(service: SessionService, db: Databa
     await service.rsvp(sid, BOB, "going")
     jobs = JobStore(db)
     for job in await service.posted(sid, 100, 600):
-        await jobs.schedule(job.kind, job.due_at, job.payload, T0, job.key)
+        await jobs.schedule(job.kind, job.due_at, job.payload, NOW, job.key)
     with pytest.raises(Forbidden, match="Only the host"):
         await service.cancel(GUILD, str(sid), BOB, staff=False)
     with pytest.raises(NotFound, match="no session #"):
