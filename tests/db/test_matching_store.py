@@ -16,6 +16,7 @@ from bot.services.matching import UnmatchedCode, score_pair
 from db.database import Database, discover_migrations
 from db.stores.announcements import Announcement
 from db.stores.matching import CapacityReached, MatchingStore, NewPair, NewProfile, RequestClosed
+from tests import factories
 
 NOW = datetime(2026, 12, 8, 10, tzinfo=UTC)
 GUILD = 7
@@ -331,30 +332,12 @@ async def test_round_pairs_respect_capacity(store: MatchingStore) -> None:
 
 
 def announcement(user_id: int, track: str, project: str = "ecommerce", **over: object) -> Announcement:
-    values: dict[str, object] = dict(
-        id=user_id,
-        guild_id=GUILD,
-        user_id=user_id,
-        cohort_start=date(2026, 12, 7),
-        project_key=project,
-        track=track,
-        title=f"Project {user_id}",
-        summary="…",
-        stack=("Django", "DRF"),
-        repo=None,
-        timezone="Africa/Lagos",
-        looking_for_partner=True,
-        display_name=f"user{user_id}",
-        channel_id=None,
-        message_id=None,
-        late=False,
-        created_at=NOW,
-        updated_at=NOW,
-        withdrawn_at=None,
-        left_guild_at=None,
+    return factories.announcement(
+        **{"id": user_id, "guild_id": GUILD, "user_id": user_id, "cohort_start": date(2026, 12, 7)}
+        | {"project_key": project, "track": track, "title": f"Project {user_id}", "display_name": f"user{user_id}"}
+        | {"created_at": NOW, "updated_at": NOW}
+        | over
     )
-    values.update(over)
-    return Announcement(**values)  # type: ignore[arg-type]
 
 
 def test_stack_preferences_from_announcement_words() -> None:

@@ -1,6 +1,6 @@
 import csv
 import io
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime
 
 import pytest
 
@@ -8,6 +8,7 @@ from bot.errors import InvalidInput, NotFound
 from bot.services import projects
 from db.stores.announcements import Announcement
 from db.stores.catalog import CatalogProject
+from tests import factories
 
 CATALOG = [
     CatalogProject("ecommerce", "E-Commerce", "E-Commerce Backend", "Product Catalog", False, 10, True),
@@ -114,30 +115,12 @@ def test_catalog_keys() -> None:
 
 
 def make(**over: object) -> Announcement:
-    values: dict[str, object] = dict(
-        id=1,
-        guild_id=9,
-        user_id=42,
-        cohort_start=date(2026, 12, 1),
-        project_key="ecommerce",
-        track="backend",
-        title='=HYPERLINK("http://evil")',
-        summary="+1 great, shop",
-        stack=("Django", "DRF"),
-        repo="https://github.com/a/b",
-        timezone="Africa/Lagos",
-        looking_for_partner=True,
-        display_name="@alice",
-        channel_id=5,
-        message_id=6,
-        late=False,
-        created_at=NOW,
-        updated_at=NOW,
-        withdrawn_at=None,
-        left_guild_at=None,
+    return factories.announcement(
+        **{"guild_id": 9, "user_id": 42, "title": '=HYPERLINK("http://evil")', "summary": "+1 great, shop"}
+        | {"repo": "https://github.com/a/b", "display_name": "@alice", "channel_id": 5, "message_id": 6}
+        | {"created_at": NOW, "updated_at": NOW}
+        | over
     )
-    values.update(over)
-    return Announcement(**values)  # type: ignore[arg-type]
 
 
 def test_export_csv_columns_and_formula_safety() -> None:
