@@ -7,7 +7,7 @@ import typing
 from collections.abc import Callable
 from dataclasses import fields
 from datetime import UTC, date, datetime
-from typing import Any, TypeVar, cast
+from typing import Any, Self, TypeVar, cast
 
 T = TypeVar("T")
 
@@ -54,3 +54,11 @@ def dataclass_from_row(cls: type[T], row: sqlite3.Row, **converted: Any) -> T:
         plan = _PLANS[cls] = _plan(cls)
     values = {name: (convert(row[name]) if convert else row[name]) for name, convert in plan if name not in converted}
     return cls(**values, **converted)
+
+
+class FromRow:
+    """A stored row's dataclass, built from a row whose columns carry its field names."""
+
+    @classmethod
+    def from_row(cls, row: sqlite3.Row) -> Self:
+        return dataclass_from_row(cls, row)

@@ -2,16 +2,15 @@
 
 from __future__ import annotations
 
-import sqlite3
 from dataclasses import dataclass
 from datetime import datetime
 
 from db.database import Database
-from db.stores._values import dataclass_from_row
+from db.stores._values import FromRow
 
 
 @dataclass(frozen=True)
-class CatalogProject:
+class CatalogProject(FromRow):
     key: str
     name: str
     backend_variant: str
@@ -19,10 +18,6 @@ class CatalogProject:
     is_custom: bool
     position: int
     active: bool
-
-    @classmethod
-    def from_row(cls, row: sqlite3.Row) -> CatalogProject:
-        return dataclass_from_row(cls, row)
 
     def variant(self, track: str) -> str:
         return self.backend_variant if track == "backend" else self.frontend_variant

@@ -2,16 +2,15 @@
 
 from __future__ import annotations
 
-import sqlite3
 from dataclasses import dataclass
 from datetime import date, datetime
 
 from db.database import Database
-from db.stores._values import dataclass_from_row
+from db.stores._values import FromRow
 
 
 @dataclass(frozen=True)
-class GuildSettings:
+class GuildSettings(FromRow):
     guild_id: int
     channel_id: int | None
     cohort_start: date | None
@@ -29,10 +28,6 @@ class GuildSettings:
     # Learning topics (migration 0004): tip of the day channel and hour (UTC); tip_hour None = off.
     tip_channel_id: int | None = None
     tip_hour: int | None = None
-
-    @classmethod
-    def from_row(cls, row: sqlite3.Row) -> GuildSettings:
-        return dataclass_from_row(cls, row)
 
 
 # Columns /nexus setup may change; anything else is rejected before it reaches SQL.

@@ -2,16 +2,15 @@
 
 from __future__ import annotations
 
-import sqlite3
 from dataclasses import dataclass
 from datetime import datetime
 
 from db.database import Database
-from db.stores._values import dataclass_from_row, iso
+from db.stores._values import FromRow, iso
 
 
 @dataclass(frozen=True)
-class Question:
+class Question(FromRow):
     id: int
     guild_id: int
     asker_id: int
@@ -28,10 +27,6 @@ class Question:
     @property
     def solved(self) -> bool:
         return self.status == "solved"
-
-    @classmethod
-    def from_row(cls, row: sqlite3.Row) -> Question:
-        return dataclass_from_row(cls, row)
 
 
 class QuestionStore:

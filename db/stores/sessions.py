@@ -9,7 +9,7 @@ from datetime import datetime, timedelta
 
 from db.database import Database
 from db.errors import Conflict, NotFound
-from db.stores._values import dataclass_from_row, iso
+from db.stores._values import FromRow, iso
 
 log = logging.getLogger(__name__)
 
@@ -19,7 +19,7 @@ _LONGEST = timedelta(minutes=720)
 
 
 @dataclass(frozen=True)
-class StudySession:
+class StudySession(FromRow):
     id: int
     guild_id: int
     creator_id: int
@@ -45,10 +45,6 @@ class StudySession:
     @property
     def cancelled(self) -> bool:
         return self.status == "cancelled"
-
-    @classmethod
-    def from_row(cls, row: sqlite3.Row) -> StudySession:
-        return dataclass_from_row(cls, row)
 
 
 @dataclass(frozen=True)

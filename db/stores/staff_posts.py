@@ -2,16 +2,15 @@
 
 from __future__ import annotations
 
-import sqlite3
 from dataclasses import dataclass
 from datetime import datetime
 
 from db.database import Database
-from db.stores._values import dataclass_from_row, iso
+from db.stores._values import FromRow, iso
 
 
 @dataclass(frozen=True)
-class StaffPost:
+class StaffPost(FromRow):
     id: int
     guild_id: int
     author_id: int
@@ -25,10 +24,6 @@ class StaffPost:
     error: str | None
     created_at: datetime
     posted_at: datetime | None
-
-    @classmethod
-    def from_row(cls, row: sqlite3.Row) -> StaffPost:
-        return dataclass_from_row(cls, row)
 
 
 class StaffPostStore:

@@ -136,6 +136,13 @@ class GatewayMixin(PayloadsMixin):
             await conn.ws.close(code=code, message=b"sandbox closed the connection")
 
     # ------------------------------------------------------------------ gateway
+    def dispatch_thread_members(self, thread_id: int, member_count: int, **change: Any) -> None:
+        """THREAD_MEMBERS_UPDATE: who joined (`added_members`) or left (`removed_member_ids`) a thread."""
+        self.dispatch(
+            "THREAD_MEMBERS_UPDATE",
+            {"id": str(thread_id), "guild_id": str(self.world.guild.id), "member_count": member_count, **change},
+        )
+
     def dispatch(self, event: str, data: Any) -> None:
         """Send a dispatch (op 0) to every session that may receive it; buffered for RESUME."""
         now = time.monotonic()

@@ -10,7 +10,7 @@ from datetime import datetime
 from typing import Any
 
 from db.errors import Conflict
-from db.stores._values import dataclass_from_row
+from db.stores._values import FromRow, dataclass_from_row
 
 # Columns `save_profile` may set; anything else is rejected before it reaches SQL.
 PROFILE_FIELDS = frozenset({"timezone", "availability_text", "availability", "offers", "wants", "max_partners"})
@@ -73,7 +73,7 @@ class NewProfile:
 
 
 @dataclass(frozen=True)
-class MatchRequest:
+class MatchRequest(FromRow):
     id: int
     guild_id: int
     requester_id: int
@@ -87,16 +87,12 @@ class MatchRequest:
     message_id: int | None
     cancel_reason: str | None
 
-    @classmethod
-    def from_row(cls, row: sqlite3.Row) -> MatchRequest:
-        return dataclass_from_row(cls, row)
-
     def other(self, user_id: int) -> int:
         return self.addressee_id if user_id == self.requester_id else self.requester_id
 
 
 @dataclass(frozen=True)
-class Pair:
+class Pair(FromRow):
     id: int
     guild_id: int
     backend_id: int
@@ -112,10 +108,6 @@ class Pair:
     created_at: datetime
     ended_at: datetime | None
     end_reason: str | None
-
-    @classmethod
-    def from_row(cls, row: sqlite3.Row) -> Pair:
-        return dataclass_from_row(cls, row)
 
     def partner_of(self, user_id: int) -> int:
         return self.frontend_id if user_id == self.backend_id else self.backend_id
@@ -172,17 +164,13 @@ class RequestHistory:
 
 
 @dataclass(frozen=True)
-class Block:
+class Block(FromRow):
     guild_id: int
     user_a: int
     user_b: int
     reason: str  # unpaired | blocked
     blocked_by: int | None
     created_at: datetime
-
-    @classmethod
-    def from_row(cls, row: sqlite3.Row) -> Block:
-        return dataclass_from_row(cls, row)
 
 
 @dataclass(frozen=True)

@@ -127,15 +127,7 @@ class ChannelRoutes(MessageRoutes):
         members = self.state.thread_members.setdefault(cid, set())
         members.discard(uid)
         thread["member_count"] = len(members)
-        self.dispatch(
-            "THREAD_MEMBERS_UPDATE",
-            {
-                "id": str(cid),
-                "guild_id": str(self.world.guild.id),
-                "member_count": len(members),
-                "removed_member_ids": [str(uid)],
-            },
-        )
+        self.dispatch_thread_members(cid, len(members), removed_member_ids=[str(uid)])
 
     async def _get_thread_member(self, req: Request) -> JSONDict:
         cid = req.id("channel_id")

@@ -47,24 +47,15 @@ class MessageRoutes(GatewayMixin):
             return
         members.add(uid)
         thread["member_count"] = len(members)
-        self.dispatch(
-            "THREAD_MEMBERS_UPDATE",
-            {
-                "id": str(cid),
-                "guild_id": str(self.world.guild.id),
-                "member_count": len(members),
-                "added_members": [
-                    {
-                        "id": str(cid),
-                        "user_id": str(uid),
-                        "join_timestamp": iso(datetime.now(UTC)),
-                        "flags": 0,
-                        "member": self.member_payload(uid),
-                        "presence": None,
-                    }
-                ],
-            },
-        )
+        joined = {
+            "id": str(cid),
+            "user_id": str(uid),
+            "join_timestamp": iso(datetime.now(UTC)),
+            "flags": 0,
+            "member": self.member_payload(uid),
+            "presence": None,
+        }
+        self.dispatch_thread_members(cid, len(members), added_members=[joined])
 
     def _create_message(
         self,
