@@ -20,6 +20,7 @@ from bot.services import first_week, projects
 from bot.services.catalog import CatalogService
 from bot.services.cohort import Cohort, CohortService
 from bot.services.first_week_jobs import DIGEST_JOB, REMINDER_JOB, Digest, DigestPlan, FirstWeekJobs, ReminderDm
+from bot.services.questions import QuestionService
 from bot.services.text import user_text
 from bot.services.tracks import TRACK_NAMES
 from bot.services.zones import resolve_timezone
@@ -33,7 +34,7 @@ from db.stores.announcements import (
 )
 from db.stores.catalog import CatalogProject
 from db.stores.guild_settings import GuildSettings
-from db.stores.questions import Question, QuestionStore
+from db.stores.questions import Question
 
 # Re-exported for the cog, which renders them and never imports db.stores.
 __all__ = [
@@ -135,10 +136,12 @@ class Board:
 
 
 class AnnouncementService(FirstWeekJobs):
-    def __init__(self, db: Database, clock: Clock, cohort: CohortService, catalog: CatalogService) -> None:
+    def __init__(
+        self, db: Database, clock: Clock, cohort: CohortService, catalog: CatalogService, questions: QuestionService
+    ) -> None:
         self.store = AnnouncementStore(db)
         self.first_week = FirstWeekStore(db)
-        self.questions = QuestionStore(db)
+        self.questions = questions
         self.clock = clock
         self.cohort = cohort
         self.catalog = catalog

@@ -40,16 +40,17 @@ class Services:
     def build(cls, db: Database, clock: Clock) -> Services:
         catalog, cohort = CatalogService(db), CohortService(db)
         learning = LearningService(db, clock, cohort)
+        questions = QuestionService(db, clock, cohort, learning)
         return cls(
             db=db,
             clock=clock,
             cohort=cohort,
             catalog=catalog,
-            announcements=AnnouncementService(db, clock, cohort, catalog),
+            announcements=AnnouncementService(db, clock, cohort, catalog, questions),
             learning=learning,
             matching=MatchingService(db, clock, catalog),
             onboarding=OnboardingService(db, clock, cohort),
-            questions=QuestionService(db, clock, cohort, learning),
+            questions=questions,
             sessions=SessionService(db, clock, catalog),
             staff=StaffService(db, clock, cohort, catalog),
         )

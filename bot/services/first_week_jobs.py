@@ -6,17 +6,18 @@ from __future__ import annotations
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from typing import Any
 
 from bot.clock import Clock
 from bot.services import first_week
 from bot.services.catalog import CatalogService
 from bot.services.cohort import Cohort, CohortService
+from bot.services.questions import QuestionService
 from bot.services.tracks import TRACK_NAMES
 from db.stores.announcements import AnnouncementStore, FirstWeekStore
 from db.stores.guild_settings import GuildSettings
-from db.stores.questions import Question, QuestionStore
+from db.stores.questions import Question
 
 SETTINGS_REFRESH_SECONDS = 30.0
 DIGEST_JOB = "project_digest"
@@ -48,7 +49,7 @@ class FirstWeekJobs:
 
     store: AnnouncementStore
     first_week: FirstWeekStore
-    questions: QuestionStore
+    questions: QuestionService
     clock: Clock
     cohort: CohortService
     catalog: CatalogService
@@ -160,7 +161,7 @@ class FirstWeekJobs:
             week, now, entries, active, counts, len(announced & learner_ids), len(learner_ids)
         )
         # Collaboration (issue 6): questions nobody has solved after a day.
-        stale = await self.questions.unanswered_since(cohort.guild_id, now - timedelta(hours=24))
+        stale = await self.questions.unanswered(cohort.guild_id, now)
         return Digest(content, stale)
 
     async def digest_posted(self, guild_id: int, day: date, message_id: int) -> None:
