@@ -24,7 +24,6 @@ from db.stores.jobs import JobStore
 from db.stores.sessions import RSVP_STATUSES, Rsvps, SessionStore, StudySession, is_pair_thread, profile_timezone
 
 __all__ = [
-    "DEFAULT_PROJECTS",
     "REMINDER_BEFORE",
     "REMINDER_KIND",
     "START_KIND",
@@ -42,15 +41,6 @@ log = logging.getLogger(__name__)
 REMINDER_KIND = "session.reminder"
 START_KIND = "session.start"
 REMINDER_BEFORE = timedelta(minutes=15)
-# The programme's projects, offered when the catalog is empty or unreadable.
-DEFAULT_PROJECTS = (
-    "E-Commerce",
-    "Social Media Feed",
-    "Movie Recommendation",
-    "Job Board",
-    "Online Poll System",
-    "Other",
-)
 
 
 def job_key(session_id: int, what: str = "") -> str:
@@ -118,12 +108,7 @@ class SessionService:
         return await is_pair_thread(self.db, thread_id)
 
     async def project_names(self) -> list[str]:
-        try:
-            projects = await self.catalog.active()
-        except Exception:
-            log.warning("Project catalog unreadable; offering the default projects", exc_info=True)
-            return list(DEFAULT_PROJECTS)
-        return [p.name for p in projects] or list(DEFAULT_PROJECTS)
+        return [p.name for p in await self.catalog.active()]
 
     async def get(self, session_id: int) -> StudySession | None:
         return await self.store.get(session_id)
