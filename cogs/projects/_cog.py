@@ -68,6 +68,14 @@ async def acknowledge(interaction: discord.Interaction[Any]) -> bool:
     return True
 
 
+# What /project announce and /project edit say about the options they share.
+ANNOUNCEMENT_OPTIONS = {
+    "project": "Which capstone project (choose Other for your own idea)",
+    "title": "Your project's name, up to 100 characters",
+    "summary": "What you are building, up to 500 characters",
+    "timezone": "Your time zone: Africa/Lagos, UTC+1 or WAT",
+}
+
 class ProjectsCog(
     commands.GroupCog,
     name="Projects",
@@ -106,13 +114,10 @@ class ProjectsCog(
 
     @app_commands.command(name="announce", description="Announce the capstone project you are building")
     @app_commands.describe(
-        project="Which capstone project (choose Other for your own idea)",
+        **ANNOUNCEMENT_OPTIONS,
         track="Your track (default: from your Backend/Frontend role)",
-        title="Your project's name, up to 100 characters",
-        summary="What you are building, up to 500 characters",
         stack="Technologies, comma-separated (e.g. Django, PostgreSQL, Docker)",
         repo="Repository link, http(s)://…",
-        timezone="Your time zone: Africa/Lagos, UTC+1 or WAT",
         looking_for_partner="Show a Pair with me button on your post (default: yes)",
     )
     @app_commands.autocomplete(project=project_autocomplete, timezone=timezone_autocomplete)
@@ -162,13 +167,10 @@ class ProjectsCog(
 
     @app_commands.command(name="edit", description="Change your announcement; the post is updated in place")
     @app_commands.describe(
-        project="Which capstone project (choose Other for your own idea)",
+        **ANNOUNCEMENT_OPTIONS,
         track="Your track",
-        title="Your project's name, up to 100 characters",
-        summary="What you are building, up to 500 characters",
         stack="Technologies, comma-separated; a single dash (-) clears it",
         repo="Repository link, http(s)://…; a single dash (-) clears it",
-        timezone="Your time zone: Africa/Lagos, UTC+1 or WAT",
         looking_for_partner="Show a Pair with me button on your post",
     )
     @app_commands.autocomplete(project=project_autocomplete, timezone=timezone_autocomplete)
