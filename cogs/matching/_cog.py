@@ -5,7 +5,6 @@ The commands class; the work is in the mixins (requests, pairs, rounds, delivery
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
-from zoneinfo import ZoneInfo
 
 import discord
 from discord import app_commands
@@ -18,23 +17,11 @@ from bot.app.ui import (
     offer_retry,
     timestamp,
 )
-from bot.errors import Conflict, InvalidInput
+from bot.errors import InvalidInput
 from bot.services import pairing, request_limits
-from bot.services.availability import (
-    SYNTAX_HELP,
-    format_windows,
-    intersect,
-    parse_availability,
-    to_json,
-    validate_timezone,
-)
-from bot.services.matching import (
-    suggest,
-)
-from bot.services.matching.service import MatchingService, NewProfile
-from bot.services.skills import parse_skills
-from bot.services.zones import resolve_timezone
-from cogs._shared import inert_view, timezone_autocomplete
+from bot.services.availability import format_windows, intersect, validate_timezone
+from bot.services.matching.service import MatchingService
+from cogs._shared import GuildDirectory, inert_view, timezone_autocomplete
 
 if TYPE_CHECKING:
     from bot.app.nexus_bot import NexusBot
@@ -52,7 +39,6 @@ from cogs.matching.components import (
     AskButton,
     JoinForm,
     PairWithMeButton,
-    collect,
 )
 from cogs.matching.rounds import RoundsMixin
 
@@ -129,51 +115,27 @@ class MatchingCog(
         max_partners: int | None,
     ) -> None:
         guild = self.guild_of(interaction)
-        # Pure validation first, every option at once: mistakes are answered before anything is stored.
-        now = self.bot.clock.now()
-        problems: list[str] = []
-        zone_choice = collect(problems, lambda: resolve_timezone(timezone, now)) if timezone else None
-        zone = zone_choice.key if zone_choice else None
-        offered = collect(problems, lambda: parse_skills(offers)) if offers is not None else None
-        wanted = collect(problems, lambda: parse_skills(wants)) if wants is not None else None
-        if availability:
-            syntax_zone = zone_choice.zone if zone_choice else ZoneInfo("UTC")
-            collect(problems, lambda: parse_availability(availability, syntax_zone, pairing.week_of(now)))
-        if problems:
-            raise InvalidInput("\n".join(problems))
         settings = await self.settings_for(guild)
-        me = await self.someone(guild, settings, interaction.user.id, now, me=True)
-        base = me.profile or pairing.default_profile(guild.id, me.user_id, me.announcement, now)
-        zone = zone or base.timezone
-        text = " ".join(availability.split()) if availability else base.availability_text
-        windows = parse_availability(text, validate_timezone(zone), pairing.week_of(now))
-        if not windows:
-            raise InvalidInput(f"Those windows add up to no time at all. {SYNTAX_HELP}")
-        changes: dict[str, Any] = {"timezone": zone, "availability_text": text, "availability": to_json(windows)}
-        if offered is not None:
-            changes["offers"] = tuple(sorted(offered))
-        if wanted is not None:
-            changes["wants"] = tuple(sorted(wanted))
-        if max_partners is not None:
-            changes["max_partners"] = max_partners
-        new = NewProfile(
-            guild.id,
-            me.user_id,
-            zone,
-            text,
-            to_json(windows),
-            tuple(sorted(offered or ())),
-            tuple(sorted(wanted or ())),
-            max_partners or 1,
+        assert settings.cohort_start is not None
+        joined = await self.service.join(
+            GuildDirectory(guild, settings),
+            settings.cohort_start,
+            interaction.user.id,
+            timezone=timezone,
+            availability=availability,
+            offers=offers,
+            wants=wants,
+            max_partners=max_partners,
         )
-        profile = await self.service.join(new, now, **changes)
-        if max_partners is not None:
+        profile, me = joined.profile, joined.me
+        if joined.capacity_changed:
             await self.pairing_changed(guild, (profile.user_id,))
-        embed = self.profile_embed(profile, now, title="You're in partner matching")
-        defaulted = not availability and profile.availability_text == pairing.DEFAULT_AVAILABILITY
-        hint = f"\nI assumed `{pairing.DEFAULT_AVAILABILITY}`; set yours with `availability:`." if defaulted else ""
-        if zone_choice is not None and zone_choice.note:
-            hint += f"\n{zone_choice.note}"
+        embed = self.profile_embed(profile, self.bot.clock.now(), title="You're in partner matching")
+        hint = ""
+        if joined.defaulted:
+            hint = f"\nI assumed `{pairing.DEFAULT_AVAILABILITY}`; set yours with `availability:`."
+        if joined.zone_note:
+            hint += f"\n{joined.zone_note}"
         embed.description = f"{me.project_label} · {me.track}. Next: `/match suggest` shows your best partners.{hint}"
         await interaction.response.send_message(embed=embed, ephemeral=True)
 
@@ -221,18 +183,14 @@ class MatchingCog(
         guild = self.guild_of(interaction)
         await interaction.response.defer(ephemeral=True, thinking=True)
         settings = await self.settings_for(guild)
+        assert settings.cohort_start is not None
         now = self.bot.clock.now()
-        me = await self.someone(guild, settings, interaction.user.id, now, me=True)
-        if me.profile is not None and me.profile.status == "left":
-            raise Conflict("You left partner matching; `/match join` opts you in again.")
-        pairing.ensure_capacity(me.profile, "You")
-        # Only the other track of your project can partner you: don't build everyone else's profile.
-        other_track = "frontend" if me.announcement.track == "backend" else "backend"
-        others = await self.candidates(guild, settings, now, me.announcement.project_key, other_track)
-        blocked = await self.service.excluded_pairs(guild.id, now, me.user_id)
-        found = suggest(me.learner, [o.learner for o in others], blocked, SUGGESTIONS, now=now)
-        if not found:
-            await interaction.edit_original_response(content=self.no_candidates_text(me, others))
+        found = await self.service.suggestions(
+            GuildDirectory(guild, settings), settings.cohort_start, interaction.user.id, SUGGESTIONS
+        )
+        me = found.me
+        if not found.found:
+            await interaction.edit_original_response(content=self.no_candidates_text(me, found.others))
             return
         embed = nexus_embed(
             f"Best partners for you — {clip(esc(me.project_label), 100)}",
@@ -242,7 +200,8 @@ class MatchingCog(
         week = pairing.week_of(now)
         my_zone = validate_timezone(me.learner.tz_name)
         buttons: list[discord.ui.Item[Any]] = []
-        for n, (learner, breakdown) in enumerate(found, 1):
+        for n, (them, breakdown) in enumerate(found.found, 1):
+            learner = them.learner
             shared = format_windows(intersect(me.learner.windows, learner.windows), my_zone, week)
             value = (
                 f"{esc(pairing.reasons_text(breakdown))}\n"

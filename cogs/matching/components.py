@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 import discord
@@ -13,7 +12,7 @@ from bot.app.ui import (
     SafeCallback,
     clip,
 )
-from bot.errors import InvalidInput, NotConfigured
+from bot.errors import NotConfigured
 from bot.services.matching.service import Pair
 from cogs._shared import PAIR_BUTTON_TEMPLATE, inert_view, pair_button
 from cogs.matching._base import (
@@ -23,7 +22,6 @@ from cogs.matching._base import (
     ASK_TEMPLATE,
     BUTTON_LABEL_MAX,
     CONFIRM_TIMEOUT,
-    T,
     esc,
 )
 
@@ -140,16 +138,7 @@ class UnpairConfirm(OwnedView):
         )
 
 
-# --- what the cog knows about a learner -----------------------------------------------------------
-
-
-def collect(problems: list[str], check: Callable[[], T]) -> T | None:
-    """Run one input check; its InvalidInput text joins `problems` so every mistake is told at once."""
-    try:
-        return check()
-    except InvalidInput as error:
-        problems.append(str(error))
-        return None
+# --- the join form ---------------------------------------------------------------------------------
 
 
 class JoinForm(NexusModal):

@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import StrEnum
 
-__all__ = ["Unmatched", "UnmatchedCode", "advice", "reason_text"]
+__all__ = ["PairCode", "Refused", "Unmatched", "UnmatchedCode", "advice", "reason_text", "refusal"]
 
 
 class UnmatchedCode(StrEnum):
@@ -75,3 +75,90 @@ def advice(code: UnmatchedCode | None) -> str:
         "You stay in the pool: you'll be matched when someone joins (`/match suggest` shows new learners), "
         "or ask someone directly with `/match request`."
     )
+
+
+class PairCode(StrEnum):
+    """Why two learners may not pair (the one rule in rules.py decides; only :func:`refusal` words it)."""
+
+    SAME_TRACK = "same_track"
+    OTHER_PROJECT = "other_project"
+    BLOCKED_BY_THEM = "blocked_by_them"
+    BLOCKED_BY_ME = "blocked_by_me"
+    ENDED_BEFORE = "ended_before"
+    DECLINED_RECENTLY = "declined_recently"  # within the re-ask cooldown (requests: the request limits word it)
+    ALREADY_PARTNERS = "already_partners"
+    ME_LEFT = "me_left"
+    ME_FULL = "me_full"
+    THEM_LEFT = "them_left"
+    THEM_PAUSED = "them_paused"
+    THEM_FULL = "them_full"
+    REVERSE_PENDING = "reverse_pending"
+
+
+@dataclass(frozen=True)
+class Refused:
+    """A refusal and what its words need: the other learner's name (already made inert), their project title,
+    the end of their pause, the capacity that is full."""
+
+    code: PairCode
+    name: str = ""
+    track: str = ""  # the (shared) track label, for SAME_TRACK
+    title: str = ""  # their project title, for OTHER_PROJECT
+    paused_until: int = 0  # unix time, for THEM_PAUSED
+    capacity: int = 1  # max_partners of the learner who is full
+
+
+def refusal(refused: Refused, *, accepting: bool = False) -> str:
+    """The refusal in words (the user's reply). `accepting`: the addressee pressed Accept; the capacity refusals
+    then read as the store's own (it checks capacity again inside the transaction that makes the pair)."""
+    name, code = refused.name, refused.code
+    if accepting and code in (PairCode.ME_FULL, PairCode.THEM_FULL):
+        return (
+            f"{name} already has as many partners as they asked for, so this pairing can't be made. "
+            "`/match suggest` shows who is still looking."
+        )
+    match code:
+        case PairCode.SAME_TRACK:
+            return (
+                f"{name} is on the {refused.track} track like you; partners pair Backend with Frontend. "
+                "`/match suggest` lists learners on the other track."
+            )
+        case PairCode.OTHER_PROJECT:
+            return (
+                f"{name} builds a different project ({refused.title}); partners build the same project. "
+                "`/match suggest` lists learners on yours."
+            )
+        case PairCode.BLOCKED_BY_THEM:
+            return f"{name} asked not to get partner requests from you. `/match suggest` shows other good partners."
+        case PairCode.BLOCKED_BY_ME:
+            return (
+                f"You blocked partner requests from {name}. If you've changed your mind, ask staff "
+                "to lift it (`/match unblock`)."
+            )
+        case PairCode.ENDED_BEFORE:
+            return (
+                f"You and {name} ended a pairing before, so you can't be paired again unless staff lift "
+                "it (`/match unblock`). `/match suggest` shows other learners."
+            )
+        case PairCode.DECLINED_RECENTLY:
+            return f"You and {name} declined a request recently; `/match suggest` shows other good partners."
+        case PairCode.ALREADY_PARTNERS:
+            return f"You and {name} are already partners; `/match status` shows your pair."
+        case PairCode.ME_LEFT:
+            return "You left partner matching; `/match join` opts you in again first."
+        case PairCode.ME_FULL:
+            return (
+                f"You already have as many partners as you asked for ({refused.capacity}). "
+                "Raise it with `/match join max_partners:<n>` to look for another."
+            )
+        case PairCode.THEM_LEFT:
+            return f"{name} left partner matching; `/match suggest` shows who is looking."
+        case PairCode.THEM_PAUSED:
+            return f"{name} paused matching until <t:{refused.paused_until}:D>; ask them then, or try someone else."
+        case PairCode.THEM_FULL:
+            return f"{name} already has as many partners as they asked for ({refused.capacity})."
+        case PairCode.REVERSE_PENDING:
+            return (
+                f"{name} already asked you! Answer their request (in your DMs, or in the project channel) "
+                "with **Accept**."
+            )

@@ -175,6 +175,30 @@ class PairStore(ProfileStore):
             out |= {frozenset((r["requester_id"], r["addressee_id"])) for r in rows}
         return out
 
+    async def blocks(self, guild_id: int, user_id: int | None = None) -> list[Block]:
+        """Every block of the guild (or only those involving `user_id`), with who blocked."""
+        if user_id is None:
+            rows = await self.db.fetchall("SELECT * FROM match_blocks WHERE guild_id = ?", (guild_id,))
+        else:
+            rows = await self.db.fetchall(
+                "SELECT * FROM match_blocks WHERE guild_id = ? AND (user_a = ? OR user_b = ?)",
+                (guild_id, user_id, user_id),
+            )
+        return [Block.from_row(r) for r in rows]
+
+    async def declined_pairs(self, guild_id: int, since: datetime, user_id: int | None = None) -> set[frozenset[int]]:
+        """Two learners one of whom declined the other's request since `since` (or only `user_id`'s)."""
+        sql = (
+            "SELECT requester_id, addressee_id FROM match_requests WHERE guild_id = ? AND status = 'declined' "
+            "AND decided_at >= ?"
+        )
+        params: tuple[object, ...] = (guild_id, since.isoformat())
+        if user_id is not None:
+            sql += " AND (requester_id = ? OR addressee_id = ?)"
+            params += (user_id, user_id)
+        rows = await self.db.fetchall(sql, params)
+        return {frozenset((r["requester_id"], r["addressee_id"])) for r in rows}
+
     async def get_block(self, guild_id: int, a: int, b: int) -> Block | None:
         row = await self.db.fetchone(
             "SELECT * FROM match_blocks WHERE guild_id = ? AND user_a = ? AND user_b = ?",
