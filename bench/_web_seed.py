@@ -59,8 +59,18 @@ async def seed_cohort(
         project = PROJECTS[(n // 2) % len(PROJECTS)]
         created = await store.create(
             NewAnnouncement(
-                guild_id, uid, start, project, track, f"{name}'s {project}", "A capstone built in public.",
-                ("python",), None, None, True, name,
+                guild_id,
+                uid,
+                start,
+                project,
+                track,
+                f"{name}'s {project}",
+                "A capstone built in public.",
+                ("python",),
+                None,
+                None,
+                True,
+                name,
             ),
             now - timedelta(minutes=learners - n),
         )

@@ -129,7 +129,9 @@ class CohortViewService:
 
     async def catalog_counts(self, guild_id: int) -> tuple[Cohort, list[ProjectCounts]]:
         cohort = await self.require(guild_id)
-        counts = {(c.project_key, c.track): c.count for c in await self.announcements.counts(guild_id, cohort.week.start)}
+        counts = {
+            (c.project_key, c.track): c.count for c in await self.announcements.counts(guild_id, cohort.week.start)
+        }
         projects = [
             ProjectCounts(
                 p.key,
@@ -215,7 +217,11 @@ class CohortViewService:
         cohort = progress.cohort
         roster = self.roster.get(guild_id)
         names = {e.user_id: e.name for e in roster.learners} if roster else {}
-        mine = {a.user_id: a for a in await self.announcements.all_for_export(guild_id) if a.cohort_start == cohort.week.start}
+        mine = {
+            a.user_id: a
+            for a in await self.announcements.all_for_export(guild_id)
+            if a.cohort_start == cohort.week.start
+        }
         active = {uid: a for uid, a in mine.items() if a.withdrawn_at is None}
         for uid, a in mine.items():
             names.setdefault(uid, a.display_name or f"member {uid}")

@@ -10,8 +10,8 @@ from typing import Any
 from aiohttp import web
 
 from bot.errors import NotFound
-from bot.services.container import Services
 from bot.services.cohort_view import Announcement, Progress, Rsvps, StudySession, Topic
+from bot.services.container import Services
 from bot.services.learning import CATEGORIES, SEARCH_RESULTS_MAX
 from bot.services.tracks import TRACKS
 from bot.web import params as p

@@ -114,8 +114,12 @@ async def guard(request: web.Request, handler: Handler) -> web.StreamResponse:
     if wait > 0:
         retry = str(max(1, math.ceil(wait)))
         if is_api:
-            return error_response(429, "rate_limited", f"Too many requests; retry after {retry} s.", {"Retry-After": retry})
-        return web.Response(status=429, text=f"Too many requests; retry after {retry} s.", headers={"Retry-After": retry})
+            return error_response(
+                429, "rate_limited", f"Too many requests; retry after {retry} s.", {"Retry-After": retry}
+            )
+        return web.Response(
+            status=429, text=f"Too many requests; retry after {retry} s.", headers={"Retry-After": retry}
+        )
     if is_api and request.method == "OPTIONS":
         return web.Response(status=204, headers=PREFLIGHT)
     try:

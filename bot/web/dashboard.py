@@ -10,8 +10,8 @@ import jinja2
 from aiohttp import web
 
 from bot.clock import Clock
-from bot.services.charts import chart_rows
 from bot.errors import NotFound
+from bot.services.charts import chart_rows
 from bot.services.first_week import days_left_text
 from bot.web import links
 from bot.web.api import SERVICES

@@ -131,9 +131,7 @@ def one(item: str) -> dict[str, Any]:
 SCHEMAS.update(
     {
         "GuildList": obj({"data": {"type": "array", "items": ref("Guild")}}),
-        "Catalog": obj(
-            {"data": obj({"cohort_start": DAY, "projects": {"type": "array", "items": ref("Project")}})}
-        ),
+        "Catalog": obj({"data": obj({"cohort_start": DAY, "projects": {"type": "array", "items": ref("Project")}})}),
         "AnnouncementPage": page_of("Announcement"),
         "ProgressResponse": one("Progress"),
         "SessionList": obj({"data": {"type": "array", "items": ref("Session")}}),
@@ -163,7 +161,9 @@ def error(description: str) -> dict[str, Any]:
     return {"description": description, "content": {JSON: {"schema": ref("Error")}}}
 
 
-def get(summary: str, schema: str, params: list[dict[str, Any]] | None = None, *, not_found: bool = True) -> dict[str, Any]:
+def get(
+    summary: str, schema: str, params: list[dict[str, Any]] | None = None, *, not_found: bool = True
+) -> dict[str, Any]:
     responses: dict[str, Any] = {
         "200": {
             "description": "OK",
@@ -197,7 +197,9 @@ def document() -> dict[str, Any]:
                 "Announcements the bot posted in the channel (this cohort)", "AnnouncementPage", [GUILD, LIMIT, CURSOR]
             ),
             "/api/v1/guilds/{guild_id}/progress": get("First-week progress", "ProgressResponse", [GUILD]),
-            "/api/v1/guilds/{guild_id}/sessions": get("Upcoming study sessions (RSVPs as counts)", "SessionList", [GUILD]),
+            "/api/v1/guilds/{guild_id}/sessions": get(
+                "Upcoming study sessions (RSVPs as counts)", "SessionList", [GUILD]
+            ),
             "/api/v1/topics": get(
                 "Learning topics by slug",
                 "TopicPage",
@@ -208,7 +210,12 @@ def document() -> dict[str, Any]:
                 "Search topics, ranked as /learn search ranks them",
                 "SearchPage",
                 [
-                    {"name": "q", "in": "query", "required": True, "schema": {"type": "string", "maxLength": MAX_QUERY}},
+                    {
+                        "name": "q",
+                        "in": "query",
+                        "required": True,
+                        "schema": {"type": "string", "maxLength": MAX_QUERY},
+                    },
                     LIMIT,
                     CURSOR,
                 ],

@@ -18,6 +18,7 @@ MAX_LIMIT = 100
 DEFAULT_LIMIT = 20
 MAX_QUERY = 100
 MAX_PARAM = 200  # any raw value longer than this is refused before it is parsed
+NOT_OUR_CURSOR = "`cursor` is not one this API returned: pass the last page's `next_cursor` as is."
 SLUG_MAX = 100
 
 
@@ -54,7 +55,9 @@ def encode_cursor(kind: str, value: str | int) -> str:
 
 def decode_cursor(value: str, kind: str) -> str:
     """The position a cursor from `next_cursor` carries; anything else is refused."""
-    problem = bad("invalid_cursor", "`cursor` is not one this API returned: pass `next_cursor` from the last page as is.")
+    problem = bad(
+        "invalid_cursor", "`cursor` is not one this API returned: pass `next_cursor` from the last page as is."
+    )
     if len(value) > 140 or not value.isascii():
         raise problem
     try:
@@ -70,21 +73,27 @@ def decode_cursor(value: str, kind: str) -> str:
 def cursor_int(value: str) -> int:
     rest = decode_cursor(value, "id")
     if not rest.isascii() or not rest.isdigit() or len(rest) > 18:
-        raise bad("invalid_cursor", "`cursor` is not one this API returned: pass `next_cursor` from the last page as is.")
+        raise bad(
+            "invalid_cursor", "`cursor` is not one this API returned: pass `next_cursor` from the last page as is."
+        )
     return int(rest)
 
 
 def cursor_offset(value: str) -> int:
     rest = decode_cursor(value, "at")
     if not rest.isascii() or not rest.isdigit() or int(rest) > 10_000:
-        raise bad("invalid_cursor", "`cursor` is not one this API returned: pass `next_cursor` from the last page as is.")
+        raise bad(
+            "invalid_cursor", "`cursor` is not one this API returned: pass `next_cursor` from the last page as is."
+        )
     return int(rest)
 
 
 def cursor_slug(value: str) -> str:
     rest = decode_cursor(value, "slug")
     if len(rest) > SLUG_MAX:
-        raise bad("invalid_cursor", "`cursor` is not one this API returned: pass `next_cursor` from the last page as is.")
+        raise bad(
+            "invalid_cursor", "`cursor` is not one this API returned: pass `next_cursor` from the last page as is."
+        )
     return rest
 
 
@@ -130,5 +139,7 @@ def guild_id(value: str) -> int:
 def slug(value: str) -> str:
     text = _clean("topic", value).strip()
     if not text or len(text) > SLUG_MAX:
-        raise bad("invalid_topic", f"The topic in the path must be 1–{SLUG_MAX} characters, e.g. /api/v1/topics/django.")
+        raise bad(
+            "invalid_topic", f"The topic in the path must be 1–{SLUG_MAX} characters, e.g. /api/v1/topics/django."
+        )
     return text

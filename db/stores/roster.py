@@ -81,8 +81,10 @@ class RosterStore:
         if not isinstance(entry, dict):
             return None
         try:
-            learners = tuple(RosterEntry(int(u), str(n), t if t in ("backend", "frontend") else None)
-                             for u, n, t in entry.get("learners", []))
+            learners = tuple(
+                RosterEntry(int(u), str(n), t if t in ("backend", "frontend") else None)
+                for u, n, t in entry.get("learners", [])
+            )
             return Roster(guild_id, datetime.fromisoformat(entry["taken_at"]), learners)
         except (KeyError, TypeError, ValueError):
             return None
