@@ -64,7 +64,7 @@ async def seed_cohort(
                 start,
                 project,
                 track,
-                f"{name}'s {project}",
+                f"Capstone {n} on {project}",
                 "A capstone built in public.",
                 ("python",),
                 None,

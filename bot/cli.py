@@ -255,7 +255,8 @@ async def run_web(settings: Settings, *, ready: asyncio.Event | None = None) -> 
             secret=settings.web_secret,
             secure_cookie=settings.web_base_url.startswith("https://"),
         )
-        runner = web.AppRunner(app, access_log=None)
+        # Long request lines reach the app (which refuses them in its JSON error shape) instead of aiohttp's parser.
+        runner = web.AppRunner(app, access_log=None, handler_args={"max_line_size": 32768, "max_field_size": 32768})
         await runner.setup()
         try:
             site = web.TCPSite(runner, settings.web_host, settings.web_port)
