@@ -232,7 +232,7 @@ async def run_web(settings: Settings, *, ready: asyncio.Event | None = None) -> 
     from aiohttp import web
 
     from bot.services.container import Services
-    from bot.web.app import create_app, keep_index_fresh
+    from bot.web.app import RateLimiter, create_app, keep_index_fresh
     from db.database import discover_migrations
 
     if not settings.database_path.exists():
@@ -254,6 +254,7 @@ async def run_web(settings: Settings, *, ready: asyncio.Event | None = None) -> 
             services.clock,
             secret=settings.web_secret,
             secure_cookie=settings.web_base_url.startswith("https://"),
+            limiter=RateLimiter(rate=settings.web_rate_limit, burst=max(1, round(3 * settings.web_rate_limit))),
         )
         # Long request lines reach the app (which refuses them in its JSON error shape) instead of aiohttp's parser.
         runner = web.AppRunner(app, access_log=None, handler_args={"max_line_size": 32768, "max_field_size": 32768})

@@ -33,6 +33,7 @@ class Settings:
     web_port: int = 8080
     web_base_url: str = "http://127.0.0.1:8080"
     web_secret: str | None = field(default=None, repr=False)
+    web_rate_limit: float = 20.0  # API requests per second per client (bursts of 3 s worth)
 
 
 def _env(env: Mapping[str, str | None], key: str) -> str | None:
@@ -96,6 +97,13 @@ def load_settings(
 
     clock_raw = _env(env, "NEXUS_CLOCK_FILE")
     web_host, web_port, web_base_url, web_secret = _web_settings(env)
+    rate_raw = _env(env, "WEB_RATE_LIMIT") or "20"
+    try:
+        web_rate_limit = float(rate_raw)
+    except ValueError:
+        web_rate_limit = -1.0
+    if not 0.1 <= web_rate_limit <= 100_000:
+        raise ConfigError(f"WEB_RATE_LIMIT={rate_raw!r} must be requests per second per client, 0.1–100000 (e.g. 20).")
     return Settings(
         token=token,
         guild_id=guild_id,
@@ -109,6 +117,7 @@ def load_settings(
         web_port=web_port,
         web_base_url=web_base_url,
         web_secret=web_secret,
+        web_rate_limit=web_rate_limit,
     )
 
 

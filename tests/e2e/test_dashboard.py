@@ -12,7 +12,7 @@ import pytest
 from PIL import Image
 
 from sandbox.nexus import NexusSandbox
-from tests.web.process import SECRET, WebProcess, free_port
+from sandbox.web_process import SECRET, WebProcess, free_port
 
 CHANNEL = "prodevprojectnexus"
 LINK = re.compile(r"(http://127\.0\.0\.1:\d+/login\?token=[\w.\-]+)")

@@ -17,7 +17,7 @@ from bot.web import links
 from bot.web.app import RateLimiter, create_app
 from tests.web.browser import chromium_path, dump_dom, screenshot
 from tests.web.conftest import GUILD, SECRET, Api, make_api
-from tests.web.process import free_port
+from sandbox.web_process import free_port
 
 
 @pytest.fixture

@@ -1,4 +1,4 @@
-"""`nexus-bot web` as a real subprocess on a database file (beside a running bot, or alone), for tests."""
+"""`nexus-bot web` as a real subprocess on a database file (beside a running bot, or alone), for tests and benches."""
 
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ from types import TracebackType
 import aiohttp
 
 SECRET = "test-secret-" + "s" * 32
+PROJECT_ROOT = Path(__file__).resolve().parents[1]
 
 
 def free_port() -> int:
@@ -22,7 +23,14 @@ def free_port() -> int:
 
 
 class WebProcess:
-    def __init__(self, database: Path, *, clock_file: Path | None = None, secret: str | None = SECRET) -> None:
+    def __init__(
+        self,
+        database: Path,
+        *,
+        clock_file: Path | None = None,
+        secret: str | None = SECRET,
+        extra_env: dict[str, str] | None = None,
+    ) -> None:
         self.port = free_port()
         self.base_url = f"http://127.0.0.1:{self.port}"
         self.log_path = database.with_name(f"web-{self.port}.log")
@@ -38,12 +46,13 @@ class WebProcess:
             self.env["WEB_SECRET"] = secret
         if clock_file is not None:
             self.env["NEXUS_CLOCK_FILE"] = str(clock_file)
+        self.env.update(extra_env or {})
         self.proc: subprocess.Popen[bytes] | None = None
 
     async def start(self, timeout: float = 30) -> WebProcess:
         log = self.log_path.open("wb")
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "bot", "web"], env=self.env, stdout=log, stderr=subprocess.STDOUT, cwd=os.getcwd()
+            [sys.executable, "-m", "bot", "web"], env=self.env, stdout=log, stderr=subprocess.STDOUT, cwd=PROJECT_ROOT
         )
         deadline = asyncio.get_running_loop().time() + timeout
         async with aiohttp.ClientSession() as session:
