@@ -47,17 +47,17 @@ class WebProcess:
         if clock_file is not None:
             self.env["NEXUS_CLOCK_FILE"] = str(clock_file)
         self.env.update(extra_env or {})
-        self.proc: subprocess.Popen[bytes] | None = None
+        self.proc: asyncio.subprocess.Process | None = None
 
     async def start(self, timeout: float = 30) -> WebProcess:
-        log = self.log_path.open("wb")
-        self.proc = subprocess.Popen(
-            [sys.executable, "-m", "bot", "web"], env=self.env, stdout=log, stderr=subprocess.STDOUT, cwd=PROJECT_ROOT
-        )
+        with self.log_path.open("wb") as log:
+            self.proc = await asyncio.create_subprocess_exec(
+                sys.executable, "-m", "bot", "web", env=self.env, stdout=log, stderr=subprocess.STDOUT, cwd=PROJECT_ROOT
+            )
         deadline = asyncio.get_running_loop().time() + timeout
         async with aiohttp.ClientSession() as session:
             while True:
-                if self.proc.poll() is not None:
+                if self.proc.returncode is not None:
                     raise RuntimeError(f"nexus-bot web exited {self.proc.returncode}: {self.log()}")
                 try:
                     async with session.get(f"{self.base_url}/api/v1/guilds") as response:
@@ -72,17 +72,17 @@ class WebProcess:
     def log(self) -> str:
         return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
 
-    def stop(self) -> int:
+    async def stop(self) -> int:
         if self.proc is None:
             return 0
-        if self.proc.poll() is None:
+        if self.proc.returncode is None:
             self.proc.terminate()
             try:
-                self.proc.wait(10)
-            except subprocess.TimeoutExpired:
+                await asyncio.wait_for(self.proc.wait(), 10)
+            except TimeoutError:
                 self.proc.kill()
-                self.proc.wait()
-        return self.proc.returncode
+                await self.proc.wait()
+        return self.proc.returncode or 0
 
     async def __aenter__(self) -> WebProcess:
         return await self.start()
@@ -90,4 +90,4 @@ class WebProcess:
     async def __aexit__(
         self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
     ) -> None:
-        self.stop()
+        await self.stop()

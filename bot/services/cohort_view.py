@@ -217,14 +217,10 @@ class CohortViewService:
         cohort = progress.cohort
         roster = self.roster.get(guild_id)
         names = {e.user_id: e.name for e in roster.learners} if roster else {}
-        mine = {
-            a.user_id: a
-            for a in await self.announcements.all_for_export(guild_id)
-            if a.cohort_start == cohort.week.start
-        }
-        active = {uid: a for uid, a in mine.items() if a.withdrawn_at is None}
-        for uid, a in mine.items():
-            names.setdefault(uid, a.display_name or f"member {uid}")
+        mine = await self.reads.cohort_members(guild_id, cohort.week.start)
+        active = {uid for uid, (_, is_active) in mine.items() if is_active}
+        for uid, (name, _) in mine.items():
+            names.setdefault(uid, name or f"member {uid}")
         not_announced = sorted(
             ((e.name, e.track) for e in (roster.learners if roster else ()) if e.user_id not in active),
             key=lambda x: x[0].casefold(),

@@ -44,6 +44,7 @@ class RosterStore:
         self.path = roster_path(database_path)
         self._stamp: tuple[int, int] | None = None
         self._data: dict[str, Any] = {}
+        self._parsed: dict[int, Roster | None] = {}
 
     def _read(self) -> dict[str, Any]:
         try:
@@ -58,6 +59,7 @@ class RosterStore:
                 return self._data  # half-replaced or unreadable: keep the last good copy
             self._data = data if isinstance(data, dict) else {}
             self._stamp = stamp
+            self._parsed = {}
         return self._data
 
     def _write(self, guild_id: int, entry: dict[str, Any]) -> None:
@@ -77,7 +79,13 @@ class RosterStore:
         await asyncio.to_thread(self._write, guild_id, entry)
 
     def get(self, guild_id: int) -> Roster | None:
-        entry = self._read().get(str(guild_id))
+        data = self._read()
+        if guild_id not in self._parsed:
+            self._parsed[guild_id] = self._parse(guild_id, data.get(str(guild_id)))
+        return self._parsed[guild_id]
+
+    @staticmethod
+    def _parse(guild_id: int, entry: Any) -> Roster | None:
         if not isinstance(entry, dict):
             return None
         try:

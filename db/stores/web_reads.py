@@ -24,6 +24,20 @@ class WebReadStore:
         )
         return [Announcement.from_row(r) for r in rows]
 
+    async def cohort_members(self, guild_id: int, cohort_start: date) -> dict[int, tuple[str, bool]]:
+        """{user_id: (display name, has an active announcement)} of everyone who announced this cohort."""
+        rows = await self.db.fetchall(
+            "SELECT user_id, display_name, MAX(CASE WHEN withdrawn_at IS NULL THEN 1 ELSE 0 END) AS active "
+            "FROM announcements WHERE guild_id = ? AND cohort_start = ? GROUP BY user_id, display_name",
+            (guild_id, cohort_start.isoformat()),
+        )
+        out: dict[int, tuple[str, bool]] = {}
+        for r in rows:
+            uid, active = int(r["user_id"]), bool(r["active"])
+            if uid not in out or active:
+                out[uid] = (r["display_name"] or "", active or out.get(uid, ("", False))[1])
+        return out
+
     async def pair_counts(self, guild_id: int) -> dict[str, int]:
         rows = await self.db.fetchall(
             "SELECT status, COUNT(*) AS n FROM pairs WHERE guild_id = ? GROUP BY status", (guild_id,)

@@ -15,9 +15,9 @@ from PIL import Image
 from bot.services.charts import TRACK_COLOURS
 from bot.web import links
 from bot.web.app import RateLimiter, create_app
+from sandbox.web_process import free_port
 from tests.web.browser import chromium_path, dump_dom, screenshot
 from tests.web.conftest import GUILD, SECRET, Api, make_api
-from sandbox.web_process import free_port
 
 
 @pytest.fixture
