@@ -91,13 +91,24 @@ async def dashboard_renders(base: str, guild_id: int, renders: int) -> list[floa
         async with session.get(link) as response:
             assert response.status == 200, response.status
         out = []
-        for _ in range(renders):
+        for i in range(renders + 1):
             start = time.perf_counter()
             async with session.get("/") as response:
                 await response.read()
                 assert response.status == 200, response.status
-            out.append((time.perf_counter() - start) * 1000)
+            if i:  # the first one compiles the template
+                out.append((time.perf_counter() - start) * 1000)
     return out
+
+
+async def keep_committing(services: Services, announcement_ids: list[int], per_second: float) -> None:
+    """The bot's side of a busy cohort: a commit every 1/per_second s (each one empties the web's answer cache)."""
+    looking = False
+    while True:
+        for announcement_id in announcement_ids:
+            looking = not looking
+            await services.announcements.store.set_post_looking(announcement_id, looking)
+            await asyncio.sleep(1 / per_second)
 
 
 async def measure_web(learners: int, rate: float, seconds: float, renders: int) -> dict[str, Any]:
@@ -107,21 +118,31 @@ async def measure_web(learners: int, rate: float, seconds: float, renders: int) 
             await db.migrate()
             services = Services.build(db, ManualClock(NOW))
             await services.learning.sync_shipped()
-            await seed_cohort(services, GUILD, learners, NOW)
+            seeded = await seed_cohort(services, GUILD, learners, NOW)
             progress = (await services.view.progress(GUILD)).chart
-        png, svg = [], []
-        for _ in range(max(5, renders // 5)):
-            start = time.perf_counter()
-            render_first_week_chart(progress)
-            png.append((time.perf_counter() - start) * 1000)
-            start = time.perf_counter()
-            first_week_svg(progress)
-            svg.append((time.perf_counter() - start) * 1000)
-        async with WebProcess(path, extra_env=UNLIMITED) as web:
-            await api_load(web.base_url, api_paths(GUILD), rate, 1)  # warm-up
-            api, api_errors = await api_load(web.base_url, api_paths(GUILD), rate, seconds)
-            dash = await dashboard_renders(web.base_url, GUILD, renders)
-    return {"api": api, "api_errors": api_errors, "dashboard": dash, "png": png, "svg": svg}
+            png, svg = [], []
+            for _ in range(max(5, renders // 5)):
+                start = time.perf_counter()
+                render_first_week_chart(progress)
+                png.append((time.perf_counter() - start) * 1000)
+                start = time.perf_counter()
+                first_week_svg(progress)
+                svg.append((time.perf_counter() - start) * 1000)
+            async with WebProcess(path, extra_env=UNLIMITED) as web:
+                await api_load(web.base_url, api_paths(GUILD), rate, 1)  # warm-up
+                api, api_errors = await api_load(web.base_url, api_paths(GUILD), rate, seconds)
+                writer = asyncio.create_task(keep_committing(services, seeded.announced_ids[:50], 10))
+                busy, busy_errors = await api_load(web.base_url, api_paths(GUILD), rate, seconds)
+                writer.cancel()
+                dash = await dashboard_renders(web.base_url, GUILD, renders)
+    return {
+        "api": api,
+        "busy": busy,
+        "api_errors": api_errors + busy_errors,
+        "dashboard": dash,
+        "png": png,
+        "svg": svg,
+    }
 
 
 async def measure_bot_beside_web(learners: int, rate: float, seconds: float, bot_rate: float) -> dict[str, Any]:
@@ -161,6 +182,12 @@ def rows_for(m: dict[str, Any], b: dict[str, Any], learners: int, rate: float) -
             "value": percentile(api, 99),
             "target": "≤ 10 ms",
             "passed": percentile(api, 99) <= 10,
+        },
+        {
+            "figure": "web API while the database takes 10 commits/s: p99 (ms)",
+            "value": percentile(m["busy"], 99),
+            "target": "≤ 10 ms",
+            "passed": percentile(m["busy"], 99) <= 10,
         },
         {"figure": "web API: non-200 answers", "value": m["api_errors"], "target": "0", "passed": m["api_errors"] == 0},
         {

@@ -111,6 +111,12 @@ class CohortViewService:
             guild_id, {uid: (name, learner_track(tracks)) for uid, (name, tracks) in learners.items()}, self.clock.now()
         )
 
+    async def version(self) -> tuple[object, ...]:
+        """Changes whenever anything the web shows may have: a commit to the database, a new roster snapshot, the
+        topic index rebuilt, or the clock's minute (days left, upcoming sessions)."""
+        now = self.clock.now().replace(second=0, microsecond=0)
+        return (await self.reads.data_version(), self.roster.file_stamp(), id(self.learning.index), now)
+
     # --- servers, catalog, announcements ---------------------------------------------------------------
 
     async def guilds(self) -> list[Cohort]:

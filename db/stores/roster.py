@@ -62,6 +62,14 @@ class RosterStore:
             self._parsed = {}
         return self._data
 
+    def file_stamp(self) -> tuple[int, int]:
+        """(mtime_ns, size) of the snapshot file, (0, 0) when there is none: changes whenever the bot saves one."""
+        try:
+            info = self.path.stat()
+        except OSError:
+            return (0, 0)
+        return (info.st_mtime_ns, info.st_size)
+
     def _write(self, guild_id: int, entry: dict[str, Any]) -> None:
         self._stamp = None
         data = dict(self._read())

@@ -13,6 +13,11 @@ class WebReadStore:
     def __init__(self, db: Database) -> None:
         self.db = db
 
+    async def data_version(self) -> int:
+        """SQLite's PRAGMA data_version on the reading connection: it changes whenever another connection (the bot,
+        or this process's writer) commits, so an unchanged value means nothing read before can have changed."""
+        return int(await self.db.fetchval("PRAGMA data_version") or 0)
+
     async def posted_announcements(
         self, guild_id: int, cohort_start: date, after_id: int, limit: int
     ) -> list[Announcement]:

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import json
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from bot.web.app import RateLimiter
+from db.database import Database
+from db.stores.announcements import AnnouncementStore
 from tests.web.conftest import GUILD, Api, make_api
 
 G = f"/api/v1/guilds/{GUILD}"
@@ -228,3 +231,19 @@ async def test_sessions_list_rsvps_as_counts(api: Api) -> None:
     body = await api.get(f"{G}/sessions", "/api/v1/guilds/{guild_id}/sessions")
     assert [s["title"] for s in body["data"]] == ["Django REST office hours", "React state, pairs welcome"]
     assert all(s["going"] == 1 for s in body["data"])  # the host
+
+
+async def test_cached_answers_follow_every_commit_roster_and_minute(api: Api) -> None:
+    path, template = f"{G}/progress", "/api/v1/guilds/{guild_id}/progress"
+    first = (await api.get(path, template))["data"]
+    assert (await api.get(path, template))["data"] == first  # served from the cache
+    roster = api.services.view.roster_of(GUILD)
+    assert roster is not None
+    await api.services.view.save_roster(GUILD, {e.user_id: (e.name, (e.track or "",)) for e in roster.learners[:10]})
+    assert (await api.get(path, template))["data"]["learners"] == 10
+    async with Database(api.services.db.path) as other:  # another process's commit, as the bot's would be
+        await AnnouncementStore(other).withdraw(api.seeded.announced_ids[0], api.clock.now())
+    counts = (await api.get(f"{G}/catalog", "/api/v1/guilds/{guild_id}/catalog"))["data"]["projects"]
+    assert sum(p["total"] for p in counts) == api.seeded.announced - 1
+    api.clock.at += timedelta(days=1)
+    assert (await api.get(path, template))["data"]["days_left"] == first["days_left"] - 1
