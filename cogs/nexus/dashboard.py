@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from typing import TYPE_CHECKING
 
 import discord
@@ -13,6 +14,8 @@ from cogs.projects.charts import learner_roster
 
 if TYPE_CHECKING:
     from bot.app.nexus_bot import NexusBot
+
+log = logging.getLogger(__name__)
 
 
 async def send_link(interaction: discord.Interaction[NexusBot]) -> None:
@@ -26,7 +29,10 @@ async def send_link(interaction: discord.Interaction[NexusBot]) -> None:
         )
     cohort = await bot.services.cohort.require(guild.id)
     # The web process can't see Discord's member list: leave it the learners as they are now.
-    await bot.services.view.save_roster(guild.id, learner_roster(guild, cohort))
+    try:
+        await bot.services.view.save_roster(guild.id, learner_roster(guild, cohort))
+    except OSError as exc:  # e.g. a full disk: the link still works, with the last roster saved
+        log.warning("Could not save the learner roster for the dashboard of guild %s: %s", guild.id, exc)
     link, expires = dashboard_link(secret, bot.settings.web_base_url, guild.id, bot.clock.now())
     await interaction.response.send_message(
         f"Your dashboard link, for you only; it works until {timestamp(expires, 'R')} and then signs you in for 8 "

@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import re
 from collections.abc import AsyncIterator
+from datetime import timedelta
 from pathlib import Path
 
 import aiohttp
@@ -74,6 +75,10 @@ async def test_staff_get_an_ephemeral_link_that_opens_the_cohort_beside_the_runn
         # The bot still answers while the web reads the same file.
         again = await nexus.client.slash("bob", "project announce", project="ecommerce", title="Cart", summary="UI.")
         assert "Announced" in again.content, again.describe()
+    # The web reads NEXUS_CLOCK_FILE like the bot: 16 minutes later the same link is refused.
+    nexus.advance(timedelta(minutes=16))
+    async with web, aiohttp.ClientSession() as fresh, fresh.get(found[1]) as late:
+        assert late.status == 401 and "expired" in await late.text()
 
 
 async def test_a_learner_is_refused_a_dashboard_link(with_web: tuple[NexusSandbox, int]) -> None:
