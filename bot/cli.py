@@ -1,4 +1,4 @@
-"""`nexus-bot` / `python -m bot`: run, sandbox, db migrate, db backup, db check, sync, bench."""
+"""`nexus-bot` / `python -m bot`: run, web, sandbox, db migrate, db backup, db check, sync, bench."""
 
 from __future__ import annotations
 
@@ -225,10 +225,77 @@ async def check(settings: Settings) -> int:
     return EXIT_CHECK_FAILED
 
 
+async def run_web(settings: Settings, *, ready: asyncio.Event | None = None) -> int:
+    """`nexus-bot web`: the dashboard and API on WEB_HOST:WEB_PORT, reading the bot's database beside it.
+
+    No writer lock (the bot holds it) and no migrations: it refuses a database the bot has not migrated yet."""
+    from aiohttp import web
+
+    from bot.services.container import Services
+    from bot.web.app import RateLimiter, create_app, keep_index_fresh
+    from db.database import discover_migrations
+
+    if not settings.database_path.exists():
+        raise StartupError(
+            f"DATABASE_PATH={settings.database_path} does not exist yet: start the bot (or `nexus-bot sandbox "
+            "--database PATH`) once so it creates and migrates it."
+        )
+    db = await open_database(settings, migrate=False, check=False)
+    try:
+        if await db.user_version() != len(discover_migrations()):
+            raise StartupError(
+                f"DATABASE_PATH={settings.database_path} is at schema version {await db.user_version()}, not "
+                f"{len(discover_migrations())}: start the bot once (or `nexus-bot db migrate`) to migrate it."
+            )
+        services = Services.build(db, make_clock(settings.clock_file))
+        await services.learning.refresh_index()
+        app = create_app(
+            services,
+            services.clock,
+            secret=settings.web_secret,
+            secure_cookie=settings.web_base_url.startswith("https://"),
+            limiter=RateLimiter(rate=settings.web_rate_limit, burst=max(1, round(3 * settings.web_rate_limit))),
+        )
+        # Long request lines reach the app (which refuses them in its JSON error shape) instead of aiohttp's parser.
+        runner = web.AppRunner(app, access_log=None, handler_args={"max_line_size": 32768, "max_field_size": 32768})
+        await runner.setup()
+        try:
+            site = web.TCPSite(runner, settings.web_host, settings.web_port)
+            try:
+                await site.start()
+            except OSError as exc:
+                raise StartupError(
+                    f"WEB_HOST={settings.web_host} WEB_PORT={settings.web_port}: cannot listen ({exc.strerror})."
+                ) from None
+            log.info(
+                "Web dashboard and API on http://%s:%s (links point at %s)%s",
+                settings.web_host,
+                settings.web_port,
+                settings.web_base_url,
+                "" if settings.web_secret else "; WEB_SECRET is not set, so the dashboard is off",
+            )
+            stop = asyncio.Event()
+            loop = asyncio.get_running_loop()
+            for sig in (signal.SIGINT, signal.SIGTERM):
+                loop.add_signal_handler(sig, stop.set)
+            refresher = asyncio.create_task(keep_index_fresh(services))
+            if ready is not None:
+                ready.set()
+            await stop.wait()
+            refresher.cancel()
+        finally:
+            await runner.cleanup()
+    finally:
+        await db.close()
+    log.info("Web stopped cleanly")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="nexus-bot", description="Nexus Bot for #ProDevProjectNexus")
     sub = parser.add_subparsers(dest="command")
     sub.add_parser("run", help="run the bot (default)")
+    sub.add_parser("web", help="serve the staff dashboard and public API (WEB_HOST:WEB_PORT) beside the bot")
     sandbox = sub.add_parser("sandbox", help="try the bot against a local Discord-compatible server")
     sandbox.add_argument("--script", help="run the commands in FILE, then exit (non-zero if any step failed)")
     sandbox.add_argument("--database", help="database file (default: a temporary one)")
@@ -277,6 +344,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return uvloop.run(run_bot(settings))
         if command == "sync":
             return asyncio.run(sync_commands(settings, args.global_sync))
+        if command == "web":
+            return run_async(run_web(settings))
         if args.db_command == "migrate":
             return asyncio.run(migrate_only(settings))
         if args.db_command == "check":

@@ -27,6 +27,13 @@ class Settings:
     gateway_url: str | None = None
     clock_file: Path | None = None
     staff_role_name: str = "Staff"
+    # The web process (`nexus-bot web`): where it listens, the base of the links the bot hands out, and the
+    # HMAC key of its signed links and session cookies (repr=False: never in a log line).
+    web_host: str = "127.0.0.1"
+    web_port: int = 8080
+    web_base_url: str = "http://127.0.0.1:8080"
+    web_secret: str | None = field(default=None, repr=False)
+    web_rate_limit: float = 20.0  # API requests per second per client (bursts of 3 s worth)
 
 
 def _env(env: Mapping[str, str | None], key: str) -> str | None:
@@ -89,6 +96,14 @@ def load_settings(
         raise ConfigError(f"DISCORD_GATEWAY_URL={gateway_url!r} must be a ws:// or wss:// URL.")
 
     clock_raw = _env(env, "NEXUS_CLOCK_FILE")
+    web_host, web_port, web_base_url, web_secret = _web_settings(env)
+    rate_raw = _env(env, "WEB_RATE_LIMIT") or "20"
+    try:
+        web_rate_limit = float(rate_raw)
+    except ValueError:
+        web_rate_limit = -1.0
+    if not 0.1 <= web_rate_limit <= 100_000:
+        raise ConfigError(f"WEB_RATE_LIMIT={rate_raw!r} must be requests per second per client, 0.1–100000 (e.g. 20).")
     return Settings(
         token=token,
         guild_id=guild_id,
@@ -98,4 +113,33 @@ def load_settings(
         gateway_url=gateway_url,
         clock_file=Path(clock_raw) if clock_raw else None,
         staff_role_name=_env(env, "NEXUS_STAFF_ROLE") or "Staff",
+        web_host=web_host,
+        web_port=web_port,
+        web_base_url=web_base_url,
+        web_secret=web_secret,
+        web_rate_limit=web_rate_limit,
     )
+
+
+WEB_SECRET_MIN = 32
+
+
+def _web_settings(env: Mapping[str, str | None]) -> tuple[str, int, str, str | None]:
+    """WEB_HOST, WEB_PORT, WEB_BASE_URL (default http://WEB_HOST:WEB_PORT) and WEB_SECRET, checked."""
+    host = _env(env, "WEB_HOST") or "127.0.0.1"
+    if any(ch.isspace() or ch in "/?#@" for ch in host):
+        raise ConfigError(f"WEB_HOST={host!r} is not a host name or address, e.g. 127.0.0.1 or 0.0.0.0.")
+    port_raw = _env(env, "WEB_PORT") or "8080"
+    if not port_raw.isdigit() or not 1 <= int(port_raw) <= 65535:
+        raise ConfigError(f"WEB_PORT={port_raw!r} is not a port number (1–65535), e.g. 8080.")
+    port = int(port_raw)
+    base = _env(env, "WEB_BASE_URL") or f"http://{host}:{port}"
+    if not base.startswith(("http://", "https://")) or any(ch.isspace() for ch in base):
+        raise ConfigError(f"WEB_BASE_URL={base!r} must be an http(s) URL, e.g. https://nexus.example.org.")
+    secret = _env(env, "WEB_SECRET")
+    if secret is not None and len(secret) < WEB_SECRET_MIN:
+        raise ConfigError(
+            f"WEB_SECRET is too short ({len(secret)} characters): use at least {WEB_SECRET_MIN} random characters, "
+            'e.g. python -c "import secrets; print(secrets.token_urlsafe(32))".'
+        )
+    return host, port, base.rstrip("/"), secret

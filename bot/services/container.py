@@ -13,6 +13,7 @@ from bot.clock import Clock
 from bot.services.announcements import AnnouncementService
 from bot.services.catalog import CatalogService
 from bot.services.cohort import CohortService
+from bot.services.cohort_view import CohortViewService
 from bot.services.learning import LearningService
 from bot.services.matching.service import MatchingService
 from bot.services.onboarding import OnboardingService
@@ -35,12 +36,14 @@ class Services:
     questions: QuestionService
     sessions: SessionService
     staff: StaffService
+    view: CohortViewService
 
     @classmethod
     def build(cls, db: Database, clock: Clock) -> Services:
         catalog, cohort = CatalogService(db), CohortService(db)
         learning = LearningService(db, clock, cohort)
         questions = QuestionService(db, clock, cohort, learning)
+        sessions = SessionService(db, clock, catalog)
         return cls(
             db=db,
             clock=clock,
@@ -51,6 +54,7 @@ class Services:
             matching=MatchingService(db, clock, catalog),
             onboarding=OnboardingService(db, clock, cohort),
             questions=questions,
-            sessions=SessionService(db, clock, catalog),
+            sessions=sessions,
             staff=StaffService(db, clock, cohort, catalog),
+            view=CohortViewService(db, clock, cohort, catalog, learning, sessions),
         )

@@ -17,6 +17,7 @@ from bot.services.staff import PUBLISH_KIND, parse_date
 from cogs._shared import timezone_autocomplete
 from cogs.nexus import staff_posts
 from cogs.nexus.checks import ForumOnly, check_setup_roles, format_duration, missing_channel_permissions
+from cogs.nexus.dashboard import send_link as send_dashboard_link
 
 if TYPE_CHECKING:
     from bot.app.nexus_bot import NexusBot
@@ -128,6 +129,13 @@ class NexusCog(commands.GroupCog, group_name="nexus", group_description="About N
                 inline=False,
             )
         await interaction.response.send_message(embed=embed, ephemeral=True)
+
+    @app_commands.command(name="dashboard", description="Staff: a private link to this server's web dashboard")
+    @app_commands.guild_only()
+    @staff_only()
+    async def dashboard(self, interaction: discord.Interaction[NexusBot]) -> None:
+        """Get a signed link (15 minutes) to the staff dashboard: progress, who has not announced, pairs, sessions."""
+        await send_dashboard_link(interaction)
 
     # --- /nexus catalog (issue 3: project announcements) ------------------------------------
 

@@ -24,6 +24,7 @@ from bot.services.announcements import (
 from bot.services.text import user_text
 from bot.services.tracks import TRACK_NAMES
 from cogs._shared import timezone_autocomplete
+from cogs.projects.charts import board_chart, digest_chart, with_chart
 from cogs.projects.components import AnnouncementListView
 from cogs.projects.delivery import (
     PostDelivery,
@@ -278,7 +279,12 @@ class ProjectsCog(
         guild = interaction.guild
         cohort = await self.bot.services.cohort.require(guild.id)
         figures = await self.service.board(guild.id, learners(guild, cohort.settings))
-        await interaction.response.send_message(embed=board_embed(figures), ephemeral=not share)
+        chart = await board_chart(self.bot, guild, cohort)
+        embed = with_chart(board_embed(figures), chart)
+        if chart is None:
+            await interaction.response.send_message(embed=embed, ephemeral=not share)
+        else:
+            await interaction.response.send_message(embed=embed, file=chart, ephemeral=not share)
 
     # --- /project reminders -----------------------------------------------------------------
 
@@ -380,7 +386,9 @@ class ProjectsCog(
         digest = await self.service.digest(cohort, day, learners(guild, settings))
         if digest is None:
             return
-        message = await channel.send(embed=digest_embed(digest))
+        chart = await digest_chart(self.bot, guild, cohort)
+        embed = with_chart(digest_embed(digest), chart)
+        message = await (channel.send(embed=embed) if chart is None else channel.send(embed=embed, file=chart))
         await self.service.digest_posted(guild.id, day, message.id)
 
     async def run_reminder(self, job: Job) -> None:

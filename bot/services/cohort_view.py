@@ -1,0 +1,275 @@
+"""The cohort as the web shows it: read-only figures for the public API, the staff dashboard and the charts.
+
+Discord-free. The web process (bot/web/) reads only through this service and the others in `Services`; the bot
+uses `chart_progress` for the PNG on `/project board` and the digest, and `save_roster` to leave the learner list
+(known only from Discord's member list) where the web process can read it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+
+from bot.clock import Clock
+from bot.errors import NotFound
+from bot.services.catalog import CatalogService
+from bot.services.charts import FirstWeekProgress
+from bot.services.cohort import Cohort, CohortService
+from bot.services.learning import LearningService
+from bot.services.search import RankedSearch
+from bot.services.sessions import SessionService
+from bot.services.tracks import TRACKS
+from db.database import Database
+from db.stores.announcements import Announcement, AnnouncementStore
+from db.stores.matching import MatchingStore
+from db.stores.roster import Roster, RosterStore
+from db.stores.sessions import Rsvps, StudySession
+from db.stores.topics import MARK_END, MARK_START, Topic
+from db.stores.web_reads import WebReadStore
+
+__all__ = ["Announcement", "CohortViewService", "Dashboard", "Progress", "Rsvps", "StudySession", "Topic"]
+
+
+@dataclass(frozen=True)
+class ProjectCounts:
+    key: str
+    name: str
+    backend_variant: str
+    frontend_variant: str
+    active: bool
+    counts: Mapping[str, int]  # track → announced
+
+
+@dataclass(frozen=True)
+class Progress:
+    """First-week progress of one server: the chart's data plus the figures around it."""
+
+    cohort: Cohort
+    chart: FirstWeekProgress
+    day_number: int
+    roster_taken_at: datetime | None  # None: the bot has not counted learners for the web yet
+    pairs: Mapping[str, int]
+
+    @property
+    def percent(self) -> int:
+        c = self.chart
+        return 0 if c.learners <= 0 else (100 * min(c.announced, c.learners)) // c.learners
+
+
+@dataclass(frozen=True)
+class PairView:
+    id: int
+    backend: str
+    frontend: str
+    project: str
+    origin: str
+    days: int
+    health: str  # "ok", "no thread yet", "partner withdrew", "partner left"
+
+
+@dataclass(frozen=True)
+class Dashboard:
+    progress: Progress
+    not_announced: list[tuple[str, str | None]]  # (name, track)
+    unmatched: list[tuple[str, str]]  # (name, reason)
+    unmatched_round: int | None
+    pairs: list[PairView]
+    sessions: list[tuple[StudySession, Rsvps]]
+    pending_topics: list[Topic]
+
+
+def learner_track(tracks: Sequence[str]) -> str | None:
+    return tracks[0] if len(tracks) == 1 else None
+
+
+class CohortViewService:
+    def __init__(
+        self,
+        db: Database,
+        clock: Clock,
+        cohort: CohortService,
+        catalog: CatalogService,
+        learning: LearningService,
+        sessions: SessionService,
+    ) -> None:
+        self.clock = clock
+        self.cohort = cohort
+        self.catalog = catalog
+        self.learning = learning
+        self.sessions = sessions
+        self.announcements = AnnouncementStore(db)
+        self.matching = MatchingStore(db)
+        self.reads = WebReadStore(db)
+        self.roster = RosterStore(db.path)
+
+    # --- what the bot writes for the web -------------------------------------------------------------
+
+    async def save_roster(self, guild_id: int, learners: Mapping[int, tuple[str, Sequence[str]]]) -> None:
+        """The learners the bot sees now: {user_id: (display name, tracks)}."""
+        await self.roster.save(
+            guild_id, {uid: (name, learner_track(tracks)) for uid, (name, tracks) in learners.items()}, self.clock.now()
+        )
+
+    async def version(self) -> tuple[object, ...]:
+        """Changes whenever anything the web shows may have: a commit to the database, a new roster snapshot, the
+        topic index rebuilt, or the clock's minute (days left, upcoming sessions)."""
+        now = self.clock.now().replace(second=0, microsecond=0)
+        return (await self.reads.data_version(), self.roster.file_stamp(), id(self.learning.index), now)
+
+    # --- servers, catalog, announcements ---------------------------------------------------------------
+
+    async def guilds(self) -> list[Cohort]:
+        """Every server with a project channel and a cohort, in id order."""
+        found = []
+        for settings in await self.cohort.all():
+            if settings.channel_id is not None and settings.cohort_start is not None:
+                found.append(await self.cohort.require(settings.guild_id))
+        return sorted(found, key=lambda c: c.guild_id)
+
+    async def require(self, guild_id: int) -> Cohort:
+        settings = await self.cohort.settings(guild_id)
+        if settings is None or settings.channel_id is None or settings.cohort_start is None:
+            raise NotFound(f"No server {guild_id} is set up with Nexus Bot; GET /api/v1/guilds lists them.")
+        return await self.cohort.require(guild_id)
+
+    async def catalog_counts(self, guild_id: int) -> tuple[Cohort, list[ProjectCounts]]:
+        cohort = await self.require(guild_id)
+        counts = {
+            (c.project_key, c.track): c.count for c in await self.announcements.counts(guild_id, cohort.week.start)
+        }
+        projects = [
+            ProjectCounts(
+                p.key,
+                p.name,
+                p.backend_variant,
+                p.frontend_variant,
+                p.active,
+                {t: counts.get((p.key, t), 0) for t in TRACKS},
+            )
+            for p in await self.catalog.all()
+            if p.active or any(counts.get((p.key, t)) for t in TRACKS)
+        ]
+        return cohort, projects
+
+    async def posted_announcements(self, guild_id: int, after_id: int, limit: int) -> list[Announcement]:
+        cohort = await self.require(guild_id)
+        return await self.reads.posted_announcements(guild_id, cohort.week.start, after_id, limit)
+
+    # --- first-week progress -------------------------------------------------------------------------------
+
+    async def chart_progress(self, cohort: Cohort, learners: Mapping[int, str | None] | None) -> FirstWeekProgress:
+        """The chart's data: announced per project and track; `learners` = {user_id: track or None}."""
+        now = self.clock.now()
+        start = cohort.week.start
+        counts = {(c.project_key, c.track): c.count for c in await self.announcements.counts(cohort.guild_id, start)}
+        active = await self.catalog.active()
+        learners = learners or {}
+        announced = await self.announcements.announced_user_ids(cohort.guild_id, start)
+        per_track = {t: sum(1 for track in learners.values() if track == t) for t in TRACKS}
+        return FirstWeekProgress(
+            projects=[(p.key, p.name) for p in active],
+            counts=counts,
+            announced=len(announced & set(learners)),
+            learners=len(learners),
+            days_left=cohort.week.days_left(now),
+            over=cohort.week.is_over(now),
+            track_learners=per_track if sum(per_track.values()) == len(learners) and learners else {},
+        )
+
+    def roster_of(self, guild_id: int) -> Roster | None:
+        return self.roster.get(guild_id)
+
+    async def progress(self, guild_id: int) -> Progress:
+        cohort = await self.require(guild_id)
+        roster = self.roster.get(guild_id)
+        learners = {e.user_id: e.track for e in roster.learners} if roster else None
+        chart = await self.chart_progress(cohort, learners)
+        return Progress(
+            cohort,
+            chart,
+            cohort.week.day_number(self.clock.now()),
+            roster.taken_at if roster else None,
+            await self.reads.pair_counts(guild_id),
+        )
+
+    # --- topics and sessions --------------------------------------------------------------------------------
+
+    async def topics_page(self, after_slug: str, limit: int, category: str | None) -> list[Topic]:
+        return await self.reads.topics_after(after_slug, limit, category)
+
+    async def search(self, query: str) -> RankedSearch:
+        """Ranked as `/learn search` ranks them (the same LearningService.search)."""
+        return await self.learning.search(query)
+
+    async def search_hits(self, result: RankedSearch, offset: int, limit: int) -> tuple[list[Topic], dict[int, str]]:
+        ids = list(result.topic_ids[offset : offset + limit])
+        if not ids:
+            return [], {}
+        found = await self.learning.store.many(ids)
+        raw = await self.learning.store.snippets(result.match, ids) if result.match else {}
+        # Plain text for the web: the match markers dropped, one line.
+        plain = {k: " ".join(v.replace(MARK_START, "").replace(MARK_END, "").split()) for k, v in raw.items()}
+        return found, plain
+
+    async def upcoming_sessions(self, guild_id: int) -> list[tuple[StudySession, Rsvps]]:
+        await self.require(guild_id)
+        return await self.sessions.upcoming(guild_id)
+
+    # --- the staff dashboard ----------------------------------------------------------------------------------
+
+    async def dashboard(self, guild_id: int) -> Dashboard:
+        progress = await self.progress(guild_id)
+        cohort = progress.cohort
+        roster = self.roster.get(guild_id)
+        names = {e.user_id: e.name for e in roster.learners} if roster else {}
+        mine = await self.reads.cohort_members(guild_id, cohort.week.start)
+        active = {uid for uid, (_, is_active) in mine.items() if is_active}
+        for uid, (name, _) in mine.items():
+            names.setdefault(uid, name or f"member {uid}")
+        not_announced = sorted(
+            ((e.name, e.track) for e in (roster.learners if roster else ()) if e.user_id not in active),
+            key=lambda x: x[0].casefold(),
+        )
+        last = await self.matching.last_real_round(guild_id)
+        unmatched = [
+            (names.get(int(uid), f"member {uid}"), str(reason))
+            for uid, reason in ((last.summary or {}).get("unmatched", {}) if last else {}).items()
+        ]
+        now = self.clock.now()
+        learner_ids = roster.ids() if roster else None
+        pair_views = []
+        catalog = await self.catalog.by_key()
+        for p in await self.matching.active_pairs(guild_id):
+            health = "ok"
+            gone = [uid for uid in (p.backend_id, p.frontend_id) if learner_ids is not None and uid not in learner_ids]
+            withdrew = [uid for uid in (p.backend_id, p.frontend_id) if uid not in active]
+            if gone:
+                health = "partner left"
+            elif withdrew:
+                health = "partner withdrew"
+            elif p.thread_id is None:
+                health = "no thread yet"
+            pair_views.append(
+                PairView(
+                    p.id,
+                    names.get(p.backend_id, f"member {p.backend_id}"),
+                    names.get(p.frontend_id, f"member {p.frontend_id}"),
+                    catalog[p.project].name if p.project in catalog else p.project,
+                    p.origin,
+                    max(0, (now - p.created_at).days),
+                    health,
+                )
+            )
+        return Dashboard(
+            progress,
+            not_announced,
+            sorted(unmatched, key=lambda x: x[0].casefold()),
+            last.number if last else None,
+            pair_views,
+            await self.sessions.upcoming(guild_id),
+            await self.reads.pending_topics(guild_id),
+        )
+
+    def today(self) -> date:
+        return self.clock.now().date()
