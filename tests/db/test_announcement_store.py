@@ -2,9 +2,7 @@
 
 import asyncio
 import sqlite3
-from collections.abc import AsyncIterator
 from datetime import UTC, date, datetime, timedelta
-from pathlib import Path
 
 import pytest
 
@@ -15,13 +13,6 @@ from db.stores.catalog import CatalogStore
 NOW = datetime(2026, 12, 2, 10, tzinfo=UTC)
 COHORT = date(2026, 12, 1)
 GUILD = 9
-
-
-@pytest.fixture
-async def db(tmp_path: Path) -> AsyncIterator[Database]:
-    async with Database(tmp_path / "n.db") as database:
-        await database.migrate()
-        yield database
 
 
 def new(user_id: int, project: str = "ecommerce", track: str = "backend", **over: object) -> NewAnnouncement:

@@ -1,7 +1,6 @@
 """Collaboration stores on a real migrated SQLite file: sessions + RSVPs, questions, staff posts."""
 
 import asyncio
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -16,13 +15,6 @@ from db.stores.staff_posts import StaffPostStore
 
 NOW = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)
 GUILD = 1000
-
-
-@pytest.fixture
-async def db(tmp_path: Path) -> AsyncIterator[Database]:
-    async with Database(tmp_path / "n.db") as database:
-        await database.migrate()
-        yield database
 
 
 async def make_session(store: SessionStore, **overrides: object) -> int:
@@ -129,7 +121,7 @@ async def test_delete_removes_rsvps(db: Database) -> None:
 
 
 async def test_foreign_lookups_degrade_when_tables_are_absent(db: Database) -> None:
-    tables = {r[0] for r in await db.fetchall("SELECT name FROM sqlite_master WHERE type = 'table'")}
+    tables = await db.table_names()
     if "match_profiles" not in tables:
         assert await profile_timezone(db, GUILD, 1) is None
     if "pairs" not in tables:

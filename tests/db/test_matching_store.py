@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import shutil
-from collections.abc import AsyncIterator
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -21,13 +20,6 @@ from db.stores.matching import CapacityReached, MatchingStore, NewPair, NewProfi
 NOW = datetime(2026, 12, 8, 10, tzinfo=UTC)
 GUILD = 7
 TTL = timedelta(hours=72)
-
-
-@pytest.fixture
-async def db(tmp_path: Path) -> AsyncIterator[Database]:
-    async with Database(tmp_path / "n.db") as database:
-        await database.migrate()
-        yield database
 
 
 @pytest.fixture

@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 import random
-from collections.abc import AsyncIterator
 from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
-from pathlib import Path
 
 import pytest
 
@@ -18,13 +16,6 @@ from db.stores.guild_settings import GuildSettingsStore
 from db.stores.topics import Resource, ShippedTopic, TopicDraft, TopicStore
 
 NOW = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)
-
-
-@pytest.fixture
-async def db(tmp_path: Path) -> AsyncIterator[Database]:
-    async with Database(tmp_path / "n.db") as database:
-        await database.migrate()
-        yield database
 
 
 def draft(title: str, body: str = "Plain body.", **extra: object) -> TopicDraft:

@@ -1,4 +1,4 @@
-"""Service tests run on a real, migrated SQLite file of their own."""
+"""Service tests run on a real, migrated database of their own, once on SQLite and once on PostgreSQL."""
 
 from __future__ import annotations
 
@@ -8,10 +8,10 @@ from pathlib import Path
 import pytest
 
 from db.database import Database
+from tests.engines import ENGINES, engine_database
 
 
-@pytest.fixture
-async def db(tmp_path: Path) -> AsyncIterator[Database]:
-    async with Database(tmp_path / "n.db") as database:
-        await database.migrate()
+@pytest.fixture(params=ENGINES)
+async def db(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Database]:
+    async with engine_database(request.param, tmp_path) as database:
         yield database
