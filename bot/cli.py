@@ -18,6 +18,7 @@ from bot.clock import make_clock
 from bot.config import ConfigError, Settings, load_settings
 from bot.logging import setup_logging
 from db.database import Database, MigrationError
+from db.engines import open_database as open_engine
 from db.lock import DatabaseLock, DatabaseLocked
 
 log = logging.getLogger("bot")
@@ -73,9 +74,14 @@ def damaged(settings: Settings, problem: str) -> StartupError:
 
 
 async def open_database(settings: Settings, *, migrate: bool = True, check: bool = True) -> Database:
-    db = Database(settings.database_path)
+    db = open_engine(settings.database_target)
     try:
-        await db.connect()
+        try:
+            await db.connect()
+        except (OSError, ConnectionError) as exc:
+            if not settings.database_url:
+                raise
+            raise StartupError(f"{settings.database_label}: cannot connect ({exc}); is the server running?") from None
         if check:
             # Damaged pages found now stop the start; found later, they would fail writes one by one.
             problems = await db.quick_check()
@@ -88,9 +94,11 @@ async def open_database(settings: Settings, *, migrate: bool = True, check: bool
         raise
     except MigrationError as exc:
         await db.close()
-        raise StartupError(f"DATABASE_PATH={settings.database_path}: {exc}") from None
+        raise StartupError(f"{settings.database_label}: {exc}") from None
     except sqlite3.DatabaseError as exc:
         await db.close()
+        if settings.database_url:
+            raise StartupError(f"{settings.database_label}: {exc}") from None
         if getattr(exc, "sqlite_errorcode", None) == SQLITE_CORRUPT:
             raise damaged(settings, str(exc)) from None
         raise StartupError(
@@ -98,6 +106,31 @@ async def open_database(settings: Settings, *, migrate: bool = True, check: bool
             "point it at a new file or restore a backup."
         ) from None
     return db
+
+
+async def claim_shards(settings: Settings, db: Database) -> None:
+    """On PostgreSQL: refuse to run a shard another process on the same database already runs."""
+    from db.engines.postgres import PostgresDatabase
+
+    if not isinstance(db, PostgresDatabase):
+        return
+    count = settings.shard_count or 1
+    ids = settings.shard_ids if settings.shard_ids is not None else (0,)
+    taken = await db.claim_shards(count, ids)
+    if taken:
+        listed = ", ".join(str(s) for s in taken)
+        raise StartupError(
+            f"shard {listed} of {count} already runs in another Nexus Bot on {settings.database_label}: "
+            "give each process its own SHARD_IDS, or stop the other one first."
+        )
+
+
+def make_bot(settings: Settings, db: Database, clock: Any, **options: Any) -> Any:
+    from bot.app.nexus_bot import NexusBot, ShardedNexusBot
+
+    if settings.shard_count:
+        return ShardedNexusBot(settings, db, clock, **options)
+    return NexusBot(settings, db, clock, **options)
 
 
 def log_pending_tasks() -> None:
@@ -111,23 +144,29 @@ def log_pending_tasks() -> None:
 
 
 async def run_bot(settings: Settings) -> int:
-    lock = hold_database(settings, running_bot=True)
+    # A SQLite file takes one bot; on PostgreSQL several (sharded) processes share the database, and each
+    # shard id is claimed in the database instead (PostgresDatabase.claim_shards).
+    lock = None if settings.database_url else hold_database(settings, running_bot=True)
     try:
         if settings.clock_file is not None:
             log.warning("NEXUS_CLOCK_FILE is set: time is read from %s (tests and sandbox only)", settings.clock_file)
         point_at_api(settings)
         return await _run_locked(settings)
     finally:
-        lock.release()
+        if lock is not None:
+            lock.release()
 
 
 async def _run_locked(settings: Settings) -> int:
     import discord
 
-    from bot.app.nexus_bot import NexusBot
-
     db = await open_database(settings)
-    bot = NexusBot(settings, db, make_clock(settings.clock_file))
+    try:
+        await claim_shards(settings, db)
+    except StartupError:
+        await db.close()
+        raise
+    bot = make_bot(settings, db, make_clock(settings.clock_file))
     loop = asyncio.get_running_loop()
     stopping: list[asyncio.Task[None]] = []
 
@@ -162,11 +201,9 @@ async def _run_locked(settings: Settings) -> int:
 async def sync_commands(settings: Settings, global_sync: bool) -> int:
     import discord
 
-    from bot.app.nexus_bot import NexusBot
-
     point_at_api(settings)
     db = await open_database(settings)
-    bot = NexusBot(settings, db, make_clock(settings.clock_file), sync_commands=False)
+    bot = make_bot(settings, db, make_clock(settings.clock_file), sync_commands=False)
     try:
         async with bot:
             await bot.login(settings.token)
@@ -187,15 +224,25 @@ async def sync_commands(settings: Settings, global_sync: bool) -> int:
 
 
 async def migrate_only(settings: Settings) -> int:
-    with hold_database(settings, running_bot=False):
+    if settings.database_url:  # several processes may share it: migrations run under an advisory lock
         db = await open_database(settings)
         version = await db.user_version()
         await db.close()
-    print(f"{settings.database_path}: schema version {version}")
+    else:
+        with hold_database(settings, running_bot=False):
+            db = await open_database(settings)
+            version = await db.user_version()
+            await db.close()
+    print(f"{settings.database_label}: schema version {version}")
     return 0
 
 
 async def backup(settings: Settings, target: str) -> int:
+    if settings.database_url:
+        raise StartupError(
+            f"{settings.database_label}: `db backup` copies a SQLite file; back PostgreSQL up with "
+            "`pg_dump --format=custom` (README, Scaling out)."
+        )
     # Online, beside a running bot: no lock, and the source is copied as it is (not migrated).
     db = await open_database(settings, migrate=False, check=False)
     try:

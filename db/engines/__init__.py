@@ -5,6 +5,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 from db.database import Database
@@ -12,6 +13,11 @@ from db.database import Database
 
 def is_postgres_url(value: str | Path | None) -> bool:
     return isinstance(value, str) and value.startswith(("postgresql://", "postgres://"))
+
+
+def redact_url(url: str) -> str:
+    """The URL without its password, for logs and messages."""
+    return re.sub(r"(://[^:/@]*):[^@/]*@", r"\1:***@", url)
 
 
 def open_database(target: str | Path) -> Database:

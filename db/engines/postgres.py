@@ -27,6 +27,7 @@ from typing import Any, cast
 import asyncpg
 
 from db.database import MIGRATIONS_DIR, Database, MigrationError, Params, discover_migrations
+from db.engines import redact_url
 from db.engines.sql import Translated, translate
 
 log = logging.getLogger(__name__)
@@ -42,11 +43,6 @@ _INT_TYPES = frozenset({"int2", "int4", "int8"})
 _FLOAT_TYPES = frozenset({"float4", "float8", "numeric"})
 _TEXT_TYPES = frozenset({"text", "varchar", "bpchar", "name", "unknown"})
 _STATUS_COUNT = re.compile(r"(\d+)$")
-
-
-def redact_url(url: str) -> str:
-    """The URL without its password, for logs and messages."""
-    return re.sub(r"(://[^:/@]*):[^@/]*@", r"\1:***@", url)
 
 
 def _coerce(value: Any, type_name: str) -> Any:
@@ -380,19 +376,22 @@ class PostgresDatabase(Database):
 
     # --- shards -----------------------------------------------------------------------------
 
-    async def claim_shards(self, shard_ids: Iterable[int]) -> list[int]:
-        """Hold a session advisory lock per shard id for as long as this process runs; returns the ids another
-        process already holds (then nothing is held)."""
+    async def claim_shards(self, shard_count: int, shard_ids: Iterable[int]) -> list[int]:
+        """Hold a session advisory lock per shard (of `shard_count`) for as long as this process runs (the server
+        drops it when the process dies); returns the ids another process already holds (then none is held)."""
         if self._shard_conn is None:
             self._shard_conn = await asyncpg.connect(self.url)
         taken: list[int] = []
         held: list[int] = []
         for shard in shard_ids:
-            ok = await self._shard_conn.fetchval("SELECT pg_try_advisory_lock($1, $2)", SHARD_LOCK_KEY, int(shard))
+            key = shard_count * 4096 + int(shard)
+            ok = await self._shard_conn.fetchval("SELECT pg_try_advisory_lock($1, $2)", SHARD_LOCK_KEY, key)
             (held if ok else taken).append(int(shard))
         if taken:
             for shard in held:
-                await self._shard_conn.execute("SELECT pg_advisory_unlock($1, $2)", SHARD_LOCK_KEY, shard)
+                await self._shard_conn.execute(
+                    "SELECT pg_advisory_unlock($1, $2)", SHARD_LOCK_KEY, shard_count * 4096 + shard
+                )
         return taken
 
 

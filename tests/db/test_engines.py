@@ -10,8 +10,8 @@ from datetime import timedelta
 from pathlib import Path
 
 from db.database import MIGRATIONS_DIR, discover_migrations
-from db.engines import is_postgres_url, open_database
-from db.engines.postgres import POSTGRES_MIGRATIONS_DIR, PostgresDatabase, missing_twins, redact_url
+from db.engines import is_postgres_url, open_database, redact_url
+from db.engines.postgres import POSTGRES_MIGRATIONS_DIR, PostgresDatabase, missing_twins
 from db.engines.sql import translate
 from db.stores.jobs import JobStore
 from db.stores.matching import MatchingStore, NewProfile
