@@ -81,7 +81,8 @@ class JobStore:
                 (max_attempts, *ids),
             )
             released = await conn.execute(
-                f"UPDATE jobs SET started_at = NULL WHERE status = 'pending' AND started_at IS NOT NULL AND id IN ({marks})",
+                "UPDATE jobs SET started_at = NULL WHERE status = 'pending' AND started_at IS NOT NULL "
+                f"AND id IN ({marks})",
                 tuple(ids),
             )
             return released.rowcount, failed.rowcount

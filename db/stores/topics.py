@@ -448,7 +448,8 @@ class TopicStore:
                     "INSERT INTO topics (slug, title, category, aliases, summary, body, key_points, resources, "
                     "related, status, source, content_hash, created_at, updated_at) VALUES (:slug, :title, "
                     ":category, :aliases, :summary, :body, :key_points, :resources, :related, 'approved', "
-                    "'shipped', :hash, :now, :now)",
+                    # Another process starting at the same moment may have seeded it first (several shards).
+                    "'shipped', :hash, :now, :now) ON CONFLICT (slug) DO NOTHING",
                     inserts,
                 )
                 # The source guard repeats the check above inside the transaction.

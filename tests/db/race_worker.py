@@ -13,6 +13,7 @@ import json
 import os
 import sys
 import time
+from collections.abc import Awaitable, Callable
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -110,7 +111,7 @@ async def race(url: str, setup: dict[str, Any]) -> dict[str, Any]:
             while await scheduler.run_due():
                 pass
 
-        phases = (
+        phases: tuple[Callable[[], Awaitable[Any]], ...] = (
             lambda: asyncio.gather(*(announce(uid) for uid in range(1, 41))),
             lambda: asyncio.gather(*(accept(rid, 100 + i) for i, rid in enumerate(setup["requests"]))),
             lambda: asyncio.gather(*(accept_one() for _ in range(20))),
