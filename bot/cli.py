@@ -1,4 +1,4 @@
-"""`nexus-bot` / `python -m bot`: run, sandbox, db migrate, db backup, db check, sync, bench."""
+"""`nexus-bot` / `python -m bot`: run, sandbox, db migrate, db backup, db check, db copy, sync, bench."""
 
 from __future__ import annotations
 
@@ -272,6 +272,41 @@ async def check(settings: Settings) -> int:
     return EXIT_CHECK_FAILED
 
 
+async def copy_to(settings: Settings, url: str) -> int:
+    """`nexus-bot db copy --to postgresql://...`: DATABASE_PATH's SQLite database into an empty PostgreSQL one."""
+    import dataclasses
+
+    from db.copy import CopyRefused, copy_database
+    from db.engines import is_postgres_url, redact_url
+    from db.engines.postgres import PostgresDatabase
+
+    if not is_postgres_url(url):
+        raise StartupError(f"--to {url!r} must be a postgresql:// URL, e.g. postgresql://nexus:secret@db:5432/nexus.")
+    sqlite = dataclasses.replace(settings, database_url=None)
+    with hold_database(sqlite, running_bot=False):  # the bot must be stopped: a copy of a moving target is stale
+        source = await open_database(sqlite)
+        target = PostgresDatabase(url)
+        try:
+            try:
+                await target.connect()
+            except (OSError, ConnectionError) as exc:
+                raise StartupError(f"--to {redact_url(url)}: cannot connect ({exc}).") from None
+            report = await copy_database(source, target)
+        except CopyRefused as exc:
+            raise StartupError(f"db copy to {redact_url(url)} refused: {exc}") from None
+        finally:
+            await target.close()
+            await source.close()
+    for table in report.tables:
+        print(f"  {table.table:<24} {table.rows:>9} rows  sha256 {table.checksum[:16]}")
+    print(
+        f"Copied {report.rows} rows in {len(report.tables)} tables from {settings.database_path} to {redact_url(url)} "
+        f"(schema version {report.version}); row counts and checksums match. Next: set DATABASE_URL to it and start "
+        "the bot; keep the SQLite file as your backup."
+    )
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="nexus-bot", description="Nexus Bot for #ProDevProjectNexus")
     sub = parser.add_subparsers(dest="command")
@@ -285,6 +320,8 @@ def build_parser() -> argparse.ArgumentParser:
     backup_parser = db_sub.add_parser("backup", help="online backup to PATH (safe while the bot runs)")
     backup_parser.add_argument("path")
     db_sub.add_parser("check", help="full integrity check (safe while the bot runs)")
+    copy_parser = db_sub.add_parser("copy", help="copy the SQLite database into an empty PostgreSQL one")
+    copy_parser.add_argument("--to", required=True, metavar="URL", help="postgresql://user:password@host:5432/db")
     sync = sub.add_parser("sync", help="sync slash commands to DISCORD_GUILD_ID (or --global)")
     sync.add_argument("--global", dest="global_sync", action="store_true")
     bench = sub.add_parser("bench", help="run every benchmark and print one table")
@@ -328,6 +365,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return asyncio.run(migrate_only(settings))
         if args.db_command == "check":
             return asyncio.run(check(settings))
+        if args.db_command == "copy":
+            return asyncio.run(copy_to(settings, args.to))
         return asyncio.run(backup(settings, args.path))
     except (ConfigError, StartupError) as exc:
         print(f"nexus-bot: {exc}", file=sys.stderr)
