@@ -77,6 +77,13 @@ class NexusSandbox:
         bot that has been running a while would be."""
         await self.server.wait_presence(timeout)
 
+    @property
+    def sqlite_path(self) -> Path | None:
+        return self.db_path
+
+    async def wait_bot_gone(self) -> None:
+        await self.server.wait_disconnected()
+
     async def stop_bot(self) -> int:
         assert self.bot is not None
         code = await self.bot.stop()

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -147,3 +147,32 @@ class ShardedNexus:
 
     def log_text(self) -> str:
         return "\n".join(f"--- shard {s}\n{b.log_text()[-3000:]}" for s, b in self.bots.items())
+
+
+class ShardUnderTest:
+    """One shard of a ShardedNexus as sandbox.crash.CrashDriver drives it: its bot is the one killed and restarted,
+    its guild (the first) is where the bursts go, while the other shards keep serving theirs."""
+
+    def __init__(self, sharded: ShardedNexus, shard: int | None = None) -> None:
+        self.sharded = sharded
+        self.shard = sharded.shard_of(sharded.world.home) if shard is None else shard
+        self.client = sharded.client
+        self.server = sharded.server
+        self.restarts = 0
+
+    @property
+    def bot(self) -> BotProcess | None:
+        return self.sharded.bots.get(self.shard)
+
+    @property
+    def sqlite_path(self) -> Path | None:
+        return None
+
+    async def start_bot(self) -> None:
+        await self.sharded.start_shard(self.shard)
+
+    async def wait_bot_gone(self) -> None:
+        await self.server.wait_until(lambda: self.server.live_shard(self.shard) is None, 10, "the shard to go")
+
+    def db(self) -> AbstractAsyncContextManager[PostgresDatabase]:
+        return self.sharded.db()

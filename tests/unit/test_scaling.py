@@ -19,7 +19,7 @@ def test_compose_runs_postgres_and_two_shards_on_it(tmp_path: Path) -> None:
     assert services["postgres"]["image"].startswith("postgres:")
     shards = {name: s for name, s in services.items() if name.startswith("shard")}
     assert set(shards) == {"shard0", "shard1"}
-    seen = set()
+    seen: set[int] = set()
     for shard in shards.values():
         env = {k: str(v) for k, v in shard["environment"].items()}
         assert shard["depends_on"]["postgres"]["condition"] == "service_healthy"
