@@ -28,7 +28,7 @@ import asyncpg
 
 from db.database import MIGRATIONS_DIR, Database, MigrationError, Params, discover_migrations
 from db.engines import redact_url
-from db.engines.sql import Translated, translate
+from db.engines.sql import MAX_PARAMETERS, Translated, inline_integers, translate
 
 log = logging.getLogger(__name__)
 
@@ -152,6 +152,9 @@ class PgConnection:
 
     async def _execute(self, sql: str, params: Params) -> PgCursor:
         statement = self._db.statement(sql)
+        if statement.positional > MAX_PARAMETERS:
+            statement = translate(inline_integers(sql, list(cast(Sequence[Any], params))))
+            params = ()
         try:
             args = await self._db.arguments(self.raw, statement, params)
             if statement.returns_rows:

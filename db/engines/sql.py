@@ -39,8 +39,42 @@ class Translated:
         return values
 
 
+# PostgreSQL's wire protocol counts a statement's parameters in 16 bits.
+MAX_PARAMETERS = 32767
+
+
+def inline_integers(sql: str, values: Sequence[Any]) -> str:
+    """`sql` (with `?` placeholders) with every value written in as a literal, for a statement with more
+    parameters than PostgreSQL takes (`IN (?, ?, ...)` over a whole cohort). Integers (and NULL) only, so no
+    text ever becomes SQL."""
+    literals = []
+    for value in values:
+        if value is None:
+            literals.append("NULL")
+        elif isinstance(value, bool | int):
+            literals.append(str(int(value)))
+        else:
+            raise ValueError(f"a statement with more than {MAX_PARAMETERS} parameters may only pass integers")
+    return _rewrite(sql, lambda k: literals[k - 1])[0]
+
+
 @lru_cache(maxsize=4096)
 def translate(sql: str) -> Translated:
+    text, names, positional = _rewrite(sql, lambda k: f"${k}")
+    first = _FIRST_WORD.match(text)
+    word = first.group(1).upper() if first else ""
+    table = _INSERT_TABLE.match(text)
+    returning = bool(_RETURNING.search(text))
+    return Translated(
+        sql=text,
+        names=tuple(names) if names else None,
+        positional=positional,
+        insert_table=table.group(1).lower() if table and not returning else None,
+        returns_rows=word in ("SELECT", "WITH", "VALUES", "SHOW", "EXPLAIN") or returning,
+    )
+
+
+def _rewrite(sql: str, positional_text: Any) -> tuple[str, list[str], int]:
     out: list[str] = []
     names: list[str] = []
     slots: dict[str, int] = {}
@@ -66,7 +100,7 @@ def translate(sql: str) -> Translated:
             i = end
         elif ch == "?":
             positional += 1
-            out.append(f"${positional}")
+            out.append(positional_text(positional))
             i += 1
         elif ch == ":" and sql.startswith("::", i):
             out.append("::")
@@ -83,15 +117,4 @@ def translate(sql: str) -> Translated:
             i += 1
     if positional and names:
         raise ValueError("a statement uses either ? or :name placeholders, not both")
-    text = "".join(out)
-    first = _FIRST_WORD.match(text)
-    word = first.group(1).upper() if first else ""
-    table = _INSERT_TABLE.match(text)
-    returning = bool(_RETURNING.search(text))
-    return Translated(
-        sql=text,
-        names=tuple(names) if names else None,
-        positional=positional,
-        insert_table=table.group(1).lower() if table and not returning else None,
-        returns_rows=word in ("SELECT", "WITH", "VALUES", "SHOW", "EXPLAIN") or returning,
-    )
+    return "".join(out), names, positional

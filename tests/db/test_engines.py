@@ -9,6 +9,8 @@ import time
 from datetime import timedelta
 from pathlib import Path
 
+import pytest
+
 from db.database import MIGRATIONS_DIR, discover_migrations
 from db.engines import is_postgres_url, open_database, redact_url
 from db.engines.postgres import POSTGRES_MIGRATIONS_DIR, PostgresDatabase, missing_twins
@@ -114,3 +116,22 @@ async def test_two_processes_on_one_postgres_keep_every_rule_and_run_each_job_on
             assert sum(s["asked"] for s in seen) == 90
         ran = [job for s in seen for job in s["jobs"]]
         assert sorted(ran) == sorted(j for j in job_ids if j is not None)  # every job once, none twice
+
+
+def test_statements_past_postgres_parameter_limit_inline_integers_only() -> None:
+    from db.engines.sql import MAX_PARAMETERS, inline_integers
+
+    assert inline_integers("SELECT 1 WHERE a IN (?, ?) AND b = '?' AND c = ?", [1, True, None]) == (
+        "SELECT 1 WHERE a IN (1, 1) AND b = '?' AND c = NULL"
+    )
+    with pytest.raises(ValueError, match=str(MAX_PARAMETERS)):
+        inline_integers("SELECT ?", ["x'; DROP TABLE jobs; --"])
+
+
+async def test_an_in_list_of_a_whole_cohort_runs_on_postgres() -> None:
+    from tests.pg import postgres_database
+
+    async with postgres_database() as db:
+        ids = list(range(40_000))
+        marks = ", ".join("?" for _ in ids)
+        assert await db.fetchval(f"SELECT COUNT(*) FROM jobs WHERE id IN ({marks})", ids) == 0
