@@ -16,9 +16,20 @@ from collections.abc import Sequence
 from typing import Any
 
 import bench
+from bench._engines import side_by_side
 
 # Order: cheap, pure benchmarks first; the ones that start bot processes last.
-PREFERRED_ORDER = ("matching", "search", "charts", "integrity", "startup", "announce_burst", "crash", "load")
+PREFERRED_ORDER = (
+    "matching",
+    "round_store",
+    "search",
+    "charts",
+    "integrity",
+    "startup",
+    "announce_burst",
+    "crash",
+    "load",
+)
 
 
 def benchmark_modules(only: Sequence[str] = ()) -> list[str]:
@@ -53,6 +64,22 @@ def print_table(rows: list[dict[str, Any]]) -> None:
         print("  ".join(str(c).ljust(w) for c, w in zip(row, widths, strict=True)))
 
 
+def print_engines(rows: list[dict[str, Any]]) -> None:
+    """The figures measured on both engines (announce burst, load, a round's database work), side by side."""
+    pairs = side_by_side(rows)
+    if not pairs:
+        return
+    print()
+    print("Both engines (the same figure on SQLite and on PostgreSQL):")
+    table = [(b, f, format_value(s), format_value(p)) for b, f, s, p in pairs]
+    headers = ("benchmark", "figure", "sqlite", "postgres")
+    widths = [max(len(h), *(len(row[i]) for row in table)) for i, h in enumerate(headers)]
+    print("  ".join(h.ljust(w) for h, w in zip(headers, widths, strict=True)))
+    print("  ".join("-" * w for w in widths))
+    for row in table:
+        print("  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)))
+
+
 def machine_line() -> str:
     import os
 
@@ -80,6 +107,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"  done in {time.perf_counter() - started:.1f} s", file=sys.stderr, flush=True)
     print(f"Machine: {machine_line()}")
     print_table(rows)
+    print_engines(rows)
     for failure in failed_to_run:
         print(f"could not run {failure}")
     failures = [r for r in rows if r.get("passed") is False]

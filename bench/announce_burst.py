@@ -1,4 +1,4 @@
-"""Announcement burst: ``python -m bench.announce_burst [--learners 1000]``.
+"""Announcement burst: ``python -m bench.announce_burst [--learners 1000] [--engine sqlite|postgres]``.
 
 A sandbox guild with N generated learners (alternating Backend/Frontend) and a real bot subprocess.
 Once the bot has finished starting (its presence update) and ``/nexus setup`` ran, every learner
@@ -22,6 +22,7 @@ import logging
 import time
 from typing import Any
 
+from bench._engines import ENGINES, on_both
 from sandbox.client import InteractionResult
 from sandbox.nexus import NexusSandbox
 from sandbox.world import World
@@ -37,12 +38,26 @@ def percentile(values: list[float], q: float) -> float:
     return ordered[index]
 
 
-async def measure(learners: int, settle_timeout: float = 600.0, spread: float = 0.0) -> dict[str, Any]:
+async def measure(
+    learners: int, settle_timeout: float = 600.0, spread: float = 0.0, engine: str = "sqlite"
+) -> dict[str, Any]:
     """All learners announce at once (`spread` 0), or arriving evenly over `spread` seconds."""
+    if engine == "postgres":
+        from sandbox.postgres import postgres_url
+
+        async with postgres_url(migrated=False) as url:
+            return await _measure(learners, settle_timeout, spread, url)
+    return await _measure(learners, settle_timeout, spread, None)
+
+
+async def _measure(learners: int, settle_timeout: float, spread: float, database_url: str | None) -> dict[str, Any]:
     world = World.default()
     members = world.add_learners(learners)
     nexus = NexusSandbox(
-        world=world, log_level="WARNING", server_options={"rate_limits": False, "validate_openapi": False}
+        world=world,
+        log_level="WARNING",
+        server_options={"rate_limits": False, "validate_openapi": False},
+        database_url=database_url,
     )
     async with nexus:
         await nexus.wait_settled()
@@ -147,18 +162,22 @@ def rows_for(m: dict[str, Any]) -> list[dict[str, Any]]:
 
 
 def run(quick: bool) -> list[dict[str, Any]]:
-    rows = rows_for(asyncio.run(measure(1000)))
-    spread = rows_for(asyncio.run(measure(1000, spread=5.0)))
-    return rows + [{**r, "figure": f"{r['figure']} (arriving over 5 s)"} for r in spread]
+    def both(engine: str) -> list[dict[str, Any]]:
+        rows = rows_for(asyncio.run(measure(1000, engine=engine)))
+        spread = rows_for(asyncio.run(measure(1000, spread=5.0, engine=engine)))
+        return rows + [{**r, "figure": f"{r['figure']} (arriving over 5 s)"} for r in spread]
+
+    return on_both(both)
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(prog="python -m bench.announce_burst")
     parser.add_argument("--learners", type=int, default=1000)
     parser.add_argument("--spread", type=float, default=0.0, help="seconds over which they arrive (0: at once)")
+    parser.add_argument("--engine", choices=ENGINES, default="sqlite")
     args = parser.parse_args()
     logging.basicConfig(level=logging.WARNING)
-    rows = rows_for(asyncio.run(measure(args.learners, spread=args.spread)))
+    rows = rows_for(asyncio.run(measure(args.learners, spread=args.spread, engine=args.engine)))
     width = max(len(r["figure"]) for r in rows)
     for r in rows:
         value = f"{r['value']:.1f}" if isinstance(r["value"], float) else str(r["value"])

@@ -23,6 +23,7 @@ from zoneinfo import ZoneInfo
 
 import psutil
 
+from bench._engines import ENGINES, on_both
 from bench.search import Corpus
 from bot.services.availability import parse_availability, to_json
 from bot.services.topic_content import load_topics
@@ -165,12 +166,38 @@ def window_errors(server: SandboxServer) -> int:
     )
 
 
-async def measure_nexus(rate: float, seconds: float, learners: int, topics: int) -> dict[str, Any]:
+async def measure_nexus(
+    rate: float, seconds: float, learners: int, topics: int, engine: str = "sqlite"
+) -> dict[str, Any]:
+    if engine == "postgres":
+        from sandbox.postgres import postgres_url
+
+        async with postgres_url(migrated=False) as url:
+            return await _measure_nexus(rate, seconds, learners, topics, url)
+    return await _measure_nexus(rate, seconds, learners, topics, None)
+
+
+async def _copy_to(path: Path, url: str) -> None:
+    """The same prepared database on PostgreSQL (`nexus-bot db copy`)."""
+    from db.copy import copy_database
+    from db.engines.postgres import PostgresDatabase
+
+    async with Database(path) as source, PostgresDatabase(url) as target:
+        await copy_database(source, target)
+
+
+async def _measure_nexus(
+    rate: float, seconds: float, learners: int, topics: int, database_url: str | None
+) -> dict[str, Any]:
     world = World.default()
     world.add_learners(learners)
     with tempfile.TemporaryDirectory(prefix="nexus-load-") as tmp:
-        nexus = NexusSandbox(Path(tmp), world=world, log_level="WARNING", server_options=SERVER_OPTIONS)
+        nexus = NexusSandbox(
+            Path(tmp), world=world, log_level="WARNING", server_options=SERVER_OPTIONS, database_url=database_url
+        )
         await prepare_database(nexus.db_path, world, announced=learners - learners // 5, topics=topics)
+        if database_url is not None:
+            await _copy_to(nexus.db_path, database_url)
         async with nexus:
             client = nexus.client
             session = await client.slash(
@@ -255,8 +282,10 @@ def _python() -> str:
     return sys.executable
 
 
-async def measure(rate: float, seconds: float, learners: int = 5000, topics: int = 1000) -> dict[str, Any]:
-    nexus = await measure_nexus(rate, seconds, learners, topics)
+async def measure(
+    rate: float, seconds: float, learners: int = 5000, topics: int = 1000, engine: str = "sqlite"
+) -> dict[str, Any]:
+    nexus = await measure_nexus(rate, seconds, learners, topics, engine)
     floor = await measure_floor(rate, seconds, learners)
     out: dict[str, Any] = {"rate": rate, "seconds": seconds, "learners": learners, "topics": topics}
     for name, m in (("nexus", nexus), ("floor", floor)):
@@ -323,7 +352,7 @@ def rows_for(m: dict[str, Any]) -> list[dict[str, Any]]:
 
 
 def run(quick: bool) -> list[dict[str, Any]]:
-    return rows_for(asyncio.run(measure(50, 10 if quick else 60)))
+    return on_both(lambda engine: rows_for(asyncio.run(measure(50, 10 if quick else 60, engine=engine))))
 
 
 def main() -> None:
@@ -332,8 +361,9 @@ def main() -> None:
     parser.add_argument("--rate", type=float, default=50)
     parser.add_argument("--learners", type=int, default=5000)
     parser.add_argument("--topics", type=int, default=1000)
+    parser.add_argument("--engine", choices=ENGINES, default="sqlite")
     args = parser.parse_args()
-    m = asyncio.run(measure(args.rate, args.seconds, args.learners, args.topics))
+    m = asyncio.run(measure(args.rate, args.seconds, args.learners, args.topics, args.engine))
     for row in rows_for(m):
         value = f"{row['value']:.1f}" if isinstance(row["value"], float) else str(row["value"])
         verdict = {True: "pass", False: "FAIL", None: "info"}[row["passed"]]

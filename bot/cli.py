@@ -1,4 +1,4 @@
-"""`nexus-bot` / `python -m bot`: run, web, sandbox, db migrate, db backup, db check, sync, bench."""
+"""`nexus-bot` / `python -m bot`: run, web, sandbox, db migrate, db backup, db check, db copy, sync, bench."""
 
 from __future__ import annotations
 
@@ -18,6 +18,7 @@ from bot.clock import make_clock
 from bot.config import ConfigError, Settings, load_settings
 from bot.logging import setup_logging
 from db.database import Database, MigrationError
+from db.engines import open_database as open_engine
 from db.lock import DatabaseLock, DatabaseLocked
 
 log = logging.getLogger("bot")
@@ -73,9 +74,14 @@ def damaged(settings: Settings, problem: str) -> StartupError:
 
 
 async def open_database(settings: Settings, *, migrate: bool = True, check: bool = True) -> Database:
-    db = Database(settings.database_path)
+    db = open_engine(settings.database_target)
     try:
-        await db.connect()
+        try:
+            await db.connect()
+        except (OSError, ConnectionError) as exc:
+            if not settings.database_url:
+                raise
+            raise StartupError(f"{settings.database_label}: cannot connect ({exc}); is the server running?") from None
         if check:
             # Damaged pages found now stop the start; found later, they would fail writes one by one.
             problems = await db.quick_check()
@@ -88,9 +94,11 @@ async def open_database(settings: Settings, *, migrate: bool = True, check: bool
         raise
     except MigrationError as exc:
         await db.close()
-        raise StartupError(f"DATABASE_PATH={settings.database_path}: {exc}") from None
+        raise StartupError(f"{settings.database_label}: {exc}") from None
     except sqlite3.DatabaseError as exc:
         await db.close()
+        if settings.database_url:
+            raise StartupError(f"{settings.database_label}: {exc}") from None
         if getattr(exc, "sqlite_errorcode", None) == SQLITE_CORRUPT:
             raise damaged(settings, str(exc)) from None
         raise StartupError(
@@ -98,6 +106,31 @@ async def open_database(settings: Settings, *, migrate: bool = True, check: bool
             "point it at a new file or restore a backup."
         ) from None
     return db
+
+
+async def claim_shards(settings: Settings, db: Database) -> None:
+    """On PostgreSQL: refuse to run a shard another process on the same database already runs."""
+    from db.engines.postgres import PostgresDatabase
+
+    if not isinstance(db, PostgresDatabase):
+        return
+    count = settings.shard_count or 1
+    ids = settings.shard_ids if settings.shard_ids is not None else (0,)
+    taken = await db.claim_shards(count, ids)
+    if taken:
+        listed = ", ".join(str(s) for s in taken)
+        raise StartupError(
+            f"shard {listed} of {count} already runs in another Nexus Bot on {settings.database_label}: "
+            "give each process its own SHARD_IDS, or stop the other one first."
+        )
+
+
+def make_bot(settings: Settings, db: Database, clock: Any, **options: Any) -> Any:
+    from bot.app.nexus_bot import NexusBot, ShardedNexusBot
+
+    if settings.shard_count:
+        return ShardedNexusBot(settings, db, clock, **options)
+    return NexusBot(settings, db, clock, **options)
 
 
 def log_pending_tasks() -> None:
@@ -111,23 +144,29 @@ def log_pending_tasks() -> None:
 
 
 async def run_bot(settings: Settings) -> int:
-    lock = hold_database(settings, running_bot=True)
+    # A SQLite file takes one bot; on PostgreSQL several (sharded) processes share the database, and each
+    # shard id is claimed in the database instead (PostgresDatabase.claim_shards).
+    lock = None if settings.database_url else hold_database(settings, running_bot=True)
     try:
         if settings.clock_file is not None:
             log.warning("NEXUS_CLOCK_FILE is set: time is read from %s (tests and sandbox only)", settings.clock_file)
         point_at_api(settings)
         return await _run_locked(settings)
     finally:
-        lock.release()
+        if lock is not None:
+            lock.release()
 
 
 async def _run_locked(settings: Settings) -> int:
     import discord
 
-    from bot.app.nexus_bot import NexusBot
-
     db = await open_database(settings)
-    bot = NexusBot(settings, db, make_clock(settings.clock_file))
+    try:
+        await claim_shards(settings, db)
+    except StartupError:
+        await db.close()
+        raise
+    bot = make_bot(settings, db, make_clock(settings.clock_file))
     loop = asyncio.get_running_loop()
     stopping: list[asyncio.Task[None]] = []
 
@@ -162,11 +201,9 @@ async def _run_locked(settings: Settings) -> int:
 async def sync_commands(settings: Settings, global_sync: bool) -> int:
     import discord
 
-    from bot.app.nexus_bot import NexusBot
-
     point_at_api(settings)
     db = await open_database(settings)
-    bot = NexusBot(settings, db, make_clock(settings.clock_file), sync_commands=False)
+    bot = make_bot(settings, db, make_clock(settings.clock_file), sync_commands=False)
     try:
         async with bot:
             await bot.login(settings.token)
@@ -187,15 +224,25 @@ async def sync_commands(settings: Settings, global_sync: bool) -> int:
 
 
 async def migrate_only(settings: Settings) -> int:
-    with hold_database(settings, running_bot=False):
+    if settings.database_url:  # several processes may share it: migrations run under an advisory lock
         db = await open_database(settings)
         version = await db.user_version()
         await db.close()
-    print(f"{settings.database_path}: schema version {version}")
+    else:
+        with hold_database(settings, running_bot=False):
+            db = await open_database(settings)
+            version = await db.user_version()
+            await db.close()
+    print(f"{settings.database_label}: schema version {version}")
     return 0
 
 
 async def backup(settings: Settings, target: str) -> int:
+    if settings.database_url:
+        raise StartupError(
+            f"{settings.database_label}: `db backup` copies a SQLite file; back PostgreSQL up with "
+            "`pg_dump --format=custom` (README, Scaling out)."
+        )
     # Online, beside a running bot: no lock, and the source is copied as it is (not migrated).
     db = await open_database(settings, migrate=False, check=False)
     try:
@@ -235,7 +282,7 @@ async def run_web(settings: Settings, *, ready: asyncio.Event | None = None) -> 
     from bot.web.app import RateLimiter, create_app, keep_index_fresh
     from db.database import discover_migrations
 
-    if not settings.database_path.exists():
+    if settings.database_url is None and not settings.database_path.exists():
         raise StartupError(
             f"DATABASE_PATH={settings.database_path} does not exist yet: start the bot (or `nexus-bot sandbox "
             "--database PATH`) once so it creates and migrates it."
@@ -244,7 +291,7 @@ async def run_web(settings: Settings, *, ready: asyncio.Event | None = None) -> 
     try:
         if await db.user_version() != len(discover_migrations()):
             raise StartupError(
-                f"DATABASE_PATH={settings.database_path} is at schema version {await db.user_version()}, not "
+                f"{settings.database_label} is at schema version {await db.user_version()}, not "
                 f"{len(discover_migrations())}: start the bot once (or `nexus-bot db migrate`) to migrate it."
             )
         services = Services.build(db, make_clock(settings.clock_file))
@@ -291,6 +338,41 @@ async def run_web(settings: Settings, *, ready: asyncio.Event | None = None) -> 
     return 0
 
 
+async def copy_to(settings: Settings, url: str) -> int:
+    """`nexus-bot db copy --to postgresql://...`: DATABASE_PATH's SQLite database into an empty PostgreSQL one."""
+    import dataclasses
+
+    from db.copy import CopyRefused, copy_database
+    from db.engines import is_postgres_url, redact_url
+    from db.engines.postgres import PostgresDatabase
+
+    if not is_postgres_url(url):
+        raise StartupError(f"--to {url!r} must be a postgresql:// URL, e.g. postgresql://nexus:secret@db:5432/nexus.")
+    sqlite = dataclasses.replace(settings, database_url=None)
+    with hold_database(sqlite, running_bot=False):  # the bot must be stopped: a copy of a moving target is stale
+        source = await open_database(sqlite)
+        target = PostgresDatabase(url)
+        try:
+            try:
+                await target.connect()
+            except (OSError, ConnectionError) as exc:
+                raise StartupError(f"--to {redact_url(url)}: cannot connect ({exc}).") from None
+            report = await copy_database(source, target)
+        except CopyRefused as exc:
+            raise StartupError(f"db copy to {redact_url(url)} refused: {exc}") from None
+        finally:
+            await target.close()
+            await source.close()
+    for table in report.tables:
+        print(f"  {table.table:<24} {table.rows:>9} rows  sha256 {table.checksum[:16]}")
+    print(
+        f"Copied {report.rows} rows in {len(report.tables)} tables from {settings.database_path} to {redact_url(url)} "
+        f"(schema version {report.version}); row counts and checksums match. Next: set DATABASE_URL to it and start "
+        "the bot; keep the SQLite file as your backup."
+    )
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="nexus-bot", description="Nexus Bot for #ProDevProjectNexus")
     sub = parser.add_subparsers(dest="command")
@@ -305,6 +387,8 @@ def build_parser() -> argparse.ArgumentParser:
     backup_parser = db_sub.add_parser("backup", help="online backup to PATH (safe while the bot runs)")
     backup_parser.add_argument("path")
     db_sub.add_parser("check", help="full integrity check (safe while the bot runs)")
+    copy_parser = db_sub.add_parser("copy", help="copy the SQLite database into an empty PostgreSQL one")
+    copy_parser.add_argument("--to", required=True, metavar="URL", help="postgresql://user:password@host:5432/db")
     sync = sub.add_parser("sync", help="sync slash commands to DISCORD_GUILD_ID (or --global)")
     sync.add_argument("--global", dest="global_sync", action="store_true")
     bench = sub.add_parser("bench", help="run every benchmark and print one table")
@@ -350,6 +434,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return asyncio.run(migrate_only(settings))
         if args.db_command == "check":
             return asyncio.run(check(settings))
+        if args.db_command == "copy":
+            return asyncio.run(copy_to(settings, args.to))
         return asyncio.run(backup(settings, args.path))
     except (ConfigError, StartupError) as exc:
         print(f"nexus-bot: {exc}", file=sys.stderr)

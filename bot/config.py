@@ -34,6 +34,31 @@ class Settings:
     web_base_url: str = "http://127.0.0.1:8080"
     web_secret: str | None = field(default=None, repr=False)
     web_rate_limit: float = 20.0  # API requests per second per client (bursts of 3 s worth)
+    # DATABASE_URL=postgresql://... selects PostgreSQL (repr=False: it may carry a password); None: SQLite.
+    database_url: str | None = field(default=None, repr=False)
+    # SHARD_COUNT / SHARD_IDS: this process runs these shards of that many (None: one unsharded process).
+    shard_count: int | None = None
+    shard_ids: tuple[int, ...] | None = None
+
+    @property
+    def database_target(self) -> str | Path:
+        """What db.engines.open_database opens: the PostgreSQL URL, else the SQLite path."""
+        return self.database_url or self.database_path
+
+    @property
+    def database_label(self) -> str:
+        """The database named in messages, without a password."""
+        if self.database_url:
+            from db.engines import redact_url
+
+            return f"DATABASE_URL={redact_url(self.database_url)}"
+        return f"DATABASE_PATH={self.database_path}"
+
+    def owns_guild(self, guild_id: int) -> bool:
+        """Whether this process runs the shard Discord sends this guild to: (guild_id >> 22) % shard_count."""
+        if not self.shard_count or self.shard_ids is None:
+            return True
+        return (guild_id >> 22) % self.shard_count in self.shard_ids
 
 
 def _env(env: Mapping[str, str | None], key: str) -> str | None:
@@ -95,6 +120,14 @@ def load_settings(
     if gateway_url is not None and not gateway_url.startswith(("ws://", "wss://")):
         raise ConfigError(f"DISCORD_GATEWAY_URL={gateway_url!r} must be a ws:// or wss:// URL.")
 
+    database_url = _env(env, "DATABASE_URL")
+    if database_url is not None and not database_url.startswith(("postgresql://", "postgres://")):
+        raise ConfigError(
+            "DATABASE_URL must be a postgresql:// URL (postgresql://user:password@host:5432/nexus); "
+            "leave it unset to use the SQLite file at DATABASE_PATH."
+        )
+    shard_count, shard_ids = _shards(env)
+
     clock_raw = _env(env, "NEXUS_CLOCK_FILE")
     web_host, web_port, web_base_url, web_secret = _web_settings(env)
     rate_raw = _env(env, "WEB_RATE_LIMIT") or "20"
@@ -118,6 +151,9 @@ def load_settings(
         web_base_url=web_base_url,
         web_secret=web_secret,
         web_rate_limit=web_rate_limit,
+        database_url=database_url,
+        shard_count=shard_count,
+        shard_ids=shard_ids,
     )
 
 
@@ -143,3 +179,26 @@ def _web_settings(env: Mapping[str, str | None]) -> tuple[str, int, str, str | N
             'e.g. python -c "import secrets; print(secrets.token_urlsafe(32))".'
         )
     return host, port, base.rstrip("/"), secret
+
+
+def _shards(env: Mapping[str, str | None]) -> tuple[int | None, tuple[int, ...] | None]:
+    count_raw, ids_raw = _env(env, "SHARD_COUNT"), _env(env, "SHARD_IDS")
+    if count_raw is None:
+        if ids_raw is not None:
+            raise ConfigError("SHARD_IDS needs SHARD_COUNT (how many shards in all), e.g. SHARD_COUNT=2 SHARD_IDS=0.")
+        return None, None
+    if not count_raw.isdigit() or not 1 <= int(count_raw) <= 1024:
+        raise ConfigError(f"SHARD_COUNT={count_raw!r} must be a whole number from 1 to 1024, e.g. SHARD_COUNT=2.")
+    count = int(count_raw)
+    if ids_raw is None:
+        return count, tuple(range(count))
+    parts = [p.strip() for p in ids_raw.split(",") if p.strip()]
+    if not parts or not all(p.isdigit() for p in parts):
+        raise ConfigError(f"SHARD_IDS={ids_raw!r} must list shard numbers separated by commas, e.g. SHARD_IDS=0,1.")
+    ids = tuple(sorted({int(p) for p in parts}))
+    if ids[-1] >= count:
+        raise ConfigError(
+            f"SHARD_IDS={ids_raw!r}: shard {ids[-1]} does not exist with SHARD_COUNT={count} "
+            f"(shards are numbered 0 to {count - 1})."
+        )
+    return count, ids

@@ -73,6 +73,21 @@ class Scheduler:
         self._task: asyncio.Task[None] | None = None
         self._wake = asyncio.Event()
         self._stopping = False
+        # Sharded: whether this process runs the shard of a guild. Jobs of other shards' guilds are left to them.
+        self.owns_guild: Callable[[int], bool] | None = None
+        self._job_guilds: dict[int, int | None] = {}
+
+    async def owns(self, job: Job) -> bool:
+        """Whether this process runs `job`: always, unsharded; else when its guild is on one of our shards (a job
+        with no guild found runs on whichever process claims it first)."""
+        if self.owns_guild is None:
+            return True
+        if job.id not in self._job_guilds:
+            if len(self._job_guilds) > 10_000:
+                self._job_guilds.clear()
+            self._job_guilds[job.id] = await self.jobs.guild_of(job)
+        guild_id = self._job_guilds[job.id]
+        return guild_id is None or self.owns_guild(guild_id)
 
     def register(self, kind: str, handler: JobHandler, *, resumable: bool = False) -> None:
         """`resumable` jobs stay pending while they run: one a kill cut short runs again after the restart, so
@@ -117,8 +132,9 @@ class Scheduler:
                 log.exception("Scheduler ticker %r failed", ticker)
         await self.release_interrupted()
         ran = 0
-        for job in await self.jobs.due(now):
-            ran += await self._run_one(job, now)
+        for job in await self.jobs.due(now, limit=50 if self.owns_guild is None else 500):
+            if await self.owns(job):
+                ran += await self._run_one(job, now)
         return ran
 
     async def release_interrupted(self) -> None:
@@ -126,7 +142,11 @@ class Scheduler:
         async with self._release_lock:  # nothing of this process may start a job before the release is done
             if self._released:
                 return
-            released, failed = await self.jobs.release_started(MAX_ATTEMPTS)
+            if self.owns_guild is None:
+                released, failed = await self.jobs.release_started(MAX_ATTEMPTS)
+            else:  # other shards' jobs may be running right now in their processes
+                mine = [job.id for job in await self.jobs.started() if await self.owns(job)]
+                released, failed = await self.jobs.release(mine, MAX_ATTEMPTS)
             self._released = True
         if released or failed:
             log.warning(

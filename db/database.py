@@ -39,6 +39,8 @@ def is_storage_full(error: BaseException | None) -> bool:
     seen: set[int] = set()
     while error is not None and id(error) not in seen:
         seen.add(id(error))
+        if getattr(error, "sqlstate", None) == "53100":  # PostgreSQL's disk_full
+            return True
         if isinstance(error, sqlite3.Error):
             code = getattr(error, "sqlite_errorcode", None)
             if (code is not None and code & 0xFF == SQLITE_FULL) or "database or disk is full" in str(error):
@@ -67,6 +69,9 @@ def discover_migrations(directory: Path = MIGRATIONS_DIR) -> list[Migration]:
 
 
 class Database:
+    # Which SQL dialect the stores speak to: "sqlite" here, "postgres" for db.engines.postgres.PostgresDatabase.
+    dialect = "sqlite"
+
     def __init__(self, path: str | Path, *, busy_timeout_ms: int = 5000, migrations_dir: Path = MIGRATIONS_DIR) -> None:
         self.path = Path(path)
         self.busy_timeout_ms = busy_timeout_ms
@@ -216,6 +221,11 @@ class Database:
     async def fetchval(self, sql: str, params: Params = ()) -> Any:
         row = await self.fetchone(sql, params)
         return None if row is None else row[0]
+
+    async def table_names(self) -> set[str]:
+        """The tables this database has (features check for each other's tables)."""
+        rows = await self.fetchall("SELECT name FROM sqlite_master WHERE type = 'table'")
+        return {str(r["name"]) for r in rows}
 
     # --- maintenance ------------------------------------------------------------------------
 

@@ -16,12 +16,15 @@ import asyncio
 import contextlib
 import random
 import sqlite3
+from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass, field
-from typing import Any
+from pathlib import Path
+from typing import Any, Protocol
 
 from db.database import Database
-from sandbox.client import InteractionResult
-from sandbox.nexus import NexusSandbox
+from sandbox.client import InteractionResult, SandboxClient
+from sandbox.harness import BotProcess
+from sandbox.server import SandboxServer
 
 ANNOUNCED = "Announced"
 PAIRED = "partners now"
@@ -30,6 +33,26 @@ ROUND_DONE = "Matching round #"
 PARTNER_DM = "your partner for"
 UNMATCHED_DM = "no partner for you"
 ROUND_JOB_KINDS = ("match_round_pair", "match_round_unmatched", "match_request_moot", "match_round_summary")
+
+
+class CrashTarget(Protocol):
+    """What the driver kills and restarts: sandbox.nexus.NexusSandbox, or one shard of sandbox.shards.ShardedNexus."""
+
+    client: SandboxClient
+    server: SandboxServer
+    restarts: int
+
+    @property
+    def bot(self) -> BotProcess | None: ...
+
+    @property
+    def sqlite_path(self) -> Path | None: ...
+
+    async def start_bot(self) -> None: ...
+
+    async def wait_bot_gone(self) -> None: ...
+
+    def db(self) -> AbstractAsyncContextManager[Database]: ...
 
 
 @dataclass
@@ -59,7 +82,7 @@ def _accept_dm(message: dict[str, Any]) -> bool:
 class CrashDriver:
     def __init__(
         self,
-        nexus: NexusSandbox,
+        nexus: CrashTarget,
         *,
         seed: int = 1,
         per_round: int = 4,
@@ -137,7 +160,7 @@ class CrashDriver:
         self.tally.announces_acknowledged += len(announced)
         self.tally.accepts_acknowledged += len(accepted)
 
-        await self.nexus.server.wait_disconnected()
+        await self.nexus.wait_bot_gone()
         self.nexus.restarts += 1
         await self.nexus.start_bot()
         await self._check_integrity()
@@ -187,7 +210,7 @@ class CrashDriver:
         }
         tally.rsvps_acknowledged += len(rsvped)
 
-        await self.nexus.server.wait_disconnected()
+        await self.nexus.wait_bot_gone()
         self.nexus.restarts += 1
         await self.nexus.start_bot()
         await self._check_integrity()
@@ -254,7 +277,9 @@ class CrashDriver:
         del number
 
     async def _check_integrity(self) -> None:
-        with contextlib.closing(sqlite3.connect(self.nexus.db_path)) as conn:
+        if self.nexus.sqlite_path is None:  # PostgreSQL checks its own pages
+            return
+        with contextlib.closing(sqlite3.connect(self.nexus.sqlite_path)) as conn:
             result = conn.execute("PRAGMA integrity_check").fetchone()[0]
         if result != "ok":
             self.tally.integrity.append(f"round {self.round}: {result}")
@@ -367,7 +392,7 @@ class RoundCrash:
             hours = "sun 3-4" if name == self.loner else "weekdays 18-22"
             await client.slash(name, "match join", availability=hours, timeout=20)
 
-    async def round_row(self) -> sqlite3.Row | None:
+    async def round_row(self) -> Any:
         async with self.nexus.db() as db:
             return await db.fetchone("SELECT * FROM match_rounds WHERE dry_run = 0 ORDER BY id DESC LIMIT 1")
 

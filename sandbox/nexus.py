@@ -14,6 +14,7 @@ from typing import Any
 
 from bot.clock import FileClock, write_clock_file
 from db.database import Database
+from db.engines import open_database
 from sandbox.client import InteractionResult, SandboxClient
 from sandbox.harness import BotProcess
 from sandbox.server import SandboxServer
@@ -33,6 +34,7 @@ class NexusSandbox:
         log_level: str = "INFO",
         server_options: dict[str, Any] | None = None,
         extra_env: dict[str, str] | None = None,
+        database_url: str | None = None,
     ) -> None:
         self._tmp = None if workdir is not None else tempfile.TemporaryDirectory(prefix="nexus-sandbox-")
         self.workdir = Path(workdir if workdir is not None else self._tmp.name)  # type: ignore[union-attr]
@@ -41,7 +43,9 @@ class NexusSandbox:
         if self.clock_file is not None and start_time is not None:
             write_clock_file(self.clock_file, start_time)
         self.log_level = log_level
-        self.extra_env = extra_env or {}
+        # A postgresql:// URL: the bot runs on PostgreSQL (DATABASE_URL) instead of the SQLite file db_path.
+        self.database_url = database_url
+        self.extra_env = {**(extra_env or {}), **({"DATABASE_URL": database_url} if database_url else {})}
         self.server = SandboxServer(world or World.default(), **(server_options or {}))
         if self.clock_file is not None:
             self.server.clock = FileClock(self.clock_file).now
@@ -76,6 +80,13 @@ class NexusSandbox:
         """Wait until the bot has finished starting (on_ready ran: it sets its presence last), as a
         bot that has been running a while would be."""
         await self.server.wait_presence(timeout)
+
+    @property
+    def sqlite_path(self) -> Path | None:
+        return None if self.database_url else self.db_path
+
+    async def wait_bot_gone(self) -> None:
+        await self.server.wait_disconnected()
 
     async def stop_bot(self) -> int:
         assert self.bot is not None
@@ -133,7 +144,7 @@ class NexusSandbox:
     @asynccontextmanager
     async def db(self) -> AsyncIterator[Database]:
         """The bot's database, opened alongside it (WAL lets both read and write safely)."""
-        database = Database(self.db_path)
+        database = open_database(self.database_url or self.db_path)
         await database.connect()
         try:
             yield database

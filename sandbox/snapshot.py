@@ -83,7 +83,7 @@ def world_from_json(data: JSONDict) -> World:
         application_id=data["application_id"],
         application_name=data["application_name"],
         bot=User(**data["bot"]),
-        guild=guild,
+        home=guild,
         token=data["token"],
         snowflake=SnowflakeGenerator(),  # time-based: new ids still sort after the restored ones
         application_flags=data["application_flags"],

@@ -6,6 +6,9 @@ import itertools
 import logging
 import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
@@ -294,18 +297,90 @@ class Guild:
         return max([self.roles[r].position for r in member.roles if r in self.roles] + [0])
 
 
+# The guild a request, an event or a test step is about (None: the first guild). Set per aiohttp request and by
+# `World.using(guild_id)`; a ContextVar, so concurrent requests about different guilds never see each other's.
+_CURRENT_GUILD: ContextVar[int | None] = ContextVar("sandbox_guild", default=None)
+
+
 @dataclass
 class World:
-    """Everything the sandbox serves. Build with ``World.default()`` and adjust before starting the server."""
+    """Everything the sandbox serves. Build with ``World.default()`` and adjust before starting the server.
+
+    One guild unless `add_guild` adds more; `world.guild` is the guild of the current request or test step
+    (`with world.using(guild_id):`), the first one otherwise. `shard_count` is what GET /gateway/bot recommends;
+    each guild's events go only to shard (guild_id >> 22) % shard_count, as Discord does.
+    """
 
     application_id: int
     application_name: str
     bot: User
-    guild: Guild
+    home: Guild
     token: str
     snowflake: SnowflakeGenerator
     application_flags: int = (1 << 15) | (1 << 19)  # GATEWAY_GUILD_MEMBERS_LIMITED | GATEWAY_MESSAGE_CONTENT_LIMITED
     large_threshold: int = 250
+    others: dict[int, Guild] = field(default_factory=dict)
+    shard_count: int = 1
+
+    @property
+    def guild(self) -> Guild:
+        current = _CURRENT_GUILD.get()
+        if current is None or current == self.home.id:
+            return self.home
+        return self.others.get(current, self.home)
+
+    @property
+    def guilds(self) -> list[Guild]:
+        return [self.home, *self.others.values()]
+
+    def guild_by_id(self, guild_id: int) -> Guild | None:
+        return self.home if guild_id == self.home.id else self.others.get(guild_id)
+
+    def guild_of_channel(self, channel_id: int) -> Guild | None:
+        for guild in self.guilds:
+            if channel_id in guild.channels:
+                return guild
+        return None
+
+    def shard_of(self, guild_id: int) -> int:
+        return (guild_id >> 22) % max(1, self.shard_count)
+
+    @contextmanager
+    def using(self, guild_id: int | None) -> Iterator[Guild]:
+        """`world.guild` (and everything built from it) is this guild inside the block."""
+        token = _CURRENT_GUILD.set(guild_id)
+        try:
+            yield self.guild
+        finally:
+            _CURRENT_GUILD.reset(token)
+
+    def add_guild(self, name: str, *, shard: int | None = None) -> Guild:
+        """A second (third...) guild laid out like the first: the same roles, channels and members (the same
+        users, so alice is in both). With `shard`, its id is one Discord sends to that shard."""
+        guild_id = self.snowflake()
+        while shard is not None and self.shard_of(guild_id) != shard:
+            guild_id += 1 << 22  # one millisecond later: the shard follows the id's timestamp
+        home = self.home
+        guild = Guild(id=guild_id, name=name, owner_id=home.owner_id, locale=home.locale)
+        role_ids = {home.id: guild_id}
+        for role in home.roles.values():
+            new_id = guild_id if role.id == home.id else self.snowflake()
+            role_ids[role.id] = new_id
+            guild.roles[new_id] = Role(
+                id=new_id, name=role.name, permissions=role.permissions, position=role.position, color=role.color,
+                hoist=role.hoist, mentionable=role.mentionable, managed=role.managed, bot_id=role.bot_id,
+            )  # fmt: skip
+        channel_ids = {c.id: self.snowflake() for c in home.channels.values()}
+        for ch in home.channels.values():
+            guild.channels[channel_ids[ch.id]] = Channel(
+                id=channel_ids[ch.id], name=ch.name, type=ch.type, position=ch.position,
+                parent_id=channel_ids.get(ch.parent_id) if ch.parent_id else None, topic=ch.topic,
+                role_overwrites={role_ids.get(r, r): v for r, v in ch.role_overwrites.items()},
+            )  # fmt: skip
+        for uid, member in home.members.items():
+            guild.members[uid] = Member(user=member.user, roles=[role_ids[r] for r in member.roles if r in role_ids])
+        self.others[guild_id] = guild
+        return guild
 
     @classmethod
     def default(cls, token: str = "sandbox-bot-token.NEXUS.0123456789") -> World:
@@ -338,7 +413,7 @@ class World:
         guild.members[owner.id] = Member(user=owner, roles=[])
         guild.members[bot.id] = Member(user=bot, roles=[bot_role.id])
         world = cls(
-            application_id=app_id, application_name="Nexus Bot", bot=bot, guild=guild, token=token, snowflake=gen
+            application_id=app_id, application_name="Nexus Bot", bot=bot, home=guild, token=token, snowflake=gen
         )
         for name, role in (("alice", backend), ("bob", frontend), ("carol", backend), ("dave", frontend)):
             world.add_member(name, roles=[role.name])

@@ -1,4 +1,5 @@
-"""Fixtures every suite shares: a real, migrated SQLite file of the test's own."""
+"""Fixtures every suite shares: a real, migrated database of the test's own, once on SQLite and once on
+PostgreSQL (a real server the tests start themselves, tests/engines.py)."""
 
 from __future__ import annotations
 
@@ -8,10 +9,10 @@ from pathlib import Path
 import pytest
 
 from db.database import Database
+from tests.engines import ENGINES, engine_database
 
 
-@pytest.fixture
-async def db(tmp_path: Path) -> AsyncIterator[Database]:
-    async with Database(tmp_path / "n.db") as database:
-        await database.migrate()
+@pytest.fixture(params=ENGINES)
+async def db(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Database]:
+    async with engine_database(request.param, tmp_path) as database:
         yield database

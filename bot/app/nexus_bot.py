@@ -9,6 +9,7 @@ import logging
 import pkgutil
 import time
 from collections.abc import AsyncIterator
+from typing import Any
 
 import aiohttp
 import discord
@@ -114,6 +115,7 @@ class NexusBot(commands.Bot):
             connector=aiohttp.TCPConnector(limit=16, keepalive_timeout=60),
             # discord.py waits this long after the last GUILD_CREATE before on_ready; we serve one guild.
             guild_ready_timeout=0.5,
+            **self.shard_options(settings),
         )
         self.settings = settings
         self.db = db
@@ -125,10 +127,17 @@ class NexusBot(commands.Bot):
         self.services = Services.build(db, clock)
         self.jobs = JobStore(db)
         self.scheduler = Scheduler(self.jobs, clock)
+        if settings.shard_count:
+            # Guild-scoped jobs run on the shard that owns the guild (the one its events reach).
+            self.scheduler.owns_guild = settings.owns_guild
         self.ready_seconds: float | None = None
         self.ack_gate = AckGate()
         # Guild id → the full-disk episode staff were told about (bot.app.alerts.storage_full).
         self.storage_alerts: dict[int, int] = {}
+
+    @classmethod
+    def shard_options(cls, settings: Settings) -> dict[str, Any]:
+        return {}
 
     @property
     def uptime_seconds(self) -> float:
@@ -142,7 +151,11 @@ class NexusBot(commands.Bot):
             self.tree.copy_global_to(guild=guild)
             synced = await self.tree.sync(guild=guild)
             log.info("Synced %d commands to guild %s", len(synced), self.settings.guild_id)
-        elif self.settings.guild_id is None:
+        elif self.sync_commands and self.settings.shard_count and 0 in (self.settings.shard_ids or ()):
+            # Sharded over many guilds: commands are global, synced once by the process that runs shard 0.
+            synced = await self.tree.sync()
+            log.info("Synced %d global commands (DISCORD_GUILD_ID is not set)", len(synced))
+        elif self.settings.guild_id is None and not self.settings.shard_count:
             log.warning("DISCORD_GUILD_ID is not set: commands were not synced (run `nexus-bot sync --global`).")
         self.scheduler.start()
 
@@ -178,3 +191,12 @@ class NexusBot(commands.Bot):
         await self.drain_interactions()
         await self.scheduler.stop()
         await super().close()
+
+
+class ShardedNexusBot(NexusBot, commands.AutoShardedBot):
+    """SHARD_COUNT / SHARD_IDS: the shards of this process on discord.py's AutoShardedBot (one gateway connection
+    each); Discord sends each guild's events and interactions to shard (guild_id >> 22) % SHARD_COUNT only."""
+
+    @classmethod
+    def shard_options(cls, settings: Settings) -> dict[str, Any]:
+        return {"shard_count": settings.shard_count, "shard_ids": list(settings.shard_ids or ())}

@@ -77,6 +77,7 @@ ANNOUNCEMENT_OPTIONS = {
     "timezone": "Your time zone: Africa/Lagos, UTC+1 or WAT",
 }
 
+
 class ProjectsCog(
     commands.GroupCog,
     name="Projects",

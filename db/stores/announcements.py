@@ -316,7 +316,7 @@ class AnnouncementStore:
         where = [
             "withdrawn_at IS NULL",
             "message_id IS NOT NULL",
-            f"COALESCE(post_looking, looking_for_partner) <> {_LOOKING}",
+            f"COALESCE(post_looking, looking_for_partner) <> CASE WHEN {_LOOKING} THEN 1 ELSE 0 END",
         ]
         params: list[Any] = []
         if guild_id is not None:
@@ -495,7 +495,8 @@ class FirstWeekStore:
 
     async def reminders(self, guild_id: int, cohort_start: date | None = None) -> list[ReminderRecord]:
         rows = await self.db.fetchall(
-            "SELECT * FROM reminder_log WHERE guild_id = ? AND (? IS NULL OR cohort_start = ?) ORDER BY at, user_id",
+            "SELECT * FROM reminder_log WHERE guild_id = ? AND (CAST(? AS TEXT) IS NULL OR cohort_start = ?) "
+            "ORDER BY at, user_id",
             (guild_id, *(2 * [cohort_start.isoformat() if cohort_start else None])),
         )
         return [

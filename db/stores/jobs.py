@@ -35,9 +35,55 @@ class Job:
         )
 
 
+# Where a job's guild is found, for the shard that owns it: its payload's guild_id, or the row it is about.
+_GUILD_REFERENCES = (
+    ("session_id", "study_sessions"),
+    ("post_id", "staff_posts"),
+    ("round_id", "match_rounds"),
+    ("pair_id", "pairs"),
+    ("request_id", "match_requests"),
+)
+
+
 class JobStore:
     def __init__(self, db: Database) -> None:
         self.db = db
+
+    async def guild_of(self, job: Job) -> int | None:
+        """The guild a job acts in (None: none found, e.g. its row is gone)."""
+        if isinstance(job.payload.get("guild_id"), int):
+            return int(job.payload["guild_id"])
+        for key, table in _GUILD_REFERENCES:
+            ref = job.payload.get(key)
+            if isinstance(ref, int):
+                # Table names come from the constant above, never from input.
+                value = await self.db.fetchval(f"SELECT guild_id FROM {table} WHERE id = ?", (ref,))
+                return None if value is None else int(value)
+        return None
+
+    async def started(self) -> list[Job]:
+        """Resumable jobs marked started and still pending (running now, or cut short by a kill)."""
+        rows = await self.db.fetchall("SELECT * FROM jobs WHERE status = 'pending' AND started_at IS NOT NULL")
+        return [Job.from_row(r) for r in rows]
+
+    async def release(self, job_ids: Iterable[int], max_attempts: int) -> tuple[int, int]:
+        """`release_started` for these jobs only (a shard releases its own guilds' jobs, never another's)."""
+        ids = list(job_ids)
+        if not ids:
+            return 0, 0
+        marks = ", ".join("?" for _ in ids)
+        async with self.db.transaction() as conn:
+            failed = await conn.execute(
+                "UPDATE jobs SET status = 'failed', last_error = 'interrupted too often' "
+                f"WHERE status = 'pending' AND started_at IS NOT NULL AND attempts >= ? AND id IN ({marks})",
+                (max_attempts, *ids),
+            )
+            released = await conn.execute(
+                "UPDATE jobs SET started_at = NULL WHERE status = 'pending' AND started_at IS NOT NULL "
+                f"AND id IN ({marks})",
+                tuple(ids),
+            )
+            return released.rowcount, failed.rowcount
 
     async def schedule(
         self, kind: str, due_at: datetime, payload: dict[str, Any], now: datetime, dedupe_key: str | None = None

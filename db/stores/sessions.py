@@ -141,7 +141,8 @@ class SessionStore:
         """Scheduled sessions that have not ended yet, soonest first."""
         rows = await self.db.fetchall(
             "SELECT * FROM study_sessions WHERE guild_id = ? AND status = 'scheduled' AND starts_at >= ? "
-            "AND (? IS NULL OR project = ? COLLATE NOCASE) AND (? IS NULL OR creator_id = ?) "
+            "AND (CAST(? AS TEXT) IS NULL OR lower(project) = lower(?)) "
+            "AND (CAST(? AS BIGINT) IS NULL OR creator_id = ?) "
             "ORDER BY starts_at, id",
             (guild_id, iso(now - _LONGEST), project, project, creator_id, creator_id),
         )
@@ -210,7 +211,7 @@ class SessionStore:
 
 
 async def _table_exists(db: Database, table: str) -> bool:
-    return bool(await db.fetchval("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?", (table,)))
+    return table in await db.table_names()
 
 
 async def profile_timezone(db: Database, guild_id: int, user_id: int) -> str | None:

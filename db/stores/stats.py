@@ -16,8 +16,7 @@ COUNTED_TABLES: dict[str, str] = {
 
 
 async def table_counts(db: Database) -> dict[str, int]:
-    rows = await db.fetchall("SELECT name FROM sqlite_master WHERE type = 'table'")
-    existing = {r["name"] for r in rows}
+    existing = await db.table_names()
     counts: dict[str, int] = {}
     for table, label in COUNTED_TABLES.items():
         if table in existing:

@@ -22,6 +22,8 @@ BM25_WEIGHTS = (10.0, 6.0, 3.0, 1.0)
 # bm25 is computed for at most this many matches (in rowid order, curated topics first) so a query for a
 # word in every topic stays within a few milliseconds at 100k topics; below it the ranking is exact.
 SEARCH_SCAN_CAP = 300
+# PostgreSQL's ts_rank_cd weights for {D, C, B, A} (body, summary, aliases, title): BM25_WEIGHTS scaled to 1.
+_PG_WEIGHTS = "{" + ", ".join(str(w / BM25_WEIGHTS[0]) for w in reversed(BM25_WEIGHTS)) + "}"
 # Snippet markers: control characters nobody types, replaced by the renderer after escaping markdown.
 MARK_START = "\x02"
 MARK_END = "\x03"
@@ -253,6 +255,8 @@ class TopicStore:
 
         The expression must come from the sanitiser: raw user text may not be valid FTS5 syntax.
         """
+        if self.db.dialect == "postgres":
+            return await self._search_postgres(match, limit, scan_cap)
         weights = ", ".join(str(w) for w in BM25_WEIGHTS)
         rows = await self.db.fetchall(
             f"WITH hits AS (SELECT rowid AS id, bm25(topics_fts, {weights}) AS score FROM topics_fts "
@@ -263,10 +267,36 @@ class TopicStore:
         matched = rows[0]["matched"] if rows else 0
         return SearchResult(tuple(SearchHit(r["id"], r["score"]) for r in rows), matched, matched >= scan_cap)
 
+    async def _search_postgres(self, match: str, limit: int, scan_cap: int) -> SearchResult:
+        # The FTS5 expression ("a" "b", or "a" OR "b") is also web-search syntax: websearch_to_tsquery reads it
+        # (and anything else) without ever raising. ts_rank_cd over the A-D weighted columns stands in for bm25;
+        # negated, so a lower score is better on both engines.
+        rows = await self.db.fetchall(
+            "WITH q AS (SELECT websearch_to_tsquery('english', ?) AS query), "
+            "hits AS (SELECT t.id, t.search FROM topics t, q WHERE t.status = 'approved' AND t.search @@ q.query "
+            "ORDER BY t.id LIMIT ?) "
+            f"SELECT h.id, -ts_rank_cd('{_PG_WEIGHTS}', h.search, q.query) AS score, "
+            "(SELECT COUNT(*) FROM hits) AS matched FROM hits h, q ORDER BY score, h.id LIMIT ?",
+            (match, scan_cap, limit),
+        )
+        matched = rows[0]["matched"] if rows else 0
+        return SearchResult(tuple(SearchHit(r["id"], r["score"]) for r in rows), matched, matched >= scan_cap)
+
     async def snippets(self, match: str, topic_ids: Sequence[int], tokens: int = 14) -> dict[int, str]:
         """Highlighted excerpts (MARK_START/MARK_END around matched words) for the given topics."""
         if not topic_ids:
             return {}
+        if self.db.dialect == "postgres":
+            marks = ", ".join("?" for _ in topic_ids)
+            options = f"StartSel={MARK_START}, StopSel={MARK_END}, MaxWords={tokens}, MinWords={max(1, tokens // 2)}"
+            rows = await self.db.fetchall(
+                "SELECT id, ts_headline('english', CASE WHEN search @@ websearch_to_tsquery('english', ?) "
+                "AND to_tsvector('english', summary || ' ' || body) @@ websearch_to_tsquery('english', ?) "
+                "THEN summary || ' ' || body ELSE title || ' ' || aliases END, "
+                f"websearch_to_tsquery('english', ?), ?) AS snip FROM topics WHERE id IN ({marks})",
+                (match, match, match, options, *topic_ids),
+            )
+            return {r["id"]: r["snip"] for r in rows}
         # One `rowid = ?` branch per topic: FTS5 seeks to each row, where `rowid IN (...)` scans every match.
         branch = "SELECT rowid AS id, snippet(topics_fts, -1, :start, :end, '…', :tokens) AS snip FROM topics_fts "
         found: dict[int, str] = {}
@@ -416,7 +446,8 @@ class TopicStore:
                     "INSERT INTO topics (slug, title, category, aliases, summary, body, key_points, resources, "
                     "related, status, source, content_hash, created_at, updated_at) VALUES (:slug, :title, "
                     ":category, :aliases, :summary, :body, :key_points, :resources, :related, 'approved', "
-                    "'shipped', :hash, :now, :now)",
+                    # Another process starting at the same moment may have seeded it first (several shards).
+                    "'shipped', :hash, :now, :now) ON CONFLICT (slug) DO NOTHING",
                     inserts,
                 )
                 # The source guard repeats the check above inside the transaction.

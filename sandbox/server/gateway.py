@@ -102,6 +102,21 @@ class GatewaySession:
     guild_sent: bool = False
     disconnected_at: float | None = None
     identified_at: float = field(default_factory=time.monotonic)
+    presence: JSONDict | None = None
+
+    @property
+    def shard_id(self) -> int:
+        return int(self.shard[0]) if self.shard else 0
+
+    @property
+    def shard_count(self) -> int:
+        return int(self.shard[1]) if self.shard else 1
+
+    def receives_guild(self, guild_id: int | None) -> bool:
+        """Discord's routing: a guild's events go to shard (guild_id >> 22) % count; DMs (no guild) to shard 0."""
+        if guild_id is None:
+            return self.shard_id == 0
+        return (guild_id >> 22) % self.shard_count == self.shard_id
 
     def wants(self, event: str, data: Any) -> bool:
         if event in MESSAGE_EVENTS:
@@ -117,6 +132,16 @@ class GatewayMixin(PayloadsMixin):
     def live_session(self) -> GatewaySession | None:
         for s in self.sessions.values():
             if s.conn is not None and not s.conn.closed and s.guild_sent:
+                return s
+        return None
+
+    def live_sessions(self) -> list[GatewaySession]:
+        return [s for s in self.sessions.values() if s.conn is not None and not s.conn.closed and s.guild_sent]
+
+    def live_shard(self, shard_id: int) -> GatewaySession | None:
+        """The connected session of this shard (its presence set: that bot process has finished starting)."""
+        for s in self.live_sessions():
+            if s.shard_id == shard_id:
                 return s
         return None
 
@@ -146,11 +171,14 @@ class GatewayMixin(PayloadsMixin):
     def dispatch(self, event: str, data: Any) -> None:
         """Send a dispatch (op 0) to every session that may receive it; buffered for RESUME."""
         now = time.monotonic()
+        guild_id = _guild_id_of(data)
         for sid, session in list(self.sessions.items()):
             if session.conn is None and session.disconnected_at is not None and now - session.disconnected_at > 120:
                 del self.sessions[sid]
                 continue
             if not session.wants(event, data):
+                continue
+            if session.shard is not None and not session.receives_guild(guild_id):
                 continue
             if event == "MESSAGE_CREATE" and not session.intents & INTENT_MESSAGE_CONTENT:
                 data = self._strip_content(data)
@@ -215,6 +243,8 @@ class GatewayMixin(PayloadsMixin):
             self._request_members(conn, data or {})
         elif op == 3:
             self.presence = data if isinstance(data, dict) else None
+            if conn.session is not None:
+                conn.session.presence = self.presence
             self._notify()
         elif op == 4:
             return
@@ -229,6 +259,18 @@ class GatewayMixin(PayloadsMixin):
         self.identify_log.append(data)
         # IDENTIFY may carry the presence (discord.py sends its last one when it identifies again)
         self.presence = data["presence"] if isinstance(data.get("presence"), dict) else None
+        shard = data.get("shard")
+        if shard is not None and (
+            not isinstance(shard, list) or len(shard) != 2 or not 0 <= int(shard[0]) < int(shard[1])
+        ):
+            conn.closed = True
+            await conn.ws.close(code=4010, message=b"Invalid shard.")
+            return
+        if shard is not None and int(shard[1]) != self.world.shard_count and len(self.world.guilds) > 1:
+            # Discord: 4011 sharding required / the count no longer fits the bot's guilds.
+            conn.closed = True
+            await conn.ws.close(code=4011, message=b"Sharding required.")
+            return
         # an IDENTIFY replaces the sessions that are no longer connected
         for sid in [sid for sid, s in self.sessions.items() if s.conn is None]:
             del self.sessions[sid]
@@ -236,15 +278,17 @@ class GatewayMixin(PayloadsMixin):
             id=secrets.token_hex(16),
             intents=int(data.get("intents", 0)),
             properties=data.get("properties", {}),
-            shard=data.get("shard"),
+            shard=[int(shard[0]), int(shard[1])] if shard is not None else None,
+            presence=self.presence,
         )
         session.conn = conn
         conn.session = session
         self.sessions[session.id] = session
+        guilds = [g for g in self.world.guilds if session.shard is None or session.receives_guild(g.id)]
         ready: JSONDict = {
             "v": 10,
             "user": {**self.world.bot.to_dict(), "verified": True, "mfa_enabled": False, "email": None},
-            "guilds": [{"id": str(self.world.guild.id), "unavailable": True}],
+            "guilds": [{"id": str(g.id), "unavailable": True} for g in guilds],
             "session_id": session.id,
             "session_type": "normal",
             "resume_gateway_url": self.gateway_url,
@@ -261,7 +305,9 @@ class GatewayMixin(PayloadsMixin):
         if session.shard is not None:
             ready["shard"] = session.shard
         self._dispatch_to(session, "READY", ready)
-        self._dispatch_to(session, "GUILD_CREATE", self.guild_create_payload())
+        for guild in guilds:
+            with self.world.using(guild.id):
+                self._dispatch_to(session, "GUILD_CREATE", self.guild_create_payload())
         session.guild_sent = True
         self._notify()
 
@@ -294,6 +340,11 @@ class GatewayMixin(PayloadsMixin):
         session = conn.session
         if session is None or (not session.intents & INTENT_GUILD_MEMBERS and not data.get("user_ids")):
             return
+        guild_id = str(data.get("guild_id") or "")
+        with self.world.using(int(guild_id) if guild_id.isdigit() else None):
+            self._send_members(session, data)
+
+    def _send_members(self, session: GatewaySession, data: JSONDict) -> None:
         members = list(self.world.guild.members.values())
         if data.get("user_ids"):
             ids = {int(u) for u in (data["user_ids"] if isinstance(data["user_ids"], list) else [data["user_ids"]])}
@@ -315,3 +366,13 @@ class GatewayMixin(PayloadsMixin):
             if data.get("nonce") is not None:
                 payload["nonce"] = data["nonce"]
             self._dispatch_to(session, "GUILD_MEMBERS_CHUNK", payload)
+
+
+def _guild_id_of(data: Any) -> int | None:
+    """The guild an event is about (its guild_id, or a guild object's id); None for DMs and the like."""
+    if not isinstance(data, dict):
+        return None
+    raw = data.get("guild_id")
+    if raw is None and "channels" in data and "roles" in data:  # GUILD_CREATE / GUILD_UPDATE
+        raw = data.get("id")
+    return int(raw) if isinstance(raw, str | int) and str(raw).isdigit() else None

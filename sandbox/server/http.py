@@ -301,7 +301,8 @@ class HttpMixin(ServerBase):
                 if errors:
                     raise FormError(errors, "openapi")
             req = Request(method, path, params, dict(request.query), body, files, record)
-            result = await route.handler(req)
+            with self.world.using(self._guild_of_request(params)):
+                result = await route.handler(req)
             status = 200
             if isinstance(result, tuple):
                 status, result = result
@@ -320,6 +321,24 @@ class HttpMixin(ServerBase):
                 self._reject(record, exc.body, "api")
             self._notify()
             return self._json_response(exc.status, exc.body, {**headers, **exc.headers})
+
+    def _guild_of_request(self, params: dict[str, str]) -> int | None:
+        """Which guild a request is about (routes name it, or a channel or interaction of it); None: the first."""
+        raw = params.get("guild_id", "")
+        if raw.isdigit():
+            return int(raw)
+        raw = params.get("channel_id", "")
+        if raw.isdigit():
+            guild = self.world.guild_of_channel(int(raw))
+            if guild is not None:
+                return guild.id
+            stored = self.state.channels.get(int(raw)) or {}
+            gid = str(stored.get("guild_id") or "")
+            return int(gid) if gid.isdigit() else None
+        token = params.get("token")
+        if token and token in self.state.interactions_by_token:
+            return self.state.interactions_by_token[token].guild_id
+        return None
 
     def _precheck(self, method: str, template: str, body: Any, files: int) -> None:
         """Discord's documented limits (exact messages) run before the OpenAPI schema check."""

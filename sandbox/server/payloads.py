@@ -89,7 +89,7 @@ class PayloadsMixin(HttpMixin):
                 "threads": [
                     dict(t)
                     for t in self.state.channels.values()
-                    if t["type"] in (11, 12) and not t["thread_metadata"]["archived"]
+                    if t["type"] in (11, 12) and not t["thread_metadata"]["archived"] and t.get("guild_id") == str(g.id)
                 ],
                 "presences": [],
                 "stage_instances": [],

@@ -121,7 +121,7 @@ async def test_delete_removes_rsvps(db: Database) -> None:
 
 
 async def test_foreign_lookups_degrade_when_tables_are_absent(db: Database) -> None:
-    tables = {r[0] for r in await db.fetchall("SELECT name FROM sqlite_master WHERE type = 'table'")}
+    tables = await db.table_names()
     if "match_profiles" not in tables:
         assert await profile_timezone(db, GUILD, 1) is None
     if "pairs" not in tables:

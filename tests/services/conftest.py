@@ -1,6 +1,5 @@
-"""Service tests run on the shared migrated database (tests/conftest.py), on a clock the test sets.
-
-A test module says when "now" is with a module-level `NOW`; the `clock` starts there."""
+"""Service tests run on the shared database fixture (tests/conftest.py: SQLite and PostgreSQL), on a clock
+the test sets: a test module says when "now" is with a module-level `NOW`; the `clock` starts there."""
 
 from __future__ import annotations
 

@@ -28,7 +28,7 @@ class UserRoutes(CommandRoutes):
     async def _get_gateway_bot(self, req: Request) -> JSONDict:
         return {
             "url": self.gateway_url,
-            "shards": 1,
+            "shards": self.world.shard_count,
             "session_start_limit": {"total": 1000, "remaining": 999, "reset_after": 14400000, "max_concurrency": 1},
         }
 
