@@ -141,6 +141,7 @@ def build_learner(
     is_custom: bool,
     now: datetime,
     display_name: str = "",
+    project_name: str = "",
 ) -> Learner:
     project, title = core_project(announcement, is_custom)
     capacity = profile.max_partners
@@ -161,6 +162,7 @@ def build_learner(
         stack=stack_preferences(announcement.stack),
         capacity=capacity,
         display_name=display_name or announcement.display_name,
+        project_name=project_name,
     )
 
 

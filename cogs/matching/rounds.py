@@ -26,7 +26,7 @@ from bot.services.matching import (
     UnmatchedCode,
     score_pair,
 )
-from bot.services.matching.service import CatalogProject, GuildSettings, Job, Pair
+from bot.services.matching.service import Balance, CatalogProject, GuildSettings, Job, Pair
 from bot.services.projects import resolve_project
 from bot.services.tracks import TRACK_NAMES
 from cogs._shared import GuildDirectory
@@ -52,6 +52,10 @@ class RoundsMixin(PairsMixin):
     @app_commands.describe(
         project="Only this project (default: all projects)",
         dry_run="Show the result without creating pairs or telling anyone (default: no)",
+        balance="auto (default): the scarcer track on a project takes several partners; one-to-one: 1:1 only",
+    )
+    @app_commands.choices(
+        balance=[app_commands.Choice(name=b.value, value=b.value) for b in (Balance.AUTO, Balance.ONE_TO_ONE)]
     )
     @app_commands.autocomplete(project=MatchingBase.project_autocomplete)
     @app_commands.guild_only()
@@ -61,6 +65,7 @@ class RoundsMixin(PairsMixin):
         interaction: discord.Interaction[NexusBot],
         project: app_commands.Range[str, 1, 32] | None = None,
         dry_run: bool = False,
+        balance: str = Balance.AUTO.value,
     ) -> None:
         """The best assignment under the hard rules and capacities; everyone is told the outcome."""
         guild = self.guild_of(interaction)
@@ -73,7 +78,7 @@ class RoundsMixin(PairsMixin):
         now = self.bot.clock.now()
         round_ = await self.service.start_round(guild.id, project, interaction.user.id, dry_run)
         try:
-            embed = await self.play_round(guild, settings, round_.id, project, dry_run, now)
+            embed = await self.play_round(guild, settings, round_.id, project, dry_run, now, Balance(balance))
         except BaseException as exc:
             # A no-op once the round committed (its jobs finish it); before that nothing was written.
             await self.service.fail_round(round_.id, type(exc).__name__)
@@ -96,10 +101,12 @@ class RoundsMixin(PairsMixin):
         project: str | None,
         dry_run: bool,
         now: datetime,
+        balance: Balance = Balance.AUTO,
     ) -> discord.Embed:
         """Solve the round; a real one commits its pairs with their jobs (threads, DMs, summary) and runs them."""
         assert settings.cohort_start is not None
-        plan = await self.service.plan_round(GuildDirectory(guild, settings), settings.cohort_start, project, now)
+        directory = GuildDirectory(guild, settings)
+        plan = await self.service.plan_round(directory, settings.cohort_start, project, now, balance)
         pool, result, not_opted = plan.pool, plan.result, plan.not_opted_in
         by_id = {s.user_id: s for s in pool}
         if dry_run:

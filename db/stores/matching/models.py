@@ -13,7 +13,9 @@ from db.errors import Conflict
 from db.stores._values import dataclass_from_row, optional_datetime
 
 # Columns `save_profile` may set; anything else is rejected before it reaches SQL.
-PROFILE_FIELDS = frozenset({"timezone", "availability_text", "availability", "offers", "wants", "max_partners"})
+PROFILE_FIELDS = frozenset(
+    {"timezone", "availability_text", "availability", "offers", "wants", "max_partners", "max_partners_chosen"}
+)
 
 
 def _tags(value: str) -> tuple[str, ...]:
@@ -35,6 +37,8 @@ class MatchProfile:
     paused_until: datetime | None
     created_at: datetime
     updated_at: datetime
+    max_partners_chosen: bool = False  # set by the learner (a balanced round leaves it alone)
+    priority_since: datetime | None = None  # their partner went inactive: first in the next round
 
     @classmethod
     def from_row(cls, row: sqlite3.Row) -> MatchProfile:
@@ -47,6 +51,8 @@ class MatchProfile:
             paused_until=optional_datetime(row["paused_until"]),
             created_at=datetime.fromisoformat(row["created_at"]),
             updated_at=datetime.fromisoformat(row["updated_at"]),
+            max_partners_chosen=bool(row["max_partners_chosen"]),
+            priority_since=optional_datetime(row["priority_since"]),
         )
 
     def is_paused(self, now: datetime) -> bool:
@@ -121,6 +127,7 @@ class Pair:
     created_at: datetime
     ended_at: datetime | None
     end_reason: str | None
+    kind: str = "partner"  # partner | async (no shared hour) | buddy (same track: the other is absent)
 
     @classmethod
     def from_row(cls, row: sqlite3.Row) -> Pair:
@@ -147,6 +154,10 @@ class NewPair:
     project: str
     score: int | None
     reasons: str
+    kind: str = "partner"
+    # A balanced round's capacity for each of the two (0: their max_partners). A learner who did not choose
+    # max_partners may be given up to this many partners; their max_partners is raised to what they got.
+    caps: tuple[int, int] = (0, 0)
 
 
 @dataclass(frozen=True)
