@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Iterable
 from datetime import datetime
@@ -78,6 +79,7 @@ class MatchingBase(commands.Cog):
     service: MatchingService
     _threads_recovered: bool
     _opening: set[int]
+    _team_locks: dict[int, asyncio.Lock]
 
     # --- shared helpers -----------------------------------------------------------------------
 

@@ -4,6 +4,7 @@ The commands class; the work is in the mixins (requests, pairs, rounds, delivery
 
 from __future__ import annotations
 
+import asyncio
 from typing import TYPE_CHECKING, Any
 
 import discord
@@ -56,6 +57,8 @@ class MatchingCog(
         self._threads_recovered = False
         # Pairs this process committed and is still opening a thread for: recovery leaves them alone.
         self._opening: set[int] = set()
+        # Pairs of one team (a learner with several partners) share one thread: opened one at a time.
+        self._team_locks: dict[int, asyncio.Lock] = {}
         super().__init__()
 
     async def cog_load(self) -> None:

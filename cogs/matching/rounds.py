@@ -26,7 +26,8 @@ from bot.services.matching import (
     UnmatchedCode,
     score_pair,
 )
-from bot.services.matching.service import Balance, CatalogProject, GuildSettings, Job, Pair
+from bot.services.matching.service import Balance, CatalogProject, GuildSettings, Job, Pair, PairKind
+from bot.services.matching.teams import dm_label
 from bot.services.projects import resolve_project
 from bot.services.tracks import TRACK_NAMES
 from cogs._shared import GuildDirectory
@@ -112,7 +113,7 @@ class RoundsMixin(PairsMixin):
         if dry_run:
             summary, number = await self.service.preview_round(guild.id, round_id, plan)
             title = f"Matching round preview (next real round: #{number}) — dry run, nothing changed"
-            return self.staff_round_embed(title, summary, by_id, result.pairs, not_opted, dry_run=True)
+            return self.staff_round_embed(title, summary, by_id, result.pairs, not_opted, dry_run=True, plan=plan)
         outcome, made_summary = await self.service.commit_round(guild.id, round_id, plan, ROUND_JOBS, now)
         assert made_summary is not None
         if outcome.pairs:
@@ -126,7 +127,7 @@ class RoundsMixin(PairsMixin):
         await self.bot.scheduler.run_now(outcome.job_ids, concurrency=ROUND_CONCURRENCY)
         made = [(p.backend_id, p.frontend_id, p.score or 0) for p in outcome.pairs]
         embed = self.staff_round_embed(
-            f"Matching round #{outcome.round.number}", made_summary, by_id, made, not_opted, dry_run=False
+            f"Matching round #{outcome.round.number}", made_summary, by_id, made, not_opted, dry_run=False, plan=plan
         )
         if outcome.moot:
             embed.add_field(
@@ -169,10 +170,12 @@ class RoundsMixin(PairsMixin):
         for uid in pair.members:
             me, partner = by_id[uid], by_id[pair.partner_of(uid)]
             mine = score_pair(me.learner, partner.learner, viewer=me.learner, now=now)
+            opposite = "Frontend" if me.announcement.track == "backend" else "Backend"
+            called, note = dm_label(PairKind(pair.kind), opposite)
             text = (
-                f"🎉 Matching round #{round_.number}: your partner for {esc(me.project_label)} is "
+                f"🎉 Matching round #{round_.number}: your {called} for {esc(me.project_label)} is "
                 f"<@{partner.user_id}> ({esc(partner.name)}, {partner.track}), score {mine.score}/100: "
-                f"{esc(pairing.reasons_text(mine))}.{where}"
+                f"{esc(pairing.reasons_text(mine))}.{note}{where}"
             )
             await steps.run(
                 f"dm:{uid}", functools.partial(self.dm, uid, text, nonce=nonce_for("pair-dm", pair.id, uid))

@@ -123,6 +123,13 @@ class PairStore(ProfileStore):
         )
         return [Pair.from_row(r) for r in rows]
 
+    async def active_pairs_in_thread(self, thread_id: int) -> list[Pair]:
+        """The active pairs talking in a thread (a team thread holds several)."""
+        rows = await self.db.fetchall(
+            "SELECT * FROM pairs WHERE thread_id = ? AND status = 'active' ORDER BY id", (thread_id,)
+        )
+        return [Pair.from_row(r) for r in rows]
+
     async def thread_taken(self, thread_id: int) -> bool:
         """Whether some pair already has this thread (so a thread found by name is not adopted twice)."""
         return await self.db.fetchval("SELECT 1 FROM pairs WHERE thread_id = ?", (thread_id,)) is not None
