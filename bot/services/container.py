@@ -16,6 +16,7 @@ from bot.services.cohort import CohortService
 from bot.services.learning import LearningService
 from bot.services.matching.service import MatchingService
 from bot.services.onboarding import OnboardingService
+from bot.services.pair_health import PairHealthService
 from bot.services.questions import QuestionService
 from bot.services.sessions import SessionService
 from bot.services.staff import StaffService
@@ -32,6 +33,7 @@ class Services:
     learning: LearningService
     matching: MatchingService
     onboarding: OnboardingService
+    pair_health: PairHealthService
     questions: QuestionService
     sessions: SessionService
     staff: StaffService
@@ -40,6 +42,7 @@ class Services:
     def build(cls, db: Database, clock: Clock) -> Services:
         catalog, cohort = CatalogService(db), CohortService(db)
         learning = LearningService(db, clock, cohort)
+        matching = MatchingService(db, clock, catalog)
         return cls(
             db=db,
             clock=clock,
@@ -47,8 +50,9 @@ class Services:
             catalog=catalog,
             announcements=AnnouncementService(db, clock, cohort, catalog),
             learning=learning,
-            matching=MatchingService(db, clock, catalog),
+            matching=matching,
             onboarding=OnboardingService(db, clock, cohort),
+            pair_health=PairHealthService(db, clock, matching),
             questions=QuestionService(db, clock, cohort, learning),
             sessions=SessionService(db, clock, catalog),
             staff=StaffService(db, clock, cohort, catalog),

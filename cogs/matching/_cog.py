@@ -41,11 +41,11 @@ from cogs.matching.components import (
     JoinForm,
     PairWithMeButton,
 )
-from cogs.matching.rounds import RoundsMixin
+from cogs.matching.health import HealthMixin
 
 
 class MatchingCog(
-    RoundsMixin,
+    HealthMixin,
     commands.GroupCog,
     name="Matching",
     group_name="match",
@@ -64,6 +64,7 @@ class MatchingCog(
     async def cog_load(self) -> None:
         components.bind(self)
         self.bot.add_dynamic_items(AskButton, AnswerButton, PairWithMeButton)
+        self.register_health()
         self.bot.scheduler.register(EXPIRE_JOB, self.run_expire)
         self.bot.scheduler.register(ROUND_JOBS.pair, self.run_round_pair, resumable=True)
         self.bot.scheduler.register(ROUND_JOBS.unmatched, self.run_round_unmatched, resumable=True)

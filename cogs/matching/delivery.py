@@ -38,6 +38,9 @@ from cogs.matching.rendering import RenderingMixin
 class DeliveryMixin(RenderingMixin):
     """Getting things onto Discord: request DMs (or the channel), pair threads, staff alerts."""
 
+    async def plan_checkins(self, pair: Pair) -> None:
+        raise NotImplementedError  # the health part of the cog (health.py)
+
     async def deliver_request(
         self,
         guild: discord.Guild,
@@ -82,6 +85,9 @@ class DeliveryMixin(RenderingMixin):
             return
         self._threads_recovered = True
         now = self.bot.clock.now()
+        # Check-ins are stored jobs; a pair made just before a stop gets them now (scheduling twice is a no-op).
+        for pair in await self.service.pairs_with_thread():
+            await self.plan_checkins(pair)
         for pair in await self.service.pairs_without_thread():
             if pair.id in self._opening:
                 continue
@@ -170,6 +176,7 @@ class DeliveryMixin(RenderingMixin):
             return None
         if pair.thread_id != thread.id:
             await self.service.set_thread(pair.id, thread.id)
+        await self.plan_checkins(pair)
         try:
             for user_id in pair.members:
                 await thread.add_user(discord.Object(user_id))

@@ -28,6 +28,7 @@ from bot.services.matching import (
 )
 from bot.services.matching.service import Balance, CatalogProject, GuildSettings, Job, Pair, PairKind
 from bot.services.matching.teams import dm_label
+from bot.services.pair_health import met_rate_text
 from bot.services.projects import resolve_project
 from bot.services.tracks import TRACK_NAMES
 from cogs._shared import GuildDirectory
@@ -292,6 +293,9 @@ class RoundsMixin(PairsMixin):
         embed.add_field(name="Active pairs", value=str(len(pairs)))
         profiles = await self.service.profiles(guild.id)
         embed.add_field(name="Opted in", value=str(sum(1 for p in profiles if p.status != "left")))
+        health = await self.bot.services.pair_health.counts(guild.id)
+        embed.add_field(name="Met (check-ins)", value=met_rate_text(health))
+        embed.add_field(name="Inactive pairs", value=str(health.inactive))
         await interaction.edit_original_response(embed=embed)
 
     async def pair_overlaps(

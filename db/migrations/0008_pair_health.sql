@@ -29,3 +29,8 @@ CREATE TABLE thread_activity (
     last_posted_at TEXT NOT NULL,
     PRIMARY KEY (thread_id, user_id)
 );
+
+-- A partner found inactive (nothing posted in the thread for 7 days and a check-in left unanswered): who, and
+-- when. The active partner is offered a new partner; staff count these pairs.
+ALTER TABLE pairs ADD COLUMN inactive_user_id INTEGER;
+ALTER TABLE pairs ADD COLUMN inactive_at TEXT;

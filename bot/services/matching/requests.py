@@ -222,6 +222,10 @@ class RequestsFlow(MatchingCore):
         """The active pairs in a thread: more than one for a team thread (ending one pair keeps it open)."""
         return await self.store.active_pairs_in_thread(thread_id)
 
+    async def pairs_with_thread(self) -> list[Pair]:
+        """Every active pair that has its thread (the check-ins each needs are planned at start)."""
+        return await self.store.pairs_with_thread()
+
     async def pairs_without_thread(self) -> list[Pair]:
         return await self.store.pairs_without_thread()
 

@@ -128,6 +128,8 @@ class Pair:
     ended_at: datetime | None
     end_reason: str | None
     kind: str = "partner"  # partner | async (no shared hour) | buddy (same track: the other is absent)
+    inactive_user_id: int | None = None  # a partner found inactive (pair health)
+    inactive_at: datetime | None = None
 
     @classmethod
     def from_row(cls, row: sqlite3.Row) -> Pair:
@@ -136,6 +138,7 @@ class Pair:
             row,
             created_at=datetime.fromisoformat(row["created_at"]),
             ended_at=optional_datetime(row["ended_at"]),
+            inactive_at=optional_datetime(row["inactive_at"]),
         )
 
     def partner_of(self, user_id: int) -> int:

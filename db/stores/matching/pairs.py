@@ -130,6 +130,12 @@ class PairStore(ProfileStore):
         )
         return [Pair.from_row(r) for r in rows]
 
+    async def pairs_with_thread(self) -> list[Pair]:
+        rows = await self.db.fetchall(
+            "SELECT * FROM pairs WHERE status = 'active' AND thread_id IS NOT NULL ORDER BY id"
+        )
+        return [Pair.from_row(r) for r in rows]
+
     async def thread_taken(self, thread_id: int) -> bool:
         """Whether some pair already has this thread (so a thread found by name is not adopted twice)."""
         return await self.db.fetchval("SELECT 1 FROM pairs WHERE thread_id = ?", (thread_id,)) is not None
