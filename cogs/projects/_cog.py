@@ -378,7 +378,9 @@ class ProjectsCog(
         digest = await self.service.digest(cohort, day, learners(guild, settings))
         if digest is None:
             return
-        message = await channel.send(embed=digest_embed(digest))
+        # Pair health (issue 14): counts only in the channel; who went quiet is told to the learners concerned.
+        health = await self.bot.services.pair_health.counts(guild.id)
+        message = await channel.send(embed=digest_embed(digest, health))
         await self.service.digest_posted(guild.id, day, message.id)
 
     async def run_reminder(self, job: Job) -> None:

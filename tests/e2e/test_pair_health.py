@@ -10,7 +10,8 @@ from typing import Any
 
 from sandbox.nexus import NexusSandbox
 from tests.e2e.test_match_requests import accept_request
-from tests.e2e.test_matching import CHANNEL, buttons, ready
+from tests.e2e.test_matching import CHANNEL, announce, buttons, ready
+from tests.e2e.test_projects import at, start_week
 
 
 def checkin(day: int) -> Any:
@@ -62,3 +63,20 @@ async def test_checkins_inactivity_and_a_new_partner_for_the_active_one(nexus: N
         assert pair is not None and (pair["status"], pair["end_reason"]) == ("ended", "inactive")
         bob = nexus.server.world.user("bob").id
         assert await db.fetchval("SELECT priority_since FROM match_profiles WHERE user_id = ?", (bob,)) is not None
+
+
+async def test_the_daily_digest_shows_the_met_rate_and_inactive_pairs(nexus: NexusSandbox) -> None:
+    await start_week(nexus)
+    await announce(nexus, "alice", timezone="Africa/Lagos")
+    await announce(nexus, "bob", timezone="Africa/Lagos")
+    await accept_request(nexus, "alice", "bob")
+    [thread] = nexus.server.threads(CHANNEL)
+    nexus.set_time(at(4, 10))  # three days after pairing
+    day3 = await nexus.server.wait_for_message(int(thread["id"]), checkin(3), timeout=10)
+    assert (await nexus.client.click("bob", day3, "We've met")).ephemeral
+    nexus.set_time(at(7, 17, 1))
+    digest = await nexus.server.wait_for_message(
+        CHANNEL, lambda m: bool(m.get("embeds")) and "day 7" in m["embeds"][0].get("title", ""), timeout=10
+    )
+    fields = {f["name"]: f["value"] for f in digest["embeds"][0]["fields"]}
+    assert fields["Partners"] == "Met (check-ins): 1 of 1 pairs (100%) · inactive pairs: 0"
