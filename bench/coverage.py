@@ -23,6 +23,7 @@ from zoneinfo import ZoneInfo
 from bot.services.availability import parse_availability
 from bot.services.matching import Learner, optimal_matching
 from bot.services.matching.balance import Balance, balanced_capacities, cross_track_coverage, solve_round
+from bot.services.matching.reasons import UnmatchedCode
 
 SEED = 20261201
 WEEK_OF = date(2026, 12, 7)
@@ -100,7 +101,8 @@ def cohort(seed: int = SEED) -> list[Learner]:
 
 
 def measure(seed: int = SEED) -> dict[str, tuple[int, int, int]]:
-    """Per policy: (covered, eligible, learners with anyone) on one cohort."""
+    """Per policy: (covered, eligible, learners with anyone) on one cohort; "at capacity": (left so by today's
+    round, by balance:auto, 0)."""
     learners = cohort(seed)
     ones = {lr.user_id: 1 for lr in learners}
     today = optimal_matching(learners, (), ones, now=NOW)
@@ -116,6 +118,9 @@ def measure(seed: int = SEED) -> dict[str, tuple[int, int, int]]:
         covered, eligible = cross_track_coverage(learners, pairs)
         anyone = len({uid for a, b, _ in pairs for uid in (a, b)})
         out[name] = (covered, eligible, anyone)
+    full = UnmatchedCode.PARTNERS_AT_CAPACITY
+    at_capacity = [sum(r.code is full for r in res.reasons.values()) for res in (today, auto.result)]
+    out["at capacity"] = (at_capacity[0], at_capacity[1], 0)
     return out
 
 
@@ -146,6 +151,15 @@ def run(quick: bool) -> list[dict[str, Any]]:
         )
         rows.append(
             {"figure": f"  learners with anyone, {label}", "value": round(anyone, 3), "target": "info", "passed": None}
+        )
+    for i, label in enumerate(("today's round", "balance:auto + last resorts")):
+        rows.append(
+            {
+                "figure": f"left with 'all compatible partners are at capacity', {label} (mean)",
+                "value": round(statistics.fmean(r["at capacity"][i] for r in results), 1),
+                "target": "info",
+                "passed": None,
+            }
         )
     return rows
 
