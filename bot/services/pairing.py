@@ -388,6 +388,7 @@ def pairs_csv(rows: Iterable[tuple[Pair, int | None]], names: Mapping[int, str],
             "ended_at",
             "end_reason",
             "thread_id",
+            "kind",
         ),
         (
             (
@@ -405,6 +406,7 @@ def pairs_csv(rows: Iterable[tuple[Pair, int | None]], names: Mapping[int, str],
                 _when(p.ended_at),
                 p.end_reason or "",
                 p.thread_id or "",
+                p.kind,
             )
             for p, number in rows
         ),

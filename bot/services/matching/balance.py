@@ -39,6 +39,7 @@ __all__ = [
 ]
 
 MAX_CAPACITY = 5  # the most partners anyone can have (the profile's own limit)
+BUDDY_SCORED_MAX = 60  # above this many learners alone on a project and track, buddies are not scored
 ALWAYS = WeeklyWindows(((0, MINUTES_PER_WEEK),))
 
 
@@ -123,23 +124,31 @@ def solve_round(
     _use(main.pairs, pairs, remaining, taken)
     reasons = {uid: r for uid, r in main.reasons.items() if not any(uid in (b, f) for b, f, _ in pairs)}
     kinds: dict[frozenset[int], PairKind] = {}
-    # Last resort 1: a partner with no shared hour, for whoever is left though the other track is there.
+    # Last resort 1: a partner with no shared hour, for whoever is left though the other track is there. One
+    # solve per track of those left, against the other track's free slots (so it never adds a second partner
+    # to two learners who both have one), with everyone's week open.
     left = {uid for uid, r in reasons.items() if r.code in _ASYNC_CODES}
-    if left:
-        by_id = {lr.user_id: lr for lr in learners}
-        spare = {uid for uid, n in remaining.items() if n > 0}
-        stage = [replace(by_id[uid], windows=ALWAYS) for uid in sorted(left | spare) if uid in by_id]
-        no_extra = _both_matched(stage, left)
-        caps = {lr.user_id: max(remaining.get(lr.user_id, 0), int(lr.user_id in left)) for lr in stage}
-        again = optimal_matching(stage, taken | no_extra, caps, now=now)
+    by_id = {lr.user_id: lr for lr in learners}
+    for track in ("backend", "frontend"):
+        mine = [by_id[uid] for uid in sorted(left) if uid in by_id and by_id[uid].track == track]
+        keys = {project_key(lr) for lr in mine}
+        others = [
+            lr for lr in learners if lr.track != track and remaining.get(lr.user_id, 0) > 0 and project_key(lr) in keys
+        ]
+        if not mine or not others:
+            continue
+        stage = [replace(lr, windows=ALWAYS) for lr in (*mine, *others)]
+        caps = {lr.user_id: max(1, remaining.get(lr.user_id, 0)) for lr in mine}
+        caps.update({lr.user_id: remaining[lr.user_id] for lr in others})
+        again = optimal_matching(stage, taken, caps, now=now)
         for b, f, _ in again.pairs:
-            score = score_pair(by_id[b], by_id[f], now=now).score
-            pairs.append((b, f, score))
+            pairs.append((b, f, score_pair(by_id[b], by_id[f], now=now).score))
             kinds[frozenset((b, f))] = PairKind.ASYNC
             taken.add(frozenset((b, f)))
             for uid in (b, f):
-                remaining[uid] = max(0, remaining[uid] - 1)
+                remaining[uid] = max(0, remaining.get(uid, 0) - 1)
                 reasons.pop(uid, None)
+                left.discard(uid)
     # Last resort 2: a study buddy on the same track and project where nobody of the other track is looking.
     alone: dict[tuple[tuple[str, str] | None, str], list[Learner]] = defaultdict(list)
     for lr in learners:
@@ -173,20 +182,21 @@ def _use(
         remaining[f] = max(0, remaining.get(f, 0) - 1)
 
 
-def _both_matched(stage: Sequence[Learner], left: set[int]) -> set[frozenset[int]]:
-    """Pairs of two learners who both have a partner already: a last resort is for those left over."""
-    matched = [lr for lr in stage if lr.user_id not in left]
-    backs = [lr.user_id for lr in matched if lr.track == "backend"]
-    fronts = [lr.user_id for lr in matched if lr.track == "frontend"]
-    return {frozenset((b, f)) for b in backs for f in fronts}
-
-
 def _buddies(
     group: Sequence[Learner], taken: Collection[frozenset[int]], now: datetime
 ) -> list[tuple[Learner, Learner]]:
     """Same-track learners paired greedily by score (most shared time first); an odd one out stays alone."""
     free = list(group)
     out: list[tuple[Learner, Learner]] = []
+    if len(free) > BUDDY_SCORED_MAX:  # a big group: neighbours by id (scoring every pair would be cubic)
+        rest = [lr for lr in free]
+        while len(rest) >= 2:
+            a = rest.pop(0)
+            b = next((x for x in rest if frozenset((a.user_id, x.user_id)) not in taken), None)
+            if b is not None:
+                rest.remove(b)
+                out.append((a, b))
+        return out
     while len(free) >= 2:
         best: tuple[int, int, int] | None = None
         for i in range(len(free)):
