@@ -119,14 +119,6 @@ class MatchingBase(commands.Cog):
         directory = GuildDirectory(guild, settings)
         return await self.service.someone(directory, settings.cohort_start, user_id, now, catalog, me=me)
 
-    async def candidates(
-        self, guild: discord.Guild, settings: GuildSettings, now: datetime, project_key: str, track: str
-    ) -> list[Someone]:
-        """The pool for suggestions: one project and track, cached briefly."""
-        assert settings.cohort_start is not None
-        directory = GuildDirectory(guild, settings)
-        return await self.service.candidates(directory, settings.cohort_start, now, project_key, track)
-
     def forget_pools(self) -> None:
         self.service.forget_pools()
 
