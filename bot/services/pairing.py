@@ -34,7 +34,9 @@ from bot.services.matching import (
     UnmatchedCode,
     advice,
     reason_text,
+    rules,
 )
+from bot.services.matching.reasons import Refused, refusal
 from bot.services.projects import Csv, write_csv
 from bot.services.text import user_text
 from db.stores.announcements import Announcement
@@ -180,25 +182,22 @@ def request_problem(
     other_custom: bool,
     other_name: str,
 ) -> str | None:
-    """Why an explicit request between two announcements breaks a hard rule, or None if it is allowed.
-
-    Requests may join two custom ("Other") projects with different titles (that is the explicit case);
-    catalog projects must be the same, and tracks must differ.
+    """Why an explicit request between two announcements breaks the tracks-and-project part of the one pairing
+    rule (`matching.rules`), in words, or None if it is allowed. Requests may join two custom ("Other") projects
+    with different titles (that is the explicit case); catalog projects must be the same, and tracks must differ.
     """
-    if me.track == other.track:
-        track = "Backend" if me.track == "backend" else "Frontend"
-        return (
-            f"{other_name} is on the {track} track like you; partners pair Backend with Frontend. "
-            "`/match suggest` lists learners on the other track."
-        )
-    if me_custom and other_custom:
+
+    def key(a: Announcement, custom: bool) -> tuple[str, str]:
+        project, title = core_project(a, custom)
+        return (project, " ".join((title or "").split()).casefold())
+
+    code = rules.tracks_and_project(
+        me.track, key(me, me_custom), other.track, key(other, other_custom), rules.Purpose.REQUEST
+    )
+    if code is None:
         return None
-    if me.project_key != other.project_key:
-        return (
-            f"{other_name} builds a different project ({user_text(other.title)}); partners build the same project. "
-            "`/match suggest` lists learners on yours."
-        )
-    return None
+    track = "Backend" if me.track == "backend" else "Frontend"
+    return refusal(Refused(code, name=other_name, track=track, title=user_text(other.title)))
 
 
 # --- words shown to learners ----------------------------------------------------------------------
