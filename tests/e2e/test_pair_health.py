@@ -5,7 +5,7 @@ partner" for the active one, and the figures in /match stats."""
 from __future__ import annotations
 
 import asyncio
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from sandbox.nexus import NexusSandbox
@@ -39,11 +39,13 @@ async def test_checkins_inactivity_and_a_new_partner_for_the_active_one(nexus: N
     nexus.advance(timedelta(days=2))
     nexus.server.post_user_message("bob", tid, "alice, are you there?")
     async with nexus.db() as db:
-        for _ in range(100):
-            if await db.fetchval("SELECT COUNT(*) FROM thread_activity WHERE thread_id = ?", (tid,)):
+        for _ in range(200):  # both check-ins asked, bob's post noted
+            asked = await db.fetchval("SELECT COUNT(*) FROM pair_checkins WHERE pair_id = 1")
+            posted = await db.fetchval("SELECT last_posted_at FROM thread_activity WHERE thread_id = ?", (tid,))
+            if asked == 4 and posted and datetime.fromisoformat(posted) > nexus.now() - timedelta(hours=1):
                 break
             await asyncio.sleep(0.05)
-        assert await db.fetchval("SELECT COUNT(*) FROM pair_checkins WHERE pair_id = 1") == 4
+        assert asked == 4 and posted is not None
     nexus.advance(timedelta(days=5, minutes=1))  # day 17: a week after the day-10 check-in
     offer = await nexus.server.wait_for_message("@bob", lambda m: "Find me a new partner" in str(m), timeout=10)
     assert offer is not None and "Alice hasn't posted in your partner thread for a week" in offer["content"]
