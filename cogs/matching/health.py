@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 import discord
 from discord.ext import commands
 
+from bot.app.alerts import tell_staff
 from bot.app.ui import SafeCallback, clip
 from bot.scheduler import JobSteps, nonce_for
 from bot.services.matching.service import Job, Pair
@@ -140,17 +141,29 @@ class HealthMixin(RoundsMixin):
         """A week after a check-in: an inactive partner is recorded; the active one is offered a new partner."""
         await self.bot.wait_until_ready()
         found = await self.bot.services.pair_health.inactivity(int(job.payload["pair_id"]), int(job.payload["day"]))
-        if found is None or found.active_id is None:
+        if found is None:
             return
         guild = self.bot.get_guild(found.pair.guild_id)
         name = esc(self.name_of(guild, found.inactive_id)) if guild else f"<@{found.inactive_id}>"
+        steps = JobSteps(self.bot.jobs, job)
+        if guild is not None:
+            # Staff hear of it privately (review channel, else the owner); the channel only ever sees counts.
+            partner = esc(self.name_of(guild, found.pair.partner_of(found.inactive_id)))
+            offered = f"{partner} was offered a new partner." if found.active_id else "Both have gone quiet."
+            note = (
+                f"Pair health: {name} has posted nothing in their pair thread with {partner} for a week and left "
+                f"the check-in unanswered. {offered}"
+            )
+            await steps.run("staff", functools.partial(tell_staff, self.bot, guild, note))
+        if found.active_id is None:
+            return
         text = (
             f"{name} hasn't posted in your partner thread for a week and didn't answer the check-in. "
             "If you'd like a new partner, press **Find me a new partner**: this pairing ends and you go first in "
             "the next matching round. If you'd rather wait, do nothing — nothing changes unless you press."
         )
         view = inert_view(RematchButton(found.pair.id))
-        await JobSteps(self.bot.jobs, job).run(
+        await steps.run(
             "dm",
             functools.partial(self.dm_view, found.active_id, text, view, nonce_for("pair-inactive", found.pair.id)),
         )

@@ -51,6 +51,8 @@ async def test_checkins_inactivity_and_a_new_partner_for_the_active_one(nexus: N
     assert offer is not None and "Alice hasn't posted in your partner thread for a week" in offer["content"]
     assert not any("hasn't posted" in m["content"] for m in nexus.server.messages_in(tid))  # private to bob
     assert not any("hasn't posted" in m["content"] for m in nexus.server.messages_in(CHANNEL))
+    staff = await nexus.server.wait_for_message("@owner", lambda m: "Pair health" in m["content"])
+    assert "Alice has posted nothing" in staff["content"] and "Bob was offered a new partner" in staff["content"]
     stats = await nexus.client.slash("erin", "match stats")
     assert stats.embed is not None, stats.describe()
     fields = {f["name"]: f["value"] for f in stats.embed["fields"]}
