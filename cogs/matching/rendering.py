@@ -159,6 +159,14 @@ class RenderingMixin(MatchingBase):
         )
         per = "\n".join(f"{esc(k)}: {v}" for k, v in (data.get("pairs_per_project") or {}).items()) or "none"
         embed.add_field(name="Pairs per project", value=clip(per, EMBED_FIELD_VALUE_MAX), inline=False)
+        async_pairs, buddies = int(data.get("async_pairs") or 0), int(data.get("study_buddies") or 0)
+        if async_pairs or buddies:
+            embed.add_field(
+                name="Last resorts",
+                value=f"{async_pairs} asynchronous pair(s) (no shared hour), {buddies} study-buddy pair(s) "
+                "(same track, where the other track is absent)",
+                inline=False,
+            )
         embed.add_field(
             name="Left without a partner",
             value=f"{unmatched} learner(s); each got the reason and what to do next by DM."

@@ -84,6 +84,8 @@ async def test_last_resorts_are_labelled_async_partner_then_study_buddy(nexus: N
     made = fields_of(embed_of(real))["Pairs made (score)"]
     assert "Alice & Dave (0) · async, no shared hour" in made, made
     assert "study buddies, same track" in made and "Left without a partner (0)" in fields_of(embed_of(real))
+    summary = await nexus.server.wait_for_message(CHANNEL, lambda m: "Matching round" in str(m.get("embeds")))
+    assert "1 asynchronous pair(s)" in fields_of(summary["embeds"][0])["Last resorts"]
     dave = await nexus.server.wait_for_message("@dave", lambda m: "your partner for" in m["content"])
     assert "collaborate asynchronously" in dave["content"]
     ivan = await nexus.server.wait_for_message("@ivan", lambda m: "your study buddy for" in m["content"])

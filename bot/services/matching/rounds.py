@@ -125,7 +125,15 @@ class RoundsFlow(MatchingCore):
         await self.store.finish_round(round_id, "failed", {"error": error}, self.clock.now())
 
     def _extra(self, plan: RoundPlan, dry_run: bool) -> dict[str, Any]:
-        return {"dry_run": dry_run, "method": plan.result.method, "not_opted_in": plan.not_opted_in}
+        kinds = [k.value for k in plan.kinds.values()]
+        return {
+            "dry_run": dry_run,
+            "method": plan.result.method,
+            "not_opted_in": plan.not_opted_in,
+            "balance": plan.balance.value,
+            "async_pairs": kinds.count("async"),
+            "study_buddies": kinds.count("buddy"),
+        }
 
     async def preview_round(self, guild_id: int, round_id: int, plan: RoundPlan) -> tuple[pairing.RoundSummary, int]:
         """A dry run: the summary is stored, nothing else changes; returns it and the next real round's number."""
