@@ -189,7 +189,10 @@ class CrashDriver:
         rsvpers = crash.backends + crash.frontends
         previous = await crash.round_row()
         assert self.nexus.bot is not None
-        run = asyncio.create_task(self.nexus.client.slash("erin", "match run", project=ROUND_PROJECT, timeout=60))
+        # One-to-one: the loner stays unmatched (balance:auto would give them an asynchronous partner).
+        run = asyncio.create_task(
+            self.nexus.client.slash("erin", "match run", project=ROUND_PROJECT, balance="one-to-one", timeout=60)
+        )
         clicks = [asyncio.create_task(_click_going(self, u, post)) for u in rsvpers]
         # The kill falls anywhere from the round's start to its last DM.
         await asyncio.sleep(self.rng.uniform(0.0, self.max_round_kill_delay))
@@ -453,7 +456,9 @@ class RoundCrash:
 
     async def rerun(self, *, expect_pairs: int) -> int | None:
         """Staff run the round again; returns its number (None if it failed)."""
-        result = await self.nexus.client.slash("erin", "match run", project=ROUND_PROJECT, timeout=60)
+        result = await self.nexus.client.slash(
+            "erin", "match run", project=ROUND_PROJECT, balance="one-to-one", timeout=60
+        )
         if result.error_id_seen or not result.embed or ROUND_DONE not in str(result.embed.get("title")):
             self.problem(self.tally.retry_errors, f"rerun of the round: {result.text[:200]}")
             return None

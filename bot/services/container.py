@@ -17,6 +17,7 @@ from bot.services.cohort_view import CohortViewService
 from bot.services.learning import LearningService
 from bot.services.matching.service import MatchingService
 from bot.services.onboarding import OnboardingService
+from bot.services.pair_health import PairHealthService
 from bot.services.questions import QuestionService
 from bot.services.sessions import SessionService
 from bot.services.staff import StaffService
@@ -33,6 +34,7 @@ class Services:
     learning: LearningService
     matching: MatchingService
     onboarding: OnboardingService
+    pair_health: PairHealthService
     questions: QuestionService
     sessions: SessionService
     staff: StaffService
@@ -44,6 +46,7 @@ class Services:
         learning = LearningService(db, clock, cohort)
         questions = QuestionService(db, clock, cohort, learning)
         sessions = SessionService(db, clock, catalog)
+        matching = MatchingService(db, clock, catalog)
         return cls(
             db=db,
             clock=clock,
@@ -51,8 +54,9 @@ class Services:
             catalog=catalog,
             announcements=AnnouncementService(db, clock, cohort, catalog, questions),
             learning=learning,
-            matching=MatchingService(db, clock, catalog),
+            matching=matching,
             onboarding=OnboardingService(db, clock, cohort),
+            pair_health=PairHealthService(db, clock, matching),
             questions=questions,
             sessions=sessions,
             staff=StaffService(db, clock, cohort, catalog),

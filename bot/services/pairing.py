@@ -34,7 +34,9 @@ from bot.services.matching import (
     UnmatchedCode,
     advice,
     reason_text,
+    rules,
 )
+from bot.services.matching.reasons import Refused, refusal
 from bot.services.projects import Csv, write_csv
 from bot.services.text import user_text
 from db.stores.announcements import Announcement
@@ -141,6 +143,7 @@ def build_learner(
     is_custom: bool,
     now: datetime,
     display_name: str = "",
+    project_name: str = "",
 ) -> Learner:
     project, title = core_project(announcement, is_custom)
     capacity = profile.max_partners
@@ -161,6 +164,7 @@ def build_learner(
         stack=stack_preferences(announcement.stack),
         capacity=capacity,
         display_name=display_name or announcement.display_name,
+        project_name=project_name,
     )
 
 
@@ -178,25 +182,22 @@ def request_problem(
     other_custom: bool,
     other_name: str,
 ) -> str | None:
-    """Why an explicit request between two announcements breaks a hard rule, or None if it is allowed.
-
-    Requests may join two custom ("Other") projects with different titles (that is the explicit case);
-    catalog projects must be the same, and tracks must differ.
+    """Why an explicit request between two announcements breaks the tracks-and-project part of the one pairing
+    rule (`matching.rules`), in words, or None if it is allowed. Requests may join two custom ("Other") projects
+    with different titles (that is the explicit case); catalog projects must be the same, and tracks must differ.
     """
-    if me.track == other.track:
-        track = "Backend" if me.track == "backend" else "Frontend"
-        return (
-            f"{other_name} is on the {track} track like you; partners pair Backend with Frontend. "
-            "`/match suggest` lists learners on the other track."
-        )
-    if me_custom and other_custom:
+
+    def key(a: Announcement, custom: bool) -> tuple[str, str]:
+        project, title = core_project(a, custom)
+        return (project, " ".join((title or "").split()).casefold())
+
+    code = rules.tracks_and_project(
+        me.track, key(me, me_custom), other.track, key(other, other_custom), rules.Purpose.REQUEST
+    )
+    if code is None:
         return None
-    if me.project_key != other.project_key:
-        return (
-            f"{other_name} builds a different project ({user_text(other.title)}); partners build the same project. "
-            "`/match suggest` lists learners on yours."
-        )
-    return None
+    track = "Backend" if me.track == "backend" else "Frontend"
+    return refusal(Refused(code, name=other_name, track=track, title=user_text(other.title)))
 
 
 # --- words shown to learners ----------------------------------------------------------------------
@@ -386,6 +387,7 @@ def pairs_csv(rows: Iterable[tuple[Pair, int | None]], names: Mapping[int, str],
             "ended_at",
             "end_reason",
             "thread_id",
+            "kind",
         ),
         (
             (
@@ -403,6 +405,7 @@ def pairs_csv(rows: Iterable[tuple[Pair, int | None]], names: Mapping[int, str],
                 _when(p.ended_at),
                 p.end_reason or "",
                 p.thread_id or "",
+                p.kind,
             )
             for p, number in rows
         ),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Iterable
 from datetime import datetime
@@ -78,6 +79,7 @@ class MatchingBase(commands.Cog):
     service: MatchingService
     _threads_recovered: bool
     _opening: set[int]
+    _team_locks: dict[int, asyncio.Lock]
 
     # --- shared helpers -----------------------------------------------------------------------
 
@@ -116,14 +118,6 @@ class MatchingBase(commands.Cog):
         assert settings.cohort_start is not None
         directory = GuildDirectory(guild, settings)
         return await self.service.someone(directory, settings.cohort_start, user_id, now, catalog, me=me)
-
-    async def candidates(
-        self, guild: discord.Guild, settings: GuildSettings, now: datetime, project_key: str, track: str
-    ) -> list[Someone]:
-        """The pool for suggestions: one project and track, cached briefly."""
-        assert settings.cohort_start is not None
-        directory = GuildDirectory(guild, settings)
-        return await self.service.candidates(directory, settings.cohort_start, now, project_key, track)
 
     def forget_pools(self) -> None:
         self.service.forget_pools()

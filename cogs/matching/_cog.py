@@ -4,6 +4,7 @@ The commands class; the work is in the mixins (requests, pairs, rounds, delivery
 
 from __future__ import annotations
 
+import asyncio
 from typing import TYPE_CHECKING, Any
 
 import discord
@@ -40,11 +41,11 @@ from cogs.matching.components import (
     JoinForm,
     PairWithMeButton,
 )
-from cogs.matching.rounds import RoundsMixin
+from cogs.matching.health import HealthMixin
 
 
 class MatchingCog(
-    RoundsMixin,
+    HealthMixin,
     commands.GroupCog,
     name="Matching",
     group_name="match",
@@ -56,11 +57,14 @@ class MatchingCog(
         self._threads_recovered = False
         # Pairs this process committed and is still opening a thread for: recovery leaves them alone.
         self._opening: set[int] = set()
+        # Pairs of one team (a learner with several partners) share one thread: opened one at a time.
+        self._team_locks: dict[int, asyncio.Lock] = {}
         super().__init__()
 
     async def cog_load(self) -> None:
         components.bind(self)
         self.bot.add_dynamic_items(AskButton, AnswerButton, PairWithMeButton)
+        self.register_health()
         self.bot.scheduler.register(EXPIRE_JOB, self.run_expire)
         self.bot.scheduler.register(ROUND_JOBS.pair, self.run_round_pair, resumable=True)
         self.bot.scheduler.register(ROUND_JOBS.unmatched, self.run_round_unmatched, resumable=True)

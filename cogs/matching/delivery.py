@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import datetime
 
 import discord
@@ -20,7 +21,8 @@ from bot.services.matching import (
     ScoreBreakdown,
     score_pair,
 )
-from bot.services.matching.service import GuildSettings, MatchRequest, Pair, Someone
+from bot.services.matching.service import GuildSettings, MatchRequest, Pair, PairKind, Someone
+from bot.services.matching.teams import Team, kind_section, team_section
 from cogs.matching._base import (
     THREAD_NAME_MAX,
     THREAD_PERMISSIONS,
@@ -35,6 +37,9 @@ from cogs.matching.rendering import RenderingMixin
 
 class DeliveryMixin(RenderingMixin):
     """Getting things onto Discord: request DMs (or the channel), pair threads, staff alerts."""
+
+    async def plan_checkins(self, pair: Pair) -> None:
+        raise NotImplementedError  # the health part of the cog (health.py)
 
     async def deliver_request(
         self,
@@ -80,6 +85,9 @@ class DeliveryMixin(RenderingMixin):
             return
         self._threads_recovered = True
         now = self.bot.clock.now()
+        # Check-ins are stored jobs; a pair made just before a stop gets them now (scheduling twice is a no-op).
+        for pair in await self.service.pairs_with_thread():
+            await self.plan_checkins(pair)
         for pair in await self.service.pairs_without_thread():
             if pair.id in self._opening:
                 continue
@@ -106,8 +114,11 @@ class DeliveryMixin(RenderingMixin):
         breakdown: ScoreBreakdown,
         now: datetime,
     ) -> discord.Thread | None:
+        # Two pairs of one team must not both open a thread: members' locks, taken in id order.
+        locks = [self._team_locks.setdefault(uid, asyncio.Lock()) for uid in sorted(pair.members)]
         try:
-            return await self._open_thread(guild, settings, pair, backend, frontend, breakdown, now)
+            async with locks[0], locks[1]:
+                return await self._open_thread(guild, settings, pair, backend, frontend, breakdown, now)
         finally:
             self._opening.discard(pair.id)
 
@@ -126,18 +137,26 @@ class DeliveryMixin(RenderingMixin):
         if not isinstance(channel, discord.TextChannel):
             await self.tell_staff(guild, settings, "the project channel configured with `/nexus setup` is gone")
             return None
-        name = clip(f"{backend.project_label} · {backend.name} & {frontend.name}", THREAD_NAME_MAX)
+        team = await self.service.team_of(pair)
+        hub = None if team.hub_id is None else (backend if team.hub_id == backend.user_id else frontend)
+        if hub is not None:
+            name = clip(f"{backend.project_label} · {hub.name}'s team", THREAD_NAME_MAX)
+        else:
+            name = clip(f"{backend.project_label} · {backend.name} & {frontend.name}", THREAD_NAME_MAX)
+        thread_id = pair.thread_id or team.thread_id
         # A kill between creating the thread and recording it left it open: adopt it rather than open another.
         adopt = (
             next((t for t in channel.threads if t.name == name and t.owner_id == self.bot.user.id), None)
-            if self.bot.user and pair.thread_id is None
+            if self.bot.user and thread_id is None
             else None
         )
         try:
-            if pair.thread_id is not None:
-                thread = guild.get_thread(pair.thread_id) or await guild.fetch_channel(pair.thread_id)
+            if thread_id is not None:
+                thread = guild.get_thread(thread_id) or await guild.fetch_channel(thread_id)
                 if not isinstance(thread, discord.Thread):
                     return None
+                if thread.archived:
+                    await thread.edit(archived=False)
             elif adopt is not None and not adopt.archived and not await self.service.thread_taken(adopt.id):
                 thread = adopt
             else:
@@ -157,14 +176,28 @@ class DeliveryMixin(RenderingMixin):
             return None
         if pair.thread_id != thread.id:
             await self.service.set_thread(pair.id, thread.id)
+        await self.plan_checkins(pair)
         try:
             for user_id in pair.members:
                 await thread.add_user(discord.Object(user_id))
-            embed = nexus_embed(f"Partners: {esc(backend.name)} & {esc(frontend.name)}", colour=SUCCESS)
-            for heading, text in pairing.intro_lines(backend.context(), frontend.context(), breakdown, now):
+            kind = PairKind(pair.kind)
+            what = "Study buddies" if kind is PairKind.BUDDY else "Partners"
+            embed = nexus_embed(f"{what}: {esc(backend.name)} & {esc(frontend.name)}", colour=SUCCESS)
+            sections = pairing.intro_lines(backend.context(), frontend.context(), breakdown, now)
+            extra = kind_section(kind, backend.context(), frontend.context())
+            if extra is not None:
+                sections.insert(1, extra)
+            if hub is not None:
+                sections.insert(1, await self.team_lines(guild, settings, team, hub, now))
+            for heading, text in sections:
                 embed.add_field(name=clip(heading, 256), value=clip(text, EMBED_FIELD_VALUE_MAX), inline=False)
+            if hub is not None:
+                newcomer = frontend if hub is backend else backend
+                hello = f"<@{newcomer.user_id}> joins <@{hub.user_id}>'s team! Say hi 👋"
+            else:
+                hello = f"<@{backend.user_id}> <@{frontend.user_id}> — you're {what.lower()}! Say hi 👋"
             await thread.send(
-                content=f"<@{backend.user_id}> <@{frontend.user_id}> — you're partners! Say hi 👋",
+                content=hello,
                 embed=embed,
                 nonce=nonce_for("pair-intro", pair.id),
                 allowed_mentions=discord.AllowedMentions(
@@ -175,6 +208,18 @@ class DeliveryMixin(RenderingMixin):
             log.warning("Pair %s: thread %s set-up failed: %s", pair.id, thread.id, exc)
             await self.tell_staff(guild, settings, f"I opened {thread.mention} but couldn't add both partners ({exc})")
         return thread
+
+    async def team_lines(
+        self, guild: discord.Guild, settings: GuildSettings, team: Team, hub: Someone, now: datetime
+    ) -> tuple[str, str]:
+        """The team section of an intro: every partner of the hub, their local time and overlap."""
+        partners = []
+        for other in team.pairs:
+            try:
+                partners.append(await self.someone(guild, settings, other.partner_of(hub.user_id), now, me=False))
+            except UserError:
+                continue  # withdrew their announcement meanwhile
+        return team_section(hub.context(), [p.context() for p in partners], now)
 
     async def tell_staff(self, guild: discord.Guild, settings: GuildSettings, problem: str) -> None:
         """Staff read about set-up problems in the review channel (or, without one, the project channel)."""

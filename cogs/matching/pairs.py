@@ -130,14 +130,7 @@ class PairsMixin(RequestsMixin):
             partner,
             f"{me_name} ended your pairing.{because} You're free to be matched again: `/match suggest`.",
         )
-        if ended.thread_id:
-            thread = guild.get_thread(ended.thread_id)
-            if thread is not None:
-                try:
-                    await thread.send(f"This pairing was ended by {me_name}.{because}")
-                    await thread.edit(archived=True)
-                except discord.HTTPException as exc:
-                    log.info("Pair %s: could not close thread %s: %s", ended.id, ended.thread_id, exc)
+        await self.close_pair_thread(guild, ended, f"This pairing was ended by {me_name}.{because}")
 
     def partner_pair(self, guild: discord.Guild, pairs: list[Pair], me_id: int, member: str) -> Pair | None:
         """Your pair with the partner typed (id, mention or name), if they are one of yours."""
@@ -207,13 +200,27 @@ class PairsMixin(RequestsMixin):
                 f"Staff ({staff_name}) ended your pairing with {partner}.{because} "
                 "You're free to be matched again: `/match suggest`.",
             )
-        thread = guild.get_thread(ended.thread_id) if ended.thread_id else None
-        if thread is not None:
-            try:
-                await thread.send(f"This pairing was ended by staff ({staff_name}).{because}")
+        await self.close_pair_thread(guild, ended, f"This pairing was ended by staff ({staff_name}).{because}")
+
+    async def close_pair_thread(self, guild: discord.Guild, ended: Pair, text: str) -> None:
+        """Say why in the pair's thread, then archive it; a team thread stays open for the pairs left in it, and
+        only the partner who is in none of them leaves it."""
+        if not ended.thread_id:
+            return
+        staying = {uid for p in await self.service.thread_pairs(ended.thread_id) for uid in p.members}
+        try:
+            thread = guild.get_thread(ended.thread_id) or await guild.fetch_channel(ended.thread_id)
+            if not isinstance(thread, discord.Thread):
+                return
+            await thread.send(text)
+            if not staying:
                 await thread.edit(archived=True)
-            except discord.HTTPException as exc:
-                log.info("Pair %s: could not close thread %s: %s", ended.id, ended.thread_id, exc)
+                return
+            for uid in ended.members:
+                if uid not in staying:
+                    await thread.remove_user(discord.Object(uid))
+        except discord.HTTPException as exc:
+            log.info("Pair %s: could not close thread %s: %s", ended.id, ended.thread_id, exc)
 
     async def staff_pick_pair(self, guild: discord.Guild, member: str) -> Pair:
         typed = member.strip()

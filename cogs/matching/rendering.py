@@ -25,7 +25,7 @@ from bot.services.availability import (
 from bot.services.matching import (
     score_pair,
 )
-from bot.services.matching.service import MatchProfile, MatchRequest, MatchRound, Someone
+from bot.services.matching.service import MatchProfile, MatchRequest, MatchRound, PairKind, RoundPlan, Someone
 from cogs.matching._base import (
     MatchingBase,
     esc,
@@ -105,21 +105,30 @@ class RenderingMixin(MatchingBase):
         not_opted: int,
         *,
         dry_run: bool,
+        plan: RoundPlan | None = None,
     ) -> discord.Embed:
-        """What staff read (privately): every pair and every unmatched learner with the reason."""
+        """What staff read (privately): every pair (last resorts labelled) and every unmatched learner with the
+        reason."""
         embed = nexus_embed(
             title,
             f"{summary.total_pairs} pair(s) from {summary.pool} learner(s) looking; "
             f"average score {summary.average_score:.0f}/100.",
             colour=WARNING if dry_run else SUCCESS,
         )
+        if plan is not None:
+            embed.description = f"{embed.description} Balance: {plan.balance.value}."
         per = "\n".join(f"{esc(k)}: {v}" for k, v in summary.pairs_per_project.items()) or "none"
         embed.add_field(name="Pairs per project", value=clip(per, EMBED_FIELD_VALUE_MAX), inline=False)
 
         def name(uid: int) -> str:
             return esc(by_id[uid].name) if uid in by_id else f"<@{uid}>"
 
-        lines = [f"{name(b)} & {name(f)} ({s})" for b, f, s in pairs]
+        labels = {PairKind.ASYNC: " · async, no shared hour", PairKind.BUDDY: " · study buddies, same track"}
+
+        def label(b: int, f: int) -> str:
+            return labels.get(plan.kind(b, f), "") if plan is not None else ""
+
+        lines = [f"{name(b)} & {name(f)} ({s}){label(b, f)}" for b, f, s in pairs]
         if lines:
             embed.add_field(
                 name="Proposed pairs (score)" if dry_run else "Pairs made (score)",
@@ -150,6 +159,14 @@ class RenderingMixin(MatchingBase):
         )
         per = "\n".join(f"{esc(k)}: {v}" for k, v in (data.get("pairs_per_project") or {}).items()) or "none"
         embed.add_field(name="Pairs per project", value=clip(per, EMBED_FIELD_VALUE_MAX), inline=False)
+        async_pairs, buddies = int(data.get("async_pairs") or 0), int(data.get("study_buddies") or 0)
+        if async_pairs or buddies:
+            embed.add_field(
+                name="Last resorts",
+                value=f"{async_pairs} asynchronous pair(s) (no shared hour), {buddies} study-buddy pair(s) "
+                "(same track, where the other track is absent)",
+                inline=False,
+            )
         embed.add_field(
             name="Left without a partner",
             value=f"{unmatched} learner(s); each got the reason and what to do next by DM."

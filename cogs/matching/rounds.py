@@ -26,7 +26,9 @@ from bot.services.matching import (
     UnmatchedCode,
     score_pair,
 )
-from bot.services.matching.service import CatalogProject, GuildSettings, Job, Pair
+from bot.services.matching.service import Balance, CatalogProject, GuildSettings, Job, Pair, PairKind
+from bot.services.matching.teams import dm_label
+from bot.services.pair_health import met_rate_text
 from bot.services.projects import resolve_project
 from bot.services.tracks import TRACK_NAMES
 from cogs._shared import GuildDirectory
@@ -52,6 +54,10 @@ class RoundsMixin(PairsMixin):
     @app_commands.describe(
         project="Only this project (default: all projects)",
         dry_run="Show the result without creating pairs or telling anyone (default: no)",
+        balance="auto (default): the scarcer track on a project takes several partners; one-to-one: 1:1 only",
+    )
+    @app_commands.choices(
+        balance=[app_commands.Choice(name=b.value, value=b.value) for b in (Balance.AUTO, Balance.ONE_TO_ONE)]
     )
     @app_commands.autocomplete(project=MatchingBase.project_autocomplete)
     @app_commands.guild_only()
@@ -61,6 +67,7 @@ class RoundsMixin(PairsMixin):
         interaction: discord.Interaction[NexusBot],
         project: app_commands.Range[str, 1, 32] | None = None,
         dry_run: bool = False,
+        balance: str = Balance.AUTO.value,
     ) -> None:
         """The best assignment under the hard rules and capacities; everyone is told the outcome."""
         guild = self.guild_of(interaction)
@@ -73,7 +80,7 @@ class RoundsMixin(PairsMixin):
         now = self.bot.clock.now()
         round_ = await self.service.start_round(guild.id, project, interaction.user.id, dry_run)
         try:
-            embed = await self.play_round(guild, settings, round_.id, project, dry_run, now)
+            embed = await self.play_round(guild, settings, round_.id, project, dry_run, now, Balance(balance))
         except BaseException as exc:
             # A no-op once the round committed (its jobs finish it); before that nothing was written.
             await self.service.fail_round(round_.id, type(exc).__name__)
@@ -96,16 +103,18 @@ class RoundsMixin(PairsMixin):
         project: str | None,
         dry_run: bool,
         now: datetime,
+        balance: Balance = Balance.AUTO,
     ) -> discord.Embed:
         """Solve the round; a real one commits its pairs with their jobs (threads, DMs, summary) and runs them."""
         assert settings.cohort_start is not None
-        plan = await self.service.plan_round(GuildDirectory(guild, settings), settings.cohort_start, project, now)
+        directory = GuildDirectory(guild, settings)
+        plan = await self.service.plan_round(directory, settings.cohort_start, project, now, balance)
         pool, result, not_opted = plan.pool, plan.result, plan.not_opted_in
         by_id = {s.user_id: s for s in pool}
         if dry_run:
             summary, number = await self.service.preview_round(guild.id, round_id, plan)
             title = f"Matching round preview (next real round: #{number}) — dry run, nothing changed"
-            return self.staff_round_embed(title, summary, by_id, result.pairs, not_opted, dry_run=True)
+            return self.staff_round_embed(title, summary, by_id, result.pairs, not_opted, dry_run=True, plan=plan)
         outcome, made_summary = await self.service.commit_round(guild.id, round_id, plan, ROUND_JOBS, now)
         assert made_summary is not None
         if outcome.pairs:
@@ -119,7 +128,7 @@ class RoundsMixin(PairsMixin):
         await self.bot.scheduler.run_now(outcome.job_ids, concurrency=ROUND_CONCURRENCY)
         made = [(p.backend_id, p.frontend_id, p.score or 0) for p in outcome.pairs]
         embed = self.staff_round_embed(
-            f"Matching round #{outcome.round.number}", made_summary, by_id, made, not_opted, dry_run=False
+            f"Matching round #{outcome.round.number}", made_summary, by_id, made, not_opted, dry_run=False, plan=plan
         )
         if outcome.moot:
             embed.add_field(
@@ -162,10 +171,12 @@ class RoundsMixin(PairsMixin):
         for uid in pair.members:
             me, partner = by_id[uid], by_id[pair.partner_of(uid)]
             mine = score_pair(me.learner, partner.learner, viewer=me.learner, now=now)
+            opposite = "Frontend" if me.announcement.track == "backend" else "Backend"
+            called, note = dm_label(PairKind(pair.kind), opposite)
             text = (
-                f"🎉 Matching round #{round_.number}: your partner for {esc(me.project_label)} is "
+                f"🎉 Matching round #{round_.number}: your {called} for {esc(me.project_label)} is "
                 f"<@{partner.user_id}> ({esc(partner.name)}, {partner.track}), score {mine.score}/100: "
-                f"{esc(pairing.reasons_text(mine))}.{where}"
+                f"{esc(pairing.reasons_text(mine))}.{note}{where}"
             )
             await steps.run(
                 f"dm:{uid}", functools.partial(self.dm, uid, text, nonce=nonce_for("pair-dm", pair.id, uid))
@@ -282,6 +293,9 @@ class RoundsMixin(PairsMixin):
         embed.add_field(name="Active pairs", value=str(len(pairs)))
         profiles = await self.service.profiles(guild.id)
         embed.add_field(name="Opted in", value=str(sum(1 for p in profiles if p.status != "left")))
+        health = await self.bot.services.pair_health.counts(guild.id)
+        embed.add_field(name="Met (check-ins)", value=met_rate_text(health))
+        embed.add_field(name="Inactive pairs", value=str(health.inactive))
         await interaction.edit_original_response(embed=embed)
 
     async def pair_overlaps(

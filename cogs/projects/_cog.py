@@ -387,8 +387,10 @@ class ProjectsCog(
         digest = await self.service.digest(cohort, day, learners(guild, settings))
         if digest is None:
             return
+        # Pair health (issue 14): counts only in the channel; who went quiet is told to the learners concerned.
+        health = await self.bot.services.pair_health.counts(guild.id)
         chart = await digest_chart(self.bot, guild, cohort)
-        embed = with_chart(digest_embed(digest), chart)
+        embed = with_chart(digest_embed(digest, health), chart)
         message = await (channel.send(embed=embed) if chart is None else channel.send(embed=embed, file=chart))
         await self.service.digest_posted(guild.id, day, message.id)
 

@@ -16,6 +16,7 @@ from bot.services.announcements import (
     ReminderDm,
     shows_looking,
 )
+from bot.services.pair_health import HealthCounts, met_rate_text
 from bot.services.text import plain_link, user_text
 from bot.services.tracks import TRACK_NAMES
 from cogs._shared import pair_button
@@ -122,7 +123,7 @@ def board_embed(board: Board) -> discord.Embed:
     return embed
 
 
-def digest_embed(digest: Digest) -> discord.Embed:
+def digest_embed(digest: Digest, health: HealthCounts | None = None) -> discord.Embed:
     content = digest.content
     embed = nexus_embed(content.title, content.progress)
     embed.add_field(name=content.new_heading, value=clip(content.new_text, EMBED_FIELD_VALUE_MAX), inline=False)
@@ -140,6 +141,12 @@ def digest_embed(digest: Digest) -> discord.Embed:
         embed.add_field(
             name=f"Unanswered questions ({len(stale)})",
             value=clip("\n".join(lines) + more, EMBED_FIELD_VALUE_MAX),
+            inline=False,
+        )
+    if health is not None and (health.asked or health.inactive):
+        embed.add_field(
+            name="Partners",
+            value=f"Met (check-ins): {met_rate_text(health)} · inactive pairs: {health.inactive}",
             inline=False,
         )
     embed.add_field(

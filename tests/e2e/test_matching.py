@@ -304,6 +304,10 @@ async def test_staff_round_maximises_and_tells_everyone(nexus: Any) -> None:
     await join(nexus, "carol", availability="sat 8-10")
     await join(nexus, "bob", availability="weekdays 18-22, sat 8-10", wants="django")
     await join(nexus, "dave", availability="sun 3-4")  # shares no hour with anyone
+    # Dave blocks carol's request: otherwise a round gives them each other as asynchronous partners (issue 14).
+    await nexus.client.slash("carol", "match request", member="dave")
+    request = await nexus.sandbox.wait_for_message("@dave", lambda m: bool(buttons(m)))
+    await nexus.client.click("dave", request, "Block")
 
     refused = await nexus.client.slash("alice", "match run")
     assert refused.ephemeral and "Only staff" in refused.content

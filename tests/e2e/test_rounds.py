@@ -27,13 +27,14 @@ def summaries(nexus: NexusSandbox) -> list[dict[str, Any]]:
 
 
 async def cohort(nexus: NexusSandbox) -> None:
-    """alice+bob share weekday evenings; carol (Saturdays) and dave (Sunday night) can't get bob; gina only
-    announced."""
+    """alice+bob share weekday evenings; carol (Saturdays) can't get bob in a one-to-one round; dave (Sunday
+    night) is the only learner on Job Board; gina only announced. (Issue 14: dave used to be on E-Commerce too,
+    where a round now gives him and carol each other as an asynchronous last resort.)"""
     await nexus.setup_guild()
     nexus.server.add_member("gina", roles=["Frontend"])
     for user in ("alice", "carol", "bob", "gina"):
         await announce(nexus, user, timezone="Africa/Lagos")
-    await announce(nexus, "dave", timezone="America/New_York")
+    await announce(nexus, "dave", project="job-board", timezone="America/New_York")
     await join(nexus, "alice", availability="weekdays 18-22", offers="django")
     await join(nexus, "carol", availability="sat 8-10")
     await join(nexus, "bob", availability="weekdays 18-22, sat 8-10", wants="django")
@@ -53,11 +54,11 @@ async def test_round_numbers_private_lists_public_counts_moot_requests_and_expor
     await nexus.client.slash("carol", "match request", member="bob")
     request_dm = await nexus.server.wait_for_message("@bob", lambda m: bool(buttons(m)))
 
-    dry = await nexus.client.slash("erin", "match run", dry_run=True)
+    dry = await nexus.client.slash("erin", "match run", dry_run=True, balance="one-to-one")
     assert "dry run" in embed_of(dry)["title"] and "next real round: #1" in embed_of(dry)["title"], dry.describe()
     assert embed_of(dry)["footer"]["text"].startswith("1 announced learner(s) haven't opted in")  # gina
 
-    real = await nexus.client.slash("erin", "match run", timeout=30)
+    real = await nexus.client.slash("erin", "match run", balance="one-to-one", timeout=30)
     # The dry run took no number.
     assert real.ephemeral and embed_of(real)["title"] == "Matching round #1", real.describe()
     staff = fields_of(embed_of(real))
@@ -76,7 +77,7 @@ async def test_round_numbers_private_lists_public_counts_moot_requests_and_expor
     carol = await nexus.server.wait_for_message("@carol", lambda m: "Matching round #1: no partner" in m["content"])
     assert "at capacity" in carol["content"]
     dave = await nexus.server.wait_for_message("@dave", lambda m: "no partner for you" in m["content"])
-    assert "availability" in dave["content"]
+    assert "no Backend learner on Job Board" in dave["content"]
     closed = await nexus.server.wait_for_message("@carol", lambda m: "request to Bob is closed" in m["content"])
     assert "/match suggest" in closed["content"]
     edited = nexus.server.state.message_index[int(request_dm["id"])].payload
@@ -137,7 +138,7 @@ async def test_a_kill_after_the_round_committed_finishes_it_exactly_once(unthrot
     dm_route = "/channels/{channel_id}/messages"
     before = len(nexus.server.requests)
     nexus.server.inject_fault("POST", dm_route, None, delay=2.0, times=1)
-    run = asyncio.create_task(nexus.client.slash("erin", "match run", until="ack", timeout=30))
+    run = asyncio.create_task(nexus.client.slash("erin", "match run", balance="one-to-one", until="ack", timeout=30))
     await run
     for _ in range(200):
         if any(r.route == f"POST {dm_route}" for r in nexus.server.requests[before:]):
@@ -167,7 +168,7 @@ async def test_a_kill_after_the_round_committed_finishes_it_exactly_once(unthrot
         intros = [m for m in nexus.server.messages_in(int(thread["id"])) if m.get("embeds")]
         assert len(intros) == 1
     assert len(summaries(nexus)) == 1
-    rerun = await nexus.client.slash("erin", "match run", timeout=30)
+    rerun = await nexus.client.slash("erin", "match run", balance="one-to-one", timeout=30)
     assert embed_of(rerun)["title"] == "Matching round #2" and "0 pair(s)" in embed_of(rerun)["description"]
     async with nexus.db() as db:
         assert await db.fetchval("SELECT COUNT(*) FROM pairs") == 2

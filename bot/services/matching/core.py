@@ -108,7 +108,9 @@ class MatchingCore:
         basis: MatchProfile | NewProfile = profile or pairing.default_profile(
             directory.guild_id, user_id, announcement, now
         )
-        learner = pairing.build_learner(basis, announcement, bool(project and project.is_custom), now, name)
+        learner = pairing.build_learner(
+            basis, announcement, bool(project and project.is_custom), now, name, project.name if project else ""
+        )
         return Someone(user_id, name, announcement, project, profile, learner)
 
     async def pool(
@@ -140,7 +142,8 @@ class MatchingCore:
             project = catalog.get(announcement.project_key)
             is_custom = bool(project and project.is_custom)
             name = name_in(directory, profile.user_id, announcement.display_name)
-            learner = pairing.build_learner(profile, announcement, is_custom, now, name)
+            label = project.name if project else ""
+            learner = pairing.build_learner(profile, announcement, is_custom, now, name, label)
             out.append(Someone(profile.user_id, name, announcement, project, profile, learner))
         return out, announcements
 

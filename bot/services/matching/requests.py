@@ -12,6 +12,7 @@ from bot.services.directory import MemberDirectory
 from bot.services.matching.core import MatchingCore, Someone, esc
 from bot.services.matching.rules import Purpose
 from bot.services.matching.scoring import ScoreBreakdown, score_pair
+from bot.services.matching.teams import Team, team_of
 from db.stores.matching import Block, MatchRequest, NewPair, Pair, RequestCounts
 
 
@@ -210,6 +211,20 @@ class RequestsFlow(MatchingCore):
                 f"({request_limits.REASK_COOLDOWN.days} days) and then lifts by itself."
             )
         return lifted
+
+    async def team_of(self, pair: Pair) -> Team:
+        """The team a pair belongs to (teams.team_of): whose thread it joins, or a thread of its own."""
+        backend = await self.store.active_pairs_of(pair.guild_id, pair.backend_id)
+        frontend = await self.store.active_pairs_of(pair.guild_id, pair.frontend_id)
+        return team_of(pair, backend, frontend)
+
+    async def thread_pairs(self, thread_id: int) -> list[Pair]:
+        """The active pairs in a thread: more than one for a team thread (ending one pair keeps it open)."""
+        return await self.store.active_pairs_in_thread(thread_id)
+
+    async def pairs_with_thread(self) -> list[Pair]:
+        """Every active pair that has its thread (the check-ins each needs are planned at start)."""
+        return await self.store.pairs_with_thread()
 
     async def pairs_without_thread(self) -> list[Pair]:
         return await self.store.pairs_without_thread()

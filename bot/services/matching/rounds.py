@@ -5,18 +5,19 @@ pairs the solver must leave out are the rule's stored refusals (`Links.excluded`
 from __future__ import annotations
 
 import asyncio
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
 from bot.errors import Conflict
 from bot.services import pairing
 from bot.services.directory import MemberDirectory
+from bot.services.matching.balance import Balance, PairKind, RoundResult, balanced_capacities, solve_round
 from bot.services.matching.core import MatchingCore, Someone, esc
 from bot.services.matching.reasons import PairCode, Refused, Unmatched, UnmatchedCode, refusal
 from bot.services.matching.rules import Purpose, free_slots, pair_problem, side_problem
 from bot.services.matching.scoring import ScoreBreakdown, score_pair, suggest
-from bot.services.matching.solving import MatchResult, optimal_matching
+from bot.services.matching.solving import MatchResult
 from db.stores.announcements import Announcement
 from db.stores.matching import MatchRound, NewPair, Pair, RoundJobs, RoundOutcome
 
@@ -28,12 +29,19 @@ SLOT_TAKEN = Unmatched(UnmatchedCode.SLOT_TAKEN)
 
 @dataclass(frozen=True)
 class RoundPlan:
-    """A solved (not yet committed) round: who was in the pool and the pairs the solver chose."""
+    """A solved (not yet committed) round: who was in the pool and the pairs the solver chose (with their kind:
+    partner, async, buddy) and each learner's capacity in this round."""
 
     pool: list[Someone]
     announcements: list[Announcement]
     result: MatchResult
     not_opted_in: int
+    kinds: dict[frozenset[int], PairKind] = field(default_factory=dict)
+    capacity: dict[int, int] = field(default_factory=dict)
+    balance: Balance = Balance.AUTO
+
+    def kind(self, a: int, b: int) -> PairKind:
+        return self.kinds.get(frozenset((a, b)), PairKind.PARTNER)
 
 
 @dataclass(frozen=True)
@@ -75,21 +83,38 @@ class RoundsFlow(MatchingCore):
         return Suggestions(me, others, [(by_id[lr.user_id], br) for lr, br in found])
 
     async def plan_round(
-        self, directory: MemberDirectory, cohort_start: date, project: str | None, now: datetime
+        self,
+        directory: MemberDirectory,
+        cohort_start: date,
+        project: str | None,
+        now: datetime,
+        balance: Balance = Balance.AUTO,
     ) -> RoundPlan:
-        """Solve a round over everyone looking (optionally one project); nothing is written."""
+        """Solve a round over everyone looking (optionally one project), with the balance policy and the last
+        resorts (balance.py); learners whose partner went inactive go first. Nothing is written."""
         pool, announcements = await self.pool(directory, cohort_start, now, project)
         pool = [s for s in pool if side_problem(s.profile, now, Purpose.ROUND, me=False) is None]
         blocked = (await self.links(directory.guild_id, now)).excluded(Purpose.ROUND)
-        remaining = {s.user_id: free_slots(s.profile) for s in pool}
         learners = [s.learner for s in pool]
+        slots = balanced_capacities(
+            learners,
+            {s.user_id: free_slots(s.profile) for s in pool},
+            {s.user_id for s in pool if s.profile is not None and s.profile.max_partners_chosen},
+            {s.user_id: s.profile.active_pairs for s in pool if s.profile is not None},
+            balance,
+        )
+        first = {s.user_id for s in pool if s.profile is not None and s.profile.priority_since is not None}
         # The solver is CPU-bound (scipy); off the event loop the bot keeps answering everyone else.
-        result: MatchResult = await asyncio.to_thread(optimal_matching, learners, blocked, remaining, now=now)
+        solved: RoundResult = await asyncio.to_thread(
+            lambda: solve_round(learners, blocked, slots, now=now, first=first)
+        )
         # "Haven't opted in" = announced (and still here) without any matching profile; paired, paused or
         # full learners have opted in.
         profiled = {p.user_id for p in await self.store.profiles(directory.guild_id)}
         not_opted = sum(1 for a in announcements if a.left_guild_at is None and a.user_id not in profiled)
-        return RoundPlan(pool, announcements, result, not_opted)
+        active = {s.user_id: s.profile.active_pairs if s.profile else 0 for s in pool}
+        capacity = {uid: active[uid] + n for uid, n in solved.capacity.items()}
+        return RoundPlan(pool, announcements, solved.result, not_opted, solved.kinds, capacity, balance)
 
     async def start_round(self, guild_id: int, project: str | None, staff_id: int, dry_run: bool) -> MatchRound:
         """A round starts (one running per guild)."""
@@ -100,7 +125,15 @@ class RoundsFlow(MatchingCore):
         await self.store.finish_round(round_id, "failed", {"error": error}, self.clock.now())
 
     def _extra(self, plan: RoundPlan, dry_run: bool) -> dict[str, Any]:
-        return {"dry_run": dry_run, "method": plan.result.method, "not_opted_in": plan.not_opted_in}
+        kinds = [k.value for k in plan.kinds.values()]
+        return {
+            "dry_run": dry_run,
+            "method": plan.result.method,
+            "not_opted_in": plan.not_opted_in,
+            "balance": plan.balance.value,
+            "async_pairs": kinds.count("async"),
+            "study_buddies": kinds.count("buddy"),
+        }
 
     async def preview_round(self, guild_id: int, round_id: int, plan: RoundPlan) -> tuple[pairing.RoundSummary, int]:
         """A dry run: the summary is stored, nothing else changes; returns it and the next real round's number."""
@@ -119,8 +152,12 @@ class RoundsFlow(MatchingCore):
         new_pairs = []
         for backend_id, frontend_id, score in plan.result.pairs:
             b, f = by_id[backend_id], by_id[frontend_id]
+            kind = plan.kind(backend_id, frontend_id)
             reasons = pairing.reasons_text(score_pair(b.learner, f.learner, now=now))
-            new_pairs.append(NewPair(guild_id, b.user_id, f.user_id, b.announcement.project_key, score, reasons))
+            caps = (plan.capacity.get(b.user_id, 0), plan.capacity.get(f.user_id, 0))
+            new_pairs.append(
+                NewPair(guild_id, b.user_id, f.user_id, b.announcement.project_key, score, reasons, kind.value, caps)
+            )
         made_summary: list[pairing.RoundSummary] = []
 
         def summarize(made: list[Pair], skipped: list[NewPair]) -> tuple[dict[str, Any], dict[int, str]]:

@@ -35,6 +35,7 @@ __all__ = [
     "pair_problem",
     "project_problem",
     "side_problem",
+    "tracks_and_project",
 ]
 
 
@@ -87,12 +88,23 @@ class Links:
 
 def project_problem(me: Learner, them: Learner, purpose: Purpose) -> PairCode | None:
     """Tracks and project: Backend with Frontend on the same project (custom titles, see the module notes)."""
-    if me.track == them.track:
+    return tracks_and_project(me.track, project_key(me), them.track, project_key(them), purpose)
+
+
+def tracks_and_project(
+    my_track: str,
+    my_project: tuple[str, str] | None,
+    their_track: str,
+    their_project: tuple[str, str] | None,
+    purpose: Purpose,
+) -> PairCode | None:
+    """:func:`project_problem` on bucket keys (`scoring.project_key`: ``("other", title)`` for custom projects)."""
+    if my_track == their_track:
         return PairCode.SAME_TRACK
-    mine, theirs = project_key(me), project_key(them)
-    if purpose.explicit and me.project == "other" and them.project == "other":
+    both_custom = my_project is not None and their_project is not None and my_project[0] == their_project[0] == "other"
+    if purpose.explicit and both_custom:
         return None
-    if mine is None or mine != theirs:
+    if my_project is None or my_project != their_project:
         return PairCode.OTHER_PROJECT
     return None
 

@@ -79,6 +79,7 @@ class Learner:
     stack: frozenset[str]
     capacity: int = 1
     display_name: str = ""
+    project_name: str = ""  # the catalog's label ("Social Media Feed"): what reasons name, never the key
 
     @property
     def name(self) -> str:
@@ -110,7 +111,7 @@ def project_label(learner: Learner) -> str:
         return "their project"
     if key[0] == "other":
         return f"“{' '.join((learner.custom_title or '').split())}”"
-    return PROJECTS.get(key[0], key[0])
+    return learner.project_name or PROJECTS.get(key[0], key[0])
 
 
 def _track_label(track: str) -> str:

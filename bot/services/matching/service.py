@@ -10,6 +10,7 @@ request's insert transaction.
 
 from __future__ import annotations
 
+from bot.services.matching.balance import Balance, PairKind
 from bot.services.matching.core import ANNOUNCEMENTS_MAX, POOL_TTL, Someone, esc, name_in
 from bot.services.matching.profiles import Joined, Left, ProfilesFlow
 from bot.services.matching.requests import AcceptedPair, RequestDraft, RequestsFlow
@@ -37,6 +38,7 @@ __all__ = [
     "SLOT_TAKEN",
     "AcceptedPair",
     "Announcement",
+    "Balance",
     "Block",
     "CatalogProject",
     "GuildSettings",
@@ -51,6 +53,7 @@ __all__ = [
     "NewPair",
     "NewProfile",
     "Pair",
+    "PairKind",
     "RequestDraft",
     "RoundJobs",
     "RoundPlan",

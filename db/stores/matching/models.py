@@ -13,7 +13,9 @@ from db.errors import Conflict
 from db.stores._values import FromRow, dataclass_from_row
 
 # Columns `save_profile` may set; anything else is rejected before it reaches SQL.
-PROFILE_FIELDS = frozenset({"timezone", "availability_text", "availability", "offers", "wants", "max_partners"})
+PROFILE_FIELDS = frozenset(
+    {"timezone", "availability_text", "availability", "offers", "wants", "max_partners", "max_partners_chosen"}
+)
 
 
 def _tags(value: str) -> tuple[str, ...]:
@@ -35,6 +37,8 @@ class MatchProfile:
     paused_until: datetime | None
     created_at: datetime
     updated_at: datetime
+    max_partners_chosen: bool = False  # set by the learner (a balanced round leaves it alone)
+    priority_since: datetime | None = None  # their partner went inactive: first in the next round
 
     @classmethod
     def from_row(cls, row: sqlite3.Row) -> MatchProfile:
@@ -108,6 +112,9 @@ class Pair(FromRow):
     created_at: datetime
     ended_at: datetime | None
     end_reason: str | None
+    kind: str = "partner"  # partner | async (no shared hour) | buddy (same track: the other is absent)
+    inactive_user_id: int | None = None  # a partner found inactive (pair health)
+    inactive_at: datetime | None = None
 
     def partner_of(self, user_id: int) -> int:
         return self.frontend_id if user_id == self.backend_id else self.backend_id
@@ -125,6 +132,10 @@ class NewPair:
     project: str
     score: int | None
     reasons: str
+    kind: str = "partner"
+    # A balanced round's capacity for each of the two (0: their max_partners). A learner who did not choose
+    # max_partners may be given up to this many partners; their max_partners is raised to what they got.
+    caps: tuple[int, int] = (0, 0)
 
 
 @dataclass(frozen=True)

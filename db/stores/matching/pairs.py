@@ -43,11 +43,13 @@ class PairStore(ProfileStore):
                     "These two learners can't be paired: one of them blocked the other's requests, or they ended a "
                     "pairing before (staff can lift that with `/match unblock`)."
                 )
-        for user_id in (pair.backend_id, pair.frontend_id):
+        for user_id, cap in zip((pair.backend_id, pair.frontend_id), pair.caps, strict=True):
             cur = await conn.execute(
-                "UPDATE match_profiles SET active_pairs = active_pairs + 1, updated_at = ? "
-                "WHERE guild_id = ? AND user_id = ? AND active_pairs < max_partners",
-                (now.isoformat(), pair.guild_id, user_id),
+                "UPDATE match_profiles SET active_pairs = active_pairs + 1, updated_at = ?, priority_since = NULL, "
+                "max_partners = CASE WHEN active_pairs + 1 > max_partners THEN active_pairs + 1 ELSE max_partners END "
+                "WHERE guild_id = ? AND user_id = ? AND (active_pairs < max_partners "
+                "OR (max_partners_chosen = 0 AND active_pairs < ?))",
+                (now.isoformat(), pair.guild_id, user_id, min(cap, 5)),
             )
             if cur.rowcount != 1:
                 name = names.get(user_id, f"<@{user_id}>")
@@ -59,7 +61,7 @@ class PairStore(ProfileStore):
         try:
             cur = await conn.execute(
                 "INSERT INTO pairs (guild_id, backend_id, frontend_id, project, score, reasons, origin, round_id, "
-                "request_id, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                "request_id, created_at, kind) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (
                     pair.guild_id,
                     pair.backend_id,
@@ -71,6 +73,7 @@ class PairStore(ProfileStore):
                     round_id,
                     request_id,
                     now.isoformat(),
+                    pair.kind,
                 ),
             )
         except sqlite3.IntegrityError as exc:
@@ -117,6 +120,19 @@ class PairStore(ProfileStore):
             "SELECT * FROM pairs WHERE status = 'active' AND thread_id IS NULL AND NOT EXISTS ("
             "SELECT 1 FROM jobs WHERE jobs.dedupe_key = 'match-round-pair:' || pairs.id AND jobs.status = 'pending'"
             ") ORDER BY id"
+        )
+        return [Pair.from_row(r) for r in rows]
+
+    async def active_pairs_in_thread(self, thread_id: int) -> list[Pair]:
+        """The active pairs talking in a thread (a team thread holds several)."""
+        rows = await self.db.fetchall(
+            "SELECT * FROM pairs WHERE thread_id = ? AND status = 'active' ORDER BY id", (thread_id,)
+        )
+        return [Pair.from_row(r) for r in rows]
+
+    async def pairs_with_thread(self) -> list[Pair]:
+        rows = await self.db.fetchall(
+            "SELECT * FROM pairs WHERE status = 'active' AND thread_id IS NOT NULL ORDER BY id"
         )
         return [Pair.from_row(r) for r in rows]
 

@@ -35,6 +35,8 @@ class ProfileStore(StoreBase):
         unknown = set(changes) - PROFILE_FIELDS
         if unknown:
             raise ValueError(f"not a profile field: {sorted(unknown)}")
+        if "max_partners" in changes:
+            changes = {**changes, "max_partners_chosen": 1}
         stored = {k: (",".join(v) if k in ("offers", "wants") else v) for k, v in changes.items()}
         sets = "".join(f", {c} = ?" for c in stored)
         try:

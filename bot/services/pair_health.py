@@ -1,0 +1,175 @@
+"""Pair health (issue 14, part 2): check-ins after pairing, inactive partners, a new partner for the active one.
+
+Discord-free. Every pair with a thread gets a check-in on day 3 and day 10 after pairing (stored jobs, so a
+restart neither skips nor repeats one); each partner answers for themselves (We've met / Not yet / My partner
+hasn't answered). Seven days after a check-in, a partner who has posted nothing in the thread for 7 days and
+left that check-in unanswered is inactive (the bot sees who posts, never what: no Message Content intent);
+the other partner, if active, is offered a new partner: the pairing ends with reason ``inactive`` and they go
+first in the next round. Counts (met rate, inactive pairs) are for /match stats and the staff digest.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from bot.clock import Clock
+from bot.errors import Conflict, Forbidden, InvalidInput, NotFound
+from bot.services.matching.service import MatchingService, Pair
+from db.database import Database
+from db.stores.pair_health import Checkin, HealthCounts, PairHealthStore
+
+__all__ = [
+    "ANSWERS",
+    "CHECKIN_DAYS",
+    "CHECKIN_JOB",
+    "END_REASON",
+    "INACTIVE_AFTER",
+    "INACTIVITY_JOB",
+    "HealthCounts",
+    "Inactive",
+    "PairHealthService",
+    "PlannedJob",
+    "inactive_members",
+    "met_rate_text",
+]
+
+CHECKIN_DAYS = (3, 10)
+INACTIVE_AFTER = timedelta(days=7)
+CHECKIN_JOB = "pair_checkin"
+INACTIVITY_JOB = "pair_inactivity"
+END_REASON = "inactive"
+ANSWERS = {"met": "We've met", "not_yet": "Not yet", "silent": "My partner hasn't answered"}
+_REPLIES = {
+    "met": "Great — noted that you've met. Keep the thread going: it's where your partner finds you.",
+    "not_yet": "Noted: not yet. Book a first session in your shared time (`/session create`), or say hi here.",
+    "silent": "Noted, thank you. If your partner stays silent for a week, I'll offer you a new partner.",
+}
+
+
+@dataclass(frozen=True)
+class PlannedJob:
+    kind: str
+    due_at: datetime
+    payload: dict[str, Any]
+    dedupe_key: str
+
+
+@dataclass(frozen=True)
+class Inactive:
+    """A pair with an inactive partner: who went silent, and who is offered a new partner (None: both did)."""
+
+    pair: Pair
+    inactive_id: int
+    active_id: int | None
+
+
+def inactive_members(
+    pair: Pair, checkins: Sequence[Checkin], last_posts: dict[int, datetime | None], day: int, now: datetime
+) -> list[int]:
+    """Members who posted nothing in the thread for `INACTIVE_AFTER` and left the day's check-in unanswered."""
+    out = []
+    for uid in pair.members:
+        unanswered = any(c.user_id == uid and c.day == day and c.answer is None for c in checkins)
+        last = last_posts.get(uid)
+        quiet = last is None or last <= now - INACTIVE_AFTER
+        if unanswered and quiet:
+            out.append(uid)
+    return out
+
+
+class PairHealthService:
+    def __init__(self, db: Database, clock: Clock, matching: MatchingService) -> None:
+        self.clock = clock
+        self.store = PairHealthStore(db)
+        self.matching = matching
+
+    def checkin_jobs(self, pair: Pair) -> list[PlannedJob]:
+        """The pair's check-ins (day 3 and day 10 after pairing), to schedule (idempotent by dedupe key)."""
+        return [
+            PlannedJob(
+                CHECKIN_JOB,
+                pair.created_at + timedelta(days=day),
+                {"pair_id": pair.id, "day": day},
+                f"pair-checkin:{pair.id}:{day}",
+            )
+            for day in CHECKIN_DAYS
+        ]
+
+    async def checkin_due(self, pair_id: int) -> Pair | None:
+        """The pair if its check-in should still be posted (active, with a thread)."""
+        pair = await self.matching.get_pair(pair_id)
+        return pair if pair is not None and pair.status == "active" and pair.thread_id else None
+
+    async def asked(self, pair: Pair, day: int, at: datetime) -> PlannedJob:
+        """The day's check-in was posted `at`: the open questions are stored; the inactivity check to schedule."""
+        now = at
+        await self.store.ask(pair, day, now)
+        return PlannedJob(
+            INACTIVITY_JOB,
+            now + INACTIVE_AFTER,
+            {"pair_id": pair.id, "day": day},
+            f"pair-inactivity:{pair.id}:{day}",
+        )
+
+    async def answer(self, pair_id: int, day: int, user_id: int, answer: str) -> str:
+        """A partner's own answer to a check-in; the text of the (ephemeral) reply."""
+        if answer not in ANSWERS:
+            raise InvalidInput(f"Pick one of: {', '.join(ANSWERS.values())}.")
+        pair = await self.matching.get_pair(pair_id)
+        if pair is None:
+            raise NotFound("This pairing no longer exists.")
+        if user_id not in pair.members:
+            raise Forbidden("This check-in is for the two partners named in it: each answers for themselves.")
+        if pair.status != "active":
+            raise Conflict("This pairing has ended, so there is nothing to check in on; `/match status` shows yours.")
+        if not await self.store.answer(pair.id, day, user_id, answer, self.clock.now()):
+            raise NotFound(
+                "I have no check-in for you on that day; the latest one in this thread is the one to answer."
+            )
+        return _REPLIES[answer]
+
+    async def inactivity(self, pair_id: int, day: int) -> Inactive | None:
+        """Seven days after a check-in: the pair's inactive partner (recorded once), or None if all is well."""
+        pair = await self.matching.get_pair(pair_id)
+        if pair is None or pair.status != "active" or not pair.thread_id:
+            return None
+        now = self.clock.now()
+        checkins = await self.store.checkins(pair.id)
+        posts = {uid: await self.store.last_posted(pair.thread_id, uid) for uid in pair.members}
+        quiet = inactive_members(pair, checkins, posts, day, now)
+        if not quiet:
+            return None
+        inactive = quiet[0]
+        active = pair.partner_of(inactive) if len(quiet) == 1 else None
+        if not await self.store.mark_inactive(pair.id, inactive, now):
+            return None
+        return Inactive(pair, inactive, active)
+
+    async def rematch(self, pair_id: int, user_id: int) -> Pair:
+        """ "Find me a new partner": the active partner ends the pairing (reason `inactive`) and goes first in the
+        next round."""
+        pair = await self.matching.get_pair(pair_id)
+        if pair is None or pair.status != "active":
+            raise Conflict("This pairing has already ended; `/match status` shows where you stand.")
+        if user_id not in pair.members or pair.inactive_user_id in (None, user_id):
+            raise Forbidden("Only the partner who kept going can ask for a new partner here.")
+        ended = await self.matching.unpair(pair, END_REASON)
+        await self.store.set_priority(pair.guild_id, user_id, self.clock.now())
+        return ended
+
+    async def record_post(self, thread_id: int, user_id: int) -> None:
+        """Someone posted in a thread (author only); kept for pair threads."""
+        await self.store.record_post(thread_id, user_id, self.clock.now())
+
+    async def counts(self, guild_id: int) -> HealthCounts:
+        return await self.store.counts(guild_id)
+
+
+def met_rate_text(counts: HealthCounts) -> str:
+    """`3 of 4 pairs (75%)` for /match stats and the digest; a dash before any check-in."""
+    if counts.asked == 0:
+        return "— (no check-in yet)"
+    return f"{counts.met} of {counts.asked} pairs ({100 * counts.met / counts.asked:.0f}%)"
