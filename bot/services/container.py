@@ -13,6 +13,7 @@ from bot.clock import Clock
 from bot.services.announcements import AnnouncementService
 from bot.services.catalog import CatalogService
 from bot.services.cohort import CohortService
+from bot.services.contracts.service import ContractService
 from bot.services.learning import LearningService
 from bot.services.matching.service import MatchingService
 from bot.services.onboarding import OnboardingService
@@ -28,6 +29,7 @@ class Services:
     clock: Clock
     cohort: CohortService
     catalog: CatalogService
+    contracts: ContractService
     announcements: AnnouncementService
     learning: LearningService
     matching: MatchingService
@@ -40,6 +42,7 @@ class Services:
     def build(cls, db: Database, clock: Clock) -> Services:
         catalog, cohort = CatalogService(db), CohortService(db)
         learning = LearningService(db, clock, cohort)
+        matching = MatchingService(db, clock, catalog)
         return cls(
             db=db,
             clock=clock,
@@ -47,7 +50,8 @@ class Services:
             catalog=catalog,
             announcements=AnnouncementService(db, clock, cohort, catalog),
             learning=learning,
-            matching=MatchingService(db, clock, catalog),
+            contracts=ContractService(db, clock, matching),
+            matching=matching,
             onboarding=OnboardingService(db, clock, cohort),
             questions=QuestionService(db, clock, cohort, learning),
             sessions=SessionService(db, clock, catalog),
