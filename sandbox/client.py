@@ -16,6 +16,9 @@ logger = logging.getLogger(__name__)
 __all__ = ["InteractionResult", "SandboxClient", "Until", "iter_components", "message_texts"]
 
 
+# Discord's default upload limit (a server without boosts): the client refuses larger files.
+UPLOAD_LIMIT = 25 * 2**20
+
 class SandboxClient:
     """Drives interactions as guild members. Users are referred to by username or id."""
 
@@ -119,6 +122,8 @@ class SandboxClient:
             ctype = value[2] if len(value) > 2 else "application/octet-stream"
         else:
             raise AssertionError("attachment options take (filename, bytes[, content_type])")
+        if len(data) > UPLOAD_LIMIT:
+            raise AssertionError(f"Discord's client refuses uploads over {UPLOAD_LIMIT // 2**20} MiB")
         aid = self.world.snowflake()
         self.sandbox.state.files[aid] = StoredFile(aid, filename, data, ctype)
         url = f"{self.sandbox.base_url}/attachments/{channel_id}/{aid}/{filename}"
