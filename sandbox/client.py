@@ -19,6 +19,7 @@ __all__ = ["InteractionResult", "SandboxClient", "Until", "iter_components", "me
 # Discord's default upload limit (a server without boosts): the client refuses larger files.
 UPLOAD_LIMIT = 25 * 2**20
 
+
 class SandboxClient:
     """Drives interactions as guild members. Users are referred to by username or id."""
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import aiohttp
 import pytest
 
@@ -57,7 +59,7 @@ async def test_fifty_pins_at_most_and_permission(sandbox: SandboxServer, http: a
 
 async def test_attachment_option_is_resolved_and_served(sandbox: SandboxServer, client: SandboxClient) -> None:
     data = b'{"openapi": "3.1.0"}'
-    resolved: dict[str, dict[str, object]] = {}
+    resolved: dict[str, Any] = {}
     aid = client._resolve_attachment(("api.json", data, "application/json"), resolved, 1)
     attachment = resolved["attachments"][aid]
     assert attachment["size"] == len(data) and attachment["filename"] == "api.json"

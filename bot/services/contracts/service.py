@@ -40,6 +40,18 @@ from db.stores.contracts import (
     StoredNeed,
 )
 
+__all__ = [
+    "Acknowledged",
+    "Contract",
+    "ContractPost",
+    "ContractService",
+    "ContractVersion",
+    "NeedAdded",
+    "PartnerContract",
+    "Published",
+    "StoredNeed",
+]
+
 MAX_NEEDS = 50
 NOTE_MAX = 200
 ALLOWED_SUFFIXES = (".json", ".yaml", ".yml")
@@ -230,6 +242,18 @@ class ContractService:
         if contract is None or head is None or document is None:
             raise NotFound("That Backend learner hasn't published a contract yet.")
         return contract, head, summarise(document)
+
+    async def latest_numbers(self, guild_id: int, backend_ids: list[int]) -> dict[int, int | None]:
+        """Each Backend learner's latest version number (None: nothing published yet)."""
+        numbers: dict[int, int | None] = {}
+        for backend_id in backend_ids:
+            contract = await self.store.contract_of(guild_id, backend_id)
+            head = await self.store.latest(contract.id, with_document=False) if contract is not None else None
+            numbers[backend_id] = head.number if head is not None else None
+        return numbers
+
+    async def partner_ids(self, guild_id: int, user_id: int) -> set[int]:
+        return {pair.partner_of(user_id) for pair in await self.matching.pairs_of(guild_id, user_id)}
 
     # --- needs ---------------------------------------------------------------------------------------------------
 
