@@ -24,6 +24,7 @@ from bot.services.contracts.paths import (
     needs_status,
     normalise_method,
     normalise_path,
+    same_shape,
 )
 from bot.services.contracts.summary import ContractSummary, summarise
 from bot.services.contracts.validation import ValidationPool, stored_document
@@ -264,10 +265,15 @@ class ContractService:
         cleaned = clean_line(note)
         if len(cleaned) > NOTE_MAX:
             raise InvalidInput(f"`note` is {len(cleaned)} characters; keep it to {NOTE_MAX}.")
-        if await self.store.need_count(guild_id, frontend_id) >= MAX_NEEDS:
-            existing = {(n.method, n.path) for n in await self.store.needs_of(guild_id, frontend_id)}
-            if (wanted_method, wanted_path) not in existing:
-                raise InvalidInput(f"You have {MAX_NEEDS} needs already; that is the most one learner can list.")
+        existing = await self.store.needs_of(guild_id, frontend_id)
+        same = next((n for n in existing if n.method == wanted_method and same_shape(n.path, wanted_path)), None)
+        if same is not None:
+            wanted_path = same.path  # `/products/{pk}` is the need `/products/{id}` already noted
+        elif len(existing) >= MAX_NEEDS:
+            raise InvalidInput(
+                f"You have {MAX_NEEDS} needs already, the most one learner can list; each stays until your "
+                "partner's contract meets it."
+            )
         need, new = await self.store.add_need(
             guild_id, frontend_id, wanted_method, wanted_path, cleaned, self.clock.now()
         )
