@@ -18,7 +18,17 @@ from typing import Any
 import bench
 
 # Order: cheap, pure benchmarks first; the ones that start bot processes last.
-PREFERRED_ORDER = ("matching", "search", "charts", "integrity", "startup", "announce_burst", "crash", "load")
+PREFERRED_ORDER = (
+    "matching",
+    "search",
+    "charts",
+    "contracts",
+    "integrity",
+    "startup",
+    "announce_burst",
+    "crash",
+    "load",
+)
 
 
 def benchmark_modules(only: Sequence[str] = ()) -> list[str]:

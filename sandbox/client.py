@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import mimetypes
 import time
+from pathlib import Path
 from typing import Any, Literal
 
 from sandbox.result import InteractionResult, Until, iter_components, message_texts
@@ -118,6 +120,12 @@ class SandboxClient:
         return str(cid)
 
     def _resolve_attachment(self, value: Any, resolved: JSONDict, channel_id: int) -> str:
+        if isinstance(value, str | Path):  # a local file (the console's `/api publish file:openapi.yaml`)
+            path = Path(value).expanduser()
+            if not path.is_file():
+                raise AssertionError(f"attachment option: there is no file {str(value)!r}")
+            ctype = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
+            value = (path.name, path.read_bytes(), ctype)
         if isinstance(value, tuple):
             filename, data = value[0], value[1]
             ctype = value[2] if len(value) > 2 else "application/octet-stream"

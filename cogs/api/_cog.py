@@ -16,7 +16,7 @@ from bot.services.contracts.paths import METHODS
 from bot.services.contracts.service import ContractService
 from cogs._shared import inert_view
 from cogs.api.components import AcknowledgeButton
-from cogs.api.delivery import deliver, download
+from cogs.api.delivery import deliver, download, find_thread
 from cogs.api.rendering import need_post, need_reply, publish_reply, status_embed, template_embed
 
 if TYPE_CHECKING:
@@ -110,7 +110,7 @@ class ApiCog(commands.GroupCog, name="Api", group_name="api", group_description=
         await interaction.response.send_message(need_reply(added, numbers), ephemeral=True)
         if added.new:
             for thread_id in added.thread_ids:
-                thread = guild.get_thread(thread_id)
+                thread = await find_thread(self.bot, guild, thread_id)
                 if thread is None:
                     continue
                 try:

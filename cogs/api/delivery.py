@@ -49,7 +49,7 @@ async def download(session: aiohttp.ClientSession, attachment: discord.Attachmen
     return bytes(data)
 
 
-async def _thread(bot: NexusBot, guild: discord.Guild, thread_id: int) -> discord.Thread | None:
+async def find_thread(bot: NexusBot, guild: discord.Guild, thread_id: int) -> discord.Thread | None:
     thread = guild.get_thread(thread_id)
     if thread is not None:
         return thread
@@ -67,7 +67,7 @@ async def deliver(bot: NexusBot, guild: discord.Guild, published: Published) -> 
     done: list[str] = []
     problems: list[str] = []
     for thread_id, frontend_ids in published.threads.items():
-        thread = await _thread(bot, guild, thread_id)
+        thread = await find_thread(bot, guild, thread_id)
         if thread is None:
             problems.append(f"I can't reach the thread <#{thread_id}> any more, so the contract isn't shown there.")
             continue

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import aiohttp
@@ -67,3 +68,14 @@ async def test_attachment_option_is_resolved_and_served(sandbox: SandboxServer, 
         assert r.status == 200 and r.headers["Content-Length"] == str(len(data)) and await r.read() == data
     with pytest.raises(AssertionError, match="25 MiB"):
         client._resolve_attachment(("big.json", b" " * (25 * 2**20 + 1)), {}, 1)
+
+
+async def test_attachment_option_from_a_local_file(client: SandboxClient, tmp_path: Path) -> None:
+    path = tmp_path / "openapi.yaml"
+    path.write_bytes(b"openapi: 3.1.0\n")
+    resolved: dict[str, Any] = {}
+    aid = client._resolve_attachment(str(path), resolved, 1)
+    assert resolved["attachments"][aid]["filename"] == "openapi.yaml"
+    assert client.sandbox.file(int(aid)).data == b"openapi: 3.1.0\n"
+    with pytest.raises(AssertionError, match="there is no file"):
+        client._resolve_attachment(str(tmp_path / "missing.json"), {}, 1)

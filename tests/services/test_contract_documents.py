@@ -271,3 +271,9 @@ def test_contracts_package_imports_no_discord_and_no_validator_until_needed() ->
     )
     out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
+
+
+def test_openapi_spec_validator_runs_on_the_fast_jsonschema_rs_backend() -> None:
+    from openapi_spec_validator.schemas.backend import get_validator_backend
+
+    assert get_validator_backend() == "jsonschema-rs"

@@ -408,7 +408,9 @@ def _describing(base: Any) -> Any:
     return type(f"Describing{base.__name__}", (base,), {"schema_validator": create_validator(schema)})
 
 
-def _problems(spec: dict[str, Any], openapi: str, name: str, *, describing: bool) -> tuple[list[str], int]:
+def _problems(
+    spec: dict[str, Any], openapi: str, name: str, *, describing: bool, limit: int = _COUNT_LIMIT + 1
+) -> tuple[list[str], int]:
     # Imported here: the validator and its dependencies take about 30 MB, needed only when a contract arrives.
     import referencing.exceptions
     from jsonschema_path import SchemaPath
@@ -429,7 +431,7 @@ def _problems(spec: dict[str, Any], openapi: str, name: str, *, describing: bool
             count += 1
             if len(problems) < MAX_PROBLEMS:
                 problems.append(text)
-            if count > _COUNT_LIMIT:
+            if count >= limit:
                 break
     except RecursionError:
         problems, count = ["Its schemas nest or refer to each other too deeply to check."], 1
@@ -440,7 +442,8 @@ def _problems(spec: dict[str, Any], openapi: str, name: str, *, describing: bool
 
 
 def _validate(spec: dict[str, Any], openapi: str, name: str) -> None:
-    problems, count = _problems(spec, openapi, name, describing=False)
+    # The fast pass only decides valid or not (it stops at the first problem); the describing pass lists them.
+    problems, count = _problems(spec, openapi, name, describing=False, limit=1)
     if problems:
         described, described_count = _problems(spec, openapi, name, describing=True)
         if described:
