@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import copy
 import io
 import json
@@ -238,3 +239,30 @@ async def test_non_partners_and_the_wrong_track_are_refused(nexus: Any) -> None:
     assert bad_path.ephemeral and "has a space" in bad_path.content
     assert await count(nexus, "api_contracts") == 0 and await count(nexus, "api_needs") == 0
     assert nexus.sandbox.messages_in(CHANNEL) is not None
+
+
+async def test_a_1_mb_contract_is_checked_without_stalling_other_commands(nexus: Any) -> None:
+    from bench.contracts import big_document
+
+    thread_id = await paired(nexus)
+    data = big_document(1_000_000)
+    assert 900_000 < len(data) <= 1_000_000
+    before = set(nexus.sandbox.state.interactions)
+    upload = asyncio.create_task(
+        nexus.client.slash("alice", "api publish", file=("openapi.json", data, "application/json"), timeout=120)
+    )
+
+    def deferred() -> bool:
+        fresh = [i for k, i in nexus.sandbox.state.interactions.items() if k not in before]
+        return any(i.response_type == 5 for i in fresh)
+
+    await nexus.sandbox.wait_until(deferred, timeout=30, what="the upload's deferral")
+    await asyncio.sleep(1)  # the worker process is validating now
+    for _ in range(3):
+        # Each one must be acknowledged within Discord's 3 s window while the upload is being checked.
+        other = await nexus.client.slash("bob", "api template", project="ecommerce")
+        assert other.ephemeral and not other.error_id_seen, other.describe()
+    published = await upload
+    assert "Published version 1" in published.content, published.describe()
+    [post] = contract_posts(nexus, thread_id)
+    assert "more endpoints" in post["embeds"][0]["description"]  # cut at a whole line, with a count
