@@ -2,8 +2,9 @@
 
 openapi-spec-validator is CPU-bound (seconds for a 1 MB document, `python -m bench.contracts`): in the bot's
 process it would stall every other interaction. Here it runs in a one-worker process pool (spawned, not forked:
-the bot has threads), one upload at a time, each in a fresh process so a large document's memory goes back to
-the system. An upload still running after `timeout` seconds is refused and its process killed.
+the bot has threads), one upload at a time, each in a fresh process that ends with it, so a large document's
+memory goes back to the system and nothing idles between uploads. An upload still running after `timeout` seconds
+is refused and its process killed.
 """
 
 from __future__ import annotations
@@ -68,10 +69,13 @@ class ValidationPool:
 
     def _pool(self) -> ProcessPoolExecutor:
         if self._executor is None:
-            self._executor = ProcessPoolExecutor(
-                max_workers=1, mp_context=multiprocessing.get_context("spawn"), max_tasks_per_child=1
-            )
+            self._executor = ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn"))
         return self._executor
+
+    def _retire(self) -> None:
+        executor, self._executor = self._executor, None
+        if executor is not None:
+            executor.shutdown(wait=False)
 
     def _kill(self) -> None:
         executor, self._executor = self._executor, None
@@ -103,6 +107,8 @@ class ValidationPool:
                     f"Checking `{shown}` failed (the checker ran out of memory?). Try again; if it keeps "
                     "failing, upload a smaller export."
                 ) from None
+            finally:
+                self._retire()  # the worker ends with its upload: nothing idles between uploads (publishing is rare)
 
     def close(self) -> None:
         self._kill()
