@@ -12,6 +12,7 @@ from typing import Any
 import yaml
 
 from bot.services.contracts.templates import template_bytes
+from sandbox.world import Perm
 from tests.e2e.test_match_requests import accept_request
 from tests.e2e.test_matching import CHANNEL, announce, join, uid
 
@@ -223,6 +224,22 @@ async def test_contract_survives_a_restart_and_its_pin_is_edited(nexus: Any) -> 
     [edited] = contract_posts(nexus, thread_id)
     assert edited["id"] == post["id"] and edited["pinned"] and "version 2" in edited["embeds"][0]["title"]
     assert [m["type"] for m in nexus.sandbox.messages_in(thread_id)].count(6) == 1  # pinned once, not again
+
+    # A moderator deletes the post and the bot may no longer pin: posted again, and the publisher is told.
+    nexus.sandbox.delete_message(thread_id, post["id"])
+    nexus.sandbox.set_bot_channel_permissions(CHANNEL, deny=Perm.MANAGE_MESSAGES | Perm.PIN_MESSAGES)
+    third = await publish(nexus, "alice", as_json(template()))
+    assert "Posted the contract" in third.content and "I couldn't pin it" in third.content, third.content
+    [unpinned] = contract_posts(nexus, thread_id)
+    assert unpinned["id"] != post["id"] and not unpinned["pinned"]
+    nexus.sandbox.set_bot_channel_permissions(CHANNEL)
+    fourth = await publish(nexus, "alice", as_json(template()))
+    assert "now shows version 4" in fourth.content and "couldn't pin" not in fourth.content, fourth.content
+    [repinned] = contract_posts(nexus, thread_id)
+    assert repinned["id"] == unpinned["id"] and repinned["pinned"]
+    async with nexus.db() as db:
+        row = await db.fetchone("SELECT message_id, pinned FROM api_contract_posts")
+    assert (str(row["message_id"]), row["pinned"]) == (unpinned["id"], 1)
 
 
 async def test_non_partners_and_the_wrong_track_are_refused(nexus: Any) -> None:
