@@ -293,3 +293,14 @@ def test_schema_meta_errors_are_still_found_with_the_fast_meta_check(version: st
     fine = copy.deepcopy(bad)
     fine["components"]["schemas"]["Thing"]["properties"]["n"]["type"] = "string"
     assert load(fine).openapi == version
+
+
+def test_refs_under_names_that_look_like_keywords_are_checked() -> None:
+    """A property called `default` and the `default` response are structure: their `$ref`s are checked too."""
+    product = {"type": "object", "properties": {"default": {"$ref": "#/components/schemas/Missing"}}}
+    message = refused(spec(get_returning("#/components/schemas/Product"), {"Product": product}))
+    assert "`/components/schemas/Product/properties/default`: `$ref: '#/components/schemas/Missing'`" in message
+    default_response = {"/products/": {"get": {"responses": {"default": {"$ref": "#/components/responses/Eror"}}}}}
+    errors = {"Error": {"description": "Something went wrong"}}
+    message = refused(spec(default_response, components={"responses": errors}))
+    assert "`/paths/~1products~1/get/responses/default`" in message and "did you mean `Error`?" in message

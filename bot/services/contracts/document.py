@@ -263,13 +263,48 @@ def _check_version(spec: dict[str, Any], name: str) -> str:
 # ---- $refs ----------------------------------------------------------------------------------------------------
 
 
-def iter_refs(node: Any, path: tuple[str | int, ...] = ()) -> Iterator[tuple[tuple[str | int, ...], str]]:
-    """Every `$ref` in the document's structure with where it is (literal examples and `x-` extensions skipped)."""
+# Maps whose keys are names (properties, status codes, media types, component names...), not keywords: a property
+# called `default` or a `default` response is structure, not literal data.
+_NAME_MAPS = frozenset(
+    {
+        "properties",
+        "patternProperties",
+        "$defs",
+        "definitions",
+        "dependentSchemas",
+        "schemas",
+        "responses",
+        "parameters",
+        "requestBodies",
+        "headers",
+        "securitySchemes",
+        "links",
+        "callbacks",
+        "pathItems",
+        "content",
+        "encoding",
+        "paths",
+        "webhooks",
+        "variables",
+    }
+)
+
+
+def iter_refs(
+    node: Any, path: tuple[str | int, ...] = (), *, names: bool = False
+) -> Iterator[tuple[tuple[str | int, ...], str]]:
+    """Every `$ref` in the document's structure with where it is (literal examples and `x-` extensions skipped).
+
+    `names`: `node` is a map of names (`properties`, `responses`...), whose keys are never keywords.
+    """
     if isinstance(node, dict):
         ref = node.get("$ref")
-        if isinstance(ref, str):
+        if isinstance(ref, str) and not names:
             yield path, ref
         for key, value in node.items():
+            if names:
+                yield from iter_refs(value, (*path, key))
+                continue
             if key in _LITERAL_KEYS or key.startswith("x-") or (key == "examples" and isinstance(value, list)):
                 continue
             if key == "examples" and isinstance(value, dict):
@@ -278,7 +313,7 @@ def iter_refs(node: Any, path: tuple[str | int, ...] = ()) -> Iterator[tuple[tup
                     if isinstance(example, dict) and isinstance(example.get("$ref"), str):
                         yield (*path, key, example_name), example["$ref"]
                 continue
-            yield from iter_refs(value, (*path, key))
+            yield from iter_refs(value, (*path, key), names=key in _NAME_MAPS and isinstance(value, dict))
     elif isinstance(node, list):
         for index, value in enumerate(node):
             yield from iter_refs(value, (*path, index))
