@@ -122,6 +122,14 @@ async def test_publish_pins_edits_in_place_and_pings_once_per_breaking_version(n
         rows = await db.fetchall("SELECT number, breaking, format FROM api_contract_versions ORDER BY number")
     assert [tuple(r) for r in rows] == [(1, 0, "json"), (2, 8, "yaml"), (3, 0, "json")]
 
+    # The notice's Acknowledge button is persistent: it still answers after a restart, for the Frontend partner only.
+    await nexus.restart()
+    assert "Only the Frontend partner" in (await nexus.client.click("carol", notice, "Acknowledge")).content
+    acked = await nexus.client.click("bob", notice, "Acknowledge")
+    assert acked.ephemeral and "up to version 2" in acked.content, acked.describe()
+    async with nexus.db() as db:
+        assert await db.fetchval("SELECT number FROM api_acknowledgements") == 2
+
 
 def zip_bytes() -> bytes:
     buffer = io.BytesIO()
