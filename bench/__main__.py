@@ -24,6 +24,7 @@ PREFERRED_ORDER = (
     "round_store",
     "search",
     "charts",
+    "contracts",
     "integrity",
     "startup",
     "announce_burst",

@@ -14,7 +14,8 @@ INVITE_PERMISSIONS: dict[str, str] = {
     "read_message_history": "find and edit its own posts after a restart",
     "manage_roles": "give the Backend/Frontend role from the role picker",
     "manage_events": "create a Discord scheduled event for each study session",
+    "pin_messages": "pin each pair's API contract in its thread",
 }
 
 # Integer for the invite URL; tests check it against discord.Permissions and the README.
-INVITE_PERMISSIONS_VALUE = 403995479040
+INVITE_PERMISSIONS_VALUE = 2252203809164288

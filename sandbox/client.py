@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import mimetypes
 import time
+from pathlib import Path
 from typing import Any, Literal
 
 from sandbox.result import InteractionResult, Until, iter_components, message_texts
@@ -14,6 +16,10 @@ from sandbox.state import InteractionRecord, StoredFile, StoredMessage
 logger = logging.getLogger(__name__)
 
 __all__ = ["InteractionResult", "SandboxClient", "Until", "iter_components", "message_texts"]
+
+
+# Discord's default upload limit (a server without boosts): the client refuses larger files.
+UPLOAD_LIMIT = 25 * 2**20
 
 
 class SandboxClient:
@@ -114,11 +120,19 @@ class SandboxClient:
         return str(cid)
 
     def _resolve_attachment(self, value: Any, resolved: JSONDict, channel_id: int) -> str:
+        if isinstance(value, str | Path):  # a local file (the console's `/api publish file:openapi.yaml`)
+            path = Path(value).expanduser()
+            if not path.is_file():
+                raise AssertionError(f"attachment option: there is no file {str(value)!r}")
+            ctype = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
+            value = (path.name, path.read_bytes(), ctype)
         if isinstance(value, tuple):
             filename, data = value[0], value[1]
             ctype = value[2] if len(value) > 2 else "application/octet-stream"
         else:
             raise AssertionError("attachment options take (filename, bytes[, content_type])")
+        if len(data) > UPLOAD_LIMIT:
+            raise AssertionError(f"Discord's client refuses uploads over {UPLOAD_LIMIT // 2**20} MiB")
         aid = self.world.snowflake()
         self.sandbox.state.files[aid] = StoredFile(aid, filename, data, ctype)
         url = f"{self.sandbox.base_url}/attachments/{channel_id}/{aid}/{filename}"

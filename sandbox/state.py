@@ -126,6 +126,7 @@ class State:
         self.pings: list[Ping] = []  # every notification the bot's messages caused, in order
         self.requests: list[RequestRecord] = []
         self.rejections: list[Rejection] = []
+        self.pins: dict[int, list[tuple[int, str]]] = {}  # channel id -> (message id, pinned_at), oldest first
         self.nonces: dict[str, tuple[int, float]] = {}  # enforced message nonce -> (message id, monotonic time)
         self.changed = asyncio.Condition()
         self._listeners: list[Callable[[str, Any], None]] = []

@@ -45,6 +45,7 @@ class Perm:
     CREATE_PRIVATE_THREADS = 1 << 36
     SEND_MESSAGES_IN_THREADS = 1 << 38
     CREATE_EVENTS = 1 << 44
+    PIN_MESSAGES = 1 << 51
     ALL = (1 << 51) - 1
 
 

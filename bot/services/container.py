@@ -14,6 +14,7 @@ from bot.services.announcements import AnnouncementService
 from bot.services.catalog import CatalogService
 from bot.services.cohort import CohortService
 from bot.services.cohort_view import CohortViewService
+from bot.services.contracts.service import ContractService
 from bot.services.learning import LearningService
 from bot.services.matching.service import MatchingService
 from bot.services.onboarding import OnboardingService
@@ -30,6 +31,7 @@ class Services:
     clock: Clock
     cohort: CohortService
     catalog: CatalogService
+    contracts: ContractService
     announcements: AnnouncementService
     learning: LearningService
     matching: MatchingService
@@ -54,6 +56,7 @@ class Services:
             catalog=catalog,
             announcements=AnnouncementService(db, clock, cohort, catalog, questions),
             learning=learning,
+            contracts=ContractService(db, clock, matching),
             matching=matching,
             onboarding=OnboardingService(db, clock, cohort),
             pair_health=PairHealthService(db, clock, matching),

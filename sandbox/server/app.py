@@ -164,6 +164,11 @@ class SandboxServer(Simulation):
         r("PATCH", ch + "/messages/{message_id}", self._edit_message, major="channel_id", limit=self.message_rate)
         r("DELETE", ch + "/messages/{message_id}", self._delete_message_route, major="channel_id")
         r("PUT", ch + "/messages/{message_id}/reactions/{emoji}/@me", self._add_reaction, major="channel_id")
+        for pins in (ch + "/messages/pins", ch + "/pins"):
+            r("PUT", pins + "/{message_id}", self._pin_message, major="channel_id")
+            r("DELETE", pins + "/{message_id}", self._unpin_message, major="channel_id")
+        r("GET", ch + "/messages/pins", self._list_pins, major="channel_id")
+        r("GET", ch + "/pins", self._list_pins_deprecated, major="channel_id")
         r("POST", ch + "/threads", self._create_thread, major="channel_id")
         r("POST", ch + "/messages/{message_id}/threads", self._create_thread_from_message, major="channel_id")
         r("PUT", ch + "/thread-members/{user_id}", self._add_thread_member, major="channel_id")

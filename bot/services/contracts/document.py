@@ -20,6 +20,7 @@ import yaml
 
 from bot.errors import InvalidInput
 from bot.services.contracts.refs import lookup, pointer, split_ref
+from bot.services.contracts.spec_check import COUNT_LIMIT, spec_problems
 from bot.services.text import clean_line
 
 log = logging.getLogger(__name__)
@@ -28,10 +29,6 @@ MAX_BYTES = 1_000_000
 # A 1 MB export has about 150,000 values; more means YAML aliases repeating a subtree (an "alias bomb").
 MAX_NODES = 300_000
 MAX_DEPTH = 100
-MAX_PROBLEMS = 3
-# Problems counted (not shown) before the message says "or more".
-_COUNT_LIMIT = 20
-_MESSAGE_LIMIT = 180
 
 EXPORT_HINT = "drf-spectacular: `python manage.py spectacular --file schema.yaml`; FastAPI: save `/openapi.json`"
 _VERSION = re.compile(r"^3\.(?P<minor>[01])\.\d+(?:-[0-9A-Za-z.-]+)?$")
@@ -64,8 +61,11 @@ class ApiDocument:
         return self.openapi[:3]
 
 
-def load_document(data: bytes, filename: str) -> ApiDocument:
-    """Parse and validate an upload, or raise ContractRejected with the first problems found."""
+def load_document(data: bytes, filename: str, *, validate: bool = True) -> ApiDocument:
+    """Parse and validate an upload, or raise ContractRejected with the first problems found.
+
+    `validate=False` skips only openapi-spec-validator (for the shipped templates, which tests validate).
+    """
     name = f"`{clean_line(filename)[:80] or 'the file'}`"
     if len(data) > MAX_BYTES:
         raise ContractRejected(
@@ -79,7 +79,8 @@ def load_document(data: bytes, filename: str) -> ApiDocument:
     spec = _plain(raw, name)
     openapi = _check_version(spec, name)
     _check_refs(spec, name)
-    _validate(spec, openapi, name)
+    if validate:
+        _validate(spec, openapi, name)
     info = spec.get("info", {})
     return ApiDocument(
         spec=spec,
@@ -259,13 +260,48 @@ def _check_version(spec: dict[str, Any], name: str) -> str:
 # ---- $refs ----------------------------------------------------------------------------------------------------
 
 
-def iter_refs(node: Any, path: tuple[str | int, ...] = ()) -> Iterator[tuple[tuple[str | int, ...], str]]:
-    """Every `$ref` in the document's structure with where it is (literal examples and `x-` extensions skipped)."""
+# Maps whose keys are names (properties, status codes, media types, component names...), not keywords: a property
+# called `default` or a `default` response is structure, not literal data.
+_NAME_MAPS = frozenset(
+    {
+        "properties",
+        "patternProperties",
+        "$defs",
+        "definitions",
+        "dependentSchemas",
+        "schemas",
+        "responses",
+        "parameters",
+        "requestBodies",
+        "headers",
+        "securitySchemes",
+        "links",
+        "callbacks",
+        "pathItems",
+        "content",
+        "encoding",
+        "paths",
+        "webhooks",
+        "variables",
+    }
+)
+
+
+def iter_refs(
+    node: Any, path: tuple[str | int, ...] = (), *, names: bool = False
+) -> Iterator[tuple[tuple[str | int, ...], str]]:
+    """Every `$ref` in the document's structure with where it is (literal examples and `x-` extensions skipped).
+
+    `names`: `node` is a map of names (`properties`, `responses`...), whose keys are never keywords.
+    """
     if isinstance(node, dict):
         ref = node.get("$ref")
-        if isinstance(ref, str):
+        if isinstance(ref, str) and not names:
             yield path, ref
         for key, value in node.items():
+            if names:
+                yield from iter_refs(value, (*path, key))
+                continue
             if key in _LITERAL_KEYS or key.startswith("x-") or (key == "examples" and isinstance(value, list)):
                 continue
             if key == "examples" and isinstance(value, dict):
@@ -274,7 +310,7 @@ def iter_refs(node: Any, path: tuple[str | int, ...] = ()) -> Iterator[tuple[tup
                     if isinstance(example, dict) and isinstance(example.get("$ref"), str):
                         yield (*path, key, example_name), example["$ref"]
                 continue
-            yield from iter_refs(value, (*path, key))
+            yield from iter_refs(value, (*path, key), names=key in _NAME_MAPS and isinstance(value, dict))
     elif isinstance(node, list):
         for index, value in enumerate(node):
             yield from iter_refs(value, (*path, index))
@@ -374,66 +410,18 @@ def _find_alias_loop(spec: dict[str, Any], targets: set[str]) -> list[str] | Non
     return None
 
 
-# ---- the real validator ---------------------------------------------------------------------------------------
+# ---- the real validator (spec_check.py) ------------------------------------------------------------------------
 
 
 def _validate(spec: dict[str, Any], openapi: str, name: str) -> None:
-    # Imported here: the validator and its dependencies take about 30 MB, needed only when a contract arrives.
-    import referencing.exceptions
-    from jsonschema_path import SchemaPath
-    from openapi_spec_validator import OpenAPIV30SpecValidator, OpenAPIV31SpecValidator
-
-    validator_cls = OpenAPIV31SpecValidator if openapi.startswith("3.1") else OpenAPIV30SpecValidator
-    # No URL handlers at all (not even file:): whatever the document says, the validator reads nothing else.
-    validator = validator_cls(SchemaPath.from_dict(spec, handlers={}))
-
-    problems: list[str] = []
-    seen: set[str] = set()
-    count = 0
-    try:
-        for error in validator.iter_errors():
-            text = _error_text(error)
-            if text in seen:
-                continue
-            seen.add(text)
-            count += 1
-            if len(problems) < MAX_PROBLEMS:
-                problems.append(text)
-            if count > _COUNT_LIMIT:
-                break
-    except RecursionError:
-        problems, count = ["Its schemas nest or refer to each other too deeply to check."], 1
-    except referencing.exceptions.Unresolvable as error:
-        log.info("contract %s: unresolvable reference %s", name, error)
-        problems, count = ["A `$ref` could not be resolved inside the document."], 1
+    problems, count = spec_problems(spec, openapi, name)
     if problems:
         label = f"isn't a valid OpenAPI {openapi[:3]} document"
         raise ContractRejected(_problem_text(name, label, problems, count))
 
 
-def _error_text(error: Any) -> str:
-    """One problem: the JSON pointer of the offending value and the validator's first line, shortened."""
-    context = getattr(error, "context", None)
-    if context:
-        from jsonschema.exceptions import best_match
-
-        deeper = best_match(context)
-        if deeper is not None and len(deeper.absolute_path) >= len(error.absolute_path):
-            error = deeper
-    message = str(getattr(error, "message", error)).split("\n", 1)[0].strip()
-    instance = getattr(error, "instance", None)
-    for shown in (repr(instance), json.dumps(instance, default=str) if instance is not None else ""):
-        if shown and len(shown) > 40 and message.startswith(shown):
-            message = "This " + ("object" if isinstance(instance, dict) else "value") + message[len(shown) :]
-            break
-    if len(message) > _MESSAGE_LIMIT:
-        message = message[: _MESSAGE_LIMIT - 1].rstrip() + "…"
-    path = list(getattr(error, "absolute_path", []) or [])
-    return f"`{pointer(path)}`: {message}" if path else message
-
-
 def _problem_text(name: str, label: str, problems: list[str], count: int) -> str:
-    total = f"{_COUNT_LIMIT}+" if count > _COUNT_LIMIT else str(count)
+    total = f"{COUNT_LIMIT}+" if count > COUNT_LIMIT else str(count)
     heading = f"{name} {label} ({total} problem{'s' if count != 1 else ''}"
     heading += f", first {len(problems)}):" if count > len(problems) else "):"
     lines = "\n".join(f"• {problem}" for problem in problems)

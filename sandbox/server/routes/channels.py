@@ -9,11 +9,11 @@ from sandbox import validation as v
 from sandbox.server.base import JSONDict
 from sandbox.server.http import FormError, Request, api_error, missing_permissions, unknown_channel
 from sandbox.server.payloads import FORUM, HAS_THREAD
-from sandbox.server.routes.messages import MessageRoutes
+from sandbox.server.routes.pins import PinRoutes
 from sandbox.world import Perm, iso
 
 
-class ChannelRoutes(MessageRoutes):
+class ChannelRoutes(PinRoutes):
     """Routes for channels and threads: edit/delete channels, create threads and forum posts, thread members."""
 
     def _new_thread(
