@@ -28,11 +28,11 @@ from db.database import Database
 from db.stores.announcements import (
     Announcement,
     AnnouncementStore,
-    FirstWeekStore,
     ListFilter,
     NewAnnouncement,
 )
 from db.stores.catalog import CatalogProject
+from db.stores.first_week import FirstWeekStore
 from db.stores.guild_settings import GuildSettings
 from db.stores.questions import Question
 

@@ -15,7 +15,8 @@ from bot.services.catalog import CatalogService
 from bot.services.cohort import Cohort, CohortService
 from bot.services.questions import QuestionService
 from bot.services.tracks import TRACK_NAMES
-from db.stores.announcements import AnnouncementStore, FirstWeekStore
+from db.stores.announcements import AnnouncementStore
+from db.stores.first_week import FirstWeekStore
 from db.stores.guild_settings import GuildSettings
 from db.stores.questions import Question
 

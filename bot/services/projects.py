@@ -18,8 +18,9 @@ from rapidfuzz import fuzz
 from bot.errors import InvalidInput, NotFound
 from bot.services.text import clean_line
 from bot.services.tracks import TRACKS
-from db.stores.announcements import Announcement, PartnerInterest, ReminderRecord
+from db.stores.announcements import Announcement, PartnerInterest
 from db.stores.catalog import CatalogProject
+from db.stores.first_week import ReminderRecord
 
 TITLE_MAX = 100
 SUMMARY_MAX = 500

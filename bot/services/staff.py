@@ -15,8 +15,9 @@ from bot.services.cohort import CohortService
 from bot.services.projects import Csv
 from bot.services.text import require_text
 from db.database import Database
-from db.stores.announcements import AnnouncementStore, FirstWeekStore
+from db.stores.announcements import AnnouncementStore
 from db.stores.catalog import CatalogProject
+from db.stores.first_week import FirstWeekStore
 from db.stores.guild_settings import GuildSettings
 from db.stores.jobs import JobStore
 from db.stores.matching import MatchingStore

@@ -7,8 +7,9 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 
 from db.database import Database
-from db.stores.announcements import AnnouncementStore, FirstWeekStore, ListFilter, NewAnnouncement
+from db.stores.announcements import AnnouncementStore, ListFilter, NewAnnouncement
 from db.stores.catalog import CatalogStore
+from db.stores.first_week import FirstWeekStore
 
 NOW = datetime(2026, 12, 2, 10, tzinfo=UTC)
 COHORT = date(2026, 12, 1)
