@@ -23,7 +23,7 @@ from urllib.parse import urlsplit, urlunsplit
 import asyncpg
 import psutil
 
-from db.engines.postgres import POSTGRES_MIGRATIONS_DIR, PostgresDatabase
+from db.engines.postgres import PostgresDatabase, postgres_migrations
 
 _server: Any = None
 _admin_url: str | None = None
@@ -60,9 +60,9 @@ def url_for(database: str, base: str | None = None) -> str:
 
 def _template_name() -> str:
     digest = hashlib.sha256()
-    for path in sorted(POSTGRES_MIGRATIONS_DIR.glob("*.sql")):
-        digest.update(path.name.encode())
-        digest.update(path.read_bytes())
+    for migration, sql in postgres_migrations():
+        digest.update(migration.path.name.encode())
+        digest.update(sql.encode())
     return f"nexus_template_{digest.hexdigest()[:12]}"
 
 

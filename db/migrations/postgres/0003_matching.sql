@@ -1,4 +1,5 @@
--- PostgreSQL twin of db/migrations/0003_matching.sql (same number and name; BIGINT for SQLite's INTEGER).
+-- PostgreSQL form of db/migrations/0003_matching.sql: match_rounds comes before the pairs that reference it
+-- (PostgreSQL checks a REFERENCES target when the table is created); otherwise the SQLite file, translated.
 -- Partner matching: profiles, requests, pairs, blocks and staff rounds.
 
 CREATE TABLE match_profiles (

@@ -1,4 +1,5 @@
--- PostgreSQL twin of db/migrations/0004_topics.sql (same number and name; BIGINT for SQLite's INTEGER).
+-- PostgreSQL form of db/migrations/0004_topics.sql: full-text search is a weighted tsvector with a GIN index
+-- where SQLite has an FTS5 table and its triggers; the tables themselves are the SQLite file, translated.
 -- Learning topics: curated (shipped from content/topics/*.toml) and community-suggested.
 -- aliases: one per line; key_points, resources ([[title, url], ...]) and related (slugs): JSON arrays.
 CREATE TABLE topics (
