@@ -6,7 +6,7 @@ call, so tests and the sandbox can move time forward without sleeping.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Protocol
 
@@ -60,6 +60,13 @@ def write_clock_file(path: Path, instant: datetime) -> None:
     tmp = path.with_suffix(path.suffix + ".tmp")
     tmp.write_text(instant.astimezone(UTC).isoformat())
     tmp.replace(path)
+
+
+def advance_clock_file(path: Path, delta: timedelta) -> datetime:
+    """Move the time a FileClock reads on by `delta`; the new instant."""
+    instant = FileClock(path).now() + delta
+    write_clock_file(path, instant)
+    return instant
 
 
 def make_clock(clock_file: Path | None) -> Clock:

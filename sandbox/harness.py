@@ -9,7 +9,7 @@ import os
 import signal
 import sys
 import tempfile
-from collections.abc import Mapping, Sequence
+from collections.abc import Awaitable, Mapping, Sequence
 from pathlib import Path
 from typing import IO
 
@@ -141,8 +141,12 @@ class BotProcess:
 
     async def wait_ready(self, sandbox: SandboxServer, timeout: float = 30, *, commands: bool = True) -> None:
         """``sandbox.wait_ready`` that fails fast (with the log tail) if the process exits first."""
+        await self.wait_for(sandbox.wait_ready(timeout, commands=commands), timeout)
+
+    async def wait_for(self, readiness: Awaitable[None], timeout: float, name: str = "bot") -> None:
+        """Await `readiness`, failing fast (with the log tail) if the process exits first."""
         assert self.proc is not None, "not started"
-        ready = asyncio.ensure_future(sandbox.wait_ready(timeout, commands=commands))
+        ready = asyncio.ensure_future(readiness)
         exited = asyncio.ensure_future(self.proc.wait())
         try:
             done, _ = await asyncio.wait({ready, exited}, timeout=timeout + 1, return_when=asyncio.FIRST_COMPLETED)
@@ -154,7 +158,7 @@ class BotProcess:
         ready.cancel()
         await asyncio.gather(ready, return_exceptions=True)
         state = f"exited with {self.proc.returncode}" if self.proc.returncode is not None else "not ready"
-        raise AssertionError(f"bot {state} before it was ready; log tail:\n{self.log_text()[-4000:]}")
+        raise AssertionError(f"{name} {state} before it was ready; log tail:\n{self.log_text()[-4000:]}")
 
     def kill(self) -> None:
         """SIGKILL (simulates a crash)."""

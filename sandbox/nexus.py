@@ -12,7 +12,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from bot.clock import FileClock, write_clock_file
+from bot.clock import FileClock, advance_clock_file, write_clock_file
 from db.database import Database
 from db.engines import open_database
 from sandbox.client import InteractionResult, SandboxClient
@@ -135,9 +135,8 @@ class NexusSandbox:
         write_clock_file(self.clock_file, instant)
 
     def advance(self, delta: timedelta) -> datetime:
-        instant = self.now() + delta
-        self.set_time(instant)
-        return instant
+        assert self.clock_file is not None, "this sandbox runs on real time"
+        return advance_clock_file(self.clock_file, delta)
 
     # --- helpers -------------------------------------------------------------------------------
 

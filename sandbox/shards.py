@@ -15,7 +15,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from bot.clock import FileClock, write_clock_file
+from bot.clock import FileClock, advance_clock_file, write_clock_file
 from db.engines.postgres import PostgresDatabase
 from sandbox.client import SandboxClient
 from sandbox.harness import BotProcess
@@ -82,19 +82,7 @@ class ShardedNexus:
         )
         self.bots[shard] = bot
         await bot.start()
-        ready = asyncio.ensure_future(self.wait_shard(shard, timeout))
-        exited = asyncio.ensure_future(bot.wait())
-        try:
-            done, _ = await asyncio.wait({ready, exited}, timeout=timeout + 1, return_when=asyncio.FIRST_COMPLETED)
-        finally:
-            exited.cancel()
-        if ready in done:
-            ready.result()
-            return
-        ready.cancel()
-        await asyncio.gather(ready, return_exceptions=True)
-        state = f"exited with {bot.returncode}" if bot.returncode is not None else "not ready"
-        raise AssertionError(f"shard {shard} {state} before it was ready; log tail:\n{bot.log_text()[-4000:]}")
+        await bot.wait_for(self.wait_shard(shard, timeout), timeout, f"shard {shard}")
 
     async def wait_shard(self, shard: int, timeout: float = 60) -> None:
         """Until the shard's session is connected with its guilds, has set its presence (it has finished
@@ -136,9 +124,7 @@ class ShardedNexus:
         write_clock_file(self.clock_file, instant)
 
     def advance(self, delta: timedelta) -> datetime:
-        instant = self.now() + delta
-        self.set_time(instant)
-        return instant
+        return advance_clock_file(self.clock_file, delta)
 
     @asynccontextmanager
     async def db(self) -> AsyncIterator[PostgresDatabase]:

@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 
 from db.database import Database
 from db.errors import Conflict
-from db.stores._values import dataclass_from_row
+from db.stores._values import FromRow, dataclass_from_row
 
 
 def _iso(moment: datetime) -> str:
@@ -17,22 +17,13 @@ def _iso(moment: datetime) -> str:
 
 
 @dataclass(frozen=True)
-class Contract:
+class Contract(FromRow):
     id: int
     guild_id: int
     backend_id: int
     project: str
     created_at: datetime
     updated_at: datetime
-
-    @classmethod
-    def from_row(cls, row: sqlite3.Row) -> Contract:
-        return dataclass_from_row(
-            cls,
-            row,
-            created_at=datetime.fromisoformat(row["created_at"]),
-            updated_at=datetime.fromisoformat(row["updated_at"]),
-        )
 
 
 @dataclass(frozen=True)
@@ -64,7 +55,6 @@ class ContractVersion:
             cls,
             row,
             changes=tuple(StoredChange(c["code"], c["text"], bool(c["breaking"])) for c in json.loads(row["changes"])),
-            published_at=datetime.fromisoformat(row["published_at"]),
         )
 
 

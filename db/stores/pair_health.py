@@ -2,32 +2,22 @@
 
 from __future__ import annotations
 
-import sqlite3
 from dataclasses import dataclass
 from datetime import datetime
 
 from db.database import Database
-from db.stores._values import dataclass_from_row, optional_datetime
+from db.stores._values import FromRow
 from db.stores.matching import Pair
 
 
 @dataclass(frozen=True)
-class Checkin:
+class Checkin(FromRow):
     pair_id: int
     day: int
     user_id: int
     asked_at: datetime
     answer: str | None  # met | not_yet | silent
     answered_at: datetime | None
-
-    @classmethod
-    def from_row(cls, row: sqlite3.Row) -> Checkin:
-        return dataclass_from_row(
-            cls,
-            row,
-            asked_at=datetime.fromisoformat(row["asked_at"]),
-            answered_at=optional_datetime(row["answered_at"]),
-        )
 
 
 @dataclass(frozen=True)
