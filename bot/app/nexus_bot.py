@@ -42,6 +42,10 @@ PRESENCE = "Announce your capstone: /project announce"
 # in a burst. 10,000 keeps them rare at a few MB of extra garbage at most.
 GC_YOUNG_THRESHOLD = 10_000
 
+# Keep-alive connections to Discord's REST API (see the connector below); the burst bench gives its bare
+# bot floor the same pool.
+KEEPALIVE_POOL = 16
+
 
 def cog_extensions() -> list[str]:
     """Every module in cogs/ is a feature; loading them all keeps features independent."""
@@ -111,7 +115,7 @@ class NexusBot(commands.Bot):
             # A small keep-alive pool: discord.py's default opens a new connection per concurrent request,
             # which under a burst of interactions costs more than the requests themselves; 16 reused
             # connections acknowledged a 1,000-interaction burst faster than 8, 64 or 256 (bench/announce_burst).
-            connector=aiohttp.TCPConnector(limit=16, keepalive_timeout=60),
+            connector=aiohttp.TCPConnector(limit=KEEPALIVE_POOL, keepalive_timeout=60),
             # discord.py waits this long after the last GUILD_CREATE before on_ready; we serve one guild.
             guild_ready_timeout=0.5,
         )
