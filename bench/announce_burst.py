@@ -11,8 +11,9 @@ runs ``/project announce`` at the same moment. Reported:
 * posts made and replies delivered, and the wall time until the last reply.
 
 Beside it, the floor: the bare discord.py bot (``sandbox.pong_bot``) given the same keep-alive pool as
-Nexus Bot (``PONG_POOL``, :data:`bot.app.nexus_bot.KEEPALIVE_POOL`) and the same event loop (uvloop) answers the same 1,000-at-once burst
-of ``/ping``; what separates the two p99s is our own work, not discord.py's or the sandbox's.
+Nexus Bot (``PONG_POOL``, :data:`bot.app.nexus_bot.KEEPALIVE_POOL`) and the same event loop (uvloop)
+answers the same 1,000-at-once burst of ``/ping``; what separates the two p99s is our own work, not
+discord.py's or the sandbox's.
 
 The sandbox's per-channel message rate limit (Discord: 5 per 5 s) is switched off here: with it,
 1,000 posts take ~17 minutes whatever the bot does; the figure of interest is the bot's own throughput.

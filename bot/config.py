@@ -27,6 +27,7 @@ class Settings:
     gateway_url: str | None = None
     clock_file: Path | None = None
     staff_role_name: str = "Staff"
+    loop_stats_file: Path | None = None  # NEXUS_LOOP_STATS: benchmarks read event-loop stalls and GC pauses here
 
 
 def _env(env: Mapping[str, str | None], key: str) -> str | None:
@@ -98,4 +99,5 @@ def load_settings(
         gateway_url=gateway_url,
         clock_file=Path(clock_raw) if clock_raw else None,
         staff_role_name=_env(env, "NEXUS_STAFF_ROLE") or "Staff",
+        loop_stats_file=Path(stats_raw) if (stats_raw := _env(env, "NEXUS_LOOP_STATS")) else None,
     )

@@ -19,6 +19,7 @@ from bot import __version__
 from bot.app.tree import NexusTree
 from bot.clock import Clock
 from bot.config import Settings
+from bot.loopwatch import LoopWatch
 from bot.scheduler import Scheduler
 from bot.services.container import Services
 from db.database import Database
@@ -133,6 +134,7 @@ class NexusBot(commands.Bot):
         self.ack_gate = AckGate()
         # Guild id → the full-disk episode staff were told about (bot.app.alerts.storage_full).
         self.storage_alerts: dict[int, int] = {}
+        self.loop_watch: LoopWatch | None = None
 
     @property
     def uptime_seconds(self) -> float:
@@ -163,6 +165,10 @@ class NexusBot(commands.Bot):
         # Every READY (the first, or a new session after Discord dropped the old one) comes with caches
         # discord.py has just rebuilt, and a new session starts without a status.
         settle_memory()
+        if self.settings.loop_stats_file is not None and self.loop_watch is None:
+            # Benchmarks only: stalls and GC pauses from here on (start-up's one-off work is not counted).
+            self.loop_watch = LoopWatch()
+            self.loop_watch.start(self.settings.loop_stats_file)
         # A status line in the member list; it also tells the sandbox the bot has finished starting.
         await self.change_presence(activity=discord.CustomActivity(name=PRESENCE))
 
@@ -180,5 +186,7 @@ class NexusBot(commands.Bot):
 
     async def close(self) -> None:
         await self.drain_interactions()
+        if self.loop_watch is not None:
+            self.loop_watch.stop(self.settings.loop_stats_file)
         await self.scheduler.stop()
         await super().close()
