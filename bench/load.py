@@ -397,6 +397,12 @@ def loop_rows(loop: dict[str, Any]) -> list[dict[str, Any]]:
             "passed": None,
         },
         {
+            "figure": "load: bot RSS at the end: heap (anon) / mapped files (MB)",
+            "value": f"{loop.get('RssAnon', 0.0):.1f} / {loop.get('RssFile', 0.0):.1f}",
+            "target": "info",
+            "passed": None,
+        },
+        {
             "figure": "load: GC pause total / worst (ms)",
             "value": f"{sum(ms):.1f} / {float(loop.get('gc_worst_ms', 0.0)):.1f}",
             "target": "info",

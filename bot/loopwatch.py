@@ -14,12 +14,30 @@ import json
 import logging
 import os
 import time
+import tracemalloc
 from pathlib import Path
 from typing import Any
 
 log = logging.getLogger(__name__)
 
 STALL_MS = 20.0  # a stall worth counting: the issue's p99 target
+
+
+def _memory() -> dict[str, Any]:
+    """Resident memory split as Linux reports it (anonymous = the heap; file = mapped files such as the
+    database's mmap and shared libraries), and with PYTHONTRACEMALLOC set, the files allocating most."""
+    out: dict[str, Any] = {}
+    try:
+        for line in Path("/proc/self/status").read_text(encoding="ascii").splitlines():
+            key, _, value = line.partition(":")
+            if key in ("VmHWM", "VmRSS", "RssAnon", "RssFile", "RssShmem"):
+                out[key] = round(int(value.split()[0]) / 1024, 1)  # kB → MB
+    except (OSError, ValueError):
+        pass
+    if tracemalloc.is_tracing():
+        stats = tracemalloc.take_snapshot().statistics("filename")[:25]
+        out["tracemalloc_mb"] = {str(s.traceback[0].filename): round(s.size / 2**20, 2) for s in stats}
+    return out
 
 
 class LoopWatch:
@@ -61,6 +79,7 @@ class LoopWatch:
 
     def snapshot(self) -> dict[str, Any]:
         return {
+            **_memory(),
             "ticks": self.ticks,
             "worst_stall_ms": round(self.worst_stall_ms, 3),
             "stalls_over_20ms": self.stalls_over,

@@ -11,7 +11,6 @@ Cohort-wide exclusions (blocks, recent declines, current pairs) for suggestions 
 from __future__ import annotations
 
 import asyncio
-import time
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
@@ -21,6 +20,7 @@ from bot.errors import Conflict, Forbidden, InvalidInput, NotFound
 from bot.services import pairing, request_limits
 from bot.services.catalog import CatalogService
 from bot.services.directory import MemberDirectory
+from bot.services.matching.pools import PoolCache
 from bot.services.matching.reasons import Unmatched, UnmatchedCode
 from bot.services.matching.scoring import Learner, ScoreBreakdown, score_pair
 from bot.services.matching.solving import MatchResult, optimal_matching
@@ -162,8 +162,8 @@ class MatchingService:
         self.store = MatchingStore(db)
         self.announcements = AnnouncementStore(db)
         self.catalog = catalog
-        # (guild, project, track) → (built at, candidates)
-        self._pool_cache: dict[tuple[int, str | None, str | None], tuple[float, list[Someone]]] = {}
+        # (guild, project, track) → candidates, built once at a time (pools.py)
+        self._pools: PoolCache[list[Someone]] = PoolCache(POOL_TTL)
 
     # --- opting in and out ---------------------------------------------------------------------------
 
@@ -256,20 +256,25 @@ class MatchingService:
         self, directory: MemberDirectory, cohort_start: date, now: datetime, project_key: str, track: str
     ) -> list[Someone]:
         """The pool for suggestions: one project and track, cached briefly (see `POOL_TTL`)."""
-        key = (directory.guild_id, project_key, track)
-        cached = self._pool_cache.get(key)
-        if cached is None or time.monotonic() - cached[0] >= POOL_TTL:
-            found, _ = await self.pool(directory, cohort_start, now, project_key, track, include_paused=True)
-            cached = self._pool_cache[key] = (time.monotonic(), found)
+        found = await self._pools.get(
+            (directory.guild_id, project_key, track),
+            lambda: self._looking_pool(directory, cohort_start, now, project_key, track),
+        )
         # Pauses end with the clock, not with the cache: decide who is looking now.
-        return [s for s in cached[1] if s.profile is not None and s.profile.is_looking(now)]
+        return [s for s in found if s.profile is not None and s.profile.is_looking(now)]
+
+    async def _looking_pool(
+        self, directory: MemberDirectory, cohort_start: date, now: datetime, project_key: str, track: str
+    ) -> list[Someone]:
+        found, _ = await self.pool(directory, cohort_start, now, project_key, track, include_paused=True)
+        return found
 
     async def announced(self, guild_id: int, cohort_start: date) -> list[Announcement]:
         """Every active announcement of the cohort (for /match stats)."""
         return await self.announcements.page(guild_id, cohort_start, ListFilter(), limit=ANNOUNCEMENTS_MAX, offset=0)
 
     def forget_pools(self) -> None:
-        self._pool_cache.clear()
+        self._pools.clear()
 
     # --- may A pair with B? ----------------------------------------------------------------------
 
