@@ -73,6 +73,7 @@ __all__ = [
 # Seconds a suggestion pool is reused. Blocks and your own pairs are re-read on every call; a candidate who
 # filled up meanwhile is refused clearly when asked, and matching writes clear the pools at once.
 POOL_TTL = 15.0
+POOL_BUILD_SLICE = 100  # learners built per turn of the event loop (pool)
 ANNOUNCEMENTS_MAX = 10_000
 
 
@@ -241,7 +242,9 @@ class MatchingService:
         by_user = {a.user_id: a for a in announcements if a.left_guild_at is None}
         catalog = await self.catalog.by_key()
         out: list[Someone] = []
-        for profile in await self.store.profiles(directory.guild_id, by_user):
+        for n, profile in enumerate(await self.store.profiles(directory.guild_id, by_user), 1):
+            if n % POOL_BUILD_SLICE == 0:
+                await asyncio.sleep(0)  # a thousand learners take ~20 ms: let acknowledgements through between slices
             announcement = by_user[profile.user_id]
             if not (include_paused or profile.is_looking(now)) or not directory.is_member(profile.user_id):
                 continue
