@@ -60,6 +60,8 @@ class Settings:
             return True
         return (guild_id >> 22) % self.shard_count in self.shard_ids
 
+    loop_stats_file: Path | None = None  # NEXUS_LOOP_STATS: benchmarks read event-loop stalls and GC pauses here
+
 
 def _env(env: Mapping[str, str | None], key: str) -> str | None:
     value = env.get(key)
@@ -154,6 +156,7 @@ def load_settings(
         database_url=database_url,
         shard_count=shard_count,
         shard_ids=shard_ids,
+        loop_stats_file=Path(stats_raw) if (stats_raw := _env(env, "NEXUS_LOOP_STATS")) else None,
     )
 
 

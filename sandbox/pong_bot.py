@@ -2,7 +2,10 @@
 
 Reads the same environment as Nexus Bot: ``DISCORD_TOKEN``, ``DISCORD_GUILD_ID``, ``DISCORD_API_BASE``,
 ``DISCORD_GATEWAY_URL``, ``LOG_LEVEL``. Run with ``python -m sandbox.pong_bot``. It is also the "bare bot" floor
-in load benchmarks.
+in load benchmarks. ``PONG_POOL=N`` gives it Nexus Bot's keep-alive pool (N reused connections) instead of
+discord.py's default connection per concurrent request, and ``PONG_UVLOOP=1`` runs it on uvloop as
+``nexus-bot run`` does: with both, a burst floor measures discord.py's own cost on Nexus Bot's runtime.
+When ready it sets a status, as Nexus Bot does last in ``on_ready``, so "finished starting" reads the same.
 """
 
 from __future__ import annotations
@@ -12,6 +15,7 @@ import logging
 import os
 import signal
 
+import aiohttp
 import discord
 import yarl
 from discord.ext import commands
@@ -28,10 +32,12 @@ def point_at(api_base: str | None, gateway_url: str | None) -> None:
 
 
 class PongBot(commands.Bot):
-    def __init__(self, guild_id: int | None) -> None:
+    def __init__(self, guild_id: int | None, pool: int = 0) -> None:
         intents = discord.Intents.default()
         intents.members = True
-        super().__init__(command_prefix=commands.when_mentioned, intents=intents)
+        # Same pool as NexusBot (bot/app/nexus_bot.py) when asked: the floor then differs only in the bot's own work.
+        connector = aiohttp.TCPConnector(limit=pool, keepalive_timeout=60) if pool > 0 else None
+        super().__init__(command_prefix=commands.when_mentioned, intents=intents, connector=connector)
         self.guild_id = guild_id
 
         @self.tree.command(name="ping", description="Check that the bot answers")
@@ -50,6 +56,7 @@ class PongBot(commands.Bot):
 
     async def on_ready(self) -> None:
         logger.info("pong bot ready as %s", self.user)
+        await self.change_presence(activity=discord.CustomActivity(name="pong"))
 
 
 async def main() -> None:
@@ -58,7 +65,7 @@ async def main() -> None:
     )
     point_at(os.environ.get("DISCORD_API_BASE"), os.environ.get("DISCORD_GATEWAY_URL"))
     guild_id = int(os.environ["DISCORD_GUILD_ID"]) if os.environ.get("DISCORD_GUILD_ID") else None
-    bot = PongBot(guild_id)
+    bot = PongBot(guild_id, int(os.environ.get("PONG_POOL") or 0))
     loop = asyncio.get_running_loop()
     stop = asyncio.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):
@@ -76,4 +83,9 @@ async def main() -> None:
 
 
 if __name__ == "__main__":
-    asyncio.run(main())
+    if os.environ.get("PONG_UVLOOP") == "1":
+        import uvloop
+
+        uvloop.run(main())
+    else:
+        asyncio.run(main())

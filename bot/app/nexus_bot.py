@@ -20,6 +20,7 @@ from bot import __version__
 from bot.app.tree import NexusTree
 from bot.clock import Clock
 from bot.config import Settings
+from bot.loopwatch import LoopWatch
 from bot.scheduler import Scheduler
 from bot.services.container import Services
 from db.database import Database
@@ -42,6 +43,10 @@ PRESENCE = "Announce your capstone: /project announce"
 # Python's default starts a young collection every 700 new container objects: every few interactions
 # in a burst. 10,000 keeps them rare at a few MB of extra garbage at most.
 GC_YOUNG_THRESHOLD = 10_000
+
+# Keep-alive connections to Discord's REST API (see the connector below); the burst bench gives its bare
+# bot floor the same pool.
+KEEPALIVE_POOL = 16
 
 
 def cog_extensions() -> list[str]:
@@ -112,7 +117,7 @@ class NexusBot(commands.Bot):
             # A small keep-alive pool: discord.py's default opens a new connection per concurrent request,
             # which under a burst of interactions costs more than the requests themselves; 16 reused
             # connections acknowledged a 1,000-interaction burst faster than 8, 64 or 256 (bench/announce_burst).
-            connector=aiohttp.TCPConnector(limit=16, keepalive_timeout=60),
+            connector=aiohttp.TCPConnector(limit=KEEPALIVE_POOL, keepalive_timeout=60),
             # discord.py waits this long after the last GUILD_CREATE before on_ready; we serve one guild.
             guild_ready_timeout=0.5,
             **self.shard_options(settings),
@@ -134,6 +139,7 @@ class NexusBot(commands.Bot):
         self.ack_gate = AckGate()
         # Guild id → the full-disk episode staff were told about (bot.app.alerts.storage_full).
         self.storage_alerts: dict[int, int] = {}
+        self.loop_watch: LoopWatch | None = None
 
     @classmethod
     def shard_options(cls, settings: Settings) -> dict[str, Any]:
@@ -172,6 +178,10 @@ class NexusBot(commands.Bot):
         # Every READY (the first, or a new session after Discord dropped the old one) comes with caches
         # discord.py has just rebuilt, and a new session starts without a status.
         settle_memory()
+        if self.settings.loop_stats_file is not None and self.loop_watch is None:
+            # Benchmarks only: stalls and GC pauses from here on (start-up's one-off work is not counted).
+            self.loop_watch = LoopWatch()
+            self.loop_watch.start(self.settings.loop_stats_file)
         # A status line in the member list; it also tells the sandbox the bot has finished starting.
         await self.change_presence(activity=discord.CustomActivity(name=PRESENCE))
 
@@ -189,6 +199,8 @@ class NexusBot(commands.Bot):
 
     async def close(self) -> None:
         await self.drain_interactions()
+        if self.loop_watch is not None:
+            self.loop_watch.stop(self.settings.loop_stats_file)
         await self.scheduler.stop()
         await super().close()
 

@@ -3,7 +3,7 @@ one pairing rule (rules.py) reads. Discord-free; names and membership come throu
 
 from __future__ import annotations
 
-import time
+import asyncio
 from dataclasses import dataclass
 from datetime import date, datetime
 
@@ -12,6 +12,7 @@ from bot.errors import Conflict, InvalidInput, NotFound
 from bot.services import pairing, request_limits
 from bot.services.catalog import CatalogService
 from bot.services.directory import MemberDirectory
+from bot.services.matching.pools import PoolCache
 from bot.services.matching.reasons import PairCode, Refused, refusal
 from bot.services.matching.rules import Link, Links, Purpose, pair_problem
 from bot.services.matching.scoring import Learner
@@ -25,6 +26,7 @@ from db.stores.matching import MatchingStore, MatchProfile, NewProfile
 # Seconds a suggestion pool is reused. Blocks and your own pairs are re-read on every call; a candidate who
 # filled up meanwhile is refused clearly when asked, and matching writes clear the pools at once.
 POOL_TTL = 15.0
+POOL_BUILD_SLICE = 100  # learners built per turn of the event loop (pool)
 ANNOUNCEMENTS_MAX = 10_000
 
 # Refusals about the two projects or tracks are input mistakes; the rest are conflicts with what is stored.
@@ -74,8 +76,8 @@ class MatchingCore:
         self.store = MatchingStore(db)
         self.announcements = AnnouncementStore(db)
         self.catalog = catalog
-        # (guild, project, track) → (built at, candidates)
-        self._pool_cache: dict[tuple[int, str | None, str | None], tuple[float, list[Someone]]] = {}
+        # (guild, project, track) → candidates, built once at a time (pools.py)
+        self._pools: PoolCache[list[Someone]] = PoolCache(POOL_TTL)
 
     # --- who is who ------------------------------------------------------------------------------
 
@@ -135,7 +137,9 @@ class MatchingCore:
         by_user = {a.user_id: a for a in announcements if a.left_guild_at is None}
         catalog = await self.catalog.by_key()
         out: list[Someone] = []
-        for profile in await self.store.profiles(directory.guild_id, by_user):
+        for n, profile in enumerate(await self.store.profiles(directory.guild_id, by_user), 1):
+            if n % POOL_BUILD_SLICE == 0:
+                await asyncio.sleep(0)  # a thousand learners take ~20 ms: let acknowledgements through between slices
             announcement = by_user[profile.user_id]
             if not (include_paused or profile.is_looking(now)) or not directory.is_member(profile.user_id):
                 continue
@@ -151,20 +155,25 @@ class MatchingCore:
         self, directory: MemberDirectory, cohort_start: date, now: datetime, project_key: str, track: str
     ) -> list[Someone]:
         """The pool for suggestions: one project and track, cached briefly (see `POOL_TTL`)."""
-        key = (directory.guild_id, project_key, track)
-        cached = self._pool_cache.get(key)
-        if cached is None or time.monotonic() - cached[0] >= POOL_TTL:
-            found, _ = await self.pool(directory, cohort_start, now, project_key, track, include_paused=True)
-            cached = self._pool_cache[key] = (time.monotonic(), found)
+        found = await self._pools.get(
+            (directory.guild_id, project_key, track),
+            lambda: self._looking_pool(directory, cohort_start, now, project_key, track),
+        )
         # Pauses end with the clock, not with the cache: decide who is looking now.
-        return [s for s in cached[1] if s.profile is not None and s.profile.is_looking(now)]
+        return [s for s in found if s.profile is not None and s.profile.is_looking(now)]
+
+    async def _looking_pool(
+        self, directory: MemberDirectory, cohort_start: date, now: datetime, project_key: str, track: str
+    ) -> list[Someone]:
+        found, _ = await self.pool(directory, cohort_start, now, project_key, track, include_paused=True)
+        return found
 
     async def announced(self, guild_id: int, cohort_start: date) -> list[Announcement]:
         """Every active announcement of the cohort (for /match stats)."""
         return await self.announcements.page(guild_id, cohort_start, ListFilter(), limit=ANNOUNCEMENTS_MAX, offset=0)
 
     def forget_pools(self) -> None:
-        self._pool_cache.clear()
+        self._pools.clear()
 
     # --- may A pair with B? (the rule is rules.pair_problem; here is what it reads) -----------------
 

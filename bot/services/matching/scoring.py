@@ -219,7 +219,7 @@ def score_pair(a: Learner, b: Learner, *, viewer: Learner | None = None, now: da
     return ScoreBreakdown(int(score), ov, tuple(reasons))
 
 
-# Above this many candidates, suggestions are scored with the vectorised matrix first.
+# Above this many candidates, suggestions are scored against the pool's cached encoding first.
 SUGGEST_VECTOR_MIN = 64
 
 
@@ -234,12 +234,20 @@ def suggest(
     """Best compatible partners for ``me`` with a positive score, best first (ties: more overlap, lower id)."""
     now = now or datetime.now(UTC)
     blocked_set = blocked if isinstance(blocked, (set, frozenset)) else set(blocked)
-    candidates = [other for other in others if compatible(me, other, blocked_set)]
-    if len(candidates) > SUGGEST_VECTOR_MIN and limit > 0:
-        # Score everyone at once, then explain only those who can make the top `limit` (ties included).
-        scores = score_matrix([me], candidates, now=now)[0]
-        kth = int(np.partition(scores, len(scores) - limit)[len(scores) - limit]) if len(scores) >= limit else 0
-        candidates = [c for c, sc in zip(candidates, scores, strict=True) if sc >= max(kth, 1)]
+    pool = others if isinstance(others, Sequence) else list(others)
+    if len(pool) > SUGGEST_VECTOR_MIN and limit > 0:
+        # A big pool: scored at once against its cached encoding (pool_index.py); only the `limit` best are
+        # explained. Same order as below: score, then overlap, then lower id.
+        from bot.services.matching.pool_index import pool_index
+
+        index = pool_index(pool)
+        scores, overlap = index.scores(me, now)
+        scores = np.where(index.compatible(me, blocked_set), scores, 0)
+        positive = np.nonzero(scores > 0)[0]
+        order = positive[np.lexsort((index.user_ids[positive], -overlap[positive], -scores[positive]))][:limit]
+        candidates = [pool[int(i)] for i in order]
+    else:
+        candidates = [other for other in pool if compatible(me, other, blocked_set)]
     scored: list[tuple[Learner, ScoreBreakdown]] = []
     for other in candidates:
         br = score_pair(me, other, viewer=me, now=now)

@@ -1,0 +1,77 @@
+"""Suggestions over a large pool use its cached encoding (bot/services/matching/pool_index.py): the same
+answers as scoring everyone one by one, and the pool encoded once, not on every `/match suggest`."""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Collection
+from dataclasses import replace
+
+import numpy as np
+import pytest
+
+from bot.services.matching import Learner, ScoreBreakdown, compatible, score_pair, suggest
+from bot.services.matching import pool_index as pool_module
+from bot.services.matching.pool_index import pool_index
+from tests.services.test_matching import NOW, random_learner
+
+
+def _one_by_one(
+    me: Learner, others: list[Learner], blocked: Collection[frozenset[int]], limit: int
+) -> list[tuple[Learner, ScoreBreakdown]]:
+    scored = [(o, score_pair(me, o, viewer=me, now=NOW)) for o in others if compatible(me, o, blocked)]
+    scored = [t for t in scored if t[1].score > 0]
+    scored.sort(key=lambda t: (-t[1].score, -t[1].overlap_minutes, t[0].user_id))
+    return scored[:limit]
+
+
+def test_pool_scores_equal_score_pair_for_everyone() -> None:
+    rng = random.Random(17)
+    pool = [
+        random_learner(rng, 1000 + i, rng.choice(["backend", "frontend"]), projects=["ecommerce", "other"], max_cap=2)
+        for i in range(300)
+    ]
+    pool = [replace(p, offers=frozenset(t.upper() for t in p.offers)) if i % 7 == 0 else p for i, p in enumerate(pool)]
+    index = pool_index(pool)
+    for me in pool[:25]:
+        scores, overlap = index.scores(me, NOW)
+        expected = [score_pair(me, o, now=NOW) for o in pool]
+        assert scores.tolist() == [b.score for b in expected]
+        assert overlap.tolist() == [b.overlap_minutes for b in expected]
+
+
+def test_suggest_on_a_large_mixed_pool_with_blocks_equals_one_by_one() -> None:
+    rng = random.Random(5)
+    pool = [
+        random_learner(rng, 2000 + i, rng.choice(["backend", "frontend"]), projects=["job-board", "other"], max_cap=3)
+        for i in range(400)
+    ]
+    for me in pool[:30]:
+        blocked = {frozenset((me.user_id, o.user_id)) for o in rng.sample(pool, 40)}
+        blocked.add(frozenset((pool[0].user_id, pool[1].user_id)))
+        for limit in (1, 5, 12):
+            fast = suggest(me, pool, blocked, limit, now=NOW)
+            assert [(o.user_id, b) for o, b in fast] == [
+                (o.user_id, b) for o, b in _one_by_one(me, pool, blocked, limit)
+            ]
+
+
+def test_the_pool_is_encoded_once_for_many_suggestions(monkeypatch: pytest.MonkeyPatch) -> None:
+    rng = random.Random(9)
+    pool = [random_learner(rng, 3000 + i, "frontend", projects=["ecommerce"], max_cap=2) for i in range(200)]
+    me = random_learner(rng, 1, "backend", projects=["ecommerce"], max_cap=1)
+    pool_module._CACHE.clear()
+    builds: list[int] = []
+    real_build = pool_module.PoolIndex.build
+
+    def counting_build(learners: list[Learner]) -> pool_module.PoolIndex:
+        builds.append(len(learners))
+        return real_build(learners)
+
+    monkeypatch.setattr(pool_module.PoolIndex, "build", counting_build)
+    for _ in range(10):
+        assert suggest(me, list(pool), now=NOW)  # a new list each time, as the service hands it out
+    assert len(builds) == 1
+    # Another pool (a learner joined) is a new encoding; the old one stays cached for its own key.
+    suggest(me, [*pool, random_learner(rng, 9999, "frontend", projects=["ecommerce"], max_cap=1)], now=NOW)
+    assert len(builds) == 2 and np.array_equal(pool_index(pool).user_ids, [lr.user_id for lr in pool])
