@@ -22,6 +22,7 @@ from bot.services import pairing
 from bot.services.availability import (
     overlap_minutes,
 )
+from bot.services.contracts.service import contracts_text, needs_text
 from bot.services.matching import (
     UnmatchedCode,
     score_pair,
@@ -293,9 +294,11 @@ class RoundsMixin(PairsMixin):
         embed.add_field(name="Active pairs", value=str(len(pairs)))
         profiles = await self.service.profiles(guild.id)
         embed.add_field(name="Opted in", value=str(sum(1 for p in profiles if p.status != "left")))
-        health = await self.bot.services.pair_health.counts(guild.id)
-        embed.add_field(name="Met (check-ins)", value=met_rate_text(health))
-        embed.add_field(name="Inactive pairs", value=str(health.inactive))
+        figures = await self.bot.services.pair_health.figures(guild.id)
+        embed.add_field(name="Met (check-ins)", value=met_rate_text(figures.health))
+        embed.add_field(name="Inactive pairs", value=str(figures.health.inactive))
+        embed.add_field(name="API contracts", value=contracts_text(figures.contracts), inline=False)
+        embed.add_field(name="API needs", value=needs_text(figures.contracts))
         await interaction.edit_original_response(embed=embed)
 
     async def pair_overlaps(

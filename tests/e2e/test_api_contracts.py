@@ -367,3 +367,8 @@ async def test_in_a_team_thread_each_backend_partner_has_their_own_contract(nexu
     mine = await nexus.client.slash("carol", "api status")
     [field] = mine.embed["fields"]
     assert f"<@{carol}>'s version 1" in field["value"] and f"<@{alice}>" not in field["value"]
+    # Staff see the counts in /match stats (issue 14): one team thread, both contracts, bob's needs against each.
+    stats = await nexus.client.slash("erin", "match stats")
+    figures = {f["name"]: f["value"] for f in stats.embed["fields"]}
+    assert figures["API contracts"] == "2 published (3 versions) · pairs/teams with one: 1 of 1", figures
+    assert figures["API needs"] == "2 met · 2 missing", figures
