@@ -209,19 +209,21 @@ class RoundsMixin(PairsMixin):
         requester = esc(self.name_of(guild, request.requester_id)) if guild else f"<@{request.requester_id}>"
         addressee = esc(self.name_of(guild, request.addressee_id)) if guild else f"<@{request.addressee_id}>"
         reason = str(job.payload["reason"])
+        # Rounds and accepted requests both close the requests their new pairs make moot.
+        how = "through another partner request" if job.payload.get("via") == "request" else "in a matching round"
         if reason == "paired_together":
-            why = "a matching round made you partners, so there is nothing left to answer"
-            told = f"🤝 Your partner request to {addressee} is closed: a matching round made you partners."
+            why = f"you became partners {how}, so there is nothing left to answer"
+            told = f"🤝 Your partner request to {addressee} is closed: you became partners {how}."
         elif reason == "addressee_full":
-            why = f"{addressee} now has all the partners they asked for (paired in a matching round)"
+            why = f"{addressee} now has all the partners they asked for (paired {how})"
             told = (
-                f"Your partner request to {addressee} is closed: they were paired in a matching round and have all "
+                f"Your partner request to {addressee} is closed: they were paired {how} and have all "
                 "the partners they asked for. `/match suggest` shows who is still looking."
             )
         else:
-            why = f"{requester} now has all the partners they asked for (paired in a matching round)"
+            why = f"{requester} now has all the partners they asked for (paired {how})"
             told = (
-                f"Your partner request to {addressee} is closed: a matching round paired you and you have all the "
+                f"Your partner request to {addressee} is closed: you were paired {how} and have all the "
                 "partners you asked for. Raise `max_partners` with `/match join` to look for another."
             )
         steps = JobSteps(self.bot.jobs, job)

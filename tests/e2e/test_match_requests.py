@@ -209,3 +209,34 @@ async def test_a_post_left_stale_by_a_stop_is_fixed_at_start(nexus: Any) -> None
     await nexus.start_bot()
     await wait_post(nexus, "alice", looking=True)
     await wait_post(nexus, "bob", looking=True)
+
+
+async def test_an_accepted_request_closes_the_requests_it_makes_moot(nexus: Any) -> None:
+    """bob (one partner slot) has requests from alice and carol: accepting alice's closes carol's, as a round
+    would, and carol is told why; bob's own request to dave closes too (bob has all the partners he asked for)."""
+    await ready(nexus)
+    await announce(nexus, "carol", timezone="Africa/Lagos")
+    await join(nexus, "carol")
+    nexus.sandbox.add_member("dan", roles=["Backend"])
+    await announce(nexus, "dan", timezone="Africa/Lagos")
+    await join(nexus, "dan")
+    await nexus.client.slash("carol", "match request", member="bob")
+    carols = await nexus.sandbox.wait_for_message("@bob", lambda m: bool(buttons(m)) and "Carol" in str(m))
+    sent = await nexus.client.slash("bob", "match request", member="dan")
+    assert "Request sent" in sent.content, sent.describe()
+    await nexus.client.slash("alice", "match request", member="bob")
+    alices = await nexus.sandbox.wait_for_message("@bob", lambda m: bool(buttons(m)) and "Alice" in str(m))
+    accepted = await nexus.client.click("bob", alices, "Accept")
+    assert "partners now" in accepted.content, accepted.describe()
+    told = await nexus.sandbox.wait_for_message("@carol", lambda m: "is closed" in m["content"], timeout=10)
+    assert told["content"].startswith("Your partner request to Bob is closed: they were paired through another")
+    assert "`/match suggest`" in told["content"]
+    own = await nexus.sandbox.wait_for_message("@bob", lambda m: "request to Dan is closed" in m["content"])
+    assert "you were paired through another partner request" in own["content"] and "max_partners" in own["content"]
+    closed = await nexus.sandbox.wait_for_message(
+        "@bob", lambda m: m["id"] == carols["id"] and not buttons(m), timeout=10
+    )
+    assert "This partner request is closed" in closed["content"] and "through another partner request" in str(closed)
+    async with nexus.db() as db:
+        rows = await db.fetchall("SELECT requester_id, status FROM match_requests ORDER BY id")
+    assert [r["status"] for r in rows] == ["cancelled", "cancelled", "accepted"]

@@ -99,10 +99,16 @@ class RequestsFlow(MatchingCore):
         return request.status == "pending" and request.expires_at <= now
 
     async def accept(
-        self, directory: MemberDirectory, cohort_start: date, request: MatchRequest, now: datetime
+        self,
+        directory: MemberDirectory,
+        cohort_start: date,
+        request: MatchRequest,
+        now: datetime,
+        moot_job: str | None = None,
     ) -> AcceptedPair:
         """The addressee accepts: the same rule as the request, checked again now; the pair is made (capacity and
-        blocks once more inside the transaction, so concurrent accepts cannot overfill anyone)."""
+        blocks once more inside the transaction, so concurrent accepts cannot overfill anyone). With `moot_job`,
+        the learners' other pending requests the pair makes moot are closed with it, each told by such a job."""
         catalog = await self.catalog.by_key()
         them = await self.someone(directory, cohort_start, request.requester_id, now, catalog, me=False)
         me = await self.someone(directory, cohort_start, request.addressee_id, now, catalog, me=True)
@@ -130,7 +136,7 @@ class RequestsFlow(MatchingCore):
             # Answered meanwhile (a concurrent Accept): the store says so in its own words.
         self.forget_pools()
         pair = await self.store.accept_request(
-            request.id, me.user_id, new_pair, now, default_profiles=defaults, names=names
+            request.id, me.user_id, new_pair, now, default_profiles=defaults, names=names, moot_job=moot_job
         )
         return AcceptedPair(pair, me, them, backend, frontend, breakdown)
 

@@ -3,16 +3,18 @@
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
 import aiosqlite
 
 from db.errors import NotFound
+from db.stores.jobs import JobStore
 from db.stores.matching.models import (
     CLOSED_TEXT,
     MatchRequest,
+    MootRequest,
     NewPair,
     NewProfile,
     Pair,
@@ -209,10 +211,12 @@ class RequestStore(PairStore):
         *,
         default_profiles: Iterable[NewProfile] = (),
         names: Mapping[int, str] | None = None,
+        moot_job: str | None = None,
     ) -> Pair:
         """Accept and create the pair in one transaction; raises RequestClosed / CapacityReached / Conflict.
 
-        Learners who never opted in get `default_profiles` first (accepting is opting in).
+        Learners who never opted in get `default_profiles` first (accepting is opting in). With `moot_job`, pending
+        requests the new pair makes moot are closed in the same transaction, with a job of that kind for each.
         """
         async with self.db.transaction() as conn:
             for profile in default_profiles:
@@ -224,4 +228,53 @@ class RequestStore(PairStore):
             )
             if cur.rowcount != 1:
                 raise self._closed(await self._request_in(conn, request_id), now)
-            return await self._insert_pair(conn, pair, now, names or {}, origin="request", request_id=request_id)
+            made = await self._insert_pair(conn, pair, now, names or {}, origin="request", request_id=request_id)
+            if moot_job is not None:
+                # As a round does: the learners' other requests this pairing makes moot close, each told by a job.
+                for m in await self._close_moot_requests(conn, [made], now):
+                    payload = {"request_id": m.request.id, "reason": m.reason, "via": "request"}
+                    await JobStore.insert(conn, moot_job, now, payload, now, f"match-request-moot:{m.request.id}")
+            return made
+
+    async def _close_moot_requests(
+        self, conn: aiosqlite.Connection, made: Sequence[Pair], now: datetime
+    ) -> list[MootRequest]:
+        """Pending requests between two learners just paired together, or from/to one now at capacity."""
+        if not made:
+            return []
+        guild_id = made[0].guild_id
+        touched = sorted({uid for p in made for uid in p.members})
+        together = {frozenset(p.members) for p in made}
+        marks = ", ".join("?" for _ in touched)
+        async with conn.execute(
+            f"SELECT user_id FROM match_profiles WHERE guild_id = ? AND user_id IN ({marks}) "
+            "AND active_pairs >= max_partners",
+            (guild_id, *touched),
+        ) as cur:
+            full = {r[0] for r in await cur.fetchall()}
+        async with conn.execute(
+            f"SELECT * FROM match_requests WHERE guild_id = ? AND status = 'pending' "
+            f"AND (requester_id IN ({marks}) OR addressee_id IN ({marks})) ORDER BY id",
+            (guild_id, *touched, *touched),
+        ) as cur:
+            pending = [MatchRequest.from_row(r) for r in await cur.fetchall()]
+        out: list[MootRequest] = []
+        for request in pending:
+            if frozenset((request.requester_id, request.addressee_id)) in together:
+                reason = "paired_together"
+            elif request.addressee_id in full:
+                reason = "addressee_full"
+            elif request.requester_id in full:
+                reason = "requester_full"
+            else:
+                continue
+            await conn.execute(
+                "UPDATE match_requests SET status = 'cancelled', decided_at = ? WHERE id = ? AND status = 'pending'",
+                (now.isoformat(), request.id),
+            )
+            await conn.execute(
+                "UPDATE jobs SET status = 'cancelled' WHERE dedupe_key = ? AND status = 'pending'",
+                (f"match-expire:{request.id}",),
+            )
+            out.append(MootRequest(request, reason))
+        return out
