@@ -24,6 +24,10 @@ from db.stores.matching.models import (
 )
 from db.stores.matching.pairs import PairStore
 
+# `cancel_reason` of a request whose re-ask cooldown staff lifted (`/match unblock`); a withdrawn one keeps saying so.
+COOLDOWN_LIFTED = "cooldown_lifted"
+WITHDRAWN_LIFTED = "withdrawn_cooldown_lifted"
+
 
 class RequestStore(PairStore):
     """Partner requests: created under the limits, answered, expired, withdrawn."""
@@ -92,12 +96,16 @@ class RequestStore(PairStore):
             (guild_id, since.isoformat(), requester_id, addressee_id, addressee_id, requester_id),
         )
         live = [r for r in mine if r.status == "pending" and r.expires_at > now]
-        declines = [r for r in between if r.status == "declined"]
+        # Staff's /match unblock lifts the cooldown (`lift_cooldown` marks the requests `cooldown_lifted`).
+        declines = [r for r in between if r.status == "declined" and r.cancel_reason != COOLDOWN_LIFTED]
         lapses = [
             r
             for r in between
             if r.requester_id == requester_id
-            and (r.status == "expired" or (r.status == "cancelled" and r.cancel_reason == "withdrawn"))
+            and (
+                (r.status == "expired" and r.cancel_reason != COOLDOWN_LIFTED)
+                or (r.status == "cancelled" and r.cancel_reason == "withdrawn")
+            )
         ]
         return RequestHistory(
             pending_to_them=next((r for r in live if r.addressee_id == addressee_id), None),
@@ -106,6 +114,26 @@ class RequestStore(PairStore):
             last_decline=declines[-1] if declines else None,
             last_lapse=lapses[-1] if lapses else None,
         )
+
+    async def lift_cooldown(self, guild_id: int, a: int, b: int) -> int:
+        """Staff lift the re-ask cooldown between two learners: their declined, expired and withdrawn requests
+        (either way round) stop counting for it. Returns how many requests were marked."""
+        pair = (a, b, b, a)
+        async with self.db.transaction() as conn:
+            cur = await conn.execute(
+                "UPDATE match_requests SET cancel_reason = ? WHERE guild_id = ? "
+                "AND ((requester_id = ? AND addressee_id = ?) OR (requester_id = ? AND addressee_id = ?)) "
+                "AND (status IN ('declined', 'expired') AND cancel_reason IS NULL)",
+                (COOLDOWN_LIFTED, guild_id, *pair),
+            )
+            lifted = cur.rowcount
+            cur = await conn.execute(
+                "UPDATE match_requests SET cancel_reason = ? WHERE guild_id = ? "
+                "AND ((requester_id = ? AND addressee_id = ?) OR (requester_id = ? AND addressee_id = ?)) "
+                "AND status = 'cancelled' AND cancel_reason = 'withdrawn'",
+                (WITHDRAWN_LIFTED, guild_id, *pair),
+            )
+            return int(lifted + cur.rowcount)
 
     async def get_request(self, request_id: int) -> MatchRequest | None:
         row = await self.db.fetchone("SELECT * FROM match_requests WHERE id = ?", (request_id,))
