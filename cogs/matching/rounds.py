@@ -31,6 +31,7 @@ from bot.services.matching.service import Balance, CatalogProject, GuildSettings
 from bot.services.matching.teams import dm_label
 from bot.services.pair_health import met_rate_text
 from bot.services.projects import resolve_project
+from bot.services.track_switch import TRACK_CHANGED
 from bot.services.tracks import TRACK_NAMES
 from cogs._shared import GuildDirectory
 
@@ -211,7 +212,21 @@ class RoundsMixin(PairsMixin):
         reason = str(job.payload["reason"])
         # Rounds and accepted requests both close the requests their new pairs make moot.
         how = "through another partner request" if job.payload.get("via") == "request" else "in a matching round"
-        if reason == "paired_together":
+        if reason == TRACK_CHANGED:
+            mover = int(job.payload["mover_id"])
+            track = TRACK_NAMES.get(str(job.payload.get("track")), "the other track")
+            who = requester if mover == request.requester_id else addressee
+            why = f"{who} moved to {track}, and a pair is one Backend and one Frontend learner"
+            told = (
+                f"Your partner request to {addressee} is closed: "
+                + (
+                    f"you moved to {track}, and a pair is one Backend and one Frontend learner. "
+                    if mover == request.requester_id
+                    else f"they moved to {track}, your track, and a pair is one Backend and one Frontend learner. "
+                )
+                + "`/match suggest` shows who is looking on the other track."
+            )
+        elif reason == "paired_together":
             why = f"you became partners {how}, so there is nothing left to answer"
             told = f"🤝 Your partner request to {addressee} is closed: you became partners {how}."
         elif reason == "addressee_full":

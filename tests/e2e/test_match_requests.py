@@ -239,3 +239,18 @@ async def test_an_accepted_request_closes_the_requests_it_makes_moot(nexus: Any)
     async with nexus.db() as db:
         rows = await db.fetchall("SELECT requester_id, status FROM match_requests ORDER BY id")
     assert [r["status"] for r in rows] == ["cancelled", "cancelled", "accepted"]
+
+
+async def test_a_track_change_closes_requests_the_new_track_makes_impossible(nexus: Any) -> None:
+    await ready(nexus)
+    await nexus.client.slash("alice", "match request", member="bob")
+    asked = await nexus.sandbox.wait_for_message("@bob", lambda m: bool(buttons(m)) and "Alice" in str(m))
+    edited = await nexus.client.slash("bob", "project edit", track="backend")
+    assert "Your announcement was" in edited.content, edited.describe()
+    told = await nexus.sandbox.wait_for_message("@alice", lambda m: "is closed" in m["content"], timeout=10)
+    assert told["content"].startswith("Your partner request to Bob is closed: they moved to Backend, your track")
+    closed = await nexus.sandbox.wait_for_message("@bob", lambda m: m["id"] == asked["id"] and not buttons(m))
+    assert "Bob moved to Backend" in closed["content"]
+    async with nexus.db() as db:
+        row = await db.fetchone("SELECT status, cancel_reason FROM match_requests")
+    assert row is not None and (row["status"], row["cancel_reason"]) == ("cancelled", "track_changed")

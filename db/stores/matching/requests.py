@@ -115,6 +115,30 @@ class RequestStore(PairStore):
             last_lapse=lapses[-1] if lapses else None,
         )
 
+    async def close_requests(
+        self, request_ids: Iterable[int], reason: str, moot_job: str, payload: Mapping[str, Any], now: datetime
+    ) -> list[int]:
+        """Cancel these pending requests (`cancel_reason` = `reason`), each with a `moot_job` to tell its
+        requester, in one transaction; the ids that were still pending."""
+        closed: list[int] = []
+        async with self.db.transaction() as conn:
+            for request_id in request_ids:
+                cur = await conn.execute(
+                    "UPDATE match_requests SET status = 'cancelled', decided_at = ?, cancel_reason = ? "
+                    "WHERE id = ? AND status = 'pending'",
+                    (now.isoformat(), reason, request_id),
+                )
+                if cur.rowcount != 1:
+                    continue
+                await conn.execute(
+                    "UPDATE jobs SET status = 'cancelled' WHERE dedupe_key = ? AND status = 'pending'",
+                    (f"match-expire:{request_id}",),
+                )
+                job = {**payload, "request_id": request_id, "reason": reason}
+                await JobStore.insert(conn, moot_job, now, job, now, f"match-request-moot:{request_id}")
+                closed.append(request_id)
+        return closed
+
     async def lift_cooldown(self, guild_id: int, a: int, b: int) -> int:
         """Staff lift the re-ask cooldown between two learners: their declined, expired and withdrawn requests
         (either way round) stop counting for it. Returns how many requests were marked."""
