@@ -16,7 +16,7 @@ from typing import Any
 
 from bot.clock import Clock
 from bot.errors import Conflict, InvalidInput, NotFound
-from bot.services import first_week, projects
+from bot.services import first_week, projects, track_switch
 from bot.services.catalog import CatalogService
 from bot.services.cohort import Cohort, CohortService
 from bot.services.first_week_jobs import DIGEST_JOB, REMINDER_JOB, Digest, DigestPlan, FirstWeekJobs, ReminderDm
@@ -34,6 +34,7 @@ from db.stores.announcements import (
 from db.stores.catalog import CatalogProject
 from db.stores.first_week import FirstWeekStore
 from db.stores.guild_settings import GuildSettings
+from db.stores.matching import MatchingStore
 from db.stores.questions import Question
 
 # Re-exported for the cog, which renders them and never imports db.stores.
@@ -140,6 +141,7 @@ class AnnouncementService(FirstWeekJobs):
         self, db: Database, clock: Clock, cohort: CohortService, catalog: CatalogService, questions: QuestionService
     ) -> None:
         self.store = AnnouncementStore(db)
+        self.matching = MatchingStore(db)  # pending requests a track change makes impossible (track_switch)
         self.first_week = FirstWeekStore(db)
         self.questions = questions
         self.clock = clock
@@ -306,7 +308,14 @@ class AnnouncementService(FirstWeekJobs):
         if existing is None:
             raise NotFound("You haven't announced a project this cohort: use `/project announce` first.")
         values["display_name"] = display_name
-        return cohort, await self.store.update(existing.id, self.clock.now(), **values)
+        now = self.clock.now()
+        updated = await self.store.update(existing.id, now, **values)
+        if updated.track != existing.track:
+            # A pair is one Backend and one Frontend learner: requests with the new track's learners close.
+            await track_switch.close_impossible_requests(
+                self.store, self.matching, guild_id, cohort.week.start, user_id, updated.track, now
+            )
+        return cohort, updated
 
     async def withdraw_check(self, guild_id: int, user_id: int) -> Announcement:
         """The learner's active announcement, or the NotFound /project withdraw answers with."""

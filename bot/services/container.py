@@ -49,6 +49,7 @@ class Services:
         questions = QuestionService(db, clock, cohort, learning)
         sessions = SessionService(db, clock, catalog)
         matching = MatchingService(db, clock, catalog)
+        contracts = ContractService(db, clock, matching)
         return cls(
             db=db,
             clock=clock,
@@ -56,10 +57,10 @@ class Services:
             catalog=catalog,
             announcements=AnnouncementService(db, clock, cohort, catalog, questions),
             learning=learning,
-            contracts=ContractService(db, clock, matching),
+            contracts=contracts,
             matching=matching,
             onboarding=OnboardingService(db, clock, cohort),
-            pair_health=PairHealthService(db, clock, matching),
+            pair_health=PairHealthService(db, clock, matching, contracts),
             questions=questions,
             sessions=sessions,
             staff=StaffService(db, clock, cohort, catalog),

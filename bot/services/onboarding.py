@@ -94,13 +94,19 @@ class OnboardingService:
         )
 
     async def move_track(self, guild_id: int, user_id: int, track: str) -> Announcement:
-        """Move the learner's announcement (and so their matching) to `track`; refused while paired."""
+        """Move the learner's announcement (and so their matching) to `track`; refused while paired. Pending
+        requests the new track makes impossible close (their requesters are told)."""
         settings = await self.cohort.settings(guild_id)
         if settings is None or settings.cohort_start is None:
             raise NotConfigured(NOT_SET_UP)
-        return await track_switch.move_announcement(
-            self.announcements, guild_id, settings.cohort_start, user_id, track, self.clock.now()
+        now = self.clock.now()
+        moved = await track_switch.move_announcement(
+            self.announcements, guild_id, settings.cohort_start, user_id, track, now
         )
+        await track_switch.close_impossible_requests(
+            self.announcements, self.matching, guild_id, settings.cohort_start, user_id, moved.track, now
+        )
+        return moved
 
     async def welcome(self, guild_id: int) -> Welcome | None:
         """The welcome a member who joins now gets, or None (welcomes off, not set up, first week over)."""

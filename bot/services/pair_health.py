@@ -5,7 +5,8 @@ restart neither skips nor repeats one); each partner answers for themselves (We'
 hasn't answered). Seven days after a check-in, a partner who has posted nothing in the thread for 7 days and
 left that check-in unanswered is inactive (the bot sees who posts, never what: no Message Content intent);
 the other partner, if active, is offered a new partner: the pairing ends with reason ``inactive`` and they go
-first in the next round. Counts (met rate, inactive pairs) are for /match stats and the staff digest.
+first in the next round. Counts (met rate, inactive pairs, and the API contracts' counts) are for /match stats and
+the daily digest (`figures`).
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from typing import Any
 
 from bot.clock import Clock
 from bot.errors import Conflict, Forbidden, InvalidInput, NotFound
+from bot.services.contracts.service import ContractCounts, ContractService
 from bot.services.matching.service import MatchingService, Pair
 from db.database import Database
 from db.stores.pair_health import Checkin, HealthCounts, PairHealthStore
@@ -31,6 +33,7 @@ __all__ = [
     "HealthCounts",
     "Inactive",
     "PairHealthService",
+    "PartnerFigures",
     "PlannedJob",
     "inactive_members",
     "met_rate_text",
@@ -58,6 +61,14 @@ class PlannedJob:
 
 
 @dataclass(frozen=True)
+class PartnerFigures:
+    """What /match stats and the digest show about partners: pair health and, from issue 15, API contracts."""
+
+    health: HealthCounts
+    contracts: ContractCounts
+
+
+@dataclass(frozen=True)
 class Inactive:
     """A pair with an inactive partner: who went silent, and who is offered a new partner (None: both did)."""
 
@@ -81,10 +92,11 @@ def inactive_members(
 
 
 class PairHealthService:
-    def __init__(self, db: Database, clock: Clock, matching: MatchingService) -> None:
+    def __init__(self, db: Database, clock: Clock, matching: MatchingService, contracts: ContractService) -> None:
         self.clock = clock
         self.store = PairHealthStore(db)
         self.matching = matching
+        self.contracts = contracts
 
     def checkin_jobs(self, pair: Pair) -> list[PlannedJob]:
         """The pair's check-ins (day 3 and day 10 after pairing), to schedule (idempotent by dedupe key)."""
@@ -166,6 +178,10 @@ class PairHealthService:
 
     async def counts(self, guild_id: int) -> HealthCounts:
         return await self.store.counts(guild_id)
+
+    async def figures(self, guild_id: int) -> PartnerFigures:
+        """One read for /match stats and the digest: met rate, inactive pairs, contracts published, needs met."""
+        return PartnerFigures(await self.store.counts(guild_id), await self.contracts.counts(guild_id))
 
 
 def met_rate_text(counts: HealthCounts) -> str:

@@ -15,6 +15,10 @@ from bot.services.tracks import TRACK_NAMES
 from db.stores.announcements import Announcement, AnnouncementStore
 from db.stores.matching import MatchingStore
 
+# The matching feature's job that closes a pending request's message and tells its requester why.
+REQUEST_MOOT_JOB = "match_request_moot"
+TRACK_CHANGED = "track_changed"
+
 
 @dataclass(frozen=True)
 class LeftBehind:
@@ -86,3 +90,24 @@ async def move_announcement(
             f"I'm {TRACK_NAMES[track]} again to move it."
         )
     return moved
+
+
+async def close_impossible_requests(
+    announcements: AnnouncementStore,
+    matching: MatchingStore,
+    guild_id: int,
+    cohort_start: date,
+    user_id: int,
+    track: str,
+    now: datetime,
+) -> list[int]:
+    """After a learner moved to `track`: their pending requests with a learner on that same track can never
+    become a pair (one Backend, one Frontend), so they close, each requester told why by a job."""
+    doomed = []
+    for request in await matching.pending_for(guild_id, user_id):
+        other = request.addressee_id if request.requester_id == user_id else request.requester_id
+        theirs = await announcements.active_for(guild_id, cohort_start, other)
+        if theirs is not None and theirs.track == track:
+            doomed.append(request.id)
+    payload = {"mover_id": user_id, "track": track}
+    return await matching.close_requests(doomed, TRACK_CHANGED, REQUEST_MOOT_JOB, payload, now)

@@ -30,6 +30,7 @@ from bot.services.matching.service import (
 )
 from bot.services.skills import skill_suggestions
 from bot.services.text import user_text
+from bot.services.track_switch import REQUEST_MOOT_JOB
 from cogs._shared import GuildDirectory
 
 if TYPE_CHECKING:
@@ -42,7 +43,7 @@ T = TypeVar("T")
 EXPIRE_JOB = "match_request_expire"
 # A real round's side effects, committed with its pairs and run as resumable jobs (see `run_round_*`).
 ROUND_JOBS = RoundJobs(
-    pair="match_round_pair", unmatched="match_round_unmatched", moot="match_request_moot", summary="match_round_summary"
+    pair="match_round_pair", unmatched="match_round_unmatched", moot=REQUEST_MOOT_JOB, summary="match_round_summary"
 )
 # Autocomplete value of a pair (staff ending someone else's pairing with /match unpair member:).
 STAFF_PAIR_PREFIX = "pair:"

@@ -170,10 +170,13 @@ class PairsMixin(RequestsMixin):
         guild = self.guild_of(interaction)
         names = f"{esc(member.display_name)} and {esc(other.display_name)}"
         lifted = await self.service.unblock(guild.id, member.id, other.id, names)
-        what = "a Block" if lifted.reason == "blocked" else "the block of their ended pairing"
+        parts = []
+        if lifted.block is not None:
+            parts.append("a Block" if lifted.block.reason == "blocked" else "the block of their ended pairing")
+        if lifted.cooldown:
+            parts.append("the week's wait after a declined or expired request")
         await interaction.response.send_message(
-            f"Lifted {what} between {names}: they can request each other and be matched again. "
-            "(A decline in the last week still delays a new request until its cooldown ends.)",
+            f"Lifted {' and '.join(parts)} between {names}: they can request each other now and be matched again.",
             ephemeral=True,
         )
 

@@ -20,6 +20,7 @@ if TYPE_CHECKING:
     from bot.app.nexus_bot import NexusBot
 from cogs.matching._base import (
     EXPIRE_JOB,
+    ROUND_JOBS,
     esc,
 )
 from cogs.matching.components import (
@@ -87,7 +88,7 @@ class RequestsMixin(DeliveryMixin):
         settings = await self.settings_for(guild)
         assert settings.cohort_start is not None
         directory = GuildDirectory(guild, settings)
-        accepted = await self.service.accept(directory, settings.cohort_start, request, now)
+        accepted = await self.service.accept(directory, settings.cohort_start, request, now, ROUND_JOBS.moot)
         pair, me, them = accepted.pair, accepted.me, accepted.them
         backend, frontend, breakdown = accepted.backend, accepted.frontend, accepted.breakdown
         self._opening.add(pair.id)

@@ -22,6 +22,7 @@ from bot.services import pairing
 from bot.services.availability import (
     overlap_minutes,
 )
+from bot.services.contracts.service import contracts_text, needs_text
 from bot.services.matching import (
     UnmatchedCode,
     score_pair,
@@ -30,6 +31,7 @@ from bot.services.matching.service import Balance, CatalogProject, GuildSettings
 from bot.services.matching.teams import dm_label
 from bot.services.pair_health import met_rate_text
 from bot.services.projects import resolve_project
+from bot.services.track_switch import TRACK_CHANGED
 from bot.services.tracks import TRACK_NAMES
 from cogs._shared import GuildDirectory
 
@@ -208,19 +210,35 @@ class RoundsMixin(PairsMixin):
         requester = esc(self.name_of(guild, request.requester_id)) if guild else f"<@{request.requester_id}>"
         addressee = esc(self.name_of(guild, request.addressee_id)) if guild else f"<@{request.addressee_id}>"
         reason = str(job.payload["reason"])
-        if reason == "paired_together":
-            why = "a matching round made you partners, so there is nothing left to answer"
-            told = f"🤝 Your partner request to {addressee} is closed: a matching round made you partners."
-        elif reason == "addressee_full":
-            why = f"{addressee} now has all the partners they asked for (paired in a matching round)"
+        # Rounds and accepted requests both close the requests their new pairs make moot.
+        how = "through another partner request" if job.payload.get("via") == "request" else "in a matching round"
+        if reason == TRACK_CHANGED:
+            mover = int(job.payload["mover_id"])
+            track = TRACK_NAMES.get(str(job.payload.get("track")), "the other track")
+            who = requester if mover == request.requester_id else addressee
+            why = f"{who} moved to {track}, and a pair is one Backend and one Frontend learner"
             told = (
-                f"Your partner request to {addressee} is closed: they were paired in a matching round and have all "
+                f"Your partner request to {addressee} is closed: "
+                + (
+                    f"you moved to {track}, and a pair is one Backend and one Frontend learner. "
+                    if mover == request.requester_id
+                    else f"they moved to {track}, your track, and a pair is one Backend and one Frontend learner. "
+                )
+                + "`/match suggest` shows who is looking on the other track."
+            )
+        elif reason == "paired_together":
+            why = f"you became partners {how}, so there is nothing left to answer"
+            told = f"🤝 Your partner request to {addressee} is closed: you became partners {how}."
+        elif reason == "addressee_full":
+            why = f"{addressee} now has all the partners they asked for (paired {how})"
+            told = (
+                f"Your partner request to {addressee} is closed: they were paired {how} and have all "
                 "the partners they asked for. `/match suggest` shows who is still looking."
             )
         else:
-            why = f"{requester} now has all the partners they asked for (paired in a matching round)"
+            why = f"{requester} now has all the partners they asked for (paired {how})"
             told = (
-                f"Your partner request to {addressee} is closed: a matching round paired you and you have all the "
+                f"Your partner request to {addressee} is closed: you were paired {how} and have all the "
                 "partners you asked for. Raise `max_partners` with `/match join` to look for another."
             )
         steps = JobSteps(self.bot.jobs, job)
@@ -293,9 +311,11 @@ class RoundsMixin(PairsMixin):
         embed.add_field(name="Active pairs", value=str(len(pairs)))
         profiles = await self.service.profiles(guild.id)
         embed.add_field(name="Opted in", value=str(sum(1 for p in profiles if p.status != "left")))
-        health = await self.bot.services.pair_health.counts(guild.id)
-        embed.add_field(name="Met (check-ins)", value=met_rate_text(health))
-        embed.add_field(name="Inactive pairs", value=str(health.inactive))
+        figures = await self.bot.services.pair_health.figures(guild.id)
+        embed.add_field(name="Met (check-ins)", value=met_rate_text(figures.health))
+        embed.add_field(name="Inactive pairs", value=str(figures.health.inactive))
+        embed.add_field(name="API contracts", value=contracts_text(figures.contracts), inline=False)
+        embed.add_field(name="API needs", value=needs_text(figures.contracts))
         await interaction.edit_original_response(embed=embed)
 
     async def pair_overlaps(

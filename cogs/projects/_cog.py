@@ -388,9 +388,9 @@ class ProjectsCog(
         if digest is None:
             return
         # Pair health (issue 14): counts only in the channel; who went quiet is told to the learners concerned.
-        health = await self.bot.services.pair_health.counts(guild.id)
+        figures = await self.bot.services.pair_health.figures(guild.id)
         chart = await digest_chart(self.bot, guild, cohort)
-        embed = with_chart(digest_embed(digest, health), chart)
+        embed = with_chart(digest_embed(digest, figures), chart)
         message = await (channel.send(embed=embed) if chart is None else channel.send(embed=embed, file=chart))
         await self.service.digest_posted(guild.id, day, message.id)
 

@@ -16,7 +16,8 @@ from bot.services.announcements import (
     ReminderDm,
     shows_looking,
 )
-from bot.services.pair_health import HealthCounts, met_rate_text
+from bot.services.contracts.service import contracts_text, needs_text
+from bot.services.pair_health import PartnerFigures, met_rate_text
 from bot.services.text import plain_link, user_text
 from bot.services.tracks import TRACK_NAMES
 from cogs._shared import pair_button
@@ -123,7 +124,7 @@ def board_embed(board: Board) -> discord.Embed:
     return embed
 
 
-def digest_embed(digest: Digest, health: HealthCounts | None = None) -> discord.Embed:
+def digest_embed(digest: Digest, figures: PartnerFigures | None = None) -> discord.Embed:
     content = digest.content
     embed = nexus_embed(content.title, content.progress)
     embed.add_field(name=content.new_heading, value=clip(content.new_text, EMBED_FIELD_VALUE_MAX), inline=False)
@@ -143,10 +144,19 @@ def digest_embed(digest: Digest, health: HealthCounts | None = None) -> discord.
             value=clip("\n".join(lines) + more, EMBED_FIELD_VALUE_MAX),
             inline=False,
         )
+    health = figures.health if figures is not None else None
     if health is not None and (health.asked or health.inactive):
         embed.add_field(
             name="Partners",
             value=f"Met (check-ins): {met_rate_text(health)} · inactive pairs: {health.inactive}",
+            inline=False,
+        )
+    if figures is not None and figures.contracts.any:
+        # Counts only: which pair lacks what is for the pair's own /api status.
+        contracts = figures.contracts
+        embed.add_field(
+            name="API contracts",
+            value=f"{contracts_text(contracts)} · needs: {needs_text(contracts)}",
             inline=False,
         )
     embed.add_field(

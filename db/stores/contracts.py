@@ -189,6 +189,15 @@ class ContractStore:
         )
         return int(value or 0)
 
+    async def published_in(self, guild_id: int) -> dict[int, int]:
+        """Backend learner → how many versions they published, for every contract of the guild with one."""
+        rows = await self.db.fetchall(
+            "SELECT c.backend_id, COUNT(v.id) AS versions FROM api_contracts c "
+            "JOIN api_contract_versions v ON v.contract_id = c.id WHERE c.guild_id = ? GROUP BY c.backend_id",
+            (guild_id,),
+        )
+        return {int(r["backend_id"]): int(r["versions"]) for r in rows}
+
     # --- pinned posts -----------------------------------------------------------------------------------------
 
     async def posts(self, contract_id: int) -> dict[int, ContractPost]:
@@ -237,6 +246,11 @@ class ContractStore:
         rows = await self.db.fetchall(
             "SELECT * FROM api_needs WHERE guild_id = ? AND frontend_id = ? ORDER BY id", (guild_id, frontend_id)
         )
+        return [StoredNeed.from_row(r) for r in rows]
+
+    async def needs_in(self, guild_id: int) -> list[StoredNeed]:
+        """Every need of the guild's Frontend learners (for the counts of /match stats and the digest)."""
+        rows = await self.db.fetchall("SELECT * FROM api_needs WHERE guild_id = ? ORDER BY id", (guild_id,))
         return [StoredNeed.from_row(r) for r in rows]
 
     async def need_count(self, guild_id: int, frontend_id: int) -> int:

@@ -291,3 +291,84 @@ async def test_a_1_mb_contract_is_checked_without_stalling_other_commands(nexus:
     assert "Published version 1" in published.content, published.describe()
     [post] = contract_posts(nexus, thread_id)
     assert "more endpoints" in post["embeds"][0]["description"]  # cut at a whole line, with a count
+
+
+def second_backend_version() -> dict[str, Any]:
+    """carol's own contract: the template without the cart, plus a wishlist."""
+    spec = template()
+    spec["info"]["title"] = "Carol's shop API"
+    for path in [p for p in spec["paths"] if p.startswith("/api/cart")]:
+        del spec["paths"][path]
+    spec["paths"]["/api/wishlist/"] = {
+        "get": {"operationId": "wishlist_list", "tags": ["products"], "responses": {"200": {"description": "OK"}}}
+    }
+    return spec
+
+
+async def test_in_a_team_thread_each_backend_partner_has_their_own_contract(nexus: Any) -> None:
+    """Issue 15 in a team thread (issue 14's balanced round): bob (Frontend) has alice and carol (Backend) as
+    partners in one thread; each publishes their own pinned contract, a breaking change pings bob only, and
+    bob's status and needs are matched against both contracts."""
+    from tests.e2e.test_balanced_rounds import three_on_ecommerce
+
+    await three_on_ecommerce(nexus)
+    alice, bob, carol = (uid(nexus, name) for name in ("alice", "bob", "carol"))
+    real = await nexus.client.slash("erin", "match run", balance="auto", timeout=30)
+    assert "2 pair(s)" in real.embed["description"], real.describe()
+    await nexus.sandbox.wait_until(lambda: len(nexus.sandbox.threads(CHANNEL)) == 1, 10, "the team thread")
+    [thread] = nexus.sandbox.threads(CHANNEL)
+    thread_id = int(thread["id"])
+    async with nexus.db() as db:
+        rows = await db.fetchall("SELECT thread_id FROM pairs WHERE status = 'active'")
+    assert [r["thread_id"] for r in rows] == [thread_id, thread_id]
+
+    await publish(nexus, "alice", as_json(template()))
+    await publish(nexus, "carol", as_json(second_backend_version()))
+    posts = contract_posts(nexus, thread_id)
+    assert len(posts) == 2 and all(p["pinned"] for p in posts)
+    authors = sorted(p["embeds"][0]["description"].split(" · ")[0] for p in posts)
+    assert authors == sorted([f"By <@{alice}>", f"By <@{carol}>"])
+    carol_post = next(p for p in posts if f"By <@{carol}>" in p["embeds"][0]["description"])
+    assert "/api/wishlist/" in carol_post["embeds"][0]["description"]
+    assert "/api/cart/" not in carol_post["embeds"][0]["description"]
+
+    # alice's breaking version edits only her post and mentions bob alone (not carol, not alice).
+    second = await publish(nexus, "alice", as_yaml(breaking_version()))
+    assert "Published version 2" in second.content and "breaking change(s)" in second.content, second.content
+    notice = await nexus.sandbox.wait_for_message(thread_id, lambda m: "breaking change" in m["content"])
+    assert notice["content"].startswith(f"<@{bob}> ⚠️") and f"<@{carol}>" not in notice["content"]
+    assert pings_of(nexus, "bob", notice["id"])
+    assert not pings_of(nexus, "carol", notice["id"]) and not pings_of(nexus, "alice", notice["id"])
+    after = {p["id"]: p["embeds"][0]["title"] for p in contract_posts(nexus, thread_id)}
+    assert after == {
+        next(p["id"] for p in posts if p["id"] != carol_post["id"]): "📜 API contract · version 2",
+        carol_post["id"]: "📜 API contract · version 1",
+    }
+
+    # bob's needs are matched against each partner's contract.
+    cart = await nexus.client.slash("bob", "api need", method="GET", path="/api/cart/")
+    assert f"✅ `GET /api/cart/`: met by <@{alice}>'s v2" in cart.content, cart.content
+    assert f"❌ `GET /api/cart/`: missing from <@{carol}>'s v1" in cart.content, cart.content
+    wish = await nexus.client.slash("bob", "api need", method="GET", path="/api/wishlist")
+    assert f"❌ `GET /api/wishlist`: missing from <@{alice}>'s v2" in wish.content, wish.content
+    assert f"✅ `GET /api/wishlist`: met by <@{carol}>'s v1" in wish.content, wish.content
+
+    status = await nexus.client.slash("bob", "api status")
+    assert status.ephemeral, status.describe()
+    fields = {f["name"]: f["value"] for f in status.embed["fields"]}
+    assert len(fields) == 2, fields
+    by_author = {(alice if f"<@{alice}>'s version" in v else carol): v for v in fields.values()}
+    assert "version 2" in by_author[alice] and "version 1" in by_author[carol]
+    assert f"Needs of <@{bob}>: 1 met, 1 missing" in by_author[alice] and "❌ `GET /api/wishlist`" in by_author[alice]
+    assert f"Needs of <@{bob}>: 1 met, 1 missing" in by_author[carol] and "❌ `GET /api/cart/`" in by_author[carol]
+    assert "not acknowledged" in by_author[alice] and "not acknowledged" not in by_author[carol]
+    assert [b["label"] for b in status.buttons()] == ["Acknowledge v2"]
+    # Each Backend partner sees their own contract only, with bob's needs against it.
+    mine = await nexus.client.slash("carol", "api status")
+    [field] = mine.embed["fields"]
+    assert f"<@{carol}>'s version 1" in field["value"] and f"<@{alice}>" not in field["value"]
+    # Staff see the counts in /match stats (issue 14): one team thread, both contracts, bob's needs against each.
+    stats = await nexus.client.slash("erin", "match stats")
+    figures = {f["name"]: f["value"] for f in stats.embed["fields"]}
+    assert figures["API contracts"] == "2 published (3 versions) · pairs/teams with one: 1 of 1", figures
+    assert figures["API needs"] == "2 met · 2 missing", figures

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from bot.services import pairing
 from sandbox.nexus import NexusSandbox
 from tests.e2e.test_matching import CHANNEL, announce, join
 from tests.e2e.test_rounds import embed_of, fields_of
@@ -58,6 +59,35 @@ async def test_balance_auto_gives_the_scarcer_track_two_partners_in_one_team_thr
     [thread] = nexus.server.threads(CHANNEL)
     assert not thread["thread_metadata"]["archived"]
     assert carol not in members_of(nexus, thread) and {alice, bob} <= members_of(nexus, thread)
+
+
+async def test_everyone_in_a_team_thread_sees_each_partners_local_time_and_overlap(nexus: NexusSandbox) -> None:
+    """Issue 14's "Done when": bob (Frontend, Lagos) gets alice (Nairobi) and carol (Cairo) in one team thread;
+    its intro lists each member's local time now and each partner's weekly overlap with bob."""
+    await nexus.setup_guild()
+    for user, zone in (("alice", "Africa/Nairobi"), ("carol", "Africa/Cairo"), ("bob", "Africa/Lagos")):
+        await announce(nexus, user, timezone=zone)
+        await join(nexus, user, availability="weekdays 18-22")
+    world = nexus.server.world
+    alice, bob, carol = (world.user(n).id for n in ("alice", "bob", "carol"))
+    real = await nexus.client.slash("erin", "match run", balance="auto", timeout=30)
+    assert "2 pair(s)" in embed_of(real)["description"], real.describe()
+    await nexus.server.wait_until(lambda: len(nexus.server.threads(CHANNEL)) == 1, 10, "the team thread")
+    [thread] = nexus.server.threads(CHANNEL)
+    assert {alice, bob, carol} <= members_of(nexus, thread)
+    await nexus.server.wait_until(
+        lambda: len([m for m in nexus.server.messages_in(int(thread["id"])) if m.get("embeds")]) == 2, 10, "intros"
+    )
+    now = nexus.now()
+    # 18-22 local each weekday: Nairobi (UTC+3) shares 17-19 UTC with Lagos (UTC+1), Cairo (UTC+2) 17-20 UTC.
+    expected = {
+        f"<@{bob}>: {pairing.local_time('Africa/Lagos', now)}",
+        f"<@{alice}>: {pairing.local_time('Africa/Nairobi', now)} · 10 h/week with <@{bob}>",
+        f"<@{carol}>: {pairing.local_time('Africa/Cairo', now)} · 15 h/week with <@{bob}>",
+    }
+    for intro in (m for m in nexus.server.messages_in(int(thread["id"])) if m.get("embeds")):
+        team = next(f for f in intro["embeds"][0]["fields"] if f["name"].startswith("Your team (3 learners)"))
+        assert set(team["value"].split("\n")) == expected, team["value"]
 
 
 async def test_a_learner_who_set_max_partners_keeps_it(nexus: NexusSandbox) -> None:

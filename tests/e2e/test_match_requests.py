@@ -109,12 +109,11 @@ async def test_block_button_stops_requests_and_rounds_until_staff_lift_it(nexus:
     refused_staff = await nexus.client.slash("alice", "match unblock", member="alice", other="bob")
     assert refused_staff.ephemeral and "Only staff" in refused_staff.content
     lifted = await nexus.client.slash("erin", "match unblock", member="alice", other="bob")
-    assert lifted.ephemeral and "Lifted a Block between Alice and Bob" in lifted.content, lifted.describe()
+    # The Block was also a decline: lifting it lifts the week's wait too, so Alice may ask again at once.
+    assert lifted.ephemeral and "Lifted a Block and the week's wait" in lifted.content, lifted.describe()
+    assert "between Alice and Bob" in lifted.content
     none = await nexus.client.slash("erin", "match unblock", member="alice", other="bob")
     assert none.ephemeral and "no block between Alice and Bob" in none.content
-    # The Block was also a decline: the week's cooldown still runs, then Alice may ask again.
-    assert "declined your last request" in (await nexus.client.slash("alice", "match request", member="bob")).content
-    nexus.advance(timedelta(days=7, minutes=1))
     assert "Request sent" in (await nexus.client.slash("alice", "match request", member="bob")).content
 
 
@@ -209,3 +208,49 @@ async def test_a_post_left_stale_by_a_stop_is_fixed_at_start(nexus: Any) -> None
     await nexus.start_bot()
     await wait_post(nexus, "alice", looking=True)
     await wait_post(nexus, "bob", looking=True)
+
+
+async def test_an_accepted_request_closes_the_requests_it_makes_moot(nexus: Any) -> None:
+    """bob (one partner slot) has requests from alice and carol: accepting alice's closes carol's, as a round
+    would, and carol is told why; bob's own request to dave closes too (bob has all the partners he asked for)."""
+    await ready(nexus)
+    await announce(nexus, "carol", timezone="Africa/Lagos")
+    await join(nexus, "carol")
+    nexus.sandbox.add_member("dan", roles=["Backend"])
+    await announce(nexus, "dan", timezone="Africa/Lagos")
+    await join(nexus, "dan")
+    await nexus.client.slash("carol", "match request", member="bob")
+    carols = await nexus.sandbox.wait_for_message("@bob", lambda m: bool(buttons(m)) and "Carol" in str(m))
+    sent = await nexus.client.slash("bob", "match request", member="dan")
+    assert "Request sent" in sent.content, sent.describe()
+    await nexus.client.slash("alice", "match request", member="bob")
+    alices = await nexus.sandbox.wait_for_message("@bob", lambda m: bool(buttons(m)) and "Alice" in str(m))
+    accepted = await nexus.client.click("bob", alices, "Accept")
+    assert "partners now" in accepted.content, accepted.describe()
+    told = await nexus.sandbox.wait_for_message("@carol", lambda m: "is closed" in m["content"], timeout=10)
+    assert told["content"].startswith("Your partner request to Bob is closed: they were paired through another")
+    assert "`/match suggest`" in told["content"]
+    own = await nexus.sandbox.wait_for_message("@bob", lambda m: "request to Dan is closed" in m["content"])
+    assert "you were paired through another partner request" in own["content"] and "max_partners" in own["content"]
+    closed = await nexus.sandbox.wait_for_message(
+        "@bob", lambda m: m["id"] == carols["id"] and not buttons(m), timeout=10
+    )
+    assert "This partner request is closed" in closed["content"] and "through another partner request" in str(closed)
+    async with nexus.db() as db:
+        rows = await db.fetchall("SELECT requester_id, status FROM match_requests ORDER BY id")
+    assert [r["status"] for r in rows] == ["cancelled", "cancelled", "accepted"]
+
+
+async def test_a_track_change_closes_requests_the_new_track_makes_impossible(nexus: Any) -> None:
+    await ready(nexus)
+    await nexus.client.slash("alice", "match request", member="bob")
+    asked = await nexus.sandbox.wait_for_message("@bob", lambda m: bool(buttons(m)) and "Alice" in str(m))
+    edited = await nexus.client.slash("bob", "project edit", track="backend")
+    assert "Your announcement was" in edited.content, edited.describe()
+    told = await nexus.sandbox.wait_for_message("@alice", lambda m: "is closed" in m["content"], timeout=10)
+    assert told["content"].startswith("Your partner request to Bob is closed: they moved to Backend, your track")
+    closed = await nexus.sandbox.wait_for_message("@bob", lambda m: m["id"] == asked["id"] and not buttons(m))
+    assert "Bob moved to Backend" in closed["content"]
+    async with nexus.db() as db:
+        row = await db.fetchone("SELECT status, cancel_reason FROM match_requests")
+    assert row is not None and (row["status"], row["cancel_reason"]) == ("cancelled", "track_changed")

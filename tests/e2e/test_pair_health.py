@@ -9,6 +9,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sandbox.nexus import NexusSandbox
+from tests.e2e.test_api_contracts import as_json, publish, template
 from tests.e2e.test_match_requests import accept_request
 from tests.e2e.test_matching import CHANNEL, announce, buttons, ready
 from tests.e2e.test_projects import at, start_week
@@ -57,6 +58,7 @@ async def test_checkins_inactivity_and_a_new_partner_for_the_active_one(nexus: N
     assert stats.embed is not None, stats.describe()
     fields = {f["name"]: f["value"] for f in stats.embed["fields"]}
     assert fields["Met (check-ins)"] == "1 of 1 pairs (100%)" and fields["Inactive pairs"] == "1"
+    assert fields["API contracts"] == "— (none published yet)" and fields["API needs"] == "— (no need listed yet)"
     # Bob asks for a new partner: the pairing ends with reason `inactive` and bob goes first.
     done = await nexus.client.click("bob", offer, "Find me a new partner")
     assert "has ended" in done.content and "go first" in done.content, done.describe()
@@ -78,9 +80,15 @@ async def test_the_daily_digest_shows_the_met_rate_and_inactive_pairs(nexus: Nex
     nexus.set_time(at(4, 10))  # three days after pairing
     day3 = await nexus.server.wait_for_message(int(thread["id"]), checkin(3), timeout=10)
     assert (await nexus.client.click("bob", day3, "We've met")).ephemeral
+    # Issue 15's figures join them: alice publishes a contract, bob lists a need it meets (counts only).
+    await publish(nexus, "alice", as_json(template()))
+    need = await nexus.client.slash("bob", "api need", method="GET", path="/api/cart/")
+    assert "✅" in need.content, need.describe()
     nexus.set_time(at(7, 17, 1))
     digest = await nexus.server.wait_for_message(
         CHANNEL, lambda m: bool(m.get("embeds")) and "day 7" in m["embeds"][0].get("title", ""), timeout=10
     )
     fields = {f["name"]: f["value"] for f in digest["embeds"][0]["fields"]}
     assert fields["Partners"] == "Met (check-ins): 1 of 1 pairs (100%) · inactive pairs: 0"
+    contracts = "1 published (1 version) · pairs/teams with one: 1 of 1 · needs: 1 met · 0 missing"
+    assert fields["API contracts"] == contracts

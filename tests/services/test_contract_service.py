@@ -17,7 +17,7 @@ from bot.services.catalog import CatalogService
 from bot.services.contracts.diff import ChangeCode
 from bot.services.contracts.document import ContractRejected
 from bot.services.contracts.paths import NeedState
-from bot.services.contracts.service import ContractService
+from bot.services.contracts.service import ContractService, contracts_text, needs_text
 from bot.services.contracts.templates import template_bytes
 from bot.services.contracts.validation import ValidationPool
 from bot.services.matching.service import MatchingService
@@ -214,3 +214,34 @@ async def test_templates_and_their_choices() -> None:
     assert ContractService.template_choices("job") == ["job-board"]
     with pytest.raises(NotFound, match="Did you mean `ecommerce`"):
         ContractService.template("ecomerce")
+
+
+async def test_counts_for_stats_and_digest_cover_team_threads_and_each_partners_needs(
+    db: Database, service: ContractService
+) -> None:
+    eve = 12
+    empty = await service.counts(GUILD)
+    assert (empty.contracts, empty.versions, empty.groups, empty.needs_met, empty.needs_missing) == (0, 0, 0, 0, 0)
+    assert not empty.any and contracts_text(empty) == "— (none published yet)"
+    assert needs_text(empty) == "— (no need listed yet)"
+    await pair(db, ALICE, BOB, 500)
+    await pair(db, CAROL, BOB, 500)  # bob's team thread: alice and carol
+    await pair(db, eve, DAVE, 600)
+    await service.publish(GUILD, ALICE, upload(template()), "openapi.json")
+    changed = template()
+    changed["paths"]["/api/wishlist/"] = {"get": {"responses": {"200": {"description": "OK"}}}}
+    await service.publish(GUILD, ALICE, upload(changed), "openapi.json")
+    await service.add_need(GUILD, BOB, "GET", "/api/wishlist")  # met by alice's v2, missing from carol (nothing yet)
+    await service.add_need(GUILD, BOB, "DELETE", "/api/wishlist/")  # missing from both
+    await service.add_need(GUILD, DAVE, "GET", "/api/cart/")  # eve hasn't published
+    counts = await service.counts(GUILD)
+    assert (counts.contracts, counts.versions) == (1, 2)
+    assert (counts.groups, counts.groups_with_contract) == (2, 1)  # the team thread counts once
+    assert (counts.needs_met, counts.needs_missing) == (1, 4)
+    assert contracts_text(counts) == "1 published (2 versions) · pairs/teams with one: 1 of 2"
+    assert needs_text(counts) == "1 met · 4 missing"
+    # An ended pairing no longer counts; another guild's contracts never do.
+    await db.execute("UPDATE pairs SET status = 'ended' WHERE backend_id = ?", (eve,))
+    ended = await service.counts(GUILD)
+    assert (ended.groups, ended.needs_missing) == (1, 3)
+    assert (await service.counts(GUILD + 1)).contracts == 0

@@ -254,7 +254,8 @@ async def test_unpair_blocks_the_pair_until_staff_unblock(service: MatchingServi
         await ask(service, directory, 2, 1)
     with pytest.raises(InvalidInput, match="two different learners"):
         await service.unblock(GUILD, 1, 1, "x")
-    assert (await service.unblock(GUILD, 1, 2, "a and b")).reason != "blocked"
+    lifted = await service.unblock(GUILD, 1, 2, "a and b")
+    assert lifted.block is not None and lifted.block.reason != "blocked" and not lifted.cooldown
     with pytest.raises(NotFound, match="There's no block between a and b"):
         await service.unblock(GUILD, 1, 2, "a and b")
     assert await ask(service, directory, 2, 1)
@@ -279,3 +280,25 @@ async def test_round_preview_changes_nothing_and_commit_makes_the_pairs_with_the
     assert [p.members for p in outcome.pairs] == [p.members for p in await service.pairs_of(GUILD, 1)]
     left = set(made.unmatched) - {1}
     assert len(left) == 1 and made.unmatched_codes[left.pop()] == "partners_at_capacity"
+
+
+async def test_staff_unblock_lifts_the_week_a_decline_or_expiry_makes_them_wait(
+    service: MatchingService, directory: Directory
+) -> None:
+    await learner(service, directory, 1, "backend")
+    await learner(service, directory, 2, "frontend")
+    declined = await service.answerable(await ask(service, directory, 1, 2), 2)
+    await service.decline(declined, NOW)
+    for requester, target in ((1, 2), (2, 1)):  # a decline delays both ways round
+        with pytest.raises(RequestLimited, match="waits a week"):
+            await ask(service, directory, requester, target)
+    lifted = await service.unblock(GUILD, 2, 1, "a and b")
+    assert lifted.block is None and lifted.cooldown
+    asked = await ask(service, directory, 1, 2)  # at once, not a week later
+    assert await service.expire(asked, NOW + pairing.REQUEST_TTL)
+    with pytest.raises(RequestLimited, match="expired without an answer"):
+        await ask(service, directory, 1, 2)
+    assert (await service.unblock(GUILD, 1, 2, "a and b")).cooldown
+    assert await ask(service, directory, 1, 2)
+    with pytest.raises(NotFound, match="no recent decline or expired request"):
+        await service.unblock(GUILD, 1, 2, "a and b")

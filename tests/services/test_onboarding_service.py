@@ -85,3 +85,18 @@ async def test_welcome_only_in_the_first_week_when_on(service: OnboardingService
     assert welcome is not None and welcome.picker_link == f"https://discord.com/channels/{GUILD}/101/900"
     clock.at = NOW + timedelta(days=7)  # the week of 7 Dec is over on the 14th
     assert await service.welcome(GUILD) is None
+
+
+async def test_the_role_picker_move_closes_requests_with_the_new_tracks_learners(
+    service: OnboardingService, db: Database
+) -> None:
+    await set_up(service)
+    bob = ALICE + 1
+    store = AnnouncementStore(db)
+    for user_id, track in ((ALICE, "backend"), (bob, "frontend")):
+        assert await store.create(NewAnnouncement(GUILD, user_id, COHORT, "ecommerce", track, "B", "S."), NOW)
+    request = await service.matching.create_request(GUILD, ALICE, bob, "command", NOW, NOW + timedelta(days=3))
+    assert request is not None
+    await service.move_track(GUILD, ALICE, "frontend")
+    closed = await service.matching.get_request(request.id)
+    assert closed is not None and (closed.status, closed.cancel_reason) == ("cancelled", "track_changed")

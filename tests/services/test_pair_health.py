@@ -10,6 +10,7 @@ import pytest
 from bot.clock import ManualClock
 from bot.errors import Conflict, Forbidden, NotFound
 from bot.services.catalog import CatalogService
+from bot.services.contracts.service import ContractService
 from bot.services.matching.scoring import score_pair
 from bot.services.matching.service import Balance, MatchingService, Pair
 from bot.services.pair_health import CHECKIN_DAYS, INACTIVE_AFTER, PairHealthService
@@ -32,7 +33,7 @@ def matching(db: Database, clock: ManualClock) -> MatchingService:
 
 @pytest.fixture
 def health(db: Database, clock: ManualClock, matching: MatchingService) -> PairHealthService:
-    return PairHealthService(db, clock, matching)
+    return PairHealthService(db, clock, matching, ContractService(db, clock, matching))
 
 
 async def paired(matching: MatchingService, directory: Directory) -> Pair:

@@ -84,3 +84,29 @@ async def test_move_without_an_active_announcement_says_so(db: Database) -> None
     with pytest.raises(NotFound):
         await track_switch.move_announcement(store, GUILD, COHORT, ALICE, "frontend", NOW)
     assert await store.move_track_unless_paired(announcement_id, "frontend", NOW) is None
+
+
+async def test_a_track_move_closes_the_pending_requests_it_makes_impossible(db: Database) -> None:
+    store, matching = AnnouncementStore(db), MatchingStore(db)
+    carol, dave = 3, 4
+    await announce(store, ALICE, "backend")
+    await announce(store, BOB, "frontend")
+    await announce(store, carol, "frontend")
+    await announce(store, dave, "backend")
+    expires = NOW + timedelta(hours=72)
+    to_bob = await matching.create_request(GUILD, ALICE, BOB, "command", NOW, expires)
+    from_carol = await matching.create_request(GUILD, carol, ALICE, "command", NOW, expires)
+    with_dave = await matching.create_request(GUILD, dave, ALICE, "command", NOW, expires)
+    assert to_bob and from_carol and with_dave
+    await track_switch.move_announcement(store, GUILD, COHORT, ALICE, "frontend", NOW)
+    closed = await track_switch.close_impossible_requests(store, matching, GUILD, COHORT, ALICE, "frontend", NOW)
+    assert closed == [to_bob.id, from_carol.id]
+    for request in (to_bob, from_carol):
+        found = await matching.get_request(request.id)
+        assert found is not None and (found.status, found.cancel_reason) == ("cancelled", "track_changed")
+    assert (await matching.get_request(with_dave.id)).status == "pending"  # type: ignore[union-attr]
+    jobs = await db.fetchall("SELECT kind, payload FROM jobs ORDER BY id")
+    assert [j["kind"] for j in jobs] == [track_switch.REQUEST_MOOT_JOB] * 2
+    assert '"mover_id": 1' in jobs[0]["payload"] and '"track": "frontend"' in jobs[0]["payload"]
+    # Closing again changes nothing (each request is told once).
+    assert await track_switch.close_impossible_requests(store, matching, GUILD, COHORT, ALICE, "frontend", NOW) == []

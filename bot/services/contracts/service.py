@@ -19,6 +19,7 @@ from bot.services.contracts.diff import ContractDiff
 from bot.services.contracts.document import MAX_BYTES, ApiDocument, ContractRejected
 from bot.services.contracts.paths import (
     Need,
+    NeedState,
     NeedStatus,
     endpoint_choices,
     needs_status,
@@ -44,6 +45,7 @@ from db.stores.contracts import (
 __all__ = [
     "Acknowledged",
     "Contract",
+    "ContractCounts",
     "ContractPost",
     "ContractService",
     "ContractVersion",
@@ -51,6 +53,8 @@ __all__ = [
     "PartnerContract",
     "Published",
     "StoredNeed",
+    "contracts_text",
+    "needs_text",
 ]
 
 MAX_NEEDS = 50
@@ -101,6 +105,40 @@ class NeedAdded:
     # Per Backend partner: the need against their latest contract, and the threads to post it in.
     against: list[tuple[int, NeedStatus]]
     thread_ids: tuple[int, ...]
+
+
+@dataclass(frozen=True)
+class ContractCounts:
+    """Counts for /match stats and the digest (issue 14): contracts published and the needs they meet."""
+
+    contracts: int  # Backend learners with a published contract
+    versions: int  # versions published, all contracts together
+    groups: int  # current pairs and team threads (a team thread, shared by several pairs, counts once)
+    groups_with_contract: int  # of those, the ones where a Backend partner has published
+    needs_met: int  # as /api status shows them: each need against each current partner's latest contract
+    needs_missing: int
+
+    @property
+    def any(self) -> bool:
+        return bool(self.contracts or self.needs_met or self.needs_missing)
+
+
+def contracts_text(counts: ContractCounts) -> str:
+    """`2 published (3 versions) · pairs/teams with one: 1 of 2`; a dash before any contract."""
+    if counts.contracts == 0:
+        return "— (none published yet)"
+    versions = f"{counts.versions} version{'s' if counts.versions != 1 else ''}"
+    return (
+        f"{counts.contracts} published ({versions}) · pairs/teams with one: "
+        f"{counts.groups_with_contract} of {counts.groups}"
+    )
+
+
+def needs_text(counts: ContractCounts) -> str:
+    """`3 met · 1 missing`; a dash before any need is listed."""
+    if counts.needs_met + counts.needs_missing == 0:
+        return "— (no need listed yet)"
+    return f"{counts.needs_met} met · {counts.needs_missing} missing"
 
 
 @dataclass(frozen=True)
@@ -343,6 +381,37 @@ class ContractService:
                 )
             )
         return result
+
+    async def counts(self, guild_id: int) -> ContractCounts:
+        """Contracts published and needs met or missing across the guild's current pairs (counts only)."""
+        published = await self.store.published_in(guild_id)
+        pairs = await self.matching.guild_pairs(guild_id)
+        groups: dict[tuple[str, int], bool] = {}
+        for pair in pairs:
+            key = ("thread", pair.thread_id) if pair.thread_id is not None else ("pair", pair.id)
+            groups[key] = groups.get(key, False) or pair.backend_id in published
+        needs_by_frontend: dict[int, list[Need]] = {}
+        for stored in await self.store.needs_in(guild_id):
+            needs_by_frontend.setdefault(stored.frontend_id, []).append(Need(stored.method, stored.path, stored.note))
+        met = missing = 0
+        for pair in pairs:
+            needs = needs_by_frontend.get(pair.frontend_id)
+            if not needs:
+                continue
+            document = None
+            if pair.backend_id in published:
+                _, document = await self._latest_document(await self.store.contract_of(guild_id, pair.backend_id))
+            for status in needs_status(needs, document):
+                met += status.state is NeedState.MET
+                missing += status.state is NeedState.MISSING
+        return ContractCounts(
+            contracts=len(published),
+            versions=sum(published.values()),
+            groups=len(groups),
+            groups_with_contract=sum(groups.values()),
+            needs_met=met,
+            needs_missing=missing,
+        )
 
     async def acknowledge(self, contract_id: int, number: int, user_id: int) -> Acknowledged:
         """A Frontend partner acknowledges a contract's breaking changes up to version `number`."""

@@ -37,6 +37,14 @@ class AcceptedPair:
     breakdown: ScoreBreakdown
 
 
+@dataclass(frozen=True)
+class Unblocked:
+    """What staff's /match unblock lifted: the block (None: there was none) and whether a cooldown was running."""
+
+    block: Block | None
+    cooldown: bool
+
+
 class RequestsFlow(MatchingCore):
     async def check_requestable(self, guild_id: int, me: Someone, them: Someone, now: datetime) -> None:
         """Whether `me` may ask `them` to pair (the rule for a request); raises the user's reason if not.
@@ -99,10 +107,16 @@ class RequestsFlow(MatchingCore):
         return request.status == "pending" and request.expires_at <= now
 
     async def accept(
-        self, directory: MemberDirectory, cohort_start: date, request: MatchRequest, now: datetime
+        self,
+        directory: MemberDirectory,
+        cohort_start: date,
+        request: MatchRequest,
+        now: datetime,
+        moot_job: str | None = None,
     ) -> AcceptedPair:
         """The addressee accepts: the same rule as the request, checked again now; the pair is made (capacity and
-        blocks once more inside the transaction, so concurrent accepts cannot overfill anyone)."""
+        blocks once more inside the transaction, so concurrent accepts cannot overfill anyone). With `moot_job`,
+        the learners' other pending requests the pair makes moot are closed with it, each told by such a job."""
         catalog = await self.catalog.by_key()
         them = await self.someone(directory, cohort_start, request.requester_id, now, catalog, me=False)
         me = await self.someone(directory, cohort_start, request.addressee_id, now, catalog, me=True)
@@ -130,7 +144,7 @@ class RequestsFlow(MatchingCore):
             # Answered meanwhile (a concurrent Accept): the store says so in its own words.
         self.forget_pools()
         pair = await self.store.accept_request(
-            request.id, me.user_id, new_pair, now, default_profiles=defaults, names=names
+            request.id, me.user_id, new_pair, now, default_profiles=defaults, names=names, moot_job=moot_job
         )
         return AcceptedPair(pair, me, them, backend, frontend, breakdown)
 
@@ -199,18 +213,27 @@ class RequestsFlow(MatchingCore):
             pair.id, why or ("ended by staff" if by_staff else "no reason given"), self.clock.now()
         )
 
-    async def unblock(self, guild_id: int, a_id: int, b_id: int, names: str) -> Block:
-        """Staff lift a Block (or an ended pairing's block) between two learners."""
+    async def unblock(self, guild_id: int, a_id: int, b_id: int, names: str) -> Unblocked:
+        """Staff lift a Block (or an ended pairing's block) between two learners, and the re-ask cooldown a
+        decline, an expiry or a withdrawal left between them: they may ask each other again at once."""
         if a_id == b_id:
             raise InvalidInput("Pick two different learners: `member` and `other` are the same person.")
         self.forget_pools()
+        now = self.clock.now()
+        history = await self.store.request_history(guild_id, a_id, b_id, now, now - request_limits.LOOKBACK)
+        reverse = await self.store.request_history(guild_id, b_id, a_id, now, now - request_limits.LOOKBACK)
+        cooling = any(
+            r is not None and r.decided_at is not None and r.decided_at + request_limits.REASK_COOLDOWN > now
+            for r in (history.last_decline, history.last_lapse, reverse.last_lapse)
+        )
         lifted = await self.store.unblock(guild_id, a_id, b_id)
-        if lifted is None:
+        await self.store.lift_cooldown(guild_id, a_id, b_id)
+        if lifted is None and not cooling:
             raise NotFound(
-                f"There's no block between {names}. A recent decline only delays a new request "
-                f"({request_limits.REASK_COOLDOWN.days} days) and then lifts by itself."
+                f"There's no block between {names}, and no recent decline or expired request delays a new "
+                "request between them: either may ask the other with `/match request`."
             )
-        return lifted
+        return Unblocked(lifted, cooling)
 
     async def team_of(self, pair: Pair) -> Team:
         """The team a pair belongs to (teams.team_of): whose thread it joins, or a thread of its own."""

@@ -3,16 +3,18 @@
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
 import aiosqlite
 
 from db.errors import NotFound
+from db.stores.jobs import JobStore
 from db.stores.matching.models import (
     CLOSED_TEXT,
     MatchRequest,
+    MootRequest,
     NewPair,
     NewProfile,
     Pair,
@@ -21,6 +23,10 @@ from db.stores.matching.models import (
     block_key,
 )
 from db.stores.matching.pairs import PairStore
+
+# `cancel_reason` of a request whose re-ask cooldown staff lifted (`/match unblock`); a withdrawn one keeps saying so.
+COOLDOWN_LIFTED = "cooldown_lifted"
+WITHDRAWN_LIFTED = "withdrawn_cooldown_lifted"
 
 
 class RequestStore(PairStore):
@@ -90,12 +96,16 @@ class RequestStore(PairStore):
             (guild_id, since.isoformat(), requester_id, addressee_id, addressee_id, requester_id),
         )
         live = [r for r in mine if r.status == "pending" and r.expires_at > now]
-        declines = [r for r in between if r.status == "declined"]
+        # Staff's /match unblock lifts the cooldown (`lift_cooldown` marks the requests `cooldown_lifted`).
+        declines = [r for r in between if r.status == "declined" and r.cancel_reason != COOLDOWN_LIFTED]
         lapses = [
             r
             for r in between
             if r.requester_id == requester_id
-            and (r.status == "expired" or (r.status == "cancelled" and r.cancel_reason == "withdrawn"))
+            and (
+                (r.status == "expired" and r.cancel_reason != COOLDOWN_LIFTED)
+                or (r.status == "cancelled" and r.cancel_reason == "withdrawn")
+            )
         ]
         return RequestHistory(
             pending_to_them=next((r for r in live if r.addressee_id == addressee_id), None),
@@ -104,6 +114,50 @@ class RequestStore(PairStore):
             last_decline=declines[-1] if declines else None,
             last_lapse=lapses[-1] if lapses else None,
         )
+
+    async def close_requests(
+        self, request_ids: Iterable[int], reason: str, moot_job: str, payload: Mapping[str, Any], now: datetime
+    ) -> list[int]:
+        """Cancel these pending requests (`cancel_reason` = `reason`), each with a `moot_job` to tell its
+        requester, in one transaction; the ids that were still pending."""
+        closed: list[int] = []
+        async with self.db.transaction() as conn:
+            for request_id in request_ids:
+                cur = await conn.execute(
+                    "UPDATE match_requests SET status = 'cancelled', decided_at = ?, cancel_reason = ? "
+                    "WHERE id = ? AND status = 'pending'",
+                    (now.isoformat(), reason, request_id),
+                )
+                if cur.rowcount != 1:
+                    continue
+                await conn.execute(
+                    "UPDATE jobs SET status = 'cancelled' WHERE dedupe_key = ? AND status = 'pending'",
+                    (f"match-expire:{request_id}",),
+                )
+                job = {**payload, "request_id": request_id, "reason": reason}
+                await JobStore.insert(conn, moot_job, now, job, now, f"match-request-moot:{request_id}")
+                closed.append(request_id)
+        return closed
+
+    async def lift_cooldown(self, guild_id: int, a: int, b: int) -> int:
+        """Staff lift the re-ask cooldown between two learners: their declined, expired and withdrawn requests
+        (either way round) stop counting for it. Returns how many requests were marked."""
+        pair = (a, b, b, a)
+        async with self.db.transaction() as conn:
+            cur = await conn.execute(
+                "UPDATE match_requests SET cancel_reason = ? WHERE guild_id = ? "
+                "AND ((requester_id = ? AND addressee_id = ?) OR (requester_id = ? AND addressee_id = ?)) "
+                "AND (status IN ('declined', 'expired') AND cancel_reason IS NULL)",
+                (COOLDOWN_LIFTED, guild_id, *pair),
+            )
+            lifted = cur.rowcount
+            cur = await conn.execute(
+                "UPDATE match_requests SET cancel_reason = ? WHERE guild_id = ? "
+                "AND ((requester_id = ? AND addressee_id = ?) OR (requester_id = ? AND addressee_id = ?)) "
+                "AND status = 'cancelled' AND cancel_reason = 'withdrawn'",
+                (WITHDRAWN_LIFTED, guild_id, *pair),
+            )
+            return int(lifted + cur.rowcount)
 
     async def get_request(self, request_id: int) -> MatchRequest | None:
         row = await self.db.fetchone("SELECT * FROM match_requests WHERE id = ?", (request_id,))
@@ -209,10 +263,12 @@ class RequestStore(PairStore):
         *,
         default_profiles: Iterable[NewProfile] = (),
         names: Mapping[int, str] | None = None,
+        moot_job: str | None = None,
     ) -> Pair:
         """Accept and create the pair in one transaction; raises RequestClosed / CapacityReached / Conflict.
 
-        Learners who never opted in get `default_profiles` first (accepting is opting in).
+        Learners who never opted in get `default_profiles` first (accepting is opting in). With `moot_job`, pending
+        requests the new pair makes moot are closed in the same transaction, with a job of that kind for each.
         """
         async with self.db.transaction() as conn:
             for profile in default_profiles:
@@ -224,4 +280,53 @@ class RequestStore(PairStore):
             )
             if cur.rowcount != 1:
                 raise self._closed(await self._request_in(conn, request_id), now)
-            return await self._insert_pair(conn, pair, now, names or {}, origin="request", request_id=request_id)
+            made = await self._insert_pair(conn, pair, now, names or {}, origin="request", request_id=request_id)
+            if moot_job is not None:
+                # As a round does: the learners' other requests this pairing makes moot close, each told by a job.
+                for m in await self._close_moot_requests(conn, [made], now):
+                    payload = {"request_id": m.request.id, "reason": m.reason, "via": "request"}
+                    await JobStore.insert(conn, moot_job, now, payload, now, f"match-request-moot:{m.request.id}")
+            return made
+
+    async def _close_moot_requests(
+        self, conn: aiosqlite.Connection, made: Sequence[Pair], now: datetime
+    ) -> list[MootRequest]:
+        """Pending requests between two learners just paired together, or from/to one now at capacity."""
+        if not made:
+            return []
+        guild_id = made[0].guild_id
+        touched = sorted({uid for p in made for uid in p.members})
+        together = {frozenset(p.members) for p in made}
+        marks = ", ".join("?" for _ in touched)
+        async with conn.execute(
+            f"SELECT user_id FROM match_profiles WHERE guild_id = ? AND user_id IN ({marks}) "
+            "AND active_pairs >= max_partners",
+            (guild_id, *touched),
+        ) as cur:
+            full = {r[0] for r in await cur.fetchall()}
+        async with conn.execute(
+            f"SELECT * FROM match_requests WHERE guild_id = ? AND status = 'pending' "
+            f"AND (requester_id IN ({marks}) OR addressee_id IN ({marks})) ORDER BY id",
+            (guild_id, *touched, *touched),
+        ) as cur:
+            pending = [MatchRequest.from_row(r) for r in await cur.fetchall()]
+        out: list[MootRequest] = []
+        for request in pending:
+            if frozenset((request.requester_id, request.addressee_id)) in together:
+                reason = "paired_together"
+            elif request.addressee_id in full:
+                reason = "addressee_full"
+            elif request.requester_id in full:
+                reason = "requester_full"
+            else:
+                continue
+            await conn.execute(
+                "UPDATE match_requests SET status = 'cancelled', decided_at = ? WHERE id = ? AND status = 'pending'",
+                (now.isoformat(), request.id),
+            )
+            await conn.execute(
+                "UPDATE jobs SET status = 'cancelled' WHERE dedupe_key = ? AND status = 'pending'",
+                (f"match-expire:{request.id}",),
+            )
+            out.append(MootRequest(request, reason))
+        return out

@@ -13,9 +13,7 @@ import aiosqlite
 from db.errors import Conflict
 from db.stores.jobs import JobStore
 from db.stores.matching.models import (
-    MatchRequest,
     MatchRound,
-    MootRequest,
     NewPair,
     Pair,
     RoundJobs,
@@ -121,49 +119,6 @@ class RoundStore(RequestStore):
         job_id = await JobStore.insert(conn, kind, now, payload, now, key)
         assert job_id is not None, key
         return job_id
-
-    async def _close_moot_requests(
-        self, conn: aiosqlite.Connection, made: Sequence[Pair], now: datetime
-    ) -> list[MootRequest]:
-        """Pending requests between two learners just paired together, or from/to one now at capacity."""
-        if not made:
-            return []
-        guild_id = made[0].guild_id
-        touched = sorted({uid for p in made for uid in p.members})
-        together = {frozenset(p.members) for p in made}
-        marks = ", ".join("?" for _ in touched)
-        async with conn.execute(
-            f"SELECT user_id FROM match_profiles WHERE guild_id = ? AND user_id IN ({marks}) "
-            "AND active_pairs >= max_partners",
-            (guild_id, *touched),
-        ) as cur:
-            full = {r[0] for r in await cur.fetchall()}
-        async with conn.execute(
-            f"SELECT * FROM match_requests WHERE guild_id = ? AND status = 'pending' "
-            f"AND (requester_id IN ({marks}) OR addressee_id IN ({marks})) ORDER BY id",
-            (guild_id, *touched, *touched),
-        ) as cur:
-            pending = [MatchRequest.from_row(r) for r in await cur.fetchall()]
-        out: list[MootRequest] = []
-        for request in pending:
-            if frozenset((request.requester_id, request.addressee_id)) in together:
-                reason = "paired_together"
-            elif request.addressee_id in full:
-                reason = "addressee_full"
-            elif request.requester_id in full:
-                reason = "requester_full"
-            else:
-                continue
-            await conn.execute(
-                "UPDATE match_requests SET status = 'cancelled', decided_at = ? WHERE id = ? AND status = 'pending'",
-                (now.isoformat(), request.id),
-            )
-            await conn.execute(
-                "UPDATE jobs SET status = 'cancelled' WHERE dedupe_key = ? AND status = 'pending'",
-                (f"match-expire:{request.id}",),
-            )
-            out.append(MootRequest(request, reason))
-        return out
 
     async def round_pairs(self, round_id: int) -> list[Pair]:
         rows = await self.db.fetchall("SELECT * FROM pairs WHERE round_id = ? ORDER BY id", (round_id,))
