@@ -247,4 +247,10 @@ CLOSED_TEXT = {
     "declined": "This request was declined.",
     "expired": "This request expired (requests last 72 hours); `/match suggest` shows who is looking now.",
     "cancelled": "This request was withdrawn.",
+    # Closed because a pairing made it moot (an accept or a round) or a track change made it impossible.
+    "cancelled:addressee_full": "You already have as many partners as you asked for, so this request was closed "
+    "(`/match join max_partners:` takes more).",
+    "cancelled:requester_full": "They found a partner meanwhile, so this request was closed.",
+    "cancelled:paired_together": "You two are partners already.",
+    "cancelled:track_changed": "This request was closed: one of you changed track, so you're no longer a pair.",
 }

@@ -252,7 +252,8 @@ class RequestStore(PairStore):
         status = request.status
         if status == "pending" and request.expires_at <= now:
             status = "expired"
-        return RequestClosed(CLOSED_TEXT.get(status, "This request can't be answered any more."), status)
+        text = CLOSED_TEXT.get(f"{status}:{request.cancel_reason}") or CLOSED_TEXT.get(status)
+        return RequestClosed(text or "This request can't be answered any more.", status)
 
     async def accept_request(
         self,
@@ -321,8 +322,9 @@ class RequestStore(PairStore):
             else:
                 continue
             await conn.execute(
-                "UPDATE match_requests SET status = 'cancelled', decided_at = ? WHERE id = ? AND status = 'pending'",
-                (now.isoformat(), request.id),
+                "UPDATE match_requests SET status = 'cancelled', decided_at = ?, cancel_reason = ? "
+                "WHERE id = ? AND status = 'pending'",
+                (now.isoformat(), reason, request.id),
             )
             await conn.execute(
                 "UPDATE jobs SET status = 'cancelled' WHERE dedupe_key = ? AND status = 'pending'",
