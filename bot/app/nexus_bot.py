@@ -157,12 +157,11 @@ class NexusBot(commands.Bot):
             self.tree.copy_global_to(guild=guild)
             synced = await self.tree.sync(guild=guild)
             log.info("Synced %d commands to guild %s", len(synced), self.settings.guild_id)
-        elif self.sync_commands and self.settings.shard_count and 0 in (self.settings.shard_ids or ()):
-            # Sharded over many guilds: commands are global, synced once by the process that runs shard 0.
+        elif self.sync_commands and 0 in (self.settings.shard_ids or (0,)):
+            # No home guild: commands are global so every guild the bot is in gets them; with shards, the process
+            # that runs shard 0 syncs them once.
             synced = await self.tree.sync()
             log.info("Synced %d global commands (DISCORD_GUILD_ID is not set)", len(synced))
-        elif self.settings.guild_id is None and not self.settings.shard_count:
-            log.warning("DISCORD_GUILD_ID is not set: commands were not synced (run `nexus-bot sync --global`).")
         self.scheduler.start()
 
     async def on_ready(self) -> None:

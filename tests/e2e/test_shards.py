@@ -120,3 +120,27 @@ async def test_a_second_process_for_the_same_shard_is_refused(tmp_path: Path) ->
             assert "secret" not in twin.log_text()
         finally:
             await nexus.close()
+
+
+async def test_without_a_home_guild_one_process_syncs_globally_and_serves_every_guild(tmp_path: Path) -> None:
+    from sandbox.nexus import NexusSandbox
+    from sandbox.world import World
+
+    world = World.default()
+    second = world.add_guild("Second cohort")
+    async with NexusSandbox(tmp_path, world=world, extra_env={"DISCORD_GUILD_ID": ""}) as nexus:
+        for guild_id in (world.home.id, second.id):
+            with world.using(guild_id):
+                setup = await nexus.client.slash(
+                    "erin", "nexus setup", options={"channel": CHANNEL, "cohort_start": COHORT}
+                )
+                assert setup.ephemeral and "set up" in setup.text, setup.describe()
+                announced = await nexus.client.slash(
+                    "alice", "project announce", project="ecommerce", title="Shop", summary="A shop."
+                )
+                assert "Announced" in announced.content, announced.describe()
+        async with nexus.db() as db:
+            # Every setting and list stays per guild.
+            assert await db.fetchval("SELECT COUNT(DISTINCT guild_id) FROM guild_settings") == 2
+            assert await db.fetchval("SELECT COUNT(DISTINCT guild_id) FROM announcements") == 2
+        assert "Synced" in nexus.bot_log() and "global commands" in nexus.bot_log()
