@@ -101,7 +101,7 @@ class CohortViewService:
         self.announcements = AnnouncementStore(db)
         self.matching = MatchingStore(db)
         self.reads = WebReadStore(db)
-        self.roster = RosterStore(db.path)
+        self.roster = RosterStore(db)
 
     # --- what the bot writes for the web -------------------------------------------------------------
 
@@ -112,10 +112,10 @@ class CohortViewService:
         )
 
     async def version(self) -> tuple[object, ...]:
-        """Changes whenever anything the web shows may have: a commit to the database, a new roster snapshot, the
-        topic index rebuilt, or the clock's minute (days left, upcoming sessions)."""
+        """Changes whenever anything the web shows may have: a commit to the database (a new roster snapshot is one),
+        the topic index rebuilt, or the clock's minute (days left, upcoming sessions)."""
         now = self.clock.now().replace(second=0, microsecond=0)
-        return (await self.reads.data_version(), self.roster.file_stamp(), id(self.learning.index), now)
+        return (await self.reads.data_version(), id(self.learning.index), now)
 
     # --- servers, catalog, announcements ---------------------------------------------------------------
 
@@ -177,12 +177,13 @@ class CohortViewService:
             track_learners=per_track if sum(per_track.values()) == len(learners) and learners else {},
         )
 
-    def roster_of(self, guild_id: int) -> Roster | None:
-        return self.roster.get(guild_id)
+    async def roster_of(self, guild_id: int) -> Roster | None:
+        return await self.roster.get(guild_id)
 
-    async def progress(self, guild_id: int) -> Progress:
+    async def progress(self, guild_id: int, roster: Roster | None = None) -> Progress:
+        """`roster`: the server's snapshot when the caller has read it already (else it is read here)."""
         cohort = await self.require(guild_id)
-        roster = self.roster.get(guild_id)
+        roster = roster or await self.roster.get(guild_id)
         learners = {e.user_id: e.track for e in roster.learners} if roster else None
         chart = await self.chart_progress(cohort, learners)
         return Progress(
@@ -219,9 +220,9 @@ class CohortViewService:
     # --- the staff dashboard ----------------------------------------------------------------------------------
 
     async def dashboard(self, guild_id: int) -> Dashboard:
-        progress = await self.progress(guild_id)
+        roster = await self.roster.get(guild_id)
+        progress = await self.progress(guild_id, roster)
         cohort = progress.cohort
-        roster = self.roster.get(guild_id)
         names = {e.user_id: e.name for e in roster.learners} if roster else {}
         mine = await self.reads.cohort_members(guild_id, cohort.week.start)
         active = {uid for uid, (_, is_active) in mine.items() if is_active}

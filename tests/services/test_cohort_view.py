@@ -32,7 +32,7 @@ async def test_pair_health_names_a_partner_who_withdrew_or_left(db: Database) ->
     mine = await services.announcements.store.active_for(GUILD, before.progress.cohort.week.start, first[0].backend_id)
     assert mine is not None
     await services.announcements.store.withdraw(mine.id, NOW)
-    roster = services.view.roster_of(GUILD)
+    roster = await services.view.roster_of(GUILD)
     assert roster is not None
     gone = first[1].frontend_id
     await services.view.save_roster(
@@ -46,7 +46,7 @@ async def test_not_announced_come_from_the_roster_and_progress_counts_only_learn
     services = await seeded(db)
     dashboard = await services.view.dashboard(GUILD)
     assert [n for n, _ in dashboard.not_announced] == [f"Learner {n:05d}" for n in range(30) if n % 3 == 2]
-    roster = services.view.roster_of(GUILD)
+    roster = await services.view.roster_of(GUILD)
     assert roster is not None
     only_some = {e.user_id: (e.name, (e.track or "",)) for e in roster.learners if e.user_id != learner_id(GUILD, 0)}
     await services.view.save_roster(GUILD, only_some)  # learner 0 announced, then lost the role
