@@ -49,6 +49,7 @@ class Services:
         questions = QuestionService(db, clock, cohort, learning)
         sessions = SessionService(db, clock, catalog)
         matching = MatchingService(db, clock, catalog)
+        pair_health = PairHealthService(db, clock, matching)
         return cls(
             db=db,
             clock=clock,
@@ -59,9 +60,9 @@ class Services:
             contracts=ContractService(db, clock, matching),
             matching=matching,
             onboarding=OnboardingService(db, clock, cohort),
-            pair_health=PairHealthService(db, clock, matching),
+            pair_health=pair_health,
             questions=questions,
             sessions=sessions,
             staff=StaffService(db, clock, cohort, catalog),
-            view=CohortViewService(db, clock, cohort, catalog, learning, sessions),
+            view=CohortViewService(db, clock, cohort, catalog, learning, sessions, pair_health),
         )
