@@ -283,7 +283,9 @@ class TopicStore:
             "WITH q AS (SELECT websearch_to_tsquery('english', ?) AS query), "
             f"terms AS (SELECT websearch_to_tsquery('english', v.term) AS tq FROM (VALUES {values}) AS v(term)), "
             "n AS (SELECT COUNT(*) AS total FROM topics WHERE status = 'approved'), "
-            "weighted AS (SELECT terms.tq, ln(1 + (n.total - d.df + 0.5) / (d.df + 0.5)) AS idf FROM terms, n, "
+            # MATERIALIZED: computed once, not once per hit (a CTE used once is otherwise inlined).
+            "weighted AS MATERIALIZED (SELECT terms.tq, ln(1 + (n.total - d.df + 0.5) / (d.df + 0.5)) AS idf "
+            "FROM terms, n, "
             "LATERAL (SELECT COUNT(*) AS df FROM topics t WHERE t.status = 'approved' AND t.search @@ terms.tq) d), "
             "hits AS (SELECT t.id, t.search FROM topics t, q WHERE t.status = 'approved' AND t.search @@ q.query "
             "ORDER BY t.id LIMIT ?) "
