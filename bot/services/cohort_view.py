@@ -7,7 +7,7 @@ uses `chart_progress` for the PNG on `/project board` and the digest, and `save_
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 
@@ -17,6 +17,7 @@ from bot.services.catalog import CatalogService
 from bot.services.charts import FirstWeekProgress
 from bot.services.cohort import Cohort, CohortService
 from bot.services.learning import LearningService
+from bot.services.pair_health import ANSWERS, HealthCounts, PairHealthService, PairStatus, met_rate_text
 from bot.services.search import RankedSearch
 from bot.services.sessions import SessionService
 from bot.services.tracks import TRACKS
@@ -65,7 +66,14 @@ class PairView:
     project: str
     origin: str
     days: int
-    health: str  # "ok", "no thread yet", "partner withdrew", "partner left"
+    health: str  # "partner left", "partner withdrew", or the pair-health state (bot.services.pair_health.STATES)
+    kind: str = "partner"  # partner | async | buddy
+    checkin: str = ""  # the latest check-in's answers, e.g. "day 3: Ada: We've met · Bob: no answer"
+    inactive: str | None = None  # the name of the partner found inactive
+
+    @property
+    def needs_attention(self) -> bool:
+        return self.health in ("partner left", "partner withdrew", "inactive partner", "no thread yet")
 
 
 @dataclass(frozen=True)
@@ -75,8 +83,21 @@ class Dashboard:
     unmatched: list[tuple[str, str]]  # (name, reason)
     unmatched_round: int | None
     pairs: list[PairView]
+    health: HealthCounts  # check-ins across the server's pairs (asked, met, inactive)
     sessions: list[tuple[StudySession, Rsvps]]
     pending_topics: list[Topic]
+
+    @property
+    def met_rate(self) -> str:
+        return met_rate_text(self.health)
+
+
+def checkin_text(status: PairStatus, name: Callable[[int], str]) -> str:
+    """The latest check-in's answers, each partner's own: "day 3: Ada: We've met · Bob: no answer"."""
+    if status.day is None:
+        return ""
+    said = (f"{name(uid)}: {ANSWERS.get(a, a) if a else 'no answer'}" for uid, a in sorted(status.answers.items()))
+    return f"day {status.day}: " + " · ".join(said)
 
 
 def learner_track(tracks: Sequence[str]) -> str | None:
@@ -92,16 +113,18 @@ class CohortViewService:
         catalog: CatalogService,
         learning: LearningService,
         sessions: SessionService,
+        pair_health: PairHealthService,
     ) -> None:
         self.clock = clock
         self.cohort = cohort
         self.catalog = catalog
         self.learning = learning
         self.sessions = sessions
+        self.pair_health = pair_health
         self.announcements = AnnouncementStore(db)
         self.matching = MatchingStore(db)
         self.reads = WebReadStore(db)
-        self.roster = RosterStore(db.path)
+        self.roster = RosterStore(db)
 
     # --- what the bot writes for the web -------------------------------------------------------------
 
@@ -112,10 +135,10 @@ class CohortViewService:
         )
 
     async def version(self) -> tuple[object, ...]:
-        """Changes whenever anything the web shows may have: a commit to the database, a new roster snapshot, the
-        topic index rebuilt, or the clock's minute (days left, upcoming sessions)."""
+        """Changes whenever anything the web shows may have: a commit to the database (a new roster snapshot is one),
+        the topic index rebuilt, or the clock's minute (days left, upcoming sessions)."""
         now = self.clock.now().replace(second=0, microsecond=0)
-        return (await self.reads.data_version(), self.roster.file_stamp(), id(self.learning.index), now)
+        return (await self.reads.data_version(), id(self.learning.index), now)
 
     # --- servers, catalog, announcements ---------------------------------------------------------------
 
@@ -177,12 +200,13 @@ class CohortViewService:
             track_learners=per_track if sum(per_track.values()) == len(learners) and learners else {},
         )
 
-    def roster_of(self, guild_id: int) -> Roster | None:
-        return self.roster.get(guild_id)
+    async def roster_of(self, guild_id: int) -> Roster | None:
+        return await self.roster.get(guild_id)
 
-    async def progress(self, guild_id: int) -> Progress:
+    async def progress(self, guild_id: int, roster: Roster | None = None) -> Progress:
+        """`roster`: the server's snapshot when the caller has read it already (else it is read here)."""
         cohort = await self.require(guild_id)
-        roster = self.roster.get(guild_id)
+        roster = roster or await self.roster.get(guild_id)
         learners = {e.user_id: e.track for e in roster.learners} if roster else None
         chart = await self.chart_progress(cohort, learners)
         return Progress(
@@ -219,9 +243,9 @@ class CohortViewService:
     # --- the staff dashboard ----------------------------------------------------------------------------------
 
     async def dashboard(self, guild_id: int) -> Dashboard:
-        progress = await self.progress(guild_id)
+        roster = await self.roster.get(guild_id)
+        progress = await self.progress(guild_id, roster)
         cohort = progress.cohort
-        roster = self.roster.get(guild_id)
         names = {e.user_id: e.name for e in roster.learners} if roster else {}
         mine = await self.reads.cohort_members(guild_id, cohort.week.start)
         active = {uid for uid, (_, is_active) in mine.items() if is_active}
@@ -240,25 +264,33 @@ class CohortViewService:
         learner_ids = roster.ids() if roster else None
         pair_views = []
         catalog = await self.catalog.by_key()
-        for p in await self.matching.active_pairs(guild_id):
-            health = "ok"
+        active_pairs = await self.matching.active_pairs(guild_id)
+        statuses = await self.pair_health.statuses(active_pairs)
+
+        def name_of(uid: int) -> str:
+            return names.get(uid, f"member {uid}")
+
+        for p in active_pairs:
+            status = statuses[p.id]
+            health = status.state
             gone = [uid for uid in (p.backend_id, p.frontend_id) if learner_ids is not None and uid not in learner_ids]
             withdrew = [uid for uid in (p.backend_id, p.frontend_id) if uid not in active]
             if gone:
                 health = "partner left"
             elif withdrew:
                 health = "partner withdrew"
-            elif p.thread_id is None:
-                health = "no thread yet"
             pair_views.append(
                 PairView(
                     p.id,
-                    names.get(p.backend_id, f"member {p.backend_id}"),
-                    names.get(p.frontend_id, f"member {p.frontend_id}"),
+                    name_of(p.backend_id),
+                    name_of(p.frontend_id),
                     catalog[p.project].name if p.project in catalog else p.project,
                     p.origin,
                     max(0, (now - p.created_at).days),
                     health,
+                    status.kind,
+                    checkin_text(status, name_of),
+                    name_of(status.inactive_id) if status.inactive_id is not None else None,
                 )
             )
         return Dashboard(
@@ -267,6 +299,7 @@ class CohortViewService:
             sorted(unmatched, key=lambda x: x[0].casefold()),
             last.number if last else None,
             pair_views,
+            await self.pair_health.counts(guild_id),
             await self.sessions.upcoming(guild_id),
             await self.reads.pending_topics(guild_id),
         )

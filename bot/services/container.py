@@ -50,6 +50,7 @@ class Services:
         sessions = SessionService(db, clock, catalog)
         matching = MatchingService(db, clock, catalog)
         contracts = ContractService(db, clock, matching)
+        pair_health = PairHealthService(db, clock, matching, contracts)
         return cls(
             db=db,
             clock=clock,
@@ -60,9 +61,9 @@ class Services:
             contracts=contracts,
             matching=matching,
             onboarding=OnboardingService(db, clock, cohort),
-            pair_health=PairHealthService(db, clock, matching, contracts),
+            pair_health=pair_health,
             questions=questions,
             sessions=sessions,
             staff=StaffService(db, clock, cohort, catalog),
-            view=CohortViewService(db, clock, cohort, catalog, learning, sessions),
+            view=CohortViewService(db, clock, cohort, catalog, learning, sessions, pair_health),
         )

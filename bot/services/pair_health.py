@@ -33,6 +33,7 @@ __all__ = [
     "HealthCounts",
     "Inactive",
     "PairHealthService",
+    "PairStatus",
     "PartnerFigures",
     "PlannedJob",
     "inactive_members",
@@ -66,6 +67,44 @@ class PartnerFigures:
 
     health: HealthCounts
     contracts: ContractCounts
+
+
+@dataclass(frozen=True)
+class PairStatus:
+    """How a pair is doing, for staff: its kind, each partner's latest check-in answer, and one state."""
+
+    pair_id: int
+    kind: str  # partner | async | buddy
+    state: str  # one of STATES
+    day: int | None  # the latest check-in's day (None: none asked yet)
+    answers: dict[int, str | None]  # member → their answer to that check-in (a code of ANSWERS; None: no answer)
+    inactive_id: int | None
+
+    @property
+    def needs_attention(self) -> bool:
+        return self.state in ("inactive partner", "no thread yet")
+
+
+# The states a pair can be in, in the order a staff member should look at them.
+STATES = ("inactive partner", "no thread yet", "not met yet", "no check-in yet", "met")
+
+
+def pair_status(pair: Pair, checkins: Sequence[Checkin]) -> PairStatus:
+    """A pair's state from its check-ins: an inactive partner first; "met" once either partner said so."""
+    mine = [c for c in checkins if c.pair_id == pair.id]
+    day = max((c.day for c in mine), default=None)
+    answers = {c.user_id: c.answer for c in mine if c.day == day}
+    if pair.inactive_user_id is not None:
+        state = "inactive partner"
+    elif any(c.answer == "met" for c in mine):
+        state = "met"
+    elif pair.thread_id is None:
+        state = "no thread yet"
+    elif day is None:
+        state = "no check-in yet"
+    else:
+        state = "not met yet"
+    return PairStatus(pair.id, pair.kind, state, day, answers, pair.inactive_user_id)
 
 
 @dataclass(frozen=True)
@@ -175,6 +214,14 @@ class PairHealthService:
     async def record_post(self, thread_id: int, user_id: int) -> None:
         """Someone posted in a thread (author only); kept for pair threads."""
         await self.store.record_post(thread_id, user_id, self.clock.now())
+
+    async def statuses(self, pairs: Sequence[Pair]) -> dict[int, PairStatus]:
+        """{pair id: status} of the given pairs, read in one pass (the staff dashboard's pair table)."""
+        checkins = await self.store.checkins_of([p.id for p in pairs])
+        by_pair: dict[int, list[Checkin]] = {}
+        for c in checkins:
+            by_pair.setdefault(c.pair_id, []).append(c)
+        return {p.id: pair_status(p, by_pair.get(p.id, [])) for p in pairs}
 
     async def counts(self, guild_id: int) -> HealthCounts:
         return await self.store.counts(guild_id)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import sqlite3
 from typing import TYPE_CHECKING
 
 import discord
@@ -31,7 +32,7 @@ async def send_link(interaction: discord.Interaction[NexusBot]) -> None:
     # The web process can't see Discord's member list: leave it the learners as they are now.
     try:
         await bot.services.view.save_roster(guild.id, learner_roster(guild, cohort))
-    except OSError as exc:  # e.g. a full disk: the link still works, with the last roster saved
+    except (OSError, sqlite3.DatabaseError) as exc:  # e.g. a full disk: the link still works, with the last roster
         log.warning("Could not save the learner roster for the dashboard of guild %s: %s", guild.id, exc)
     link, expires = dashboard_link(secret, bot.settings.web_base_url, guild.id, bot.clock.now())
     await interaction.response.send_message(

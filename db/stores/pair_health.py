@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -56,6 +57,18 @@ class PairHealthStore:
     async def checkins(self, pair_id: int) -> list[Checkin]:
         rows = await self.db.fetchall("SELECT * FROM pair_checkins WHERE pair_id = ? ORDER BY day, user_id", (pair_id,))
         return [Checkin.from_row(r) for r in rows]
+
+    async def checkins_of(self, pair_ids: Sequence[int]) -> list[Checkin]:
+        """Every check-in of the given pairs (one query per 500 pairs), by pair, day and member."""
+        found: list[Checkin] = []
+        for first in range(0, len(pair_ids), 500):
+            chunk = pair_ids[first : first + 500]
+            marks = ", ".join("?" for _ in chunk)
+            rows = await self.db.fetchall(
+                f"SELECT * FROM pair_checkins WHERE pair_id IN ({marks}) ORDER BY pair_id, day, user_id", tuple(chunk)
+            )
+            found += [Checkin.from_row(r) for r in rows]
+        return found
 
     async def record_post(self, thread_id: int, user_id: int, now: datetime) -> bool:
         """A member posted in a thread; kept only for pair threads. True if it was one."""

@@ -1,21 +1,21 @@
-"""The learner roster the bot last saw, kept beside the database for the web process.
+"""The learner roster the bot last saw, in the database for the web process (issue 18, on either engine).
 
 Who holds a learner role is known only to the bot (from Discord's member list); the dashboard runs in another
-process. The bot writes a snapshot per server (`<database>.roster.json`, replaced atomically) whenever it counts
-learners for staff (`/nexus dashboard`, the daily digest); the web reads it, re-reading only when the file changed.
-A file, not a table, so this needs no migration; a snapshot lost is rebuilt by the next `/nexus dashboard`.
+process, maybe on another host. The bot replaces a server's snapshot in one transaction whenever it counts learners
+for staff (`/nexus dashboard`, the daily digest); the web reads it like any other table, so its cache (keyed on the
+database's change marker, `WebReadStore.data_version`) follows each new snapshot.
 """
 
 from __future__ import annotations
 
-import asyncio
-import json
-import os
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
-from pathlib import Path
-from typing import Any
+
+from db.database import Database
+from db.stores._values import iso
+
+TRACKS = ("backend", "frontend")
 
 
 @dataclass(frozen=True)
@@ -35,72 +35,41 @@ class Roster:
         return {e.user_id for e in self.learners}
 
 
-def roster_path(database_path: str | Path) -> Path:
-    return Path(f"{database_path}.roster.json")
-
-
 class RosterStore:
-    def __init__(self, database_path: str | Path) -> None:
-        self.path = roster_path(database_path)
-        self._stamp: tuple[int, int] | None = None
-        self._data: dict[str, Any] = {}
-        self._parsed: dict[int, Roster | None] = {}
-
-    def _read(self) -> dict[str, Any]:
-        try:
-            info = self.path.stat()
-        except OSError:
-            return {}
-        stamp = (info.st_mtime_ns, info.st_size)
-        if stamp != self._stamp:
-            try:
-                data = json.loads(self.path.read_text(encoding="utf-8"))
-            except (OSError, ValueError):
-                return self._data  # half-replaced or unreadable: keep the last good copy
-            self._data = data if isinstance(data, dict) else {}
-            self._stamp = stamp
-            self._parsed = {}
-        return self._data
-
-    def file_stamp(self) -> tuple[int, int]:
-        """(mtime_ns, size) of the snapshot file, (0, 0) when there is none: changes whenever the bot saves one."""
-        try:
-            info = self.path.stat()
-        except OSError:
-            return (0, 0)
-        return (info.st_mtime_ns, info.st_size)
-
-    def _write(self, guild_id: int, entry: dict[str, Any]) -> None:
-        self._stamp = None
-        data = dict(self._read())
-        data[str(guild_id)] = entry
-        tmp = self.path.with_name(f"{self.path.name}.{os.getpid()}.tmp")
-        tmp.write_text(json.dumps(data, separators=(",", ":")), encoding="utf-8")
-        os.replace(tmp, self.path)
+    def __init__(self, db: Database) -> None:
+        self.db = db
 
     async def save(self, guild_id: int, learners: Mapping[int, tuple[str, str | None]], now: datetime) -> None:
         """Replace the server's snapshot: {user_id: (display name, track or None)}."""
-        entry = {
-            "taken_at": now.isoformat(),
-            "learners": [[uid, name, track] for uid, (name, track) in sorted(learners.items())],
-        }
-        await asyncio.to_thread(self._write, guild_id, entry)
-
-    def get(self, guild_id: int) -> Roster | None:
-        data = self._read()
-        if guild_id not in self._parsed:
-            self._parsed[guild_id] = self._parse(guild_id, data.get(str(guild_id)))
-        return self._parsed[guild_id]
-
-    @staticmethod
-    def _parse(guild_id: int, entry: Any) -> Roster | None:
-        if not isinstance(entry, dict):
-            return None
-        try:
-            learners = tuple(
-                RosterEntry(int(u), str(n), t if t in ("backend", "frontend") else None)
-                for u, n, t in entry.get("learners", [])
+        at = iso(now)
+        rows = [
+            (guild_id, uid, name, track if track in TRACKS else None, at) for uid, (name, track) in learners.items()
+        ]
+        async with self.db.transaction() as conn:
+            await conn.execute(
+                "INSERT INTO roster_snapshots (guild_id, taken_at) VALUES (?, ?) "
+                "ON CONFLICT (guild_id) DO UPDATE SET taken_at = excluded.taken_at",
+                (guild_id, at),
             )
-            return Roster(guild_id, datetime.fromisoformat(entry["taken_at"]), learners)
-        except (KeyError, TypeError, ValueError):
+            await conn.execute("DELETE FROM roster_learners WHERE guild_id = ?", (guild_id,))
+            if rows:
+                await conn.executemany(
+                    "INSERT INTO roster_learners (guild_id, user_id, display_name, track, updated_at) "
+                    "VALUES (?, ?, ?, ?, ?)",
+                    rows,
+                )
+
+    async def get(self, guild_id: int) -> Roster | None:
+        """The server's last snapshot (learners by user id), None before the bot first counted them."""
+        # One statement, so the time and the learners come from the same snapshot even while the bot replaces it.
+        rows = await self.db.fetchall(
+            "SELECT s.taken_at, l.user_id, l.display_name, l.track FROM roster_snapshots s "
+            "LEFT JOIN roster_learners l ON l.guild_id = s.guild_id WHERE s.guild_id = ? ORDER BY l.user_id",
+            (guild_id,),
+        )
+        if not rows:
             return None
+        learners = tuple(
+            RosterEntry(int(r["user_id"]), str(r["display_name"]), r["track"]) for r in rows if r["user_id"] is not None
+        )
+        return Roster(guild_id, datetime.fromisoformat(str(rows[0]["taken_at"])), learners)

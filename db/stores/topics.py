@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import sqlite3
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -24,6 +25,9 @@ BM25_WEIGHTS = (10.0, 6.0, 3.0, 1.0)
 SEARCH_SCAN_CAP = 300
 # PostgreSQL's ts_rank_cd weights for {D, C, B, A} (body, summary, aliases, title): BM25_WEIGHTS scaled to 1.
 _PG_WEIGHTS = "{" + ", ".join(str(w / BM25_WEIGHTS[0]) for w in reversed(BM25_WEIGHTS)) + "}"
+# PostgreSQL: one quoted term of the sanitiser's expression ("" is a quote inside it), each weighted by its rarity.
+_QUOTED_TERM = re.compile(r'"(?:[^"]|"")*"')
+_PG_MAX_TERMS = 32
 # Snippet markers: control characters nobody types, replaced by the renderer after escaping markdown.
 MARK_START = "\x02"
 MARK_END = "\x03"
@@ -269,18 +273,29 @@ class TopicStore:
 
     async def _search_postgres(self, match: str, limit: int, scan_cap: int) -> SearchResult:
         # The FTS5 expression ("a" "b", or "a" OR "b") is also web-search syntax: websearch_to_tsquery reads it
-        # (and anything else) without ever raising. ts_rank_cd over the A-D weighted columns stands in for bm25;
-        # negated, so a lower score is better on both engines.
+        # (and anything else) without ever raising; it picks the matches. ts_rank_cd alone has no IDF (a common
+        # word counted as much as a rare one), so the score is bm25's shape: per quoted term, its rarity (IDF from
+        # document frequencies the GIN index counts) times its saturated weighted rank (normalisation 32:
+        # rank/(rank+1), as bm25 saturates term frequency); negated, so a lower score is better on both engines.
+        terms = [m[0] for m in _QUOTED_TERM.finditer(match)][:_PG_MAX_TERMS] or [match]
+        values = ", ".join("(CAST(? AS TEXT))" for _ in terms)
         rows = await self.db.fetchall(
             "WITH q AS (SELECT websearch_to_tsquery('english', ?) AS query), "
+            f"terms AS (SELECT websearch_to_tsquery('english', v.term) AS tq FROM (VALUES {values}) AS v(term)), "
+            "n AS (SELECT COUNT(*) AS total FROM topics WHERE status = 'approved'), "
+            # MATERIALIZED: computed once, not once per hit (a CTE used once is otherwise inlined).
+            "weighted AS MATERIALIZED (SELECT terms.tq, ln(1 + (n.total - d.df + 0.5) / (d.df + 0.5)) AS idf "
+            "FROM terms, n, "
+            "LATERAL (SELECT COUNT(*) AS df FROM topics t WHERE t.status = 'approved' AND t.search @@ terms.tq) d), "
             "hits AS (SELECT t.id, t.search FROM topics t, q WHERE t.status = 'approved' AND t.search @@ q.query "
             "ORDER BY t.id LIMIT ?) "
-            f"SELECT h.id, -ts_rank_cd('{_PG_WEIGHTS}', h.search, q.query) AS score, "
-            "(SELECT COUNT(*) FROM hits) AS matched FROM hits h, q ORDER BY score, h.id LIMIT ?",
-            (match, scan_cap, limit),
+            "SELECT h.id, -(SELECT COALESCE(SUM(w.idf * "
+            f"ts_rank_cd('{_PG_WEIGHTS}', h.search, w.tq, 32)), 0) FROM weighted w) AS score, "
+            "(SELECT COUNT(*) FROM hits) AS matched FROM hits h ORDER BY score, h.id LIMIT ?",
+            (match, *terms, scan_cap, limit),
         )
         matched = rows[0]["matched"] if rows else 0
-        return SearchResult(tuple(SearchHit(r["id"], r["score"]) for r in rows), matched, matched >= scan_cap)
+        return SearchResult(tuple(SearchHit(r["id"], float(r["score"])) for r in rows), matched, matched >= scan_cap)
 
     async def snippets(self, match: str, topic_ids: Sequence[int], tokens: int = 14) -> dict[int, str]:
         """Highlighted excerpts (MARK_START/MARK_END around matched words) for the given topics."""

@@ -13,9 +13,19 @@ class WebReadStore:
     def __init__(self, db: Database) -> None:
         self.db = db
 
-    async def data_version(self) -> int:
-        """SQLite's PRAGMA data_version on the reading connection: it changes whenever another connection (the bot,
-        or this process's writer) commits, so an unchanged value means nothing read before can have changed."""
+    async def data_version(self) -> object:
+        """A marker that changes whenever anything is committed, so an unchanged value means nothing read before can
+        have changed. SQLite: PRAGMA data_version on the reading connection (it changes whenever another connection,
+        the bot or this process's writer, commits). PostgreSQL has no such counter: the WAL insert position, which
+        every commit moves forward before it becomes visible (on a standby, the position replayed); other writes to
+        the server move it too, which costs only a cache miss."""
+        if self.db.dialect == "postgres":
+            return str(
+                await self.db.fetchval(
+                    "SELECT CASE WHEN pg_is_in_recovery() THEN pg_last_wal_replay_lsn() "
+                    "ELSE pg_current_wal_insert_lsn() END::text"
+                )
+            )
         return int(await self.db.fetchval("PRAGMA data_version") or 0)
 
     async def posted_announcements(

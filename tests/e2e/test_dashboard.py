@@ -113,3 +113,52 @@ async def test_board_and_digest_carry_the_first_week_chart(nexus: NexusSandbox) 
     assert attachment["filename"] == "first-week.png"
     stored = nexus.server.state.files[int(attachment["id"])]
     assert Image.open(io.BytesIO(stored.data)).format == "PNG"
+
+
+async def test_on_postgresql_the_web_reads_the_bots_roster_api_and_dashboard(tmp_path: Path) -> None:
+    """DATABASE_URL for both processes: the roster the bot saves at /nexus dashboard reaches the web through the
+    database (no file beside it), and the web's cache follows the bot's next commit."""
+    from tests.pg import postgres_url
+
+    port = free_port()
+    async with postgres_url() as url:
+        nexus = NexusSandbox(tmp_path, extra_env={"WEB_SECRET": SECRET, "WEB_PORT": str(port)}, database_url=url)
+        await nexus.start()
+        try:
+            await nexus.setup_guild()
+            await nexus.client.slash("alice", "project announce", project="ecommerce", title="Shop", summary="A shop.")
+            result = await nexus.client.slash("erin", "nexus dashboard")
+            found = LINK.search(result.content)
+            assert found, result.describe()
+            guild = nexus.server.world.guild
+            track_roles = {guild.role_by_name("Backend").id, guild.role_by_name("Frontend").id}
+            learners = [m for m in guild.members.values() if track_roles & set(m.roles)]
+
+            web = WebProcess(tmp_path / "no-such.db", clock_file=nexus.clock_file, extra_env={"DATABASE_URL": url})
+            web.port, web.base_url = port, f"http://127.0.0.1:{port}"
+            web.env["WEB_PORT"] = str(port)
+            jar = aiohttp.CookieJar(unsafe=True)
+            async with web, aiohttp.ClientSession(cookie_jar=jar) as session:
+                async with session.get(f"{web.base_url}/api/v1/guilds") as r:
+                    assert r.status == 200
+                    assert [g["id"] for g in (await r.json())["data"]] == [str(guild.id)]
+                progress_url = f"{web.base_url}/api/v1/guilds/{guild.id}/progress"
+                async with session.get(progress_url) as r:
+                    progress = (await r.json())["data"]
+                    assert r.status == 200 and progress["roster_taken_at"] is not None, progress
+                    assert progress["learners"] == len(learners) and progress["announced"] == 1
+                async with session.get(found[1]) as login:
+                    assert login.status == 200
+                async with session.get(f"{web.base_url}/") as page:
+                    html = await page.text()
+                    assert page.status == 200, html
+                assert '<b id="fig-announced">1</b>' in html
+                assert f'<span id="fig-learners">{len(learners)}</span>' in html
+                again = await nexus.client.slash(
+                    "bob", "project announce", project="ecommerce", title="Cart", summary="UI."
+                )
+                assert "Announced" in again.content, again.describe()
+                async with session.get(progress_url) as r:  # the bot's commit moved the change marker
+                    assert (await r.json())["data"]["announced"] == 2
+        finally:
+            await nexus.close()

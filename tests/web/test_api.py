@@ -237,7 +237,7 @@ async def test_cached_answers_follow_every_commit_roster_and_minute(api: Api) ->
     path, template = f"{G}/progress", "/api/v1/guilds/{guild_id}/progress"
     first = (await api.get(path, template))["data"]
     assert (await api.get(path, template))["data"] == first  # served from the cache
-    roster = api.services.view.roster_of(GUILD)
+    roster = await api.services.view.roster_of(GUILD)
     assert roster is not None
     await api.services.view.save_roster(GUILD, {e.user_id: (e.name, (e.track or "",)) for e in roster.learners[:10]})
     assert (await api.get(path, template))["data"]["learners"] == 10

@@ -118,3 +118,39 @@ async def test_without_a_session_the_dashboard_is_401(served: tuple[Api, str]) -
         "/", cookies={"nexus_session": links.sign("wrong-" + "k" * 32, "session", GUILD, 2**40)}
     ) as r:
         assert r.status == 401
+
+
+async def test_the_pairs_table_shows_each_pairs_kind_check_in_answers_and_health(served: tuple[Api, str]) -> None:
+    api, base = served
+    services = api.services
+    pairs = await services.matching.store.active_pairs(GUILD)
+    met, quiet, waiting = pairs[:3]
+    for n, p in enumerate((met, quiet, waiting)):
+        await services.matching.set_thread(p.id, 8000 + n)
+    for p in (met, quiet):
+        fresh = await services.matching.get_pair(p.id)
+        assert fresh is not None
+        await services.pair_health.asked(fresh, 3, api.clock.now())
+    await services.pair_health.answer(met.id, 3, met.frontend_id, "met")
+    await services.pair_health.store.mark_inactive(quiet.id, quiet.backend_id, api.clock.now())
+    async with services.db.transaction() as conn:  # a last-resort pair, as a balanced round makes them
+        await conn.execute("UPDATE pairs SET kind = 'async' WHERE id = ?", (waiting.id,))
+    names = {e.user_id: e.name for e in (await services.view.roster_of(GUILD) or pytest.fail("no roster")).learners}
+
+    dom = await dump_dom(link_for(api, base))
+
+    def row(pair_id: int) -> dict[str, str]:
+        found = re.search(rf'<tr data-pair="{pair_id}">(.*?)</tr>', dom)
+        assert found, f"no row for pair {pair_id}"
+        cells = re.findall(r'<td(?: class="([\w ]+)")?>(.*?)</td>', found[1])
+        return {cls.split()[0]: text for cls, text in cells if cls and cls != "num"}
+
+    assert row(met.id) == {
+        "kind": "partner",
+        "checkin": f"day 3: {names[met.backend_id]}: no answer · {names[met.frontend_id]}: We've met",
+        "health": "met",
+    }
+    assert row(quiet.id)["health"] == f"inactive partner: {names[quiet.backend_id]}"
+    assert 'class="health bad">inactive partner' in dom
+    assert row(waiting.id) == {"kind": "async", "checkin": "—", "health": "no check-in yet"}
+    assert re.search(r'id="fig-met-rate">1 of 2 pairs \(50%\)<', dom) and 'id="fig-inactive">1<' in dom

@@ -1,4 +1,4 @@
-"""WEB_* settings, signed links and cookies, the roster snapshot, and `nexus-bot web` refusing a bad database."""
+"""WEB_* settings, signed links and cookies, and `nexus-bot web` refusing a bad database."""
 
 from __future__ import annotations
 
@@ -13,7 +13,6 @@ from bot.config import ConfigError, load_settings
 from bot.web import links
 from bot.web.app import create_app
 from db.database import Database
-from db.stores.roster import RosterStore
 from tests.web.conftest import GUILD, SECRET, Api
 
 NOW = datetime(2026, 12, 3, 12, tzinfo=UTC)
@@ -82,23 +81,6 @@ async def test_without_web_secret_the_dashboard_says_staff_must_set_it(api: Api)
     app = create_app(api.services, api.clock, secret=None)
     async with TestClient(TestServer(app)) as client, client.get("/") as response:
         assert response.status == 503 and "WEB_SECRET" in await response.text()
-
-
-async def test_the_roster_snapshot_round_trips_and_a_damaged_file_keeps_the_last_good_copy(tmp_path: Path) -> None:
-    store = RosterStore(tmp_path / "n.db")
-    assert store.get(GUILD) is None
-    await store.save(GUILD, {2: ("Bob", "frontend"), 1: ("Ada", None)}, NOW)
-    await store.save(GUILD + 1, {3: ("Cy", "backend")}, NOW)
-    roster = store.get(GUILD)
-    assert roster is not None and [(e.user_id, e.name, e.track) for e in roster.learners] == [
-        (1, "Ada", None),
-        (2, "Bob", "frontend"),
-    ]
-    reader = RosterStore(tmp_path / "n.db")
-    assert reader.get(GUILD + 1) is not None
-    store.path.write_text("{not json")
-    assert reader.get(GUILD) is not None  # the reader keeps what it had
-    assert RosterStore(tmp_path / "n.db").get(GUILD) is None  # a fresh one finds nothing usable
 
 
 async def test_nexus_bot_web_refuses_a_missing_or_unmigrated_database(tmp_path: Path) -> None:
