@@ -2,17 +2,40 @@
 
 from __future__ import annotations
 
-import json
 import re
 import sqlite3
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
 from datetime import date, datetime
 from random import Random
 
 from db.database import Database
 from db.errors import Conflict, NotFound
-from db.stores._values import dataclass_from_row
+from db.stores.topic_models import (
+    Resource,
+    SearchHit,
+    SearchResult,
+    SeedReport,
+    ShippedTopic,
+    Topic,
+    TopicDraft,
+    TopicName,
+    draft_params,
+    split_aliases,
+)
+
+# The rows live in topic_models.py; callers import them from here, with the store.
+__all__ = [
+    "CATEGORIES",
+    "Resource",
+    "SearchHit",
+    "SearchResult",
+    "SeedReport",
+    "ShippedTopic",
+    "Topic",
+    "TopicDraft",
+    "TopicName",
+    "TopicStore",
+]
 
 _RNG = Random()
 
@@ -37,139 +60,6 @@ _TOPIC_COLUMNS = (
     "content_hash, author_id, guild_id, uses, reviewed_by, review_reason, review_channel_id, review_message_id, "
     "created_at, updated_at"
 )
-
-
-@dataclass(frozen=True)
-class Resource:
-    title: str
-    url: str
-
-
-@dataclass(frozen=True)
-class TopicDraft:
-    """What a topic says; used for shipped content, suggestions and staff edits."""
-
-    title: str
-    category: str
-    summary: str
-    body: str
-    resources: tuple[Resource, ...] = ()
-    aliases: tuple[str, ...] = ()
-    key_points: tuple[str, ...] = ()
-    related: tuple[str, ...] = ()
-
-
-@dataclass(frozen=True)
-class ShippedTopic:
-    """A curated topic from content/topics/<slug>.toml with the hash of its file."""
-
-    slug: str
-    draft: TopicDraft
-    content_hash: str
-
-
-@dataclass(frozen=True)
-class Topic:
-    id: int
-    slug: str
-    title: str
-    category: str
-    aliases: tuple[str, ...]
-    summary: str
-    body: str
-    key_points: tuple[str, ...]
-    resources: tuple[Resource, ...]
-    related: tuple[str, ...]
-    status: str
-    source: str
-    content_hash: str | None
-    author_id: int | None
-    guild_id: int | None
-    uses: int
-    reviewed_by: int | None
-    review_reason: str | None
-    review_channel_id: int | None
-    review_message_id: int | None
-    created_at: datetime
-    updated_at: datetime
-
-    @classmethod
-    def from_row(cls, row: sqlite3.Row) -> Topic:
-        return dataclass_from_row(
-            cls,
-            row,
-            aliases=_split_aliases(row["aliases"]),
-            key_points=tuple(json.loads(row["key_points"])),
-            resources=tuple(Resource(t, u) for t, u in json.loads(row["resources"])),
-            related=tuple(json.loads(row["related"])),
-        )
-
-    @property
-    def draft(self) -> TopicDraft:
-        return TopicDraft(
-            self.title,
-            self.category,
-            self.summary,
-            self.body,
-            self.resources,
-            self.aliases,
-            self.key_points,
-            self.related,
-        )
-
-
-@dataclass(frozen=True)
-class TopicName:
-    """The names of an approved topic, for the in-memory autocomplete index."""
-
-    id: int
-    slug: str
-    title: str
-    aliases: tuple[str, ...]
-    category: str
-    uses: int
-
-
-@dataclass(frozen=True)
-class SearchHit:
-    topic_id: int
-    score: float  # bm25: lower is better
-
-
-@dataclass(frozen=True)
-class SearchResult:
-    hits: tuple[SearchHit, ...]
-    matched: int  # matches looked at (== SEARCH_SCAN_CAP means "at least")
-    truncated: bool
-
-
-@dataclass(frozen=True)
-class SeedReport:
-    inserted: int
-    updated: int
-    unchanged: int
-    skipped: tuple[str, ...]  # slugs held by community topics, never overwritten
-
-
-def _split_aliases(text: str) -> tuple[str, ...]:
-    return tuple(a for a in text.split("\n") if a)
-
-
-def _join_aliases(aliases: Iterable[str]) -> str:
-    return "\n".join(a.replace("\n", " ").strip() for a in aliases if a.strip())
-
-
-def _draft_params(draft: TopicDraft) -> dict[str, object]:
-    return {
-        "title": draft.title,
-        "category": draft.category,
-        "aliases": _join_aliases(draft.aliases),
-        "summary": draft.summary,
-        "body": draft.body,
-        "key_points": json.dumps(list(draft.key_points)),
-        "resources": json.dumps([[r.title, r.url] for r in draft.resources]),
-        "related": json.dumps(list(draft.related)),
-    }
 
 
 class TopicStore:
@@ -214,7 +104,7 @@ class TopicStore:
             "SELECT id, slug, title, aliases, category, uses FROM topics WHERE status = 'approved' ORDER BY id"
         )
         return [
-            TopicName(r["id"], r["slug"], r["title"], _split_aliases(r["aliases"]), r["category"], r["uses"])
+            TopicName(r["id"], r["slug"], r["title"], split_aliases(r["aliases"]), r["category"], r["uses"])
             for r in rows
         ]
 
@@ -350,7 +240,7 @@ class TopicStore:
         guild_id: int | None = None,
     ) -> Topic:
         params = {
-            **_draft_params(draft),
+            **draft_params(draft),
             "slug": slug,
             "status": status,
             "source": source,
@@ -378,7 +268,7 @@ class TopicStore:
         """Insert many approved community topics in one transaction (benchmarks, imports)."""
         stamp = now.isoformat()
         rows = [
-            {**_draft_params(draft), "slug": slug, "now": stamp}
+            {**draft_params(draft), "slug": slug, "now": stamp}
             for slug, draft in items  # materialised first: the write lock is held only for the insert
         ]
         async with self.db.transaction() as conn:
@@ -421,7 +311,7 @@ class TopicStore:
 
     async def update_content(self, topic_id: int, draft: TopicDraft, now: datetime) -> Topic:
         """A staff edit. The topic becomes locally maintained: seeding never overwrites it again."""
-        params = {**_draft_params(draft), "id": topic_id, "now": now.isoformat()}
+        params = {**draft_params(draft), "id": topic_id, "now": now.isoformat()}
         changed = await self.db.execute(
             "UPDATE topics SET title = :title, category = :category, aliases = :aliases, summary = :summary, "
             "body = :body, key_points = :key_points, resources = :resources, related = :related, "
@@ -445,7 +335,7 @@ class TopicStore:
         unchanged = 0
         skipped: list[str] = []
         for item in shipped:
-            params = {**_draft_params(item.draft), "slug": item.slug, "hash": item.content_hash, "now": stamp}
+            params = {**draft_params(item.draft), "slug": item.slug, "hash": item.content_hash, "now": stamp}
             current = existing.get(item.slug)
             if current is None:
                 inserts.append(params)

@@ -1,0 +1,144 @@
+"""The rows of the learning-topic store: topics, drafts, names, search hits, and how they are stored."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime
+
+from db.stores._values import dataclass_from_row
+
+
+@dataclass(frozen=True)
+class Resource:
+    title: str
+    url: str
+
+
+@dataclass(frozen=True)
+class TopicDraft:
+    """What a topic says; used for shipped content, suggestions and staff edits."""
+
+    title: str
+    category: str
+    summary: str
+    body: str
+    resources: tuple[Resource, ...] = ()
+    aliases: tuple[str, ...] = ()
+    key_points: tuple[str, ...] = ()
+    related: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class ShippedTopic:
+    """A curated topic from content/topics/<slug>.toml with the hash of its file."""
+
+    slug: str
+    draft: TopicDraft
+    content_hash: str
+
+
+@dataclass(frozen=True)
+class Topic:
+    id: int
+    slug: str
+    title: str
+    category: str
+    aliases: tuple[str, ...]
+    summary: str
+    body: str
+    key_points: tuple[str, ...]
+    resources: tuple[Resource, ...]
+    related: tuple[str, ...]
+    status: str
+    source: str
+    content_hash: str | None
+    author_id: int | None
+    guild_id: int | None
+    uses: int
+    reviewed_by: int | None
+    review_reason: str | None
+    review_channel_id: int | None
+    review_message_id: int | None
+    created_at: datetime
+    updated_at: datetime
+
+    @classmethod
+    def from_row(cls, row: sqlite3.Row) -> Topic:
+        return dataclass_from_row(
+            cls,
+            row,
+            aliases=split_aliases(row["aliases"]),
+            key_points=tuple(json.loads(row["key_points"])),
+            resources=tuple(Resource(t, u) for t, u in json.loads(row["resources"])),
+            related=tuple(json.loads(row["related"])),
+        )
+
+    @property
+    def draft(self) -> TopicDraft:
+        return TopicDraft(
+            self.title,
+            self.category,
+            self.summary,
+            self.body,
+            self.resources,
+            self.aliases,
+            self.key_points,
+            self.related,
+        )
+
+
+@dataclass(frozen=True)
+class TopicName:
+    """The names of an approved topic, for the in-memory autocomplete index."""
+
+    id: int
+    slug: str
+    title: str
+    aliases: tuple[str, ...]
+    category: str
+    uses: int
+
+
+@dataclass(frozen=True)
+class SearchHit:
+    topic_id: int
+    score: float  # bm25: lower is better
+
+
+@dataclass(frozen=True)
+class SearchResult:
+    hits: tuple[SearchHit, ...]
+    matched: int  # matches looked at (== SEARCH_SCAN_CAP means "at least")
+    truncated: bool
+
+
+@dataclass(frozen=True)
+class SeedReport:
+    inserted: int
+    updated: int
+    unchanged: int
+    skipped: tuple[str, ...]  # slugs held by community topics, never overwritten
+
+
+def split_aliases(text: str) -> tuple[str, ...]:
+    return tuple(a for a in text.split("\n") if a)
+
+
+def join_aliases(aliases: Iterable[str]) -> str:
+    return "\n".join(a.replace("\n", " ").strip() for a in aliases if a.strip())
+
+
+def draft_params(draft: TopicDraft) -> dict[str, object]:
+    return {
+        "title": draft.title,
+        "category": draft.category,
+        "aliases": join_aliases(draft.aliases),
+        "summary": draft.summary,
+        "body": draft.body,
+        "key_points": json.dumps(list(draft.key_points)),
+        "resources": json.dumps([[r.title, r.url] for r in draft.resources]),
+        "related": json.dumps(list(draft.related)),
+    }
