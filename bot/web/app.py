@@ -20,6 +20,7 @@ from bot.clock import Clock
 from bot.errors import NotFound, UserError
 from bot.services.container import Services
 from bot.web import api, dashboard
+from bot.web.cache import CACHE, VersionedCache
 from bot.web.params import ApiError
 
 log = logging.getLogger(__name__)
@@ -90,42 +91,14 @@ def matches(if_none_match: str | None, etag: str) -> bool:
     return "*" in tags or etag in tags
 
 
-class ResponseCache:
-    """Bodies of successful API answers, valid while `CohortViewService.version()` stays the same (no commit, no new
-    roster, same minute): a burst of readers costs one query per distinct URL, and no answer is ever stale."""
-
-    def __init__(self, max_entries: int = 4096) -> None:
-        self.max_entries = max_entries
-        self.version: tuple[object, ...] | None = None
-        self.bodies: dict[str, tuple[bytes, str]] = {}
-
-    def get(self, version: tuple[object, ...], key: str) -> tuple[bytes, str] | None:
-        if version != self.version:
-            self.version, self.bodies = version, {}
-            return None
-        return self.bodies.get(key)
-
-    def put(self, version: tuple[object, ...], key: str, body: bytes, etag: str) -> None:
-        if version == self.version:
-            if len(self.bodies) >= self.max_entries:
-                self.bodies.clear()
-            self.bodies[key] = (body, etag)
-
-
-CACHE: web.AppKey[ResponseCache] = web.AppKey("cache", ResponseCache)
-
-
 def json_endpoint(handler: JsonHandler) -> Handler:
     async def run(request: web.Request) -> web.StreamResponse:
-        cache = request.app[CACHE]
-        version = await request.app[api.SERVICES].view.version()
-        cached = cache.get(version, request.path_qs)
-        if cached is not None:
-            body, etag = cached
-        else:
+        async def answer() -> tuple[bytes, str]:
             body = orjson.dumps(await handler(request))
-            etag = etag_for(body)
-            cache.put(version, request.path_qs, body, etag)
+            return body, etag_for(body)
+
+        version = await request.app[api.SERVICES].view.version()
+        body, etag = await request.app[CACHE].get(version, ("api", request.path_qs), answer)
         headers = {**CORS, "ETag": etag, "Cache-Control": API_CACHE, "Vary": "Origin"}
         if matches(request.headers.get("If-None-Match"), etag):
             return web.Response(status=304, headers=headers)
@@ -202,7 +175,7 @@ def create_app(
     app[dashboard.CLOCK] = clock
     app[dashboard.SECURE] = secure_cookie
     app[LIMITER] = limiter or RateLimiter()
-    app[CACHE] = ResponseCache()
+    app[CACHE] = VersionedCache()
     for path, handler in api.ROUTES.items():
         app.router.add_get(path, json_endpoint(handler), allow_head=False)
     app.router.add_get("/", dashboard.home, allow_head=False)

@@ -15,6 +15,7 @@ from bot.services.charts import chart_rows
 from bot.services.first_week import days_left_text
 from bot.web import links
 from bot.web.api import SERVICES
+from bot.web.cache import CACHE
 from bot.web.svg import first_week_svg
 
 COOKIE = "nexus_session"
@@ -117,7 +118,10 @@ async def home(request: web.Request) -> web.Response:
         return unauthorised("You are not signed in, or your session has ended.")
     guild_id, expires = found
     try:
-        dashboard = await request.app[SERVICES].view.dashboard(guild_id)
+        view = request.app[SERVICES].view
+        dashboard = await request.app[CACHE].get(
+            await view.version(), ("dashboard", guild_id), lambda: view.dashboard(guild_id)
+        )
     except NotFound:
         return message(404, "Server not set up", f"Server {guild_id} is not set up with Nexus Bot (/nexus setup).")
     chart = dashboard.progress.chart
