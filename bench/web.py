@@ -19,6 +19,7 @@ import random
 import statistics
 import tempfile
 import time
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -84,7 +85,10 @@ async def api_load(base: str, paths: list[str], rate: float, seconds: float) -> 
     return latencies, errors
 
 
-async def dashboard_renders(base: str, guild_id: int, renders: int) -> list[float]:
+async def dashboard_renders(
+    base: str, guild_id: int, renders: int, before_each: Callable[[], Awaitable[None]] | None = None
+) -> list[float]:
+    """Sequential signed-in GETs of `/`; `before_each` (a commit) makes every one a fresh render, not a cached one."""
     jar = aiohttp.CookieJar(unsafe=True)
     async with aiohttp.ClientSession(base, cookie_jar=jar) as session:
         link = links.dashboard_link(SECRET, "", guild_id, datetime.now(UTC))[0]
@@ -92,6 +96,8 @@ async def dashboard_renders(base: str, guild_id: int, renders: int) -> list[floa
             assert response.status == 200, response.status
         out = []
         for i in range(renders + 1):
+            if before_each is not None:
+                await before_each()
             start = time.perf_counter()
             async with session.get("/") as response:
                 await response.read()
@@ -135,11 +141,18 @@ async def measure_web(learners: int, rate: float, seconds: float, renders: int) 
                 busy, busy_errors = await api_load(web.base_url, api_paths(GUILD), rate, seconds)
                 writer.cancel()
                 dash = await dashboard_renders(web.base_url, GUILD, renders)
+                flips = iter(range(10**9))
+
+                async def commit() -> None:
+                    await services.announcements.store.set_post_looking(seeded.announced_ids[0], next(flips) % 2 == 0)
+
+                fresh = await dashboard_renders(web.base_url, GUILD, renders, commit)
     return {
         "api": api,
         "busy": busy,
         "api_errors": api_errors + busy_errors,
         "dashboard": dash,
+        "dashboard_fresh": fresh,
         "png": png,
         "svg": svg,
     }
@@ -191,10 +204,16 @@ def rows_for(m: dict[str, Any], b: dict[str, Any], learners: int, rate: float) -
         },
         {"figure": "web API: non-200 answers", "value": m["api_errors"], "target": "0", "passed": m["api_errors"] == 0},
         {
-            "figure": "dashboard render p99 (ms)",
-            "value": percentile(dash, 99),
+            "figure": "dashboard render p99, each after a commit (ms)",
+            "value": percentile(m["dashboard_fresh"], 99),
             "target": "≤ 50 ms",
-            "passed": percentile(dash, 99) <= 50,
+            "passed": percentile(m["dashboard_fresh"], 99) <= 50,
+        },
+        {
+            "figure": "dashboard render p99, nothing changed (ms)",
+            "value": percentile(dash, 99),
+            "target": "info",
+            "passed": None,
         },
         {
             "figure": "first-week PNG render p50 / p99 (ms)",

@@ -125,6 +125,8 @@ class CohortViewService:
         self.matching = MatchingStore(db)
         self.reads = WebReadStore(db)
         self.roster = RosterStore(db)
+        # guild → its last snapshot: 5k learners are read again only when the bot has saved a new one.
+        self._rosters: dict[int, Roster] = {}
 
     # --- what the bot writes for the web -------------------------------------------------------------
 
@@ -201,12 +203,21 @@ class CohortViewService:
         )
 
     async def roster_of(self, guild_id: int) -> Roster | None:
-        return await self.roster.get(guild_id)
+        taken_at = await self.roster.taken_at(guild_id)
+        cached = self._rosters.get(guild_id)
+        if taken_at is not None and cached is not None and cached.taken_at == datetime.fromisoformat(taken_at):
+            return cached
+        roster = await self.roster.get(guild_id)
+        if roster is None:
+            self._rosters.pop(guild_id, None)
+        else:  # the snapshot read, not the one checked: a save in between is seen on the next call
+            self._rosters[guild_id] = roster
+        return roster
 
     async def progress(self, guild_id: int, roster: Roster | None = None) -> Progress:
         """`roster`: the server's snapshot when the caller has read it already (else it is read here)."""
         cohort = await self.require(guild_id)
-        roster = roster or await self.roster.get(guild_id)
+        roster = roster or await self.roster_of(guild_id)
         learners = {e.user_id: e.track for e in roster.learners} if roster else None
         chart = await self.chart_progress(cohort, learners)
         return Progress(
@@ -243,7 +254,7 @@ class CohortViewService:
     # --- the staff dashboard ----------------------------------------------------------------------------------
 
     async def dashboard(self, guild_id: int) -> Dashboard:
-        roster = await self.roster.get(guild_id)
+        roster = await self.roster_of(guild_id)
         progress = await self.progress(guild_id, roster)
         cohort = progress.cohort
         names = {e.user_id: e.name for e in roster.learners} if roster else {}

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from db.database import Database
 from db.stores._values import iso
@@ -40,12 +40,18 @@ class RosterStore:
         self.db = db
 
     async def save(self, guild_id: int, learners: Mapping[int, tuple[str, str | None]], now: datetime) -> None:
-        """Replace the server's snapshot: {user_id: (display name, track or None)}."""
-        at = iso(now)
-        rows = [
-            (guild_id, uid, name, track if track in TRACKS else None, at) for uid, (name, track) in learners.items()
-        ]
+        """Replace the server's snapshot: {user_id: (display name, track or None)}. `taken_at` only moves forward,
+        so it names one snapshot (readers cache by it), even for two saves within one clock tick."""
         async with self.db.transaction() as conn:
+            cur = await conn.execute("SELECT taken_at FROM roster_snapshots WHERE guild_id = ?", (guild_id,))
+            previous = await cur.fetchone()
+            moment = now
+            if previous is not None and datetime.fromisoformat(str(previous[0])) >= now:
+                moment = datetime.fromisoformat(str(previous[0])) + timedelta(microseconds=1)
+            at = iso(moment)
+            rows = [
+                (guild_id, uid, name, track if track in TRACKS else None, at) for uid, (name, track) in learners.items()
+            ]
             await conn.execute(
                 "INSERT INTO roster_snapshots (guild_id, taken_at) VALUES (?, ?) "
                 "ON CONFLICT (guild_id) DO UPDATE SET taken_at = excluded.taken_at",
@@ -58,6 +64,10 @@ class RosterStore:
                     "VALUES (?, ?, ?, ?, ?)",
                     rows,
                 )
+
+    async def taken_at(self, guild_id: int) -> str | None:
+        """When the server's snapshot was taken (stored text), None before the first: a cheap change check."""
+        return await self.db.fetchval("SELECT taken_at FROM roster_snapshots WHERE guild_id = ?", (guild_id,))
 
     async def get(self, guild_id: int) -> Roster | None:
         """The server's last snapshot (learners by user id), None before the bot first counted them."""
