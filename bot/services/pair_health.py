@@ -130,12 +130,19 @@ def inactive_members(
     return out
 
 
+# How fresh "last posted in the thread" is kept; inactivity needs 7 days of silence.
+POST_RESOLUTION = timedelta(hours=1)
+
+
 class PairHealthService:
     def __init__(self, db: Database, clock: Clock, matching: MatchingService, contracts: ContractService) -> None:
         self.clock = clock
         self.store = PairHealthStore(db)
         self.matching = matching
         self.contracts = contracts
+        # (thread, member) → when their post was last written: a chatty thread costs one write an hour, not one
+        # per message (inactivity is judged in days).
+        self._posts_written: dict[tuple[int, int], datetime] = {}
 
     def checkin_jobs(self, pair: Pair) -> list[PlannedJob]:
         """The pair's check-ins (day 3 and day 10 after pairing), to schedule (idempotent by dedupe key)."""
@@ -212,8 +219,15 @@ class PairHealthService:
         return ended
 
     async def record_post(self, thread_id: int, user_id: int) -> None:
-        """Someone posted in a thread (author only); kept for pair threads."""
-        await self.store.record_post(thread_id, user_id, self.clock.now())
+        """Someone posted in a thread (author only); kept for pair threads, at most once per `POST_RESOLUTION`."""
+        now, key = self.clock.now(), (thread_id, user_id)
+        last = self._posts_written.get(key)
+        if last is not None and timedelta(0) <= now - last < POST_RESOLUTION:
+            return
+        if len(self._posts_written) > 100_000:
+            self._posts_written.clear()
+        await self.store.record_post(thread_id, user_id, now)
+        self._posts_written[key] = now
 
     async def statuses(self, pairs: Sequence[Pair]) -> dict[int, PairStatus]:
         """{pair id: status} of the given pairs, read in one pass (the staff dashboard's pair table)."""

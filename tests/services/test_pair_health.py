@@ -136,3 +136,17 @@ async def test_reasons_name_a_project_by_its_catalog_label(matching: MatchingSer
 @pytest.fixture
 def directory() -> Directory:
     return Directory()
+
+
+async def test_a_chatty_thread_is_written_once_an_hour_not_once_per_message(
+    health: PairHealthService, matching: MatchingService, directory: Directory, clock: ManualClock
+) -> None:
+    await paired(matching, directory)
+    first = clock.now()
+    for _ in range(50):
+        await health.record_post(THREAD, 1)
+        clock.at += timedelta(seconds=30)  # 25 minutes of chatter
+    assert await health.store.last_posted(THREAD, 1) == first
+    clock.at += timedelta(hours=1)
+    await health.record_post(THREAD, 1)
+    assert await health.store.last_posted(THREAD, 1) == clock.now()
