@@ -17,6 +17,7 @@ import argparse
 import asyncio
 import json
 import logging
+import os
 import random
 import statistics
 import tempfile
@@ -30,6 +31,7 @@ import psutil
 
 from bench._engines import ENGINES, on_both
 from bench.search import Corpus
+from bot.loopwatch import SLOW_CALLBACK_ENV
 from bot.services.availability import parse_availability, to_json
 from bot.services.topic_content import load_topics
 from db.database import Database
@@ -203,7 +205,7 @@ async def _measure_nexus(
             world=world,
             log_level="WARNING",
             server_options=SERVER_OPTIONS,
-            extra_env={"NEXUS_LOOP_STATS": str(stats_path)},
+            extra_env={"NEXUS_LOOP_STATS": str(stats_path), **_slow_callback_env()},
             database_url=database_url,
         )
         await prepare_database(nexus.db_path, world, announced=learners - learners // 5, topics=topics)
@@ -301,13 +303,20 @@ def _loop_stats(path: Path) -> dict[str, Any]:
 def _loop_delta(before: dict[str, Any], after: dict[str, Any]) -> dict[str, Any]:
     """GC figures of the run alone (the file counts from the bot's start); the worst stall is since start."""
     out = dict(after)
-    for key in ("gc_count", "gc_ms"):
+    for key in ("gc_count", "gc_ms", "gc_cpu_ms"):
         if key in before and key in after:
             out[key] = [a - b for a, b in zip(after[key], before[key], strict=True)]
     for key in ("gc_total_ms", "stalls_over_20ms", "stall_total_ms", "ticks"):
         if key in before and key in after:
             out[key] = after[key] - before[key]
     return out
+
+
+def _slow_callback_env() -> dict[str, str]:
+    """``NEXUS_LOOP_SLOW_MS=5 python -m bench.load`` names the bot's callbacks that held its loop > 5 ms
+    (on asyncio's own loop instead of uvloop, so the figures themselves move: a diagnosis, not the bench)."""
+    value = os.environ.get(SLOW_CALLBACK_ENV)
+    return {SLOW_CALLBACK_ENV: value} if value else {}
 
 
 def _python() -> str:
@@ -452,6 +461,11 @@ def main() -> None:
     parser.add_argument("--engine", choices=ENGINES, default="sqlite")
     args = parser.parse_args()
     m = asyncio.run(measure(args.rate, args.seconds, args.learners, args.topics, args.engine))
+    slow = (m["nexus"].get("loop") or {}).get("slow_callbacks")
+    if slow:
+        print("callbacks that held the loop (count / total ms / worst ms):")
+        for name, (count, total, worst) in slow.items():
+            print(f"  {count:>5} {total:>8.1f} {worst:>7.1f}  {name}")
     for row in rows_for(m):
         value = f"{row['value']:.1f}" if isinstance(row["value"], float) else str(row["value"])
         verdict = {True: "pass", False: "FAIL", None: "info"}[row["passed"]]

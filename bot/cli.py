@@ -6,6 +6,7 @@ import argparse
 import asyncio
 import faulthandler
 import logging
+import os
 import signal
 import sqlite3
 import sys
@@ -17,6 +18,7 @@ import yarl
 from bot.clock import make_clock
 from bot.config import ConfigError, Settings, load_settings
 from bot.logging import setup_logging
+from bot.loopwatch import SLOW_CALLBACK_ENV
 from db.database import Database, MigrationError
 from db.engines import open_database as open_engine
 from db.lock import DatabaseLock, DatabaseLocked
@@ -110,10 +112,11 @@ async def open_database(settings: Settings, *, migrate: bool = True, check: bool
 
 async def claim_shards(settings: Settings, db: Database) -> None:
     """On PostgreSQL: refuse to run a shard another process on the same database already runs."""
+    if db.dialect != "postgres":
+        return  # and asyncpg stays unimported (~5 MB of the bot's memory)
     from db.engines.postgres import PostgresDatabase
 
-    if not isinstance(db, PostgresDatabase):
-        return
+    assert isinstance(db, PostgresDatabase)
     count = settings.shard_count or 1
     ids = settings.shard_ids if settings.shard_ids is not None else (0,)
     taken = await db.claim_shards(count, ids)
@@ -399,6 +402,8 @@ def build_parser() -> argparse.ArgumentParser:
 def run_async(main: Coroutine[Any, Any, int]) -> int:
     """Run on uvloop where it exists (Linux, macOS): its event loop and sockets cost a fraction of
     asyncio's per event, which is most of what a burst of interactions costs the bot."""
+    if os.environ.get(SLOW_CALLBACK_ENV):  # naming slow callbacks needs asyncio's own (Python) handles
+        return asyncio.run(main)
     try:
         import uvloop
     except ImportError:  # Windows: asyncio's own loop
@@ -423,9 +428,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         settings = load_settings(require_token=command in ("run", "sync"))
         setup_logging(settings.log_level, settings.token)
         if command == "run":
-            import uvloop
-
-            return uvloop.run(run_bot(settings))
+            return run_async(run_bot(settings))
         if command == "sync":
             return asyncio.run(sync_commands(settings, args.global_sync))
         if command == "web":

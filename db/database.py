@@ -21,6 +21,8 @@ import aiosqlite
 log = logging.getLogger(__name__)
 
 MIGRATIONS_DIR = Path(__file__).with_name("migrations")
+# FULL: a commit is on disk before we acknowledge it to the user, even across a power cut.
+SYNCHRONOUS = "FULL"
 _MIGRATION_NAME = re.compile(r"^(\d{4})_[a-z0-9_]+\.sql$")
 
 Params = Sequence[Any] | dict[str, Any]
@@ -91,8 +93,7 @@ class Database:
             await conn.execute(f"PRAGMA busy_timeout = {int(self.busy_timeout_ms)}")
             await conn.execute("PRAGMA journal_mode = WAL")
             await conn.execute("PRAGMA foreign_keys = ON")
-            # FULL: a commit is on disk before we acknowledge it to the user, even across a power cut.
-            await conn.execute("PRAGMA synchronous = FULL")
+            await conn.execute(f"PRAGMA synchronous = {SYNCHRONOUS}")
             # Reads come from memory-mapped pages and a larger page cache: full-text search over a big
             # topic store touches many index pages per query.
             await conn.execute("PRAGMA mmap_size = 268435456")
@@ -170,21 +171,31 @@ class Database:
     # --- queries ----------------------------------------------------------------------------
 
     @asynccontextmanager
-    async def transaction(self) -> AsyncIterator[aiosqlite.Connection]:
-        """One write transaction (BEGIN IMMEDIATE); committed on success, rolled back on error."""
+    async def transaction(self, *, durable: bool = True) -> AsyncIterator[aiosqlite.Connection]:
+        """One write transaction (BEGIN IMMEDIATE); committed on success, rolled back on error.
+
+        `durable=False` is for counters nobody is told were saved (a topic's lookups): the commit skips the
+        fsync (synchronous NORMAL for this transaction; WAL keeps it through a crashed or killed process, a
+        power cut may take the last ones). Every other write is on disk before it is acknowledged."""
         async with self._write_lock:
             conn = self.writer
-            await conn.execute("BEGIN IMMEDIATE")
+            if not durable:
+                await conn.execute("PRAGMA synchronous = NORMAL")
             try:
-                yield conn
-                await conn.execute("COMMIT")
-            except BaseException as exc:
-                # SQLite may already have rolled back (a full disk can do that), and a failed COMMIT
-                # leaves the transaction open: either way the writer must end up outside one.
-                if conn.in_transaction:
-                    await conn.execute("ROLLBACK")
-                self._note_write_failure(exc)
-                raise
+                await conn.execute("BEGIN IMMEDIATE")
+                try:
+                    yield conn
+                    await conn.execute("COMMIT")
+                except BaseException as exc:
+                    # SQLite may already have rolled back (a full disk can do that), and a failed COMMIT
+                    # leaves the transaction open: either way the writer must end up outside one.
+                    if conn.in_transaction:
+                        await conn.execute("ROLLBACK")
+                    self._note_write_failure(exc)
+                    raise
+            finally:
+                if not durable:
+                    await conn.execute(f"PRAGMA synchronous = {SYNCHRONOUS}")
             self.storage_full = False
 
     def _note_write_failure(self, exc: BaseException) -> None:
@@ -194,9 +205,9 @@ class Database:
                 log.error("Database writes fail: the disk holding %s is full", self.path)
             self.storage_full = True
 
-    async def execute(self, sql: str, params: Params = ()) -> int:
-        """Run one write statement in its own transaction; returns the row count."""
-        async with self.transaction() as conn:
+    async def execute(self, sql: str, params: Params = (), *, durable: bool = True) -> int:
+        """Run one write statement in its own transaction; returns the row count (`durable`: see transaction)."""
+        async with self.transaction(durable=durable) as conn:
             cur = await conn.execute(sql, params)
             return cur.rowcount
 

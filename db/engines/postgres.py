@@ -345,13 +345,16 @@ class PostgresDatabase(Database):
     # --- queries ----------------------------------------------------------------------------
 
     @asynccontextmanager
-    async def transaction(self) -> AsyncIterator[Any]:
+    async def transaction(self, *, durable: bool = True) -> AsyncIterator[Any]:
         """One write transaction; committed on success, rolled back on error. Writes are serialised within this
-        process (a lock, so waiting writers hold no pooled connection) and across processes (an advisory lock)."""
+        process (a lock, so waiting writers hold no pooled connection) and across processes (an advisory lock).
+        `durable=False`: the commit does not wait for the WAL flush (counters; see `Database.transaction`)."""
         async with self._write_lock, self.pool.acquire() as raw:
             try:
                 async with raw.transaction():
                     await raw.execute("SELECT pg_advisory_xact_lock($1)", self.write_lock_key)
+                    if not durable:
+                        await raw.execute("SET LOCAL synchronous_commit TO OFF")
                     yield PgConnection(self, raw, in_transaction=True)
             except BaseException as exc:
                 self._note_write_failure(exc)

@@ -58,6 +58,38 @@ async def test_transaction_rolls_back_on_error(tmp_path: Path) -> None:
         assert await store.get(1) is None
 
 
+async def writer_synchronous(db: Database) -> int:
+    async with db.writer.execute("PRAGMA synchronous") as cur:
+        row = await cur.fetchone()
+    assert row is not None
+    return int(row[0])
+
+
+async def test_a_counter_write_skips_the_fsync_for_itself_only(tmp_path: Path) -> None:
+    """`durable=False` commits (a reader sees it) with synchronous NORMAL, and the writer is back to FULL after it,
+    also when the statement fails: every other write still waits for the disk."""
+    full, normal = 2, 1
+    async with Database(tmp_path / "n.db") as db:
+        await db.execute("CREATE TABLE c (id INTEGER PRIMARY KEY, n INTEGER NOT NULL)")
+        await db.execute("INSERT INTO c VALUES (1, 0)")
+        assert await writer_synchronous(db) == full
+        seen: list[int] = []
+        async with db.transaction(durable=False) as conn:
+            async with conn.execute("PRAGMA synchronous") as cur:
+                row = await cur.fetchone()
+                assert row is not None
+                seen.append(int(row[0]))
+            await conn.execute("UPDATE c SET n = n + 1 WHERE id = 1")
+        assert seen == [normal]
+        await db.execute("UPDATE c SET n = n + 1 WHERE id = 1", durable=False)
+        assert await db.fetchval("SELECT n FROM c WHERE id = 1") == 2
+        assert await writer_synchronous(db) == full
+        with pytest.raises(sqlite3.IntegrityError):
+            await db.execute("UPDATE c SET n = NULL WHERE id = 1", durable=False)
+        assert await writer_synchronous(db) == full
+        assert await db.fetchval("SELECT n FROM c WHERE id = 1") == 2
+
+
 async def test_guild_settings_upsert_keeps_unspecified_columns(tmp_path: Path) -> None:
     async with Database(tmp_path / "n.db") as db:
         await db.migrate()

@@ -16,8 +16,6 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any, Literal
 
-import yaml
-
 from bot.errors import InvalidInput
 from bot.services.contracts.refs import lookup, pointer, split_ref
 from bot.services.contracts.spec_check import COUNT_LIMIT, spec_problems
@@ -135,9 +133,6 @@ def _decode(data: bytes, name: str) -> str:
 
 # ---- text → data --------------------------------------------------------------------------------------------
 
-# libyaml's loader when PyYAML has it (about 5 times faster); both construct only plain types.
-_YamlLoader: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-
 
 def _parse(text: str, name: str) -> tuple[Any, Format]:
     if text.lstrip().startswith(("{", "[")):
@@ -150,8 +145,12 @@ def _parse(text: str, name: str) -> tuple[Any, Format]:
             ) from None
         except RecursionError:
             raise ContractRejected(f"{name} is nested too deeply to be an OpenAPI document.") from None
+    import yaml  # here: only an uploaded YAML contract needs PyYAML (~2 MB of the bot's memory otherwise)
+
+    # libyaml's loader when PyYAML has it (about 5 times faster); both construct only plain types.
+    loader: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
     try:
-        return yaml.load(text, Loader=_YamlLoader), "yaml"
+        return yaml.load(text, Loader=loader), "yaml"
     except yaml.YAMLError as error:
         raise ContractRejected(
             f"{name} isn't valid YAML: {_yaml_problem(error)}. Fix it there, or export the contract again."
@@ -160,7 +159,7 @@ def _parse(text: str, name: str) -> tuple[Any, Format]:
         raise ContractRejected(f"{name} is nested too deeply to be an OpenAPI document.") from None
 
 
-def _yaml_problem(error: yaml.YAMLError) -> str:
+def _yaml_problem(error: Exception) -> str:
     problem = str(getattr(error, "problem", None) or "it could not be read")
     mark = getattr(error, "problem_mark", None)
     if mark is not None:

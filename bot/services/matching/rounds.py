@@ -15,7 +15,7 @@ from bot.services.directory import MemberDirectory
 from bot.services.matching.balance import Balance, PairKind, RoundResult, balanced_capacities, solve_round
 from bot.services.matching.core import MatchingCore, Someone, esc
 from bot.services.matching.reasons import PairCode, Refused, Unmatched, UnmatchedCode, refusal
-from bot.services.matching.rules import Purpose, free_slots, pair_problem, side_problem
+from bot.services.matching.rules import Purpose, allowed_partners, free_slots, side_problem
 from bot.services.matching.scoring import ScoreBreakdown, score_pair, suggest
 from bot.services.matching.solving import MatchResult
 from db.stores.announcements import Announcement
@@ -70,14 +70,7 @@ class RoundsFlow(MatchingCore):
         other_track = "frontend" if me.announcement.track == "backend" else "backend"
         others = await self.candidates(directory, cohort_start, now, me.announcement.project_key, other_track)
         links = await self.links(directory.guild_id, now, me.user_id)
-        allowed = [
-            o
-            for o in others
-            if pair_problem(
-                me.learner, me.profile, o.learner, o.profile, links.link(me.user_id, o.user_id), now, Purpose.SUGGEST
-            )
-            is None
-        ]
+        allowed = allowed_partners(me.learner, me.profile, others, links, now, Purpose.SUGGEST)
         by_id = {o.user_id: o for o in allowed}
         found = suggest(me.learner, [o.learner for o in allowed], (), limit, now=now)
         return Suggestions(me, others, [(by_id[lr.user_id], br) for lr, br in found])

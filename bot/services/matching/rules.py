@@ -17,10 +17,11 @@ Codes come from :class:`~bot.services.matching.reasons.PairCode`; their words fr
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
+from typing import Protocol, TypeVar
 
 from bot.services.matching.reasons import PairCode
 from bot.services.matching.scoring import Learner, project_key
@@ -30,6 +31,7 @@ __all__ = [
     "Link",
     "Links",
     "Purpose",
+    "allowed_partners",
     "free_slots",
     "link_problem",
     "pair_problem",
@@ -72,6 +74,11 @@ class Links:
     def link(self, me: int, them: int) -> Link:
         key = frozenset((me, them))
         return Link(self.blocks.get(key), key in self.declined, key in self.partners)
+
+    def linked_to(self, user_id: int) -> set[int]:
+        """Everyone with something stored between them and `user_id`."""
+        keys: Iterable[frozenset[int]] = {*self.blocks, *self.declined, *self.partners}
+        return {other for key in keys if user_id in key for other in key if other != user_id}
 
     def excluded(self, purpose: Purpose) -> set[frozenset[int]]:
         """The pairs :func:`link_problem` refuses for `purpose`: what the solver and suggestions leave out."""
@@ -169,3 +176,46 @@ def pair_problem(
     if problem is not None:
         return problem
     return link_problem(link, me.user_id, purpose)
+
+
+class Candidate(Protocol):
+    """A learner as the services hold one: their scoring view and their profile (None: not opted in)."""
+
+    @property
+    def learner(self) -> Learner: ...
+
+    @property
+    def profile(self) -> MatchProfile | None: ...
+
+
+C = TypeVar("C", bound=Candidate)
+
+
+def allowed_partners(
+    me: Learner, my_profile: MatchProfile | None, candidates: Sequence[C], links: Links, now: datetime, purpose: Purpose
+) -> list[C]:
+    """The candidates :func:`pair_problem` lets `me` pair with for `purpose`, in their order.
+
+    The same decision, made for a pool of a thousand without a thousand calls (`/match suggest` runs it on
+    the event loop): my own state and my project are read once, the rule runs whole only for the few
+    candidates something is stored with (`links` holds no waiting requests, as in a round); for the rest
+    only their own state is left to read. tests/services/test_pair_rule.py checks it against pair_problem.
+    """
+    if side_problem(my_profile, now, purpose, me=True) is not None:
+        return []
+    linked = links.linked_to(me.user_id)
+    my_key = project_key(me)
+    out: list[C] = []
+    for candidate in candidates:
+        them = candidate.learner
+        if them.user_id in linked or them.user_id == me.user_id or my_key is None or my_key[0] == "other":
+            link = links.link(me.user_id, them.user_id)
+            if pair_problem(me, my_profile, them, candidate.profile, link, now, purpose) is None:
+                out.append(candidate)
+        elif (
+            them.track != me.track
+            and project_key(them) == my_key
+            and side_problem(candidate.profile, now, purpose, me=False) is None
+        ):
+            out.append(candidate)
+    return out
