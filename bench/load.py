@@ -303,7 +303,7 @@ def _loop_stats(path: Path) -> dict[str, Any]:
 def _loop_delta(before: dict[str, Any], after: dict[str, Any]) -> dict[str, Any]:
     """GC figures of the run alone (the file counts from the bot's start); the worst stall is since start."""
     out = dict(after)
-    for key in ("gc_count", "gc_ms", "gc_cpu_ms"):
+    for key in ("gc_count", "gc_ms", "gc_cpu_ms", "gc_collected"):
         if key in before and key in after:
             out[key] = [a - b for a, b in zip(after[key], before[key], strict=True)]
     for key in ("gc_total_ms", "stalls_over_20ms", "stall_total_ms", "ticks"):

@@ -114,6 +114,7 @@ class LoopWatch:
         self._gc_started: float | None = None
         self._gc_cpu_started = 0.0
         self.gc_cpu_ms = [0.0, 0.0, 0.0]  # the collector's own CPU (wall time above includes being preempted)
+        self.gc_collected = [0, 0, 0]  # objects found in reference cycles and freed: what only the collector frees
         self._tasks: list[asyncio.Task[None]] = []
         slow_ms = os.environ.get(SLOW_CALLBACK_ENV, "")
         self.slow = SlowCallbacks(float(slow_ms)) if slow_ms else None
@@ -128,6 +129,7 @@ class LoopWatch:
             self.gc_count[generation] += 1
             self.gc_ms[generation] += ms
             self.gc_cpu_ms[generation] += (time.thread_time() - self._gc_cpu_started) * 1000
+            self.gc_collected[generation] += int(info.get("collected", 0))
             self.gc_worst_ms = max(self.gc_worst_ms, ms)
             self._gc_started = None
 
@@ -155,6 +157,7 @@ class LoopWatch:
             "gc_ms": [round(x, 3) for x in self.gc_ms],
             "gc_total_ms": round(sum(self.gc_ms), 3),
             "gc_cpu_ms": [round(x, 3) for x in self.gc_cpu_ms],
+            "gc_collected": list(self.gc_collected),
             "gc_worst_ms": round(self.gc_worst_ms, 3),
             **({"slow_callbacks": self.slow.top()} if self.slow is not None else {}),
         }

@@ -7,7 +7,7 @@ import typing
 from collections.abc import Callable
 from dataclasses import fields
 from datetime import UTC, date, datetime
-from typing import Any, Self, TypeVar, cast
+from typing import Any, Generic, Self, TypeVar, cast
 
 T = TypeVar("T")
 
@@ -62,3 +62,23 @@ class FromRow:
     @classmethod
     def from_row(cls, row: sqlite3.Row) -> Self:
         return dataclass_from_row(cls, row)
+
+
+class RowMemo(Generic[T]):
+    """Immutable objects built from rows, kept by the row's values. A list read again and again (a suggestion pool
+    every few seconds) gives back, for every row that did not change, the object built the last time: nothing is
+    built again on the event loop, and no fresh copies are left for the garbage collector to walk."""
+
+    def __init__(self, build: Callable[[Any], T], size: int = 20_000) -> None:
+        self.build = build
+        self.size = size
+        self._built: dict[tuple[Any, ...], T] = {}
+
+    def __call__(self, row: Any) -> T:
+        key = tuple(row)
+        built = self._built.get(key)
+        if built is None:
+            if len(self._built) >= self.size:
+                self._built.clear()  # a few cohorts' rows: starting over now and then is cheaper than tracking recency
+            built = self._built[key] = self.build(row)
+        return built

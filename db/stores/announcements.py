@@ -10,7 +10,7 @@ from datetime import date, datetime
 from typing import Any
 
 from db.database import Database
-from db.stores._values import dataclass_from_row
+from db.stores._values import RowMemo, dataclass_from_row
 
 # Columns `update` may change; anything else is rejected before it reaches SQL.
 EDITABLE = frozenset(
@@ -52,6 +52,10 @@ class Announcement:
     @property
     def active(self) -> bool:
         return self.withdrawn_at is None
+
+
+# Pages of announcements are read again and again (suggestion pools, boards): unchanged rows, the same objects.
+_announcement_of: RowMemo[Announcement] = RowMemo(Announcement.from_row)
 
 
 @dataclass(frozen=True)
@@ -249,7 +253,7 @@ class AnnouncementStore:
             f"SELECT * FROM announcements WHERE {where} ORDER BY created_at, id LIMIT ? OFFSET ?",
             (*params, limit, offset),
         )
-        return [Announcement.from_row(r) for r in rows]
+        return [_announcement_of(r) for r in rows]
 
     async def count(self, guild_id: int, cohort_start: date, flt: ListFilter | None = None) -> int:
         where, params = self._where(guild_id, cohort_start, flt or ListFilter())

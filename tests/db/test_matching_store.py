@@ -431,3 +431,21 @@ async def test_upgrade_lifts_the_old_decline_blocks_and_keeps_the_others(tmp_pat
         assert await store.blocked_pairs(GUILD) == {frozenset((1, 3))}
         kept = await store.get_block(GUILD, 3, 1)
         assert kept is not None and (kept.reason, kept.blocked_by) == ("unpaired", None)
+
+
+async def test_profiles_of_some_users_come_in_slices_and_unchanged_rows_as_the_same_objects(
+    store: MatchingStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from db.stores.matching import profiles as profile_rows
+
+    monkeypatch.setattr(profile_rows, "PROFILES_PER_QUERY", 2)
+    for user_id in range(1, 7):
+        await store.join(profile(user_id), NOW)
+    some = await store.profiles(GUILD, [5, 1, 3, 4, 99])
+    assert [p.user_id for p in some] == [1, 3, 4, 5]
+    assert [p.user_id for p in await store.profiles(GUILD)] == [1, 2, 3, 4, 5, 6]
+    again = await store.profiles(GUILD, [1, 3, 4, 5])
+    assert all(a is b for a, b in zip(again, some, strict=True))  # read again unchanged: the same objects
+    await store.join(profile(3), NOW, availability_text="sat 10-12")
+    changed = {p.user_id: p for p in await store.profiles(GUILD, [1, 3])}
+    assert changed[1] is some[0] and changed[3] is not some[1] and changed[3].availability_text == "sat 10-12"

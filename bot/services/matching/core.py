@@ -28,6 +28,7 @@ from db.stores.matching import MatchingStore, MatchProfile, NewProfile
 POOL_TTL = 15.0
 POOL_BUILD_SLICE = 100  # learners built per turn of the event loop (pool)
 ANNOUNCEMENTS_MAX = 10_000
+BUILT_KEPT = 50_000  # learners whose last built Someone is kept for the next pool build
 
 # Refusals about the two projects or tracks are input mistakes; the rest are conflicts with what is stored.
 _INPUT_CODES = {PairCode.SAME_TRACK, PairCode.OTHER_PROJECT}
@@ -78,6 +79,8 @@ class MatchingCore:
         self.catalog = catalog
         # (guild, project, track) → candidates, built once at a time (pools.py)
         self._pools: PoolCache[list[Someone]] = PoolCache(POOL_TTL)
+        # (guild, user) → the Someone a pool built last, with the week it was built for (see `_someone_in_pool`)
+        self._built: dict[tuple[int, int], tuple[date, Someone]] = {}
 
     # --- who is who ------------------------------------------------------------------------------
 
@@ -143,13 +146,44 @@ class MatchingCore:
             announcement = by_user[profile.user_id]
             if not (include_paused or profile.is_looking(now)) or not directory.is_member(profile.user_id):
                 continue
-            project = catalog.get(announcement.project_key)
-            is_custom = bool(project and project.is_custom)
             name = name_in(directory, profile.user_id, announcement.display_name)
-            label = project.name if project else ""
-            learner = pairing.build_learner(profile, announcement, is_custom, now, name, label)
-            out.append(Someone(profile.user_id, name, announcement, project, profile, learner))
+            out.append(self._someone_in_pool(directory.guild_id, profile, announcement, catalog, name, now))
         return out, announcements
+
+    def _someone_in_pool(
+        self,
+        guild_id: int,
+        profile: MatchProfile,
+        announcement: Announcement,
+        catalog: dict[str, CatalogProject],
+        name: str,
+        now: datetime,
+    ) -> Someone:
+        """The learner as the pool built them last time when nothing they are built from changed (the stores give
+        back the same row objects for unchanged rows): a pool rebuilt every few seconds builds only what changed,
+        and leaves no thousand fresh copies for the garbage collector."""
+        week = pairing.week_of(now)  # availability is re-read in each week's UTC offsets
+        project = catalog.get(announcement.project_key)
+        key = (guild_id, profile.user_id)
+        built = self._built.get(key)
+        if built is not None:
+            built_week, someone = built
+            if (
+                built_week == week
+                and someone.profile is profile
+                and someone.announcement is announcement
+                and someone.name == name
+                and someone.project == project
+            ):
+                return someone
+        label = project.name if project else ""
+        is_custom = bool(project and project.is_custom)
+        learner = pairing.build_learner(profile, announcement, is_custom, now, name, label)
+        someone = Someone(profile.user_id, name, announcement, project, profile, learner)
+        if len(self._built) >= BUILT_KEPT:
+            self._built.clear()
+        self._built[key] = (week, someone)
+        return someone
 
     async def candidates(
         self, directory: MemberDirectory, cohort_start: date, now: datetime, project_key: str, track: str

@@ -10,8 +10,13 @@ from typing import Any
 import aiosqlite
 
 from db.errors import InvalidInput, NotFound
+from db.stores._values import RowMemo
 from db.stores.matching.base import StoreBase
 from db.stores.matching.models import PROFILE_FIELDS, MatchProfile, MatchRequest, NewProfile
+
+# Every profile of a guild, read for each suggestion pool: unchanged rows give back the same objects.
+_profile_of: RowMemo[MatchProfile] = RowMemo(MatchProfile.from_row)
+PROFILES_PER_QUERY = 900  # user ids bound per query (SQLite's default limit is 32,766; old builds 999)
 
 
 class ProfileStore(StoreBase):
@@ -26,9 +31,23 @@ class ProfileStore(StoreBase):
         return MatchProfile.from_row(row) if row else None
 
     async def profiles(self, guild_id: int, user_ids: Iterable[int] | None = None) -> list[MatchProfile]:
-        rows = await self.db.fetchall("SELECT * FROM match_profiles WHERE guild_id = ? ORDER BY user_id", (guild_id,))
-        wanted = None if user_ids is None else set(user_ids)
-        return [MatchProfile.from_row(r) for r in rows if wanted is None or r["user_id"] in wanted]
+        if user_ids is None:
+            rows = await self.db.fetchall(
+                "SELECT * FROM match_profiles WHERE guild_id = ? ORDER BY user_id", (guild_id,)
+            )
+            return [_profile_of(r) for r in rows]
+        # Only the rows asked for (a pool's thousand of a cohort's five thousand), in slices within SQLite's limits.
+        wanted = sorted(set(user_ids))
+        out: list[MatchProfile] = []
+        for start in range(0, len(wanted), PROFILES_PER_QUERY):
+            part = wanted[start : start + PROFILES_PER_QUERY]
+            rows = await self.db.fetchall(
+                f"SELECT * FROM match_profiles WHERE guild_id = ? AND user_id IN ({','.join('?' * len(part))}) "
+                "ORDER BY user_id",
+                (guild_id, *part),
+            )
+            out.extend(_profile_of(r) for r in rows)
+        return out
 
     async def join(self, new: NewProfile, now: datetime, **changes: Any) -> MatchProfile:
         """Opt in (again): create the profile from `new` or update only `changes`; status becomes active."""
