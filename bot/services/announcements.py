@@ -19,7 +19,7 @@ from bot.errors import Conflict, InvalidInput, NotFound
 from bot.services import first_week, projects, track_switch
 from bot.services.catalog import CatalogService
 from bot.services.cohort import Cohort, CohortService
-from bot.services.first_week_jobs import DIGEST_JOB, REMINDER_JOB, Digest, DigestPlan, FirstWeekJobs, ReminderDm
+from bot.services.first_week_jobs import DIGEST_JOB, REMINDER_JOB, Digest, FirstWeekJobs, ReminderDm
 from bot.services.questions import QuestionService
 from bot.services.text import user_text
 from bot.services.tracks import TRACK_NAMES
@@ -45,7 +45,6 @@ __all__ = [
     "AnnouncementService",
     "CatalogProject",
     "Digest",
-    "DigestPlan",
     "GuildSettings",
     "ListFilter",
     "Question",

@@ -90,7 +90,7 @@ class HealthMixin(RoundsMixin):
         self.bot.scheduler.register(INACTIVITY_JOB, self.run_inactivity, resumable=True)
 
     async def schedule(self, planned: PlannedJob) -> None:
-        await self.bot.scheduler.schedule(planned.kind, planned.due_at, planned.payload, planned.dedupe_key)
+        await self.bot.scheduler.plan(planned)
 
     async def plan_checkins(self, pair: Pair) -> None:
         """A pair got its thread: its check-ins are stored jobs (scheduling again changes nothing)."""
