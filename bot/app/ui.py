@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+import re
+from collections.abc import Callable, Sequence
 from datetime import timedelta
-from typing import Any
+from typing import Any, ClassVar, Self
 
 import discord
 
@@ -81,6 +82,23 @@ class SafeCallback:
             await self.handle(interaction)
         except Exception as exc:
             await report_error(interaction, exc)
+
+
+class PersistentButton(SafeCallback, discord.ui.DynamicItem[discord.ui.Button[Any]], template=r"nexus:.+"):
+    """A button that works on old messages and after a restart: its state is its custom id, which the subclass's
+    `template=` parses (`nexus:<feature>:<action>:<id>`).
+
+    `groups` names the template's groups that rebuild the button, in its constructor's order, each with how its
+    text is read (`int`, `str`); `handle` answers a press.
+    """
+
+    groups: ClassVar[tuple[tuple[str, Callable[[str], Any]], ...]] = ()
+
+    @classmethod
+    async def from_custom_id(
+        cls, interaction: discord.Interaction[Any], item: discord.ui.Item[Any], match: re.Match[str], /
+    ) -> Self:
+        return cls(*(read(match[name]) for name, read in cls.groups))
 
 
 class NexusView(discord.ui.View):

@@ -7,13 +7,12 @@ working across restarts.
 from __future__ import annotations
 
 import logging
-import re
 from typing import TYPE_CHECKING, Any, cast
 
 import discord
 
 from bot.app.checks import require_staff
-from bot.app.ui import NexusModal, OwnedView, SafeCallback, clip
+from bot.app.ui import NexusModal, OwnedView, PersistentButton, clip
 from bot.services.learning import LearningService, RankedSearch, Topic, TopicDraft
 from bot.services.text import user_text
 from bot.services.topic_content import (
@@ -146,10 +145,10 @@ async def save_edit(interaction: discord.Interaction[Any], topic: Topic, draft: 
 
 
 # --- persistent components --------------------------------------------------------------------------
-class OpenTopicButton(
-    SafeCallback, discord.ui.DynamicItem[discord.ui.Button[Any]], template=rf"nexus:learn:open:(?P<slug>{SLUG_PATTERN})"
-):
+class OpenTopicButton(PersistentButton, template=rf"nexus:learn:open:(?P<slug>{SLUG_PATTERN})"):
     """Opens a topic (related topics, suggestions, tips) for whoever presses it; works across restarts."""
+
+    groups = (("slug", str),)
 
     def __init__(self, slug: str, label: str = "Open topic") -> None:
         super().__init__(
@@ -161,12 +160,6 @@ class OpenTopicButton(
         )
         self.slug = slug
 
-    @classmethod
-    async def from_custom_id(
-        cls, interaction: discord.Interaction[Any], item: discord.ui.Item[Any], match: re.Match[str], /
-    ) -> OpenTopicButton:
-        return cls(match["slug"])
-
     async def handle(self, interaction: discord.Interaction[Any]) -> None:
         topic = await learning(interaction).by_slug(
             self.slug, "That topic is no longer available; try `/learn search`."
@@ -174,12 +167,10 @@ class OpenTopicButton(
         await send_topic(interaction, topic, ephemeral=True)
 
 
-class ReviewButton(
-    SafeCallback,
-    discord.ui.DynamicItem[discord.ui.Button[Any]],
-    template=r"nexus:learn:(?P<action>approve|reject):(?P<id>\d+)",
-):
+class ReviewButton(PersistentButton, template=r"nexus:learn:(?P<action>approve|reject):(?P<id>\d+)"):
     """Approve / Reject on a suggested topic in the staff review channel (staff only, checked on press)."""
+
+    groups = (("action", str), ("id", int))
 
     def __init__(self, action: str, topic_id: int) -> None:
         super().__init__(
@@ -191,12 +182,6 @@ class ReviewButton(
         )
         self.action = action
         self.topic_id = topic_id
-
-    @classmethod
-    async def from_custom_id(
-        cls, interaction: discord.Interaction[Any], item: discord.ui.Item[Any], match: re.Match[str], /
-    ) -> ReviewButton:
-        return cls(match["action"], int(match["id"]))
 
     async def handle(self, interaction: discord.Interaction[Any]) -> None:
         await require_staff(interaction)
