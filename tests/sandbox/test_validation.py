@@ -123,12 +123,10 @@ COMMAND_CASES = [
                 "options": {
                     "0": {
                         "options": {
-                            "_errors": [
-                                {
-                                    "code": "APPLICATION_COMMAND_OPTION_TYPE_INVALID",
-                                    "message": "Sub-commands may not contain sub-commands or groups",
-                                }
-                            ],
+                            **err(
+                                "APPLICATION_COMMAND_OPTION_TYPE_INVALID",
+                                "Sub-commands may not contain sub-commands or groups",
+                            ),
                             "0": {
                                 "type": err("APPLICATION_COMMAND_OPTION_TYPE_INVALID", "Sub-commands nested too deeply")
                             },
