@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from db.database import Database
+from db.stores._store import Store
 from db.stores._values import dataclass_from_row
 
 # Columns `update` may change; anything else is rejected before it reaches SQL.
@@ -110,10 +110,7 @@ def _encode(column: str, value: Any) -> Any:
     return value
 
 
-class AnnouncementStore:
-    def __init__(self, db: Database) -> None:
-        self.db = db
-
+class AnnouncementStore(Store):
     # --- announcements ----------------------------------------------------------------------
 
     async def create(self, new: NewAnnouncement, now: datetime) -> Announcement | None:
@@ -181,16 +178,15 @@ class AnnouncementStore:
         return Announcement.from_row(row)
 
     async def get(self, announcement_id: int) -> Announcement | None:
-        row = await self.db.fetchone("SELECT * FROM announcements WHERE id = ?", (announcement_id,))
-        return Announcement.from_row(row) if row else None
+        return await self._row(Announcement, "SELECT * FROM announcements WHERE id = ?", (announcement_id,))
 
     async def active_for(self, guild_id: int, cohort_start: date, user_id: int) -> Announcement | None:
-        row = await self.db.fetchone(
+        return await self._row(
+            Announcement,
             "SELECT * FROM announcements WHERE guild_id = ? AND cohort_start = ? AND user_id = ? "
             "AND withdrawn_at IS NULL",
             (guild_id, cohort_start.isoformat(), user_id),
         )
-        return Announcement.from_row(row) if row else None
 
     async def update(self, announcement_id: int, now: datetime, **values: Any) -> Announcement:
         unknown = set(values) - EDITABLE
@@ -245,11 +241,11 @@ class AnnouncementStore:
         self, guild_id: int, cohort_start: date, flt: ListFilter, *, limit: int, offset: int
     ) -> list[Announcement]:
         where, params = self._where(guild_id, cohort_start, flt)
-        rows = await self.db.fetchall(
+        return await self._rows(
+            Announcement,
             f"SELECT * FROM announcements WHERE {where} ORDER BY created_at, id LIMIT ? OFFSET ?",
             (*params, limit, offset),
         )
-        return [Announcement.from_row(r) for r in rows]
 
     async def count(self, guild_id: int, cohort_start: date, flt: ListFilter | None = None) -> int:
         where, params = self._where(guild_id, cohort_start, flt or ListFilter())
@@ -274,12 +270,12 @@ class AnnouncementStore:
 
     async def looking(self, guild_id: int, cohort_start: date, *, limit: int) -> list[Announcement]:
         """Learners still looking for a partner, oldest first (they have waited longest)."""
-        rows = await self.db.fetchall(
+        return await self._rows(
+            Announcement,
             "SELECT * FROM announcements WHERE guild_id = ? AND cohort_start = ? AND withdrawn_at IS NULL "
             f"AND {_LOOKING} AND left_guild_at IS NULL ORDER BY created_at, id LIMIT ?",
             (guild_id, cohort_start.isoformat(), limit),
         )
-        return [Announcement.from_row(r) for r in rows]
 
     async def partners_full(self, guild_id: int, user_ids: Iterable[int]) -> set[int]:
         """Those of `user_ids` whose partner slots are all taken: their posts don't show them as looking."""
@@ -317,18 +313,19 @@ class AnnouncementStore:
                 return []
             where.append(f"user_id IN ({','.join('?' * len(wanted))})")
             params.extend(wanted)
-        rows = await self.db.fetchall(f"SELECT * FROM announcements WHERE {' AND '.join(where)} ORDER BY id", params)
-        return [Announcement.from_row(r) for r in rows]
+        return await self._rows(
+            Announcement, f"SELECT * FROM announcements WHERE {' AND '.join(where)} ORDER BY id", params
+        )
 
     async def created_between(
         self, guild_id: int, cohort_start: date, start: datetime | None, end: datetime
     ) -> list[Announcement]:
-        rows = await self.db.fetchall(
+        return await self._rows(
+            Announcement,
             "SELECT * FROM announcements WHERE guild_id = ? AND cohort_start = ? AND withdrawn_at IS NULL "
             "AND created_at >= ? AND created_at < ? ORDER BY created_at, id",
             (guild_id, cohort_start.isoformat(), start.isoformat() if start else "", end.isoformat()),
         )
-        return [Announcement.from_row(r) for r in rows]
 
     async def announced_user_ids(self, guild_id: int, cohort_start: date) -> set[int]:
         rows = await self.db.fetchall(
@@ -339,16 +336,16 @@ class AnnouncementStore:
 
     async def unposted(self) -> list[Announcement]:
         """Active announcements whose post was never recorded (the bot stopped between the write and the post)."""
-        rows = await self.db.fetchall(
-            "SELECT * FROM announcements WHERE withdrawn_at IS NULL AND message_id IS NULL ORDER BY id"
+        return await self._rows(
+            Announcement, "SELECT * FROM announcements WHERE withdrawn_at IS NULL AND message_id IS NULL ORDER BY id"
         )
-        return [Announcement.from_row(r) for r in rows]
 
     async def all_for_export(self, guild_id: int) -> list[Announcement]:
-        rows = await self.db.fetchall(
-            "SELECT * FROM announcements WHERE guild_id = ? ORDER BY cohort_start, created_at, id", (guild_id,)
+        return await self._rows(
+            Announcement,
+            "SELECT * FROM announcements WHERE guild_id = ? ORDER BY cohort_start, created_at, id",
+            (guild_id,),
         )
-        return [Announcement.from_row(r) for r in rows]
 
     async def mark_left(self, guild_id: int, user_id: int, now: datetime) -> int:
         return await self.db.execute(

@@ -10,20 +10,19 @@ from typing import Any
 import aiosqlite
 
 from db.errors import InvalidInput, NotFound
-from db.stores.matching.base import StoreBase
+from db.stores._store import Store
 from db.stores.matching.models import PROFILE_FIELDS, MatchProfile, MatchRequest, NewProfile
 
 
-class ProfileStore(StoreBase):
+class ProfileStore(Store):
     """Match profiles: join, leave, pause."""
 
     # --- profiles ---------------------------------------------------------------------------
 
     async def get_profile(self, guild_id: int, user_id: int) -> MatchProfile | None:
-        row = await self.db.fetchone(
-            "SELECT * FROM match_profiles WHERE guild_id = ? AND user_id = ?", (guild_id, user_id)
+        return await self._row(
+            MatchProfile, "SELECT * FROM match_profiles WHERE guild_id = ? AND user_id = ?", (guild_id, user_id)
         )
-        return MatchProfile.from_row(row) if row else None
 
     async def profiles(self, guild_id: int, user_ids: Iterable[int] | None = None) -> list[MatchProfile]:
         rows = await self.db.fetchall("SELECT * FROM match_profiles WHERE guild_id = ? ORDER BY user_id", (guild_id,))
