@@ -377,7 +377,7 @@ class AnnouncementService(FirstWeekJobs):
         now = self.clock.now()
         start = cohort.week.start
         active = await self.catalog.active()
-        counts = {(c.project_key, c.track): c.count for c in await self.store.counts(guild_id, start)}
+        counts = await self.store.counts(guild_id, start)
         names = {p.key: p.name for p in await self.catalog.all()}
         listed = [(p.key, p.name) for p in active] + [
             (k, names.get(k, k)) for k in sorted({k for k, _ in counts} - {p.key for p in active})

@@ -150,7 +150,7 @@ class FirstWeekJobs:
             f"{TRACK_NAMES[a.track]})"
             for a in new
         ]
-        counts = {(c.project_key, c.track): c.count for c in await self.store.counts(cohort.guild_id, week.start)}
+        counts = await self.store.counts(cohort.guild_id, week.start)
         announced = await self.store.announced_user_ids(cohort.guild_id, week.start)
         active = [(p.key, p.name) for p in catalog.values() if p.active]
         content = first_week.build_digest(

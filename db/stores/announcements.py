@@ -10,7 +10,7 @@ from datetime import date, datetime
 from typing import Any
 
 from db.stores._store import Store
-from db.stores._values import dataclass_from_row
+from db.stores._values import FromRow, dataclass_from_row
 
 # Columns `update` may change; anything else is rejected before it reaches SQL.
 EDITABLE = frozenset(
@@ -72,14 +72,7 @@ class NewAnnouncement:
 
 
 @dataclass(frozen=True)
-class ProjectTrackCount:
-    project_key: str
-    track: str
-    count: int
-
-
-@dataclass(frozen=True)
-class PartnerInterest:
+class PartnerInterest(FromRow):
     announcement_id: int
     user_id: int
     created_at: datetime
@@ -251,22 +244,24 @@ class AnnouncementStore(Store):
         where, params = self._where(guild_id, cohort_start, flt or ListFilter())
         return int(await self.db.fetchval(f"SELECT COUNT(*) FROM announcements WHERE {where}", params) or 0)
 
-    async def counts(self, guild_id: int, cohort_start: date) -> list[ProjectTrackCount]:
+    async def counts(self, guild_id: int, cohort_start: date) -> dict[tuple[str, str], int]:
+        """Active announcements per (project key, track)."""
         rows = await self.db.fetchall(
             "SELECT project_key, track, COUNT(*) AS n FROM announcements "
             "WHERE guild_id = ? AND cohort_start = ? AND withdrawn_at IS NULL GROUP BY project_key, track",
             (guild_id, cohort_start.isoformat()),
         )
-        return [ProjectTrackCount(r["project_key"], r["track"], r["n"]) for r in rows]
+        return {(r["project_key"], r["track"]): r["n"] for r in rows}
 
-    async def looking_counts(self, guild_id: int, cohort_start: date) -> list[ProjectTrackCount]:
+    async def looking_counts(self, guild_id: int, cohort_start: date) -> dict[tuple[str, str], int]:
+        """Learners still looking for a partner per (project key, track)."""
         rows = await self.db.fetchall(
             "SELECT project_key, track, COUNT(*) AS n FROM announcements "
             f"WHERE guild_id = ? AND cohort_start = ? AND withdrawn_at IS NULL AND {_LOOKING} "
             "AND left_guild_at IS NULL GROUP BY project_key, track",
             (guild_id, cohort_start.isoformat()),
         )
-        return [ProjectTrackCount(r["project_key"], r["track"], r["n"]) for r in rows]
+        return {(r["project_key"], r["track"]): r["n"] for r in rows}
 
     async def looking(self, guild_id: int, cohort_start: date, *, limit: int) -> list[Announcement]:
         """Learners still looking for a partner, oldest first (they have waited longest)."""
@@ -388,12 +383,11 @@ class AnnouncementStore(Store):
         )
 
     async def interest_for(self, announcement_id: int) -> list[PartnerInterest]:
-        rows = await self.db.fetchall(
-            "SELECT * FROM partner_interest WHERE announcement_id = ? ORDER BY created_at, id", (announcement_id,)
+        return await self._rows(
+            PartnerInterest,
+            "SELECT * FROM partner_interest WHERE announcement_id = ? ORDER BY created_at, id",
+            (announcement_id,),
         )
-        return [
-            PartnerInterest(r["announcement_id"], r["user_id"], datetime.fromisoformat(r["created_at"])) for r in rows
-        ]
 
     async def interest_in_guild(self, guild_id: int) -> list[tuple[Announcement, PartnerInterest]]:
         rows = await self.db.fetchall(
