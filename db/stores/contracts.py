@@ -6,6 +6,7 @@ import json
 import sqlite3
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import NamedTuple
 
 from db.errors import Conflict
 from db.stores._store import Store
@@ -26,8 +27,9 @@ class Contract(FromRow):
     updated_at: datetime
 
 
-@dataclass(frozen=True)
-class StoredChange:
+class StoredChange(NamedTuple):
+    """One change a version brought, as its `changes` JSON keeps it (an object per change, by field name)."""
+
     code: str
     text: str
     breaking: bool
@@ -115,7 +117,7 @@ class ContractStore(Store):
     ) -> tuple[Contract, ContractVersion]:
         """Store the next version; `expected` is the number the caller diffed against (0: none), so two uploads
         checked at once can't both become the same version (the second is refused with a Conflict)."""
-        changes = json.dumps([{"code": c.code, "text": c.text, "breaking": c.breaking} for c in new.changes])
+        changes = json.dumps([c._asdict() for c in new.changes])
         async with self.db.transaction() as conn:
             await conn.execute(
                 "INSERT INTO api_contracts (guild_id, backend_id, project, created_at, updated_at) "
