@@ -311,9 +311,7 @@ class AnnouncementService(FirstWeekJobs):
         updated = await self.store.update(existing.id, now, **values)
         if updated.track != existing.track:
             # A pair is one Backend and one Frontend learner: requests with the new track's learners close.
-            await track_switch.close_impossible_requests(
-                self.store, self.matching, guild_id, cohort.week.start, user_id, updated.track, now
-            )
+            await track_switch.close_impossible_requests(self.store, self.matching, updated, now)
         return cohort, updated
 
     async def withdraw_check(self, guild_id: int, user_id: int) -> Announcement:

@@ -103,9 +103,7 @@ class OnboardingService:
         moved = await track_switch.move_announcement(
             self.announcements, guild_id, settings.cohort_start, user_id, track, now
         )
-        await track_switch.close_impossible_requests(
-            self.announcements, self.matching, guild_id, settings.cohort_start, user_id, moved.track, now
-        )
+        await track_switch.close_impossible_requests(self.announcements, self.matching, moved, now)
         return moved
 
     async def welcome(self, guild_id: int) -> Welcome | None:
