@@ -115,13 +115,12 @@ class JobStore(Store):
 
     async def start(self, job_id: int, now: datetime) -> bool:
         """Claim a resumable job: it stays pending (a kill leaves it to run again) until `finish`."""
-        async with self.db.transaction() as conn:
-            cur = await conn.execute(
-                "UPDATE jobs SET started_at = ?, attempts = attempts + 1 "
-                "WHERE id = ? AND status = 'pending' AND started_at IS NULL",
-                (now.isoformat(), job_id),
-            )
-            return cur.rowcount == 1
+        claimed = await self.db.execute(
+            "UPDATE jobs SET started_at = ?, attempts = attempts + 1 "
+            "WHERE id = ? AND status = 'pending' AND started_at IS NULL",
+            (now.isoformat(), job_id),
+        )
+        return claimed == 1
 
     async def finish(self, job_id: int, now: datetime) -> None:
         await self.db.execute(
@@ -156,13 +155,12 @@ class JobStore(Store):
 
     async def claim(self, job_id: int, now: datetime) -> bool:
         """Mark a pending job done before running it: a crash mid-run never repeats its side effect."""
-        async with self.db.transaction() as conn:
-            cur = await conn.execute(
-                "UPDATE jobs SET status = 'done', attempts = attempts + 1, finished_at = ? "
-                "WHERE id = ? AND status = 'pending'",
-                (now.isoformat(), job_id),
-            )
-            return cur.rowcount == 1
+        claimed = await self.db.execute(
+            "UPDATE jobs SET status = 'done', attempts = attempts + 1, finished_at = ? "
+            "WHERE id = ? AND status = 'pending'",
+            (now.isoformat(), job_id),
+        )
+        return claimed == 1
 
     async def record_failure(self, job_id: int, error: str) -> None:
         await self.db.execute("UPDATE jobs SET status = 'failed', last_error = ? WHERE id = ?", (error[:500], job_id))
