@@ -89,16 +89,30 @@ class PersistentButton(SafeCallback, discord.ui.DynamicItem[discord.ui.Button[An
     `template=` parses (`nexus:<feature>:<action>:<id>`).
 
     `groups` names the template's groups that rebuild the button, in its constructor's order, each with how its
-    text is read (`int`, `str`); `handle` answers a press.
+    text is read (`int`, `str`); the constructor takes the custom id and how the button looks; `handle` answers a
+    press.
     """
 
     groups: ClassVar[tuple[tuple[str, Callable[[str], Any]], ...]] = ()
+
+    def __init__(
+        self,
+        custom_id: str,
+        *,
+        label: str,
+        style: discord.ButtonStyle,
+        emoji: str | discord.PartialEmoji | None = None,
+        disabled: bool = False,
+    ) -> None:
+        button = discord.ui.Button[Any](label=label, style=style, emoji=emoji, custom_id=custom_id, disabled=disabled)
+        super().__init__(button)
 
     @classmethod
     async def from_custom_id(
         cls, interaction: discord.Interaction[Any], item: discord.ui.Item[Any], match: re.Match[str], /
     ) -> Self:
-        return cls(*(read(match[name]) for name, read in cls.groups))
+        rebuild: Callable[..., Self] = cls  # a subclass's own constructor, which takes its groups
+        return rebuild(*(read(match[name]) for name, read in cls.groups))
 
 
 class NexusView(discord.ui.View):

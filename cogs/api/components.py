@@ -18,12 +18,10 @@ class AcknowledgeButton(PersistentButton, template=ACK_TEMPLATE):
 
     def __init__(self, contract_id: int, number: int, label: str = "Acknowledge") -> None:
         super().__init__(
-            discord.ui.Button(
-                label=clip(label, 80),
-                style=discord.ButtonStyle.success,
-                emoji="✅",
-                custom_id=f"nexus:api:ack:{contract_id}:{number}",
-            )
+            f"nexus:api:ack:{contract_id}:{number}",
+            label=clip(label, 80),
+            style=discord.ButtonStyle.success,
+            emoji="✅",
         )
         self.contract_id = contract_id
         self.number = number

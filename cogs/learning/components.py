@@ -152,11 +152,7 @@ class OpenTopicButton(PersistentButton, template=rf"nexus:learn:open:(?P<slug>{S
 
     def __init__(self, slug: str, label: str = "Open topic") -> None:
         super().__init__(
-            discord.ui.Button(
-                label=clip(label, BUTTON_LABEL_MAX),
-                style=discord.ButtonStyle.secondary,
-                custom_id=f"nexus:learn:open:{slug}",
-            )
+            f"nexus:learn:open:{slug}", label=clip(label, BUTTON_LABEL_MAX), style=discord.ButtonStyle.secondary
         )
         self.slug = slug
 
@@ -174,11 +170,9 @@ class ReviewButton(PersistentButton, template=r"nexus:learn:(?P<action>approve|r
 
     def __init__(self, action: str, topic_id: int) -> None:
         super().__init__(
-            discord.ui.Button(
-                label="Approve" if action == "approve" else "Reject",
-                style=discord.ButtonStyle.success if action == "approve" else discord.ButtonStyle.danger,
-                custom_id=f"nexus:learn:{action}:{topic_id}",
-            )
+            f"nexus:learn:{action}:{topic_id}",
+            label="Approve" if action == "approve" else "Reject",
+            style=discord.ButtonStyle.success if action == "approve" else discord.ButtonStyle.danger,
         )
         self.action = action
         self.topic_id = topic_id

@@ -61,12 +61,10 @@ class AskButton(PersistentButton, template=ASK_TEMPLATE):
 
     def __init__(self, user_id: int, label: str = "Request") -> None:
         super().__init__(
-            discord.ui.Button(
-                label=clip(label, BUTTON_LABEL_MAX),
-                style=discord.ButtonStyle.primary,
-                emoji="🤝",
-                custom_id=f"nexus:match:ask:{user_id}",
-            )
+            f"nexus:match:ask:{user_id}",
+            label=clip(label, BUTTON_LABEL_MAX),
+            style=discord.ButtonStyle.primary,
+            emoji="🤝",
         )
         self.user_id = user_id
 
@@ -80,13 +78,7 @@ class AnswerButton(PersistentButton, template=ANSWER_TEMPLATE):
     groups = (("action", str), ("id", int))
 
     def __init__(self, action: str, request_id: int) -> None:
-        super().__init__(
-            discord.ui.Button(
-                label=ANSWER_LABELS[action],
-                style=ANSWER_STYLES[action],
-                custom_id=f"nexus:match:{action}:{request_id}",
-            )
-        )
+        super().__init__(f"nexus:match:{action}:{request_id}", label=ANSWER_LABELS[action], style=ANSWER_STYLES[action])
         self.action = action
         self.request_id = request_id
 
@@ -178,7 +170,8 @@ class PairWithMeButton(PersistentButton, template=PAIR_BUTTON_TEMPLATE):
     groups = (("id", int),)
 
     def __init__(self, announcement_id: int) -> None:
-        super().__init__(pair_button(announcement_id))
+        plain = pair_button(announcement_id)  # as the projects cog renders it on announcement posts
+        super().__init__(plain.custom_id or "", label=plain.label or "", style=plain.style, emoji=plain.emoji)
         self.announcement_id = announcement_id
 
     async def handle(self, interaction: discord.Interaction[Any]) -> None:

@@ -39,11 +39,9 @@ class CheckinButton(PersistentButton, template=CHECKIN_TEMPLATE):
 
     def __init__(self, answer: str, pair_id: int, day: int) -> None:
         super().__init__(
-            discord.ui.Button(
-                label=ANSWERS[answer],
-                style=_STYLES.get(answer, discord.ButtonStyle.danger),
-                custom_id=f"nexus:health:{answer}:{pair_id}:{day}",
-            )
+            f"nexus:health:{answer}:{pair_id}:{day}",
+            label=ANSWERS[answer],
+            style=_STYLES.get(answer, discord.ButtonStyle.danger),
         )
         self.answer, self.pair_id, self.day = answer, pair_id, day
 
@@ -59,11 +57,7 @@ class RematchButton(PersistentButton, template=REMATCH_TEMPLATE):
 
     def __init__(self, pair_id: int) -> None:
         super().__init__(
-            discord.ui.Button(
-                label="Find me a new partner",
-                style=discord.ButtonStyle.primary,
-                custom_id=f"nexus:health:rematch:{pair_id}",
-            )
+            f"nexus:health:rematch:{pair_id}", label="Find me a new partner", style=discord.ButtonStyle.primary
         )
         self.pair_id = pair_id
 

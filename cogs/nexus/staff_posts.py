@@ -39,11 +39,7 @@ class CancelPostButton(PersistentButton, template=r"nexus:staffpost:cancel:(?P<i
 
     def __init__(self, post_id: int) -> None:
         super().__init__(
-            discord.ui.Button(
-                label=f"Cancel #{post_id}",
-                style=discord.ButtonStyle.danger,
-                custom_id=f"nexus:staffpost:cancel:{post_id}",
-            )
+            f"nexus:staffpost:cancel:{post_id}", label=f"Cancel #{post_id}", style=discord.ButtonStyle.danger
         )
         self.post_id = post_id
 

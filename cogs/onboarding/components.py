@@ -53,11 +53,9 @@ class RoleButton(PersistentButton, template=r"nexus:onboard:role:(?P<track>backe
 
     def __init__(self, track: str) -> None:
         super().__init__(
-            discord.ui.Button(
-                label=f"I'm {TRACK_NAMES[track]}",
-                style=discord.ButtonStyle.primary if track == "backend" else discord.ButtonStyle.success,
-                custom_id=f"nexus:onboard:role:{track}",
-            )
+            f"nexus:onboard:role:{track}",
+            label=f"I'm {TRACK_NAMES[track]}",
+            style=discord.ButtonStyle.primary if track == "backend" else discord.ButtonStyle.success,
         )
         self.track = track
 
@@ -130,11 +128,9 @@ class MoveTrackButton(
 
     def __init__(self, track: str, user_id: int) -> None:
         super().__init__(
-            discord.ui.Button(
-                label=f"Move my announcement to {TRACK_NAMES[track]}",
-                style=discord.ButtonStyle.primary,
-                custom_id=f"nexus:onboard:move:{track}:{user_id}",
-            )
+            f"nexus:onboard:move:{track}:{user_id}",
+            label=f"Move my announcement to {TRACK_NAMES[track]}",
+            style=discord.ButtonStyle.primary,
         )
         self.track = track
         self.user_id = user_id

@@ -19,11 +19,7 @@ class RsvpButton(PersistentButton, template=r"nexus:session:(?P<action>going|may
 
     def __init__(self, session_id: int, action: str, *, disabled: bool = False) -> None:
         status, label, style = RSVP_ACTIONS[action]
-        super().__init__(
-            discord.ui.Button(
-                label=label, style=style, custom_id=f"nexus:session:{action}:{session_id}", disabled=disabled
-            )
-        )
+        super().__init__(f"nexus:session:{action}:{session_id}", label=label, style=style, disabled=disabled)
         self.session_id = session_id
         self.status = status
 
