@@ -19,8 +19,9 @@ EDITABLE = frozenset(
 
 
 @dataclass(frozen=True)
-class Announcement:
-    id: int
+class NewAnnouncement:
+    """An announcement to write: what the learner announced."""
+
     guild_id: int
     user_id: int
     cohort_start: date
@@ -28,14 +29,21 @@ class Announcement:
     track: str
     title: str
     summary: str
-    stack: tuple[str, ...]
-    repo: str | None
-    timezone: str | None
-    looking_for_partner: bool
-    display_name: str
+    stack: tuple[str, ...] = ()
+    repo: str | None = None
+    timezone: str | None = None
+    looking_for_partner: bool = True
+    display_name: str = ""
+    late: bool = False
+
+
+@dataclass(frozen=True, kw_only=True)
+class Announcement(NewAnnouncement):
+    """A stored announcement: what was announced, with its id, its post and its history."""
+
+    id: int
     channel_id: int | None
     message_id: int | None
-    late: bool
     created_at: datetime
     updated_at: datetime
     withdrawn_at: datetime | None
@@ -52,23 +60,6 @@ class Announcement:
     @property
     def active(self) -> bool:
         return self.withdrawn_at is None
-
-
-@dataclass(frozen=True)
-class NewAnnouncement:
-    guild_id: int
-    user_id: int
-    cohort_start: date
-    project_key: str
-    track: str
-    title: str
-    summary: str
-    stack: tuple[str, ...] = ()
-    repo: str | None = None
-    timezone: str | None = None
-    looking_for_partner: bool = True
-    display_name: str = ""
-    late: bool = False
 
 
 @dataclass(frozen=True)

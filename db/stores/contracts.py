@@ -36,10 +36,9 @@ class StoredChange(NamedTuple):
 
 
 @dataclass(frozen=True)
-class ContractVersion:
-    id: int
-    contract_id: int
-    number: int
+class NewVersion:
+    """A version to publish: the uploaded document and what changed since the last one."""
+
     title: str
     api_version: str
     openapi: str
@@ -47,8 +46,17 @@ class ContractVersion:
     format: str
     size: int
     document: str  # JSON text
+    changes: tuple[StoredChange, ...] = ()
+
+
+@dataclass(frozen=True, kw_only=True)
+class ContractVersion(NewVersion):
+    """A published version: what was published, with its number in its contract and its count of breaking changes."""
+
+    id: int
+    contract_id: int
+    number: int
     breaking: int
-    changes: tuple[StoredChange, ...]
     published_at: datetime
 
     @classmethod
@@ -58,18 +66,6 @@ class ContractVersion:
             row,
             changes=tuple(StoredChange(c["code"], c["text"], bool(c["breaking"])) for c in json.loads(row["changes"])),
         )
-
-
-@dataclass(frozen=True)
-class NewVersion:
-    title: str
-    api_version: str
-    openapi: str
-    filename: str
-    format: str
-    size: int
-    document: str
-    changes: tuple[StoredChange, ...] = ()
 
 
 @dataclass(frozen=True)
