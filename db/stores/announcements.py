@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import sqlite3
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from datetime import date, datetime
 from typing import Any
 
@@ -129,23 +129,12 @@ class AnnouncementStore(Store):
                 return None
             raise
         # Built from what was written (no read-back): cheaper in a burst, and never a stale snapshot.
+        written = {field.name: getattr(new, field.name) for field in fields(NewAnnouncement)}
         return Announcement(
+            **(written | {"stack": tuple(new.stack)}),
             id=announcement_id,
-            guild_id=new.guild_id,
-            user_id=new.user_id,
-            cohort_start=new.cohort_start,
-            project_key=new.project_key,
-            track=new.track,
-            title=new.title,
-            summary=new.summary,
-            stack=tuple(new.stack),
-            repo=new.repo,
-            timezone=new.timezone,
-            looking_for_partner=new.looking_for_partner,
-            display_name=new.display_name,
             channel_id=None,
             message_id=None,
-            late=new.late,
             created_at=now,
             updated_at=now,
             withdrawn_at=None,
