@@ -10,6 +10,7 @@ import asyncio
 import hashlib
 import logging
 from collections.abc import Awaitable, Callable, Iterable
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -22,6 +23,16 @@ JobHandler = Callable[[Job], Awaitable[None]]
 Ticker = Callable[[datetime], Awaitable[None]]
 # A resumable job interrupted this many times (each a kill mid-run) is given up, so it cannot loop forever.
 MAX_ATTEMPTS = 5
+
+
+@dataclass(frozen=True)
+class PlannedJob:
+    """A job a service decided on, for the runtime to schedule (`Scheduler.plan`); its key makes it one job."""
+
+    kind: str
+    due_at: datetime
+    payload: dict[str, Any]
+    dedupe_key: str
 
 
 class JobSteps:
@@ -106,6 +117,10 @@ class Scheduler:
         job_id = await self.jobs.schedule(kind, due_at, payload, self.clock.now(), dedupe_key)
         self._wake.set()
         return job_id
+
+    async def plan(self, job: PlannedJob) -> int | None:
+        """Schedule what a service planned; None when a job with its key exists already."""
+        return await self.schedule(job.kind, job.due_at, job.payload, job.dedupe_key)
 
     def start(self) -> None:
         if self._task is None:

@@ -12,7 +12,7 @@ import hashlib
 import json
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from db.database import Database, MigrationError
 from db.engines.postgres import PostgresDatabase
@@ -28,8 +28,9 @@ class CopyRefused(Exception):
     """The copy did not start (or did not verify); the message says why and what to do."""
 
 
-@dataclass(frozen=True)
-class TableCopy:
+class TableCopy(NamedTuple):
+    """One table as verified on both sides: its rows, and the checksum they share."""
+
     table: str
     rows: int
     checksum: str
@@ -132,7 +133,7 @@ async def copy_database(source: Database, target: PostgresDatabase) -> CopyRepor
     tables = (await target.table_names()) & source_tables
     tables -= SKIPPED_TABLES
     order = await _fk_order(target, tables)
-    copied: list[TableCopy] = []
+    copied: list[str] = []
     async with target.pool.acquire() as raw, raw.transaction():
         for table in reversed(order):
             if table in SEEDED_TABLES:
@@ -158,8 +159,8 @@ async def copy_database(source: Database, target: PostgresDatabase) -> CopyRepor
                     f'COALESCE((SELECT MAX(id) FROM "{table}"), 0) + 1, false) '
                     f"WHERE pg_get_serial_sequence('\"{table}\"', 'id') IS NOT NULL"
                 )
-            copied.append(TableCopy(table, offset, ""))
-    return await verify(source, target, [t.table for t in copied], version)
+            copied.append(table)
+    return await verify(source, target, copied, version)
 
 
 async def verify(source: Database, target: PostgresDatabase, tables: Sequence[str], version: int) -> CopyReport:

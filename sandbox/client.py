@@ -9,13 +9,13 @@ import time
 from pathlib import Path
 from typing import Any, Literal
 
-from sandbox.result import InteractionResult, Until, iter_components, message_texts
+from sandbox.result import InteractionResult, Until, iter_components, message_texts, modal_values
 from sandbox.server import JSONDict, SandboxServer
 from sandbox.state import InteractionRecord, StoredFile, StoredMessage
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["InteractionResult", "SandboxClient", "Until", "iter_components", "message_texts"]
+__all__ = ["InteractionResult", "SandboxClient", "Until", "iter_components", "message_texts", "modal_values"]
 
 
 # Discord's default upload limit (a server without boosts): the client refuses larger files.
@@ -55,6 +55,23 @@ class SandboxClient:
         return self.sandbox.world
 
     # ------------------------------------------------------------------ waiting
+    async def _run_command(
+        self, cmd: JSONDict, user_id: int, channel_id: int, data: JSONDict, until: Until, timeout: float | None
+    ) -> InteractionResult:
+        """An application command (type 2) interaction, refused first as Discord would without the permissions."""
+        self._check_default_permissions(cmd, user_id, channel_id)
+        record = self.sandbox.create_interaction(2, user_id, channel_id, data)
+        return await self._settle(record, until, timeout)
+
+    async def _use_component(
+        self, user: str | int, stored: StoredMessage, data: JSONDict, until: Until, timeout: float | None
+    ) -> InteractionResult:
+        """A component (type 3) interaction on `stored`, after a person's reaction time."""
+        uid = self.world.user(user).id
+        await self._react_to(stored.updated)
+        record = self.sandbox.create_interaction(3, uid, stored.channel_id, data, message=stored)
+        return await self._settle(record, until, timeout)
+
     async def _settle(self, record: InteractionRecord, until: Until, timeout: float | None) -> InteractionResult:
         result = InteractionResult(self.sandbox, record)
         limit = self.timeout if timeout is None else timeout
@@ -262,9 +279,7 @@ class SandboxClient:
         uid = self.world.user(user).id
         cid = self.sandbox.channel_id(channel if channel is not None else self.channel)
         data, cmd = self.build_command_data(command, {**(options or {}), **kwargs}, cid)
-        self._check_default_permissions(cmd, uid, cid)
-        record = self.sandbox.create_interaction(2, uid, cid, data)
-        return await self._settle(record, until, timeout)
+        return await self._run_command(cmd, uid, cid, data, until, timeout)
 
     async def context_command(
         self,
@@ -290,9 +305,7 @@ class SandboxClient:
             data["target_id"] = msg["id"]
             resolved["messages"] = {msg["id"]: msg}
         data["resolved"] = resolved
-        self._check_default_permissions(cmd, uid, cid)
-        record = self.sandbox.create_interaction(2, uid, cid, data)
-        return await self._settle(record, until, timeout)
+        return await self._run_command(cmd, uid, cid, data, until, timeout)
 
     async def autocomplete(
         self,
@@ -374,10 +387,7 @@ class SandboxClient:
         data: JSONDict = {"custom_id": comp["custom_id"], "component_type": 2}
         if comp.get("id") is not None:
             data["id"] = comp["id"]
-        uid = self.world.user(user).id
-        await self._react_to(stored.updated)
-        record = self.sandbox.create_interaction(3, uid, stored.channel_id, data, message=stored)
-        return await self._settle(record, until, timeout)
+        return await self._use_component(user, stored, data, until, timeout)
 
     async def select(
         self,
@@ -425,10 +435,7 @@ class SandboxClient:
         data["values"] = out
         if resolved:
             data["resolved"] = resolved
-        uid = self.world.user(user).id
-        await self._react_to(stored.updated)
-        record = self.sandbox.create_interaction(3, uid, stored.channel_id, data, message=stored)
-        return await self._settle(record, until, timeout)
+        return await self._use_component(user, stored, data, until, timeout)
 
     # ------------------------------------------------------------------ modals
     async def submit_modal(
@@ -484,15 +491,3 @@ class SandboxClient:
         await self._react_to(parent.acked_at if parent is not None else None)
         record = self.sandbox.create_interaction(5, uid, channel_id, data, message=source)
         return await self._settle(record, until, timeout)
-
-
-def modal_values(modal: dict[str, Any]) -> dict[str, str | None]:
-    """Label → prefilled value, for action-row (type 1) and label (type 18) modal layouts."""
-    out: dict[str, str | None] = {}
-    for row in modal["components"]:
-        if row["type"] == 18:
-            out[row["label"]] = row["component"].get("value")
-        else:
-            for inp in row["components"]:
-                out[inp["label"]] = inp.get("value")
-    return out

@@ -198,3 +198,15 @@ def message_texts(msg: JSONDict) -> list[str]:
     for c in iter_components(msg.get("components") or []):
         out += [c.get("label") or "", c.get("content") or "", c.get("placeholder") or ""]
     return [t for t in out if t]
+
+
+def modal_values(modal: dict[str, Any]) -> dict[str, str | None]:
+    """Label → prefilled value, for action-row (type 1) and label (type 18) modal layouts."""
+    out: dict[str, str | None] = {}
+    for row in modal["components"]:
+        if row["type"] == 18:
+            out[row["label"]] = row["component"].get("value")
+        else:
+            for inp in row["components"]:
+                out[inp["label"]] = inp.get("value")
+    return out

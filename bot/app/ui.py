@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+import re
+from collections.abc import Callable, Sequence
 from datetime import timedelta
-from typing import Any
+from typing import Any, ClassVar, Self
 
 import discord
 
@@ -81,6 +82,37 @@ class SafeCallback:
             await self.handle(interaction)
         except Exception as exc:
             await report_error(interaction, exc)
+
+
+class PersistentButton(SafeCallback, discord.ui.DynamicItem[discord.ui.Button[Any]], template=r"nexus:.+"):
+    """A button that works on old messages and after a restart: its state is its custom id, which the subclass's
+    `template=` parses (`nexus:<feature>:<action>:<id>`).
+
+    `groups` names the template's groups that rebuild the button, in its constructor's order, each with how its
+    text is read (`int`, `str`); the constructor takes the custom id and how the button looks; `handle` answers a
+    press.
+    """
+
+    groups: ClassVar[tuple[tuple[str, Callable[[str], Any]], ...]] = ()
+
+    def __init__(
+        self,
+        custom_id: str,
+        *,
+        label: str,
+        style: discord.ButtonStyle,
+        emoji: str | discord.PartialEmoji | None = None,
+        disabled: bool = False,
+    ) -> None:
+        button = discord.ui.Button[Any](label=label, style=style, emoji=emoji, custom_id=custom_id, disabled=disabled)
+        super().__init__(button)
+
+    @classmethod
+    async def from_custom_id(
+        cls, interaction: discord.Interaction[Any], item: discord.ui.Item[Any], match: re.Match[str], /
+    ) -> Self:
+        rebuild: Callable[..., Self] = cls  # a subclass's own constructor, which takes its groups
+        return rebuild(*(read(match[name]) for name, read in cls.groups))
 
 
 class NexusView(discord.ui.View):

@@ -19,7 +19,7 @@ from bot.errors import Conflict, InvalidInput, NotFound
 from bot.services import first_week, projects, track_switch
 from bot.services.catalog import CatalogService
 from bot.services.cohort import Cohort, CohortService
-from bot.services.first_week_jobs import DIGEST_JOB, REMINDER_JOB, Digest, DigestPlan, FirstWeekJobs, ReminderDm
+from bot.services.first_week_jobs import DIGEST_JOB, REMINDER_JOB, Digest, FirstWeekJobs, ReminderDm
 from bot.services.questions import QuestionService
 from bot.services.text import user_text
 from bot.services.tracks import TRACK_NAMES
@@ -45,7 +45,6 @@ __all__ = [
     "AnnouncementService",
     "CatalogProject",
     "Digest",
-    "DigestPlan",
     "GuildSettings",
     "ListFilter",
     "Question",
@@ -312,9 +311,7 @@ class AnnouncementService(FirstWeekJobs):
         updated = await self.store.update(existing.id, now, **values)
         if updated.track != existing.track:
             # A pair is one Backend and one Frontend learner: requests with the new track's learners close.
-            await track_switch.close_impossible_requests(
-                self.store, self.matching, guild_id, cohort.week.start, user_id, updated.track, now
-            )
+            await track_switch.close_impossible_requests(self.store, self.matching, updated, now)
         return cohort, updated
 
     async def withdraw_check(self, guild_id: int, user_id: int) -> Announcement:
@@ -378,7 +375,7 @@ class AnnouncementService(FirstWeekJobs):
         now = self.clock.now()
         start = cohort.week.start
         active = await self.catalog.active()
-        counts = {(c.project_key, c.track): c.count for c in await self.store.counts(guild_id, start)}
+        counts = await self.store.counts(guild_id, start)
         names = {p.key: p.name for p in await self.catalog.all()}
         listed = [(p.key, p.name) for p in active] + [
             (k, names.get(k, k)) for k in sorted({k for k, _ in counts} - {p.key for p in active})

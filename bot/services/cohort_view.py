@@ -160,9 +160,7 @@ class CohortViewService:
 
     async def catalog_counts(self, guild_id: int) -> tuple[Cohort, list[ProjectCounts]]:
         cohort = await self.require(guild_id)
-        counts = {
-            (c.project_key, c.track): c.count for c in await self.announcements.counts(guild_id, cohort.week.start)
-        }
+        counts = await self.announcements.counts(guild_id, cohort.week.start)
         projects = [
             ProjectCounts(
                 p.key,
@@ -187,7 +185,7 @@ class CohortViewService:
         """The chart's data: announced per project and track; `learners` = {user_id: track or None}."""
         now = self.clock.now()
         start = cohort.week.start
-        counts = {(c.project_key, c.track): c.count for c in await self.announcements.counts(cohort.guild_id, start)}
+        counts = await self.announcements.counts(cohort.guild_id, start)
         active = await self.catalog.active()
         learners = learners or {}
         announced = await self.announcements.announced_user_ids(cohort.guild_id, start)

@@ -10,6 +10,7 @@ from datetime import date, datetime
 from typing import Any
 
 from bot.clock import Clock
+from bot.scheduler import PlannedJob
 from bot.services import first_week
 from bot.services.catalog import CatalogService
 from bot.services.cohort import Cohort, CohortService
@@ -23,13 +24,6 @@ from db.stores.questions import Question
 SETTINGS_REFRESH_SECONDS = 30.0
 DIGEST_JOB = "project_digest"
 REMINDER_JOB = "project_reminder"
-
-
-@dataclass(frozen=True)
-class DigestPlan:
-    due_at: datetime
-    payload: dict[str, Any]
-    dedupe_key: str
 
 
 @dataclass(frozen=True)
@@ -72,7 +66,7 @@ class FirstWeekJobs:
         """Staff changed settings: the next tick reads them again (a new signature is planned anew)."""
         self._settings_read_at = 0.0
 
-    def digest_plans(self, settings: GuildSettings, now: datetime) -> list[DigestPlan]:
+    def digest_plans(self, settings: GuildSettings, now: datetime) -> list[PlannedJob]:
         """One digest job per future day of the first week, once per settings signature."""
         if settings.channel_id is None or settings.cohort_start is None:
             return []
@@ -82,7 +76,8 @@ class FirstWeekJobs:
         self._planned_digests.add(signature)
         week = first_week.FirstWeek(settings.cohort_start, settings.first_week_days)
         return [
-            DigestPlan(
+            PlannedJob(
+                DIGEST_JOB,
                 due_at,
                 {
                     "guild_id": settings.guild_id,
@@ -155,7 +150,7 @@ class FirstWeekJobs:
             f"{TRACK_NAMES[a.track]})"
             for a in new
         ]
-        counts = {(c.project_key, c.track): c.count for c in await self.store.counts(cohort.guild_id, week.start)}
+        counts = await self.store.counts(cohort.guild_id, week.start)
         announced = await self.store.announced_user_ids(cohort.guild_id, week.start)
         active = [(p.key, p.name) for p in catalog.values() if p.active]
         content = first_week.build_digest(

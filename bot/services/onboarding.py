@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import NamedTuple
 
 from bot.clock import Clock
 from bot.errors import NotConfigured
@@ -29,9 +30,9 @@ def in_first_week(settings: GuildSettings, now: datetime) -> bool:
     return settings.cohort_start <= today < settings.cohort_start + timedelta(days=settings.first_week_days)
 
 
-@dataclass(frozen=True)
-class Refusal:
-    """Why the role picker must not hand a role out: a code, the words staff can act on, whether to tell them."""
+class Refusal(NamedTuple):
+    """Why the role picker must not hand a role out: the (code, words staff can act on) of `handout_problem`, and
+    whether to tell staff (once per problem)."""
 
     code: str
     explanation: str
@@ -82,7 +83,7 @@ class OnboardingService:
         key = (guild_id, role_id, found[0])
         first = key not in self._told
         self._told.add(key)
-        return Refusal(found[0], found[1], first)
+        return Refusal(*found, tell_staff=first)
 
     async def left_behind(self, guild_id: int, user_id: int, track: str) -> LeftBehind | None:
         """What stays on the old track after a learner picked `track` (None when nothing, or not set up)."""
@@ -103,9 +104,7 @@ class OnboardingService:
         moved = await track_switch.move_announcement(
             self.announcements, guild_id, settings.cohort_start, user_id, track, now
         )
-        await track_switch.close_impossible_requests(
-            self.announcements, self.matching, guild_id, settings.cohort_start, user_id, moved.track, now
-        )
+        await track_switch.close_impossible_requests(self.announcements, self.matching, moved, now)
         return moved
 
     async def welcome(self, guild_id: int) -> Welcome | None:

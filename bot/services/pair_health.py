@@ -14,10 +14,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
 
 from bot.clock import Clock
 from bot.errors import Conflict, Forbidden, InvalidInput, NotFound
+from bot.scheduler import PlannedJob
 from bot.services.contracts.service import ContractCounts, ContractService
 from bot.services.matching.service import MatchingService, Pair
 from db.database import Database
@@ -51,14 +51,6 @@ _REPLIES = {
     "not_yet": "Noted: not yet. Book a first session in your shared time (`/session create`), or say hi here.",
     "silent": "Noted, thank you. If your partner stays silent for a week, I'll offer you a new partner.",
 }
-
-
-@dataclass(frozen=True)
-class PlannedJob:
-    kind: str
-    due_at: datetime
-    payload: dict[str, Any]
-    dedupe_key: str
 
 
 @dataclass(frozen=True)

@@ -33,13 +33,23 @@ _KEY_RE = re.compile(r"^[a-z0-9][a-z0-9-]{0,31}$")
 _HOST_RE = re.compile(r"^(?=.{1,253}$)([a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)(\.[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)*$")
 
 
-def validate_title(title: str) -> str:
-    cleaned = clean_line(title or "")
+def _one_line(text: str, limit: int, empty: str, too_long: str) -> str:
+    """`text` cleaned to one line; refused with `empty`, or past `limit` characters with `too_long` ({n}: length)."""
+    cleaned = clean_line(text or "")
     if not cleaned:
-        raise InvalidInput("`title` can't be empty: give your project a short name, e.g. `ShopLite API`.")
-    if len(cleaned) > TITLE_MAX:
-        raise InvalidInput(f"`title` is {len(cleaned)} characters; keep it to {TITLE_MAX} or fewer.")
+        raise InvalidInput(empty)
+    if len(cleaned) > limit:
+        raise InvalidInput(too_long.format(n=len(cleaned)))
     return cleaned
+
+
+def validate_title(title: str) -> str:
+    return _one_line(
+        title,
+        TITLE_MAX,
+        "`title` can't be empty: give your project a short name, e.g. `ShopLite API`.",
+        f"`title` is {{n}} characters; keep it to {TITLE_MAX} or fewer.",
+    )
 
 
 def validate_summary(summary: str) -> str:
@@ -204,12 +214,12 @@ def catalog_key(name: str, key: str | None = None) -> str:
 
 
 def validate_catalog_name(name: str) -> str:
-    cleaned = clean_line(name or "")
-    if not cleaned:
-        raise InvalidInput("Give the project a name, e.g. `Chat App`.")
-    if len(cleaned) > CATALOG_NAME_MAX:
-        raise InvalidInput(f"The project name is {len(cleaned)} characters; keep it to {CATALOG_NAME_MAX}.")
-    return cleaned
+    return _one_line(
+        name,
+        CATALOG_NAME_MAX,
+        "Give the project a name, e.g. `Chat App`.",
+        f"The project name is {{n}} characters; keep it to {CATALOG_NAME_MAX}.",
+    )
 
 
 def project_label(project: CatalogProject | None, announcement: Announcement) -> str:

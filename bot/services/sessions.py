@@ -10,11 +10,11 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
 from zoneinfo import ZoneInfo
 
 from bot.clock import Clock
 from bot.errors import Conflict, Forbidden, InvalidInput, NotFound
+from bot.scheduler import PlannedJob
 from bot.services.catalog import CatalogService
 from bot.services.projects import resolve_project
 from bot.services.when import parse_when
@@ -62,14 +62,6 @@ class SessionPlan:
     capacity: int | None
     notes: tuple[str, ...]  # how `when` (and an abbreviated zone) were read, for the reply
     has_reminder: bool
-
-
-@dataclass(frozen=True)
-class PlannedJob:
-    kind: str
-    due_at: datetime
-    payload: dict[str, Any]
-    key: str
 
 
 @dataclass(frozen=True)

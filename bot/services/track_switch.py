@@ -93,16 +93,11 @@ async def move_announcement(
 
 
 async def close_impossible_requests(
-    announcements: AnnouncementStore,
-    matching: MatchingStore,
-    guild_id: int,
-    cohort_start: date,
-    user_id: int,
-    track: str,
-    now: datetime,
+    announcements: AnnouncementStore, matching: MatchingStore, moved: Announcement, now: datetime
 ) -> list[int]:
-    """After a learner moved to `track`: their pending requests with a learner on that same track can never
-    become a pair (one Backend, one Frontend), so they close, each requester told why by a job."""
+    """After a learner's announcement `moved` to its track: their pending requests with a learner on that same
+    track can never become a pair (one Backend, one Frontend), so they close, each requester told why by a job."""
+    guild_id, cohort_start, user_id, track = moved.guild_id, moved.cohort_start, moved.user_id, moved.track
     doomed = []
     for request in await matching.pending_for(guild_id, user_id):
         other = request.addressee_id if request.requester_id == user_id else request.requester_id

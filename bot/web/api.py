@@ -5,7 +5,8 @@ Nothing personal leaves here: announcements without their author, pairs and RSVP
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Callable, Sequence
+from typing import Any, TypeVar
 
 from aiohttp import web
 
@@ -17,6 +18,7 @@ from bot.services.tracks import TRACKS
 from bot.web import params as p
 from bot.web.openapi import document
 
+T = TypeVar("T")
 SERVICES: web.AppKey[Services] = web.AppKey("services", Services)
 
 
@@ -26,6 +28,15 @@ def services(request: web.Request) -> Services:
 
 def page_args(request: web.Request, cursor: Any, **extra: Any) -> dict[str, Any]:
     return p.query_params(request.query, {"limit": p.parse_limit, "cursor": cursor, **extra})
+
+
+def page(
+    rows: Sequence[T], limit: int, as_json: Callable[[T], dict[str, Any]], kind: str, key: Callable[[T], int | str]
+) -> dict[str, Any]:
+    """A page from `limit + 1` rows fetched after the cursor: the extra row only says that a next page exists."""
+    shown = rows[:limit]
+    more = len(rows) > limit
+    return {"data": [as_json(r) for r in shown], "next_cursor": p.encode_cursor(kind, key(shown[-1])) if more else None}
 
 
 def announcement_json(a: Announcement) -> dict[str, Any]:
@@ -148,12 +159,7 @@ async def announcements(request: web.Request) -> dict[str, Any]:
     args = page_args(request, p.cursor_int)
     limit = args.get("limit", p.DEFAULT_LIMIT)
     rows = await services(request).view.posted_announcements(guild, args.get("cursor", 0), limit + 1)
-    more = len(rows) > limit
-    rows = rows[:limit]
-    return {
-        "data": [announcement_json(a) for a in rows],
-        "next_cursor": p.encode_cursor("id", rows[-1].id) if more else None,
-    }
+    return page(rows, limit, announcement_json, "id", lambda a: a.id)
 
 
 async def progress(request: web.Request) -> dict[str, Any]:
@@ -172,12 +178,7 @@ async def topics(request: web.Request) -> dict[str, Any]:
     args = page_args(request, p.cursor_slug, category=p.one_of("category", CATEGORIES))
     limit = args.get("limit", p.DEFAULT_LIMIT)
     rows = await services(request).view.topics_page(args.get("cursor", ""), limit + 1, args.get("category"))
-    more = len(rows) > limit
-    rows = rows[:limit]
-    return {
-        "data": [topic_summary(t) for t in rows],
-        "next_cursor": p.encode_cursor("slug", rows[-1].slug) if more else None,
-    }
+    return page(rows, limit, topic_summary, "slug", lambda t: t.slug)
 
 
 async def search(request: web.Request) -> dict[str, Any]:

@@ -53,47 +53,43 @@ def encode_cursor(kind: str, value: str | int) -> str:
     return base64.urlsafe_b64encode(f"{kind}:{value}".encode()).rstrip(b"=").decode()
 
 
+def _foreign_cursor() -> ApiError:
+    return bad("invalid_cursor", "`cursor` is not one this API returned: pass `next_cursor` from the last page as is.")
+
+
 def decode_cursor(value: str, kind: str) -> str:
     """The position a cursor from `next_cursor` carries; anything else is refused."""
-    problem = bad(
-        "invalid_cursor", "`cursor` is not one this API returned: pass `next_cursor` from the last page as is."
-    )
     if len(value) > 140 or not value.isascii():
-        raise problem
+        raise _foreign_cursor()
     try:
         text = base64.urlsafe_b64decode(value + "=" * (-len(value) % 4)).decode()
     except (binascii.Error, ValueError):
-        raise problem from None
+        raise _foreign_cursor() from None
     prefix, _, rest = text.partition(":")
     if prefix != kind or not rest:
-        raise problem
+        raise _foreign_cursor()
     return rest
 
 
-def cursor_int(value: str) -> int:
-    rest = decode_cursor(value, "id")
-    if not rest.isascii() or not rest.isdigit() or len(rest) > 18:
-        raise bad(
-            "invalid_cursor", "`cursor` is not one this API returned: pass `next_cursor` from the last page as is."
-        )
+def _cursor_number(value: str, kind: str, fits: Callable[[str], bool]) -> int:
+    rest = decode_cursor(value, kind)
+    if not rest.isascii() or not rest.isdigit() or not fits(rest):
+        raise _foreign_cursor()
     return int(rest)
+
+
+def cursor_int(value: str) -> int:
+    return _cursor_number(value, "id", lambda digits: len(digits) <= 18)
 
 
 def cursor_offset(value: str) -> int:
-    rest = decode_cursor(value, "at")
-    if not rest.isascii() or not rest.isdigit() or int(rest) > 10_000:
-        raise bad(
-            "invalid_cursor", "`cursor` is not one this API returned: pass `next_cursor` from the last page as is."
-        )
-    return int(rest)
+    return _cursor_number(value, "at", lambda digits: int(digits) <= 10_000)
 
 
 def cursor_slug(value: str) -> str:
     rest = decode_cursor(value, "slug")
     if len(rest) > SLUG_MAX:
-        raise bad(
-            "invalid_cursor", "`cursor` is not one this API returned: pass `next_cursor` from the last page as is."
-        )
+        raise _foreign_cursor()
     return rest
 
 

@@ -6,31 +6,25 @@ from typing import Any
 
 import discord
 
-from bot.app.ui import SafeCallback, clip
+from bot.app.ui import PersistentButton, clip
 
 ACK_TEMPLATE = r"nexus:api:ack:(?P<contract>[0-9]{1,20}):(?P<number>[0-9]{1,6})"
 
 
-class AcknowledgeButton(SafeCallback, discord.ui.DynamicItem[discord.ui.Button[Any]], template=ACK_TEMPLATE):
+class AcknowledgeButton(PersistentButton, template=ACK_TEMPLATE):
     """A Frontend partner acknowledges a contract's breaking changes up to a version (checked on press)."""
+
+    groups = (("contract", int), ("number", int))
 
     def __init__(self, contract_id: int, number: int, label: str = "Acknowledge") -> None:
         super().__init__(
-            discord.ui.Button(
-                label=clip(label, 80),
-                style=discord.ButtonStyle.success,
-                emoji="✅",
-                custom_id=f"nexus:api:ack:{contract_id}:{number}",
-            )
+            f"nexus:api:ack:{contract_id}:{number}",
+            label=clip(label, 80),
+            style=discord.ButtonStyle.success,
+            emoji="✅",
         )
         self.contract_id = contract_id
         self.number = number
-
-    @classmethod
-    async def from_custom_id(
-        cls, interaction: discord.Interaction[Any], item: discord.ui.Item[Any], match: Any, /
-    ) -> AcknowledgeButton:
-        return cls(int(match["contract"]), int(match["number"]))
 
     async def handle(self, interaction: discord.Interaction[Any]) -> None:
         outcome = await interaction.client.services.contracts.acknowledge(

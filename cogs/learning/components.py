@@ -7,13 +7,12 @@ working across restarts.
 from __future__ import annotations
 
 import logging
-import re
 from typing import TYPE_CHECKING, Any, cast
 
 import discord
 
 from bot.app.checks import require_staff
-from bot.app.ui import NexusModal, OwnedView, SafeCallback, clip
+from bot.app.ui import NexusModal, OwnedView, PersistentButton, clip
 from bot.services.learning import LearningService, RankedSearch, Topic, TopicDraft
 from bot.services.text import user_text
 from bot.services.topic_content import (
@@ -146,26 +145,16 @@ async def save_edit(interaction: discord.Interaction[Any], topic: Topic, draft: 
 
 
 # --- persistent components --------------------------------------------------------------------------
-class OpenTopicButton(
-    SafeCallback, discord.ui.DynamicItem[discord.ui.Button[Any]], template=rf"nexus:learn:open:(?P<slug>{SLUG_PATTERN})"
-):
+class OpenTopicButton(PersistentButton, template=rf"nexus:learn:open:(?P<slug>{SLUG_PATTERN})"):
     """Opens a topic (related topics, suggestions, tips) for whoever presses it; works across restarts."""
+
+    groups = (("slug", str),)
 
     def __init__(self, slug: str, label: str = "Open topic") -> None:
         super().__init__(
-            discord.ui.Button(
-                label=clip(label, BUTTON_LABEL_MAX),
-                style=discord.ButtonStyle.secondary,
-                custom_id=f"nexus:learn:open:{slug}",
-            )
+            f"nexus:learn:open:{slug}", label=clip(label, BUTTON_LABEL_MAX), style=discord.ButtonStyle.secondary
         )
         self.slug = slug
-
-    @classmethod
-    async def from_custom_id(
-        cls, interaction: discord.Interaction[Any], item: discord.ui.Item[Any], match: re.Match[str], /
-    ) -> OpenTopicButton:
-        return cls(match["slug"])
 
     async def handle(self, interaction: discord.Interaction[Any]) -> None:
         topic = await learning(interaction).by_slug(
@@ -174,29 +163,19 @@ class OpenTopicButton(
         await send_topic(interaction, topic, ephemeral=True)
 
 
-class ReviewButton(
-    SafeCallback,
-    discord.ui.DynamicItem[discord.ui.Button[Any]],
-    template=r"nexus:learn:(?P<action>approve|reject):(?P<id>\d+)",
-):
+class ReviewButton(PersistentButton, template=r"nexus:learn:(?P<action>approve|reject):(?P<id>\d+)"):
     """Approve / Reject on a suggested topic in the staff review channel (staff only, checked on press)."""
+
+    groups = (("action", str), ("id", int))
 
     def __init__(self, action: str, topic_id: int) -> None:
         super().__init__(
-            discord.ui.Button(
-                label="Approve" if action == "approve" else "Reject",
-                style=discord.ButtonStyle.success if action == "approve" else discord.ButtonStyle.danger,
-                custom_id=f"nexus:learn:{action}:{topic_id}",
-            )
+            f"nexus:learn:{action}:{topic_id}",
+            label="Approve" if action == "approve" else "Reject",
+            style=discord.ButtonStyle.success if action == "approve" else discord.ButtonStyle.danger,
         )
         self.action = action
         self.topic_id = topic_id
-
-    @classmethod
-    async def from_custom_id(
-        cls, interaction: discord.Interaction[Any], item: discord.ui.Item[Any], match: re.Match[str], /
-    ) -> ReviewButton:
-        return cls(match["action"], int(match["id"]))
 
     async def handle(self, interaction: discord.Interaction[Any]) -> None:
         await require_staff(interaction)

@@ -9,7 +9,7 @@ import discord
 from bot.app.ui import (
     NexusModal,
     OwnedView,
-    SafeCallback,
+    PersistentButton,
     clip,
 )
 from bot.errors import NotConfigured
@@ -54,49 +54,33 @@ def matching_cog(interaction: discord.Interaction[Any]) -> MatchingCog:
 # --- persistent buttons ---------------------------------------------------------------------------
 
 
-class AskButton(SafeCallback, discord.ui.DynamicItem[discord.ui.Button[Any]], template=ASK_TEMPLATE):
+class AskButton(PersistentButton, template=ASK_TEMPLATE):
     """Request on a /match suggest result: whoever presses it asks that learner (only they see the list)."""
+
+    groups = (("user", int),)
 
     def __init__(self, user_id: int, label: str = "Request") -> None:
         super().__init__(
-            discord.ui.Button(
-                label=clip(label, BUTTON_LABEL_MAX),
-                style=discord.ButtonStyle.primary,
-                emoji="🤝",
-                custom_id=f"nexus:match:ask:{user_id}",
-            )
+            f"nexus:match:ask:{user_id}",
+            label=clip(label, BUTTON_LABEL_MAX),
+            style=discord.ButtonStyle.primary,
+            emoji="🤝",
         )
         self.user_id = user_id
-
-    @classmethod
-    async def from_custom_id(
-        cls, interaction: discord.Interaction[Any], item: discord.ui.Item[Any], match: Any, /
-    ) -> AskButton:
-        return cls(int(match["user"]))
 
     async def handle(self, interaction: discord.Interaction[Any]) -> None:
         await matching_cog(interaction).send_request(interaction, self.user_id, source="suggest")
 
 
-class AnswerButton(SafeCallback, discord.ui.DynamicItem[discord.ui.Button[Any]], template=ANSWER_TEMPLATE):
+class AnswerButton(PersistentButton, template=ANSWER_TEMPLATE):
     """Accept / Decline / Block on a partner request; only the addressee may press (checked on press)."""
 
+    groups = (("action", str), ("id", int))
+
     def __init__(self, action: str, request_id: int) -> None:
-        super().__init__(
-            discord.ui.Button(
-                label=ANSWER_LABELS[action],
-                style=ANSWER_STYLES[action],
-                custom_id=f"nexus:match:{action}:{request_id}",
-            )
-        )
+        super().__init__(f"nexus:match:{action}:{request_id}", label=ANSWER_LABELS[action], style=ANSWER_STYLES[action])
         self.action = action
         self.request_id = request_id
-
-    @classmethod
-    async def from_custom_id(
-        cls, interaction: discord.Interaction[Any], item: discord.ui.Item[Any], match: Any, /
-    ) -> AnswerButton:
-        return cls(match["action"], int(match["id"]))
 
     async def handle(self, interaction: discord.Interaction[Any]) -> None:
         cog = matching_cog(interaction)
@@ -180,18 +164,15 @@ class JoinForm(NexusModal):
         )
 
 
-class PairWithMeButton(SafeCallback, discord.ui.DynamicItem[discord.ui.Button[Any]], template=PAIR_BUTTON_TEMPLATE):
+class PairWithMeButton(PersistentButton, template=PAIR_BUTTON_TEMPLATE):
     """Pair with me on an announcement: a partner request to the announcer (checks: withdrawn, own, not looking)."""
 
-    def __init__(self, announcement_id: int) -> None:
-        super().__init__(pair_button(announcement_id))
-        self.announcement_id = announcement_id
+    groups = (("id", int),)
 
-    @classmethod
-    async def from_custom_id(
-        cls, interaction: discord.Interaction[Any], item: discord.ui.Item[Any], match: Any, /
-    ) -> PairWithMeButton:
-        return cls(int(match["id"]))
+    def __init__(self, announcement_id: int) -> None:
+        plain = pair_button(announcement_id)  # as the projects cog renders it on announcement posts
+        super().__init__(plain.custom_id or "", label=plain.label or "", style=plain.style, emoji=plain.emoji)
+        self.announcement_id = announcement_id
 
     async def handle(self, interaction: discord.Interaction[Any]) -> None:
         target = await interaction.client.services.matching.pair_target(self.announcement_id, interaction.user.id)

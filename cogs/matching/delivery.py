@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
+from collections.abc import AsyncIterator
 from datetime import datetime
 
 import discord
@@ -114,100 +116,95 @@ class DeliveryMixin(RenderingMixin):
         breakdown: ScoreBreakdown,
         now: datetime,
     ) -> discord.Thread | None:
-        # Two pairs of one team must not both open a thread: members' locks, taken in id order.
+        """The pair's private thread with the intro; on a missing permission staff are told which one."""
+        async with self._opening_thread(pair):
+            channel = guild.get_channel(settings.channel_id or 0)
+            if not isinstance(channel, discord.TextChannel):
+                await self.tell_staff(guild, settings, "the project channel configured with `/nexus setup` is gone")
+                return None
+            team = await self.service.team_of(pair)
+            hub = None if team.hub_id is None else (backend if team.hub_id == backend.user_id else frontend)
+            if hub is not None:
+                name = clip(f"{backend.project_label} · {hub.name}'s team", THREAD_NAME_MAX)
+            else:
+                name = clip(f"{backend.project_label} · {backend.name} & {frontend.name}", THREAD_NAME_MAX)
+            thread_id = pair.thread_id or team.thread_id
+            # A kill between creating the thread and recording it left it open: adopt it rather than open another.
+            adopt = (
+                next((t for t in channel.threads if t.name == name and t.owner_id == self.bot.user.id), None)
+                if self.bot.user and thread_id is None
+                else None
+            )
+            try:
+                if thread_id is not None:
+                    thread = guild.get_thread(thread_id) or await guild.fetch_channel(thread_id)
+                    if not isinstance(thread, discord.Thread):
+                        return None
+                    if thread.archived:
+                        await thread.edit(archived=False)
+                elif adopt is not None and not adopt.archived and not await self.service.thread_taken(adopt.id):
+                    thread = adopt
+                else:
+                    thread = await channel.create_thread(
+                        name=name, type=discord.ChannelType.private_thread, invitable=False, auto_archive_duration=10080
+                    )
+            except discord.HTTPException as exc:
+                # The pair is already committed: a thread failure must not turn into an error for the learner.
+                perms = channel.permissions_for(guild.me)
+                missing = [label for attr, label in THREAD_PERMISSIONS.items() if not getattr(perms, attr)]
+                if missing or isinstance(exc, discord.Forbidden):
+                    need = ", ".join(missing) or "Create Private Threads"
+                    problem = f"I need the {need} permission in {channel.mention} to open pair threads"
+                else:
+                    problem = f"Discord refused to open a pair thread in {channel.mention} (HTTP {exc.status})"
+                await self.tell_staff(guild, settings, problem)
+                return None
+            if pair.thread_id != thread.id:
+                await self.service.set_thread(pair.id, thread.id)
+            await self.plan_checkins(pair)
+            try:
+                for user_id in pair.members:
+                    await thread.add_user(discord.Object(user_id))
+                kind = PairKind(pair.kind)
+                what = "Study buddies" if kind is PairKind.BUDDY else "Partners"
+                embed = nexus_embed(f"{what}: {esc(backend.name)} & {esc(frontend.name)}", colour=SUCCESS)
+                sections = pairing.intro_lines(backend.context(), frontend.context(), breakdown, now)
+                extra = kind_section(kind, backend.context(), frontend.context())
+                if extra is not None:
+                    sections.insert(1, extra)
+                if hub is not None:
+                    sections.insert(1, await self.team_lines(guild, settings, team, hub, now))
+                for heading, text in sections:
+                    embed.add_field(name=clip(heading, 256), value=clip(text, EMBED_FIELD_VALUE_MAX), inline=False)
+                if hub is not None:
+                    newcomer = frontend if hub is backend else backend
+                    hello = f"<@{newcomer.user_id}> joins <@{hub.user_id}>'s team! Say hi 👋"
+                else:
+                    hello = f"<@{backend.user_id}> <@{frontend.user_id}> — you're {what.lower()}! Say hi 👋"
+                await thread.send(
+                    content=hello,
+                    embed=embed,
+                    nonce=nonce_for("pair-intro", pair.id),
+                    allowed_mentions=discord.AllowedMentions(
+                        everyone=False, roles=False, users=[discord.Object(u) for u in pair.members], replied_user=False
+                    ),
+                )
+            except discord.HTTPException as exc:
+                log.warning("Pair %s: thread %s set-up failed: %s", pair.id, thread.id, exc)
+                await self.tell_staff(
+                    guild, settings, f"I opened {thread.mention} but couldn't add both partners ({exc})"
+                )
+            return thread
+
+    @contextlib.asynccontextmanager
+    async def _opening_thread(self, pair: Pair) -> AsyncIterator[None]:
+        """Two pairs of one team must not both open a thread: members' locks, taken in id order."""
         locks = [self._team_locks.setdefault(uid, asyncio.Lock()) for uid in sorted(pair.members)]
         try:
             async with locks[0], locks[1]:
-                return await self._open_thread(guild, settings, pair, backend, frontend, breakdown, now)
+                yield
         finally:
             self._opening.discard(pair.id)
-
-    async def _open_thread(
-        self,
-        guild: discord.Guild,
-        settings: GuildSettings,
-        pair: Pair,
-        backend: Someone,
-        frontend: Someone,
-        breakdown: ScoreBreakdown,
-        now: datetime,
-    ) -> discord.Thread | None:
-        """The pair's private thread with the intro; on a missing permission staff are told which one."""
-        channel = guild.get_channel(settings.channel_id or 0)
-        if not isinstance(channel, discord.TextChannel):
-            await self.tell_staff(guild, settings, "the project channel configured with `/nexus setup` is gone")
-            return None
-        team = await self.service.team_of(pair)
-        hub = None if team.hub_id is None else (backend if team.hub_id == backend.user_id else frontend)
-        if hub is not None:
-            name = clip(f"{backend.project_label} · {hub.name}'s team", THREAD_NAME_MAX)
-        else:
-            name = clip(f"{backend.project_label} · {backend.name} & {frontend.name}", THREAD_NAME_MAX)
-        thread_id = pair.thread_id or team.thread_id
-        # A kill between creating the thread and recording it left it open: adopt it rather than open another.
-        adopt = (
-            next((t for t in channel.threads if t.name == name and t.owner_id == self.bot.user.id), None)
-            if self.bot.user and thread_id is None
-            else None
-        )
-        try:
-            if thread_id is not None:
-                thread = guild.get_thread(thread_id) or await guild.fetch_channel(thread_id)
-                if not isinstance(thread, discord.Thread):
-                    return None
-                if thread.archived:
-                    await thread.edit(archived=False)
-            elif adopt is not None and not adopt.archived and not await self.service.thread_taken(adopt.id):
-                thread = adopt
-            else:
-                thread = await channel.create_thread(
-                    name=name, type=discord.ChannelType.private_thread, invitable=False, auto_archive_duration=10080
-                )
-        except discord.HTTPException as exc:
-            # The pair is already committed: a thread failure must not turn into an error for the learner.
-            perms = channel.permissions_for(guild.me)
-            missing = [label for attr, label in THREAD_PERMISSIONS.items() if not getattr(perms, attr)]
-            if missing or isinstance(exc, discord.Forbidden):
-                need = ", ".join(missing) or "Create Private Threads"
-                problem = f"I need the {need} permission in {channel.mention} to open pair threads"
-            else:
-                problem = f"Discord refused to open a pair thread in {channel.mention} (HTTP {exc.status})"
-            await self.tell_staff(guild, settings, problem)
-            return None
-        if pair.thread_id != thread.id:
-            await self.service.set_thread(pair.id, thread.id)
-        await self.plan_checkins(pair)
-        try:
-            for user_id in pair.members:
-                await thread.add_user(discord.Object(user_id))
-            kind = PairKind(pair.kind)
-            what = "Study buddies" if kind is PairKind.BUDDY else "Partners"
-            embed = nexus_embed(f"{what}: {esc(backend.name)} & {esc(frontend.name)}", colour=SUCCESS)
-            sections = pairing.intro_lines(backend.context(), frontend.context(), breakdown, now)
-            extra = kind_section(kind, backend.context(), frontend.context())
-            if extra is not None:
-                sections.insert(1, extra)
-            if hub is not None:
-                sections.insert(1, await self.team_lines(guild, settings, team, hub, now))
-            for heading, text in sections:
-                embed.add_field(name=clip(heading, 256), value=clip(text, EMBED_FIELD_VALUE_MAX), inline=False)
-            if hub is not None:
-                newcomer = frontend if hub is backend else backend
-                hello = f"<@{newcomer.user_id}> joins <@{hub.user_id}>'s team! Say hi 👋"
-            else:
-                hello = f"<@{backend.user_id}> <@{frontend.user_id}> — you're {what.lower()}! Say hi 👋"
-            await thread.send(
-                content=hello,
-                embed=embed,
-                nonce=nonce_for("pair-intro", pair.id),
-                allowed_mentions=discord.AllowedMentions(
-                    everyone=False, roles=False, users=[discord.Object(u) for u in pair.members], replied_user=False
-                ),
-            )
-        except discord.HTTPException as exc:
-            log.warning("Pair %s: thread %s set-up failed: %s", pair.id, thread.id, exc)
-            await self.tell_staff(guild, settings, f"I opened {thread.mention} but couldn't add both partners ({exc})")
-        return thread
 
     async def team_lines(
         self, guild: discord.Guild, settings: GuildSettings, team: Team, hub: Someone, now: datetime

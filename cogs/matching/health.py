@@ -12,7 +12,7 @@ import discord
 from discord.ext import commands
 
 from bot.app.alerts import tell_staff
-from bot.app.ui import SafeCallback, clip
+from bot.app.ui import PersistentButton, clip
 from bot.scheduler import JobSteps, nonce_for
 from bot.services.matching.service import Job, Pair
 from bot.services.pair_health import ANSWERS, CHECKIN_JOB, INACTIVITY_JOB, PairHealthService, PlannedJob
@@ -32,48 +32,34 @@ def health(interaction: discord.Interaction[Any]) -> PairHealthService:
     return interaction.client.services.pair_health  # type: ignore[no-any-return]
 
 
-class CheckinButton(SafeCallback, discord.ui.DynamicItem[discord.ui.Button[Any]], template=CHECKIN_TEMPLATE):
+class CheckinButton(PersistentButton, template=CHECKIN_TEMPLATE):
     """One answer of a check-in; each partner answers for themselves (others are refused ephemerally)."""
+
+    groups = (("answer", str), ("pair", int), ("day", int))
 
     def __init__(self, answer: str, pair_id: int, day: int) -> None:
         super().__init__(
-            discord.ui.Button(
-                label=ANSWERS[answer],
-                style=_STYLES.get(answer, discord.ButtonStyle.danger),
-                custom_id=f"nexus:health:{answer}:{pair_id}:{day}",
-            )
+            f"nexus:health:{answer}:{pair_id}:{day}",
+            label=ANSWERS[answer],
+            style=_STYLES.get(answer, discord.ButtonStyle.danger),
         )
         self.answer, self.pair_id, self.day = answer, pair_id, day
-
-    @classmethod
-    async def from_custom_id(
-        cls, interaction: discord.Interaction[Any], item: discord.ui.Item[Any], match: Any, /
-    ) -> CheckinButton:
-        return cls(match["answer"], int(match["pair"]), int(match["day"]))
 
     async def handle(self, interaction: discord.Interaction[Any]) -> None:
         reply = await health(interaction).answer(self.pair_id, self.day, interaction.user.id, self.answer)
         await interaction.response.send_message(reply, ephemeral=True)
 
 
-class RematchButton(SafeCallback, discord.ui.DynamicItem[discord.ui.Button[Any]], template=REMATCH_TEMPLATE):
+class RematchButton(PersistentButton, template=REMATCH_TEMPLATE):
     """In the active partner's DM: end the pairing with the inactive partner and go first in the next round."""
+
+    groups = (("pair", int),)
 
     def __init__(self, pair_id: int) -> None:
         super().__init__(
-            discord.ui.Button(
-                label="Find me a new partner",
-                style=discord.ButtonStyle.primary,
-                custom_id=f"nexus:health:rematch:{pair_id}",
-            )
+            f"nexus:health:rematch:{pair_id}", label="Find me a new partner", style=discord.ButtonStyle.primary
         )
         self.pair_id = pair_id
-
-    @classmethod
-    async def from_custom_id(
-        cls, interaction: discord.Interaction[Any], item: discord.ui.Item[Any], match: Any, /
-    ) -> RematchButton:
-        return cls(int(match["pair"]))
 
     async def handle(self, interaction: discord.Interaction[Any]) -> None:
         from cogs.matching.components import matching_cog
@@ -90,7 +76,7 @@ class HealthMixin(RoundsMixin):
         self.bot.scheduler.register(INACTIVITY_JOB, self.run_inactivity, resumable=True)
 
     async def schedule(self, planned: PlannedJob) -> None:
-        await self.bot.scheduler.schedule(planned.kind, planned.due_at, planned.payload, planned.dedupe_key)
+        await self.bot.scheduler.plan(planned)
 
     async def plan_checkins(self, pair: Pair) -> None:
         """A pair got its thread: its check-ins are stored jobs (scheduling again changes nothing)."""

@@ -4,14 +4,13 @@ from __future__ import annotations
 
 import contextlib
 import logging
-import re
 from typing import TYPE_CHECKING, Any
 
 import discord
 
 from bot.app import alerts
 from bot.app.checks import require_staff, staff_role
-from bot.app.ui import WARNING, SafeCallback, clip, nexus_embed, timestamp
+from bot.app.ui import WARNING, PersistentButton, clip, nexus_embed, timestamp
 from bot.errors import BotMissingPermissions, InvalidInput
 from bot.services.staff import PUBLISH_KIND, StaffPost
 from bot.services.tracks import TRACK_NAMES, TRACKS
@@ -33,26 +32,16 @@ def staff_post_embed(post: StaffPost) -> discord.Embed:
     return embed
 
 
-class CancelPostButton(
-    SafeCallback, discord.ui.DynamicItem[discord.ui.Button[Any]], template=r"nexus:staffpost:cancel:(?P<id>\d+)"
-):
+class CancelPostButton(PersistentButton, template=r"nexus:staffpost:cancel:(?P<id>\d+)"):
     """Cancel one scheduled staff announcement (staff only, checked on press)."""
+
+    groups = (("id", int),)
 
     def __init__(self, post_id: int) -> None:
         super().__init__(
-            discord.ui.Button(
-                label=f"Cancel #{post_id}",
-                style=discord.ButtonStyle.danger,
-                custom_id=f"nexus:staffpost:cancel:{post_id}",
-            )
+            f"nexus:staffpost:cancel:{post_id}", label=f"Cancel #{post_id}", style=discord.ButtonStyle.danger
         )
         self.post_id = post_id
-
-    @classmethod
-    async def from_custom_id(
-        cls, interaction: discord.Interaction[Any], item: discord.ui.Item[Any], match: re.Match[str], /
-    ) -> CancelPostButton:
-        return cls(int(match["id"]))
 
     async def handle(self, interaction: discord.Interaction[Any]) -> None:
         await require_staff(interaction)

@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import logging
-import re
 from typing import TYPE_CHECKING, Any
 
 import discord
 
 from bot.app import alerts
 from bot.app.checks import role_facts, staff_role
-from bot.app.ui import SUCCESS, SafeCallback, clip, nexus_embed
+from bot.app.ui import SUCCESS, PersistentButton, clip, nexus_embed
 from bot.errors import Conflict, Forbidden, InvalidInput, NotConfigured
 from bot.services.cohort import NOT_SET_UP
 from bot.services.projects import message_link
@@ -47,28 +46,18 @@ async def tell_staff(bot: NexusBot, guild: discord.Guild, problem: str) -> None:
     await alerts.tell_staff(bot, guild, f"⚠️ Role picker: {clip(problem, 1800)}.")
 
 
-class RoleButton(
-    SafeCallback,
-    discord.ui.DynamicItem[discord.ui.Button[Any]],
-    template=r"nexus:onboard:role:(?P<track>backend|frontend)",
-):
+class RoleButton(PersistentButton, template=r"nexus:onboard:role:(?P<track>backend|frontend)"):
     """I'm Backend / I'm Frontend on the role picker; works across restarts."""
+
+    groups = (("track", str),)
 
     def __init__(self, track: str) -> None:
         super().__init__(
-            discord.ui.Button(
-                label=f"I'm {TRACK_NAMES[track]}",
-                style=discord.ButtonStyle.primary if track == "backend" else discord.ButtonStyle.success,
-                custom_id=f"nexus:onboard:role:{track}",
-            )
+            f"nexus:onboard:role:{track}",
+            label=f"I'm {TRACK_NAMES[track]}",
+            style=discord.ButtonStyle.primary if track == "backend" else discord.ButtonStyle.success,
         )
         self.track = track
-
-    @classmethod
-    async def from_custom_id(
-        cls, interaction: discord.Interaction[Any], item: discord.ui.Item[Any], match: re.Match[str], /
-    ) -> RoleButton:
-        return cls(match["track"])
 
     async def handle(self, interaction: discord.Interaction[Any]) -> None:
         bot: NexusBot = interaction.client
@@ -131,28 +120,20 @@ class RoleButton(
 
 
 class MoveTrackButton(
-    SafeCallback,
-    discord.ui.DynamicItem[discord.ui.Button[Any]],
-    template=r"nexus:onboard:move:(?P<track>backend|frontend):(?P<user>[0-9]{1,20})",
+    PersistentButton, template=r"nexus:onboard:move:(?P<track>backend|frontend):(?P<user>[0-9]{1,20})"
 ):
     """Move my announcement (and so my matching) to the track I just picked; only its learner may press."""
 
+    groups = (("track", str), ("user", int))
+
     def __init__(self, track: str, user_id: int) -> None:
         super().__init__(
-            discord.ui.Button(
-                label=f"Move my announcement to {TRACK_NAMES[track]}",
-                style=discord.ButtonStyle.primary,
-                custom_id=f"nexus:onboard:move:{track}:{user_id}",
-            )
+            f"nexus:onboard:move:{track}:{user_id}",
+            label=f"Move my announcement to {TRACK_NAMES[track]}",
+            style=discord.ButtonStyle.primary,
         )
         self.track = track
         self.user_id = user_id
-
-    @classmethod
-    async def from_custom_id(
-        cls, interaction: discord.Interaction[Any], item: discord.ui.Item[Any], match: re.Match[str], /
-    ) -> MoveTrackButton:
-        return cls(match["track"], int(match["user"]))
 
     async def handle(self, interaction: discord.Interaction[Any]) -> None:
         """The announcement's track, then its post (re-rendered by the projects feature), edited in place."""

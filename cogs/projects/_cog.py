@@ -355,7 +355,7 @@ class ProjectsCog(
     async def plan_digests(self, settings: GuildSettings, now: datetime) -> None:
         """One digest job per day of the first week; dedupe keys make re-planning a no-op."""
         for plan in self.service.digest_plans(settings, now):
-            await self.bot.scheduler.schedule(DIGEST_JOB, plan.due_at, plan.payload, dedupe_key=plan.dedupe_key)
+            await self.bot.scheduler.plan(plan)
 
     async def plan_reminders(self, settings: GuildSettings, kind: str, now: datetime) -> None:
         """One job per learner who hasn't announced; dedupe keys make re-planning after a restart a no-op."""

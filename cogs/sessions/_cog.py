@@ -125,7 +125,7 @@ class SessionsCog(
             await delivery.remove_unsaved(self.bot, session, message)
             raise
         for job in jobs:
-            await self.bot.scheduler.schedule(job.kind, job.due_at, job.payload, job.key)
+            await self.bot.scheduler.plan(job)
         event_note = await delivery.create_event(self.bot, guild, session, channel)
 
         lines = [f"Session #{session.id} posted: {message.jump_url}", *plan.notes, event_note]

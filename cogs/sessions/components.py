@@ -2,39 +2,26 @@
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 import discord
 
-from bot.app.ui import SafeCallback, clip
+from bot.app.ui import PersistentButton, clip
 from bot.services.text import user_text
 from cogs.sessions import delivery
 from cogs.sessions.rendering import RSVP_ACTIONS, RSVP_WORDS, session_embed, session_view
 
 
-class RsvpButton(
-    SafeCallback,
-    discord.ui.DynamicItem[discord.ui.Button[Any]],
-    template=r"nexus:session:(?P<action>going|maybe|no):(?P<id>\d+)",
-):
+class RsvpButton(PersistentButton, template=r"nexus:session:(?P<action>going|maybe|no):(?P<id>\d+)"):
     """Going / Maybe / Not going on a session post; works across restarts."""
+
+    groups = (("id", int), ("action", str))
 
     def __init__(self, session_id: int, action: str, *, disabled: bool = False) -> None:
         status, label, style = RSVP_ACTIONS[action]
-        super().__init__(
-            discord.ui.Button(
-                label=label, style=style, custom_id=f"nexus:session:{action}:{session_id}", disabled=disabled
-            )
-        )
+        super().__init__(f"nexus:session:{action}:{session_id}", label=label, style=style, disabled=disabled)
         self.session_id = session_id
         self.status = status
-
-    @classmethod
-    async def from_custom_id(
-        cls, interaction: discord.Interaction[Any], item: discord.ui.Item[Any], match: re.Match[str], /
-    ) -> RsvpButton:
-        return cls(int(match["id"]), match["action"])
 
     async def handle(self, interaction: discord.Interaction[Any]) -> None:
         sessions = interaction.client.services.sessions

@@ -5,12 +5,12 @@ from __future__ import annotations
 import json
 import sqlite3
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from datetime import date, datetime
 from typing import Any
 
-from db.database import Database
-from db.stores._values import RowMemo, dataclass_from_row
+from db.stores._store import Store
+from db.stores._values import FromRow, RowMemo, dataclass_from_row
 
 # Columns `update` may change; anything else is rejected before it reaches SQL.
 EDITABLE = frozenset(
@@ -19,8 +19,9 @@ EDITABLE = frozenset(
 
 
 @dataclass(frozen=True)
-class Announcement:
-    id: int
+class NewAnnouncement:
+    """An announcement to write: what the learner announced."""
+
     guild_id: int
     user_id: int
     cohort_start: date
@@ -28,14 +29,21 @@ class Announcement:
     track: str
     title: str
     summary: str
-    stack: tuple[str, ...]
-    repo: str | None
-    timezone: str | None
-    looking_for_partner: bool
-    display_name: str
+    stack: tuple[str, ...] = ()
+    repo: str | None = None
+    timezone: str | None = None
+    looking_for_partner: bool = True
+    display_name: str = ""
+    late: bool = False
+
+
+@dataclass(frozen=True, kw_only=True)
+class Announcement(NewAnnouncement):
+    """A stored announcement: what was announced, with its id, its post and its history."""
+
+    id: int
     channel_id: int | None
     message_id: int | None
-    late: bool
     created_at: datetime
     updated_at: datetime
     withdrawn_at: datetime | None
@@ -59,31 +67,7 @@ _announcement_of: RowMemo[Announcement] = RowMemo(Announcement.from_row)
 
 
 @dataclass(frozen=True)
-class NewAnnouncement:
-    guild_id: int
-    user_id: int
-    cohort_start: date
-    project_key: str
-    track: str
-    title: str
-    summary: str
-    stack: tuple[str, ...] = ()
-    repo: str | None = None
-    timezone: str | None = None
-    looking_for_partner: bool = True
-    display_name: str = ""
-    late: bool = False
-
-
-@dataclass(frozen=True)
-class ProjectTrackCount:
-    project_key: str
-    track: str
-    count: int
-
-
-@dataclass(frozen=True)
-class PartnerInterest:
+class PartnerInterest(FromRow):
     announcement_id: int
     user_id: int
     created_at: datetime
@@ -114,10 +98,7 @@ def _encode(column: str, value: Any) -> Any:
     return value
 
 
-class AnnouncementStore:
-    def __init__(self, db: Database) -> None:
-        self.db = db
-
+class AnnouncementStore(Store):
     # --- announcements ----------------------------------------------------------------------
 
     async def create(self, new: NewAnnouncement, now: datetime) -> Announcement | None:
@@ -152,23 +133,12 @@ class AnnouncementStore:
                 return None
             raise
         # Built from what was written (no read-back): cheaper in a burst, and never a stale snapshot.
+        written = {field.name: getattr(new, field.name) for field in fields(NewAnnouncement)}
         return Announcement(
+            **(written | {"stack": tuple(new.stack)}),
             id=announcement_id,
-            guild_id=new.guild_id,
-            user_id=new.user_id,
-            cohort_start=new.cohort_start,
-            project_key=new.project_key,
-            track=new.track,
-            title=new.title,
-            summary=new.summary,
-            stack=tuple(new.stack),
-            repo=new.repo,
-            timezone=new.timezone,
-            looking_for_partner=new.looking_for_partner,
-            display_name=new.display_name,
             channel_id=None,
             message_id=None,
-            late=new.late,
             created_at=now,
             updated_at=now,
             withdrawn_at=None,
@@ -185,16 +155,15 @@ class AnnouncementStore:
         return Announcement.from_row(row)
 
     async def get(self, announcement_id: int) -> Announcement | None:
-        row = await self.db.fetchone("SELECT * FROM announcements WHERE id = ?", (announcement_id,))
-        return Announcement.from_row(row) if row else None
+        return await self._row(Announcement, "SELECT * FROM announcements WHERE id = ?", (announcement_id,))
 
     async def active_for(self, guild_id: int, cohort_start: date, user_id: int) -> Announcement | None:
-        row = await self.db.fetchone(
+        return await self._row(
+            Announcement,
             "SELECT * FROM announcements WHERE guild_id = ? AND cohort_start = ? AND user_id = ? "
             "AND withdrawn_at IS NULL",
             (guild_id, cohort_start.isoformat(), user_id),
         )
-        return Announcement.from_row(row) if row else None
 
     async def update(self, announcement_id: int, now: datetime, **values: Any) -> Announcement:
         unknown = set(values) - EDITABLE
@@ -259,31 +228,33 @@ class AnnouncementStore:
         where, params = self._where(guild_id, cohort_start, flt or ListFilter())
         return int(await self.db.fetchval(f"SELECT COUNT(*) FROM announcements WHERE {where}", params) or 0)
 
-    async def counts(self, guild_id: int, cohort_start: date) -> list[ProjectTrackCount]:
+    async def counts(self, guild_id: int, cohort_start: date) -> dict[tuple[str, str], int]:
+        """Active announcements per (project key, track)."""
         rows = await self.db.fetchall(
             "SELECT project_key, track, COUNT(*) AS n FROM announcements "
             "WHERE guild_id = ? AND cohort_start = ? AND withdrawn_at IS NULL GROUP BY project_key, track",
             (guild_id, cohort_start.isoformat()),
         )
-        return [ProjectTrackCount(r["project_key"], r["track"], r["n"]) for r in rows]
+        return {(r["project_key"], r["track"]): r["n"] for r in rows}
 
-    async def looking_counts(self, guild_id: int, cohort_start: date) -> list[ProjectTrackCount]:
+    async def looking_counts(self, guild_id: int, cohort_start: date) -> dict[tuple[str, str], int]:
+        """Learners still looking for a partner per (project key, track)."""
         rows = await self.db.fetchall(
             "SELECT project_key, track, COUNT(*) AS n FROM announcements "
             f"WHERE guild_id = ? AND cohort_start = ? AND withdrawn_at IS NULL AND {_LOOKING} "
             "AND left_guild_at IS NULL GROUP BY project_key, track",
             (guild_id, cohort_start.isoformat()),
         )
-        return [ProjectTrackCount(r["project_key"], r["track"], r["n"]) for r in rows]
+        return {(r["project_key"], r["track"]): r["n"] for r in rows}
 
     async def looking(self, guild_id: int, cohort_start: date, *, limit: int) -> list[Announcement]:
         """Learners still looking for a partner, oldest first (they have waited longest)."""
-        rows = await self.db.fetchall(
+        return await self._rows(
+            Announcement,
             "SELECT * FROM announcements WHERE guild_id = ? AND cohort_start = ? AND withdrawn_at IS NULL "
             f"AND {_LOOKING} AND left_guild_at IS NULL ORDER BY created_at, id LIMIT ?",
             (guild_id, cohort_start.isoformat(), limit),
         )
-        return [Announcement.from_row(r) for r in rows]
 
     async def partners_full(self, guild_id: int, user_ids: Iterable[int]) -> set[int]:
         """Those of `user_ids` whose partner slots are all taken: their posts don't show them as looking."""
@@ -321,18 +292,19 @@ class AnnouncementStore:
                 return []
             where.append(f"user_id IN ({','.join('?' * len(wanted))})")
             params.extend(wanted)
-        rows = await self.db.fetchall(f"SELECT * FROM announcements WHERE {' AND '.join(where)} ORDER BY id", params)
-        return [Announcement.from_row(r) for r in rows]
+        return await self._rows(
+            Announcement, f"SELECT * FROM announcements WHERE {' AND '.join(where)} ORDER BY id", params
+        )
 
     async def created_between(
         self, guild_id: int, cohort_start: date, start: datetime | None, end: datetime
     ) -> list[Announcement]:
-        rows = await self.db.fetchall(
+        return await self._rows(
+            Announcement,
             "SELECT * FROM announcements WHERE guild_id = ? AND cohort_start = ? AND withdrawn_at IS NULL "
             "AND created_at >= ? AND created_at < ? ORDER BY created_at, id",
             (guild_id, cohort_start.isoformat(), start.isoformat() if start else "", end.isoformat()),
         )
-        return [Announcement.from_row(r) for r in rows]
 
     async def announced_user_ids(self, guild_id: int, cohort_start: date) -> set[int]:
         rows = await self.db.fetchall(
@@ -343,16 +315,16 @@ class AnnouncementStore:
 
     async def unposted(self) -> list[Announcement]:
         """Active announcements whose post was never recorded (the bot stopped between the write and the post)."""
-        rows = await self.db.fetchall(
-            "SELECT * FROM announcements WHERE withdrawn_at IS NULL AND message_id IS NULL ORDER BY id"
+        return await self._rows(
+            Announcement, "SELECT * FROM announcements WHERE withdrawn_at IS NULL AND message_id IS NULL ORDER BY id"
         )
-        return [Announcement.from_row(r) for r in rows]
 
     async def all_for_export(self, guild_id: int) -> list[Announcement]:
-        rows = await self.db.fetchall(
-            "SELECT * FROM announcements WHERE guild_id = ? ORDER BY cohort_start, created_at, id", (guild_id,)
+        return await self._rows(
+            Announcement,
+            "SELECT * FROM announcements WHERE guild_id = ? ORDER BY cohort_start, created_at, id",
+            (guild_id,),
         )
-        return [Announcement.from_row(r) for r in rows]
 
     async def mark_left(self, guild_id: int, user_id: int, now: datetime) -> int:
         return await self.db.execute(
@@ -395,12 +367,11 @@ class AnnouncementStore:
         )
 
     async def interest_for(self, announcement_id: int) -> list[PartnerInterest]:
-        rows = await self.db.fetchall(
-            "SELECT * FROM partner_interest WHERE announcement_id = ? ORDER BY created_at, id", (announcement_id,)
+        return await self._rows(
+            PartnerInterest,
+            "SELECT * FROM partner_interest WHERE announcement_id = ? ORDER BY created_at, id",
+            (announcement_id,),
         )
-        return [
-            PartnerInterest(r["announcement_id"], r["user_id"], datetime.fromisoformat(r["created_at"])) for r in rows
-        ]
 
     async def interest_in_guild(self, guild_id: int) -> list[tuple[Announcement, PartnerInterest]]:
         rows = await self.db.fetchall(

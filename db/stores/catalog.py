@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from db.database import Database
+from db.stores._store import Store
 from db.stores._values import FromRow
 
 
@@ -23,20 +23,16 @@ class CatalogProject(FromRow):
         return self.backend_variant if track == "backend" else self.frontend_variant
 
 
-class CatalogStore:
-    def __init__(self, db: Database) -> None:
-        self.db = db
-
+class CatalogStore(Store):
     async def list(self, *, include_inactive: bool = False) -> list[CatalogProject]:
-        rows = await self.db.fetchall(
+        return await self._rows(
+            CatalogProject,
             "SELECT * FROM project_catalog WHERE active = 1 OR ? ORDER BY position, name",
             (1 if include_inactive else 0,),
         )
-        return [CatalogProject.from_row(r) for r in rows]
 
     async def get(self, key: str) -> CatalogProject | None:
-        row = await self.db.fetchone("SELECT * FROM project_catalog WHERE key = ?", (key,))
-        return CatalogProject.from_row(row) if row else None
+        return await self._row(CatalogProject, "SELECT * FROM project_catalog WHERE key = ?", (key,))
 
     async def add(
         self,

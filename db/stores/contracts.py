@@ -6,9 +6,10 @@ import json
 import sqlite3
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import NamedTuple
 
-from db.database import Database
 from db.errors import Conflict
+from db.stores._store import Store
 from db.stores._values import FromRow, dataclass_from_row
 
 
@@ -26,18 +27,18 @@ class Contract(FromRow):
     updated_at: datetime
 
 
-@dataclass(frozen=True)
-class StoredChange:
+class StoredChange(NamedTuple):
+    """One change a version brought, as its `changes` JSON keeps it (an object per change, by field name)."""
+
     code: str
     text: str
     breaking: bool
 
 
 @dataclass(frozen=True)
-class ContractVersion:
-    id: int
-    contract_id: int
-    number: int
+class NewVersion:
+    """A version to publish: the uploaded document and what changed since the last one."""
+
     title: str
     api_version: str
     openapi: str
@@ -45,8 +46,17 @@ class ContractVersion:
     format: str
     size: int
     document: str  # JSON text
+    changes: tuple[StoredChange, ...] = ()
+
+
+@dataclass(frozen=True, kw_only=True)
+class ContractVersion(NewVersion):
+    """A published version: what was published, with its number in its contract and its count of breaking changes."""
+
+    id: int
+    contract_id: int
+    number: int
     breaking: int
-    changes: tuple[StoredChange, ...]
     published_at: datetime
 
     @classmethod
@@ -56,18 +66,6 @@ class ContractVersion:
             row,
             changes=tuple(StoredChange(c["code"], c["text"], bool(c["breaking"])) for c in json.loads(row["changes"])),
         )
-
-
-@dataclass(frozen=True)
-class NewVersion:
-    title: str
-    api_version: str
-    openapi: str
-    filename: str
-    format: str
-    size: int
-    document: str
-    changes: tuple[StoredChange, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -101,26 +99,21 @@ _VERSION_COLUMNS = (
 _VERSION_HEAD = _VERSION_COLUMNS.replace("document, ", "'' AS document, ")
 
 
-class ContractStore:
-    def __init__(self, db: Database) -> None:
-        self.db = db
-
+class ContractStore(Store):
     async def contract_of(self, guild_id: int, backend_id: int) -> Contract | None:
-        row = await self.db.fetchone(
-            "SELECT * FROM api_contracts WHERE guild_id = ? AND backend_id = ?", (guild_id, backend_id)
+        return await self._row(
+            Contract, "SELECT * FROM api_contracts WHERE guild_id = ? AND backend_id = ?", (guild_id, backend_id)
         )
-        return Contract.from_row(row) if row else None
 
     async def get(self, contract_id: int) -> Contract | None:
-        row = await self.db.fetchone("SELECT * FROM api_contracts WHERE id = ?", (contract_id,))
-        return Contract.from_row(row) if row else None
+        return await self._row(Contract, "SELECT * FROM api_contracts WHERE id = ?", (contract_id,))
 
     async def add_version(
         self, guild_id: int, backend_id: int, project: str, new: NewVersion, now: datetime, *, expected: int
     ) -> tuple[Contract, ContractVersion]:
         """Store the next version; `expected` is the number the caller diffed against (0: none), so two uploads
         checked at once can't both become the same version (the second is refused with a Conflict)."""
-        changes = json.dumps([{"code": c.code, "text": c.text, "breaking": c.breaking} for c in new.changes])
+        changes = json.dumps([c._asdict() for c in new.changes])
         async with self.db.transaction() as conn:
             await conn.execute(
                 "INSERT INTO api_contracts (guild_id, backend_id, project, created_at, updated_at) "
@@ -168,18 +161,19 @@ class ContractStore:
 
     async def latest(self, contract_id: int, *, with_document: bool = True) -> ContractVersion | None:
         columns = _VERSION_COLUMNS if with_document else _VERSION_HEAD
-        row = await self.db.fetchone(
+        return await self._row(
+            ContractVersion,
             f"SELECT {columns} FROM api_contract_versions WHERE contract_id = ? ORDER BY number DESC LIMIT 1",
             (contract_id,),
         )
-        return ContractVersion.from_row(row) if row else None
 
     async def versions(self, contract_id: int) -> list[ContractVersion]:
         """Every version, oldest first, without their documents."""
-        rows = await self.db.fetchall(
-            f"SELECT {_VERSION_HEAD} FROM api_contract_versions WHERE contract_id = ? ORDER BY number", (contract_id,)
+        return await self._rows(
+            ContractVersion,
+            f"SELECT {_VERSION_HEAD} FROM api_contract_versions WHERE contract_id = ? ORDER BY number",
+            (contract_id,),
         )
-        return [ContractVersion.from_row(r) for r in rows]
 
     async def version_count(self, guild_id: int) -> int:
         value = await self.db.fetchval(
@@ -243,15 +237,15 @@ class ContractStore:
         return need, existing is None
 
     async def needs_of(self, guild_id: int, frontend_id: int) -> list[StoredNeed]:
-        rows = await self.db.fetchall(
-            "SELECT * FROM api_needs WHERE guild_id = ? AND frontend_id = ? ORDER BY id", (guild_id, frontend_id)
+        return await self._rows(
+            StoredNeed,
+            "SELECT * FROM api_needs WHERE guild_id = ? AND frontend_id = ? ORDER BY id",
+            (guild_id, frontend_id),
         )
-        return [StoredNeed.from_row(r) for r in rows]
 
     async def needs_in(self, guild_id: int) -> list[StoredNeed]:
         """Every need of the guild's Frontend learners (for the counts of /match stats and the digest)."""
-        rows = await self.db.fetchall("SELECT * FROM api_needs WHERE guild_id = ? ORDER BY id", (guild_id,))
-        return [StoredNeed.from_row(r) for r in rows]
+        return await self._rows(StoredNeed, "SELECT * FROM api_needs WHERE guild_id = ? ORDER BY id", (guild_id,))
 
     async def need_count(self, guild_id: int, frontend_id: int) -> int:
         value = await self.db.fetchval(

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from db.database import Database
+from db.stores._store import Store
 from db.stores._values import optional_datetime
 
 
@@ -20,11 +20,8 @@ class ReminderRecord:
     at: datetime
 
 
-class FirstWeekStore:
+class FirstWeekStore(Store):
     """Reminder preferences, the reminder DM log and the digest log."""
-
-    def __init__(self, db: Database) -> None:
-        self.db = db
 
     async def set_reminders(self, guild_id: int, user_id: int, enabled: bool, now: datetime) -> None:
         await self.db.execute(

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from db.database import Database
+from db.stores._store import Store
 from db.stores._values import FromRow
 
 
@@ -51,13 +51,9 @@ SETTABLE = frozenset(
 )
 
 
-class GuildSettingsStore:
-    def __init__(self, db: Database) -> None:
-        self.db = db
-
+class GuildSettingsStore(Store):
     async def get(self, guild_id: int) -> GuildSettings | None:
-        row = await self.db.fetchone("SELECT * FROM guild_settings WHERE guild_id = ?", (guild_id,))
-        return GuildSettings.from_row(row) if row else None
+        return await self._row(GuildSettings, "SELECT * FROM guild_settings WHERE guild_id = ?", (guild_id,))
 
     async def update(self, guild_id: int, now: datetime, **values: object) -> GuildSettings:
         """Insert or update the given columns; unspecified columns keep their value."""

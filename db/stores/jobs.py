@@ -11,7 +11,7 @@ from typing import Any
 
 import aiosqlite
 
-from db.database import Database
+from db.stores._store import Store
 from db.stores._values import dataclass_from_row
 
 
@@ -45,10 +45,7 @@ _GUILD_REFERENCES = (
 )
 
 
-class JobStore:
-    def __init__(self, db: Database) -> None:
-        self.db = db
-
+class JobStore(Store):
     async def guild_of(self, job: Job) -> int | None:
         """The guild a job acts in (None: none found, e.g. its row is gone)."""
         if isinstance(job.payload.get("guild_id"), int):
@@ -63,8 +60,7 @@ class JobStore:
 
     async def started(self) -> list[Job]:
         """Resumable jobs marked started and still pending (running now, or cut short by a kill)."""
-        rows = await self.db.fetchall("SELECT * FROM jobs WHERE status = 'pending' AND started_at IS NOT NULL")
-        return [Job.from_row(r) for r in rows]
+        return await self._rows(Job, "SELECT * FROM jobs WHERE status = 'pending' AND started_at IS NOT NULL")
 
     async def release(self, job_ids: Iterable[int], max_attempts: int) -> tuple[int, int]:
         """`release_started` for these jobs only (a shard releases its own guilds' jobs, never another's)."""
@@ -110,22 +106,21 @@ class JobStore:
         return int(cur.lastrowid or 0) if cur.rowcount else None
 
     async def due(self, now: datetime, limit: int = 50) -> list[Job]:
-        rows = await self.db.fetchall(
+        return await self._rows(
+            Job,
             "SELECT * FROM jobs WHERE status = 'pending' AND started_at IS NULL AND due_at <= ? "
             "ORDER BY due_at, id LIMIT ?",
             (now.isoformat(), limit),
         )
-        return [Job.from_row(r) for r in rows]
 
     async def start(self, job_id: int, now: datetime) -> bool:
         """Claim a resumable job: it stays pending (a kill leaves it to run again) until `finish`."""
-        async with self.db.transaction() as conn:
-            cur = await conn.execute(
-                "UPDATE jobs SET started_at = ?, attempts = attempts + 1 "
-                "WHERE id = ? AND status = 'pending' AND started_at IS NULL",
-                (now.isoformat(), job_id),
-            )
-            return cur.rowcount == 1
+        claimed = await self.db.execute(
+            "UPDATE jobs SET started_at = ?, attempts = attempts + 1 "
+            "WHERE id = ? AND status = 'pending' AND started_at IS NULL",
+            (now.isoformat(), job_id),
+        )
+        return claimed == 1
 
     async def finish(self, job_id: int, now: datetime) -> None:
         await self.db.execute(
@@ -160,13 +155,12 @@ class JobStore:
 
     async def claim(self, job_id: int, now: datetime) -> bool:
         """Mark a pending job done before running it: a crash mid-run never repeats its side effect."""
-        async with self.db.transaction() as conn:
-            cur = await conn.execute(
-                "UPDATE jobs SET status = 'done', attempts = attempts + 1, finished_at = ? "
-                "WHERE id = ? AND status = 'pending'",
-                (now.isoformat(), job_id),
-            )
-            return cur.rowcount == 1
+        claimed = await self.db.execute(
+            "UPDATE jobs SET status = 'done', attempts = attempts + 1, finished_at = ? "
+            "WHERE id = ? AND status = 'pending'",
+            (now.isoformat(), job_id),
+        )
+        return claimed == 1
 
     async def record_failure(self, job_id: int, error: str) -> None:
         await self.db.execute("UPDATE jobs SET status = 'failed', last_error = ? WHERE id = ?", (error[:500], job_id))
@@ -184,8 +178,7 @@ class JobStore:
         )
 
     async def get(self, job_id: int) -> Job | None:
-        row = await self.db.fetchone("SELECT * FROM jobs WHERE id = ?", (job_id,))
-        return Job.from_row(row) if row else None
+        return await self._row(Job, "SELECT * FROM jobs WHERE id = ?", (job_id,))
 
     async def by_kind(self, kind: str, status: str | None = None) -> list[Job]:
         if status is None:

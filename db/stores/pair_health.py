@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from db.database import Database
+from db.stores._store import Store
 from db.stores._values import FromRow
 from db.stores.matching import Pair
 
@@ -30,10 +30,7 @@ class HealthCounts:
     inactive: int
 
 
-class PairHealthStore:
-    def __init__(self, db: Database) -> None:
-        self.db = db
-
+class PairHealthStore(Store):
     async def ask(self, pair: Pair, day: int, now: datetime) -> None:
         """The day's check-in was posted: one open question per partner (a repeat changes nothing)."""
         async with self.db.transaction() as conn:
@@ -55,8 +52,9 @@ class PairHealthStore:
         )
 
     async def checkins(self, pair_id: int) -> list[Checkin]:
-        rows = await self.db.fetchall("SELECT * FROM pair_checkins WHERE pair_id = ? ORDER BY day, user_id", (pair_id,))
-        return [Checkin.from_row(r) for r in rows]
+        return await self._rows(
+            Checkin, "SELECT * FROM pair_checkins WHERE pair_id = ? ORDER BY day, user_id", (pair_id,)
+        )
 
     async def checkins_of(self, pair_ids: Sequence[int]) -> list[Checkin]:
         """Every check-in of the given pairs (one query per 500 pairs), by pair, day and member."""

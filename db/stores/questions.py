@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from db.database import Database
+from db.stores._store import Store
 from db.stores._values import FromRow, iso
 
 
@@ -29,10 +29,7 @@ class Question(FromRow):
         return self.status == "solved"
 
 
-class QuestionStore:
-    def __init__(self, db: Database) -> None:
-        self.db = db
-
+class QuestionStore(Store):
     async def create(
         self,
         *,
@@ -54,12 +51,10 @@ class QuestionStore:
         return created
 
     async def get(self, question_id: int) -> Question | None:
-        row = await self.db.fetchone("SELECT * FROM questions WHERE id = ?", (question_id,))
-        return Question.from_row(row) if row else None
+        return await self._row(Question, "SELECT * FROM questions WHERE id = ?", (question_id,))
 
     async def by_thread(self, thread_id: int) -> Question | None:
-        row = await self.db.fetchone("SELECT * FROM questions WHERE thread_id = ?", (thread_id,))
-        return Question.from_row(row) if row else None
+        return await self._row(Question, "SELECT * FROM questions WHERE thread_id = ?", (thread_id,))
 
     async def mark_solved(self, thread_id: int, helper_id: int | None, answer: str | None, now: datetime) -> bool:
         """Solve an open question; False if it was already solved (two /solved racing)."""
@@ -74,9 +69,9 @@ class QuestionStore:
 
     async def unanswered_since(self, guild_id: int, before: datetime) -> list[Question]:
         """Open questions asked at or before `before` (the digest passes now − 24 h), oldest first."""
-        rows = await self.db.fetchall(
+        return await self._rows(
+            Question,
             "SELECT * FROM questions WHERE guild_id = ? AND status = 'open' AND created_at <= ? "
             "ORDER BY created_at, id",
             (guild_id, iso(before)),
         )
-        return [Question.from_row(r) for r in rows]

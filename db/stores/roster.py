@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from db.database import Database
+from db.stores._store import Store
 from db.stores._values import iso
 
 TRACKS = ("backend", "frontend")
@@ -35,10 +35,7 @@ class Roster:
         return {e.user_id for e in self.learners}
 
 
-class RosterStore:
-    def __init__(self, db: Database) -> None:
-        self.db = db
-
+class RosterStore(Store):
     async def save(self, guild_id: int, learners: Mapping[int, tuple[str, str | None]], now: datetime) -> None:
         """Replace the server's snapshot: {user_id: (display name, track or None)}. `taken_at` only moves forward,
         so it names one snapshot (readers cache by it), even for two saves within one clock tick."""

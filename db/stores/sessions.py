@@ -9,6 +9,7 @@ from datetime import datetime, timedelta
 
 from db.database import Database
 from db.errors import Conflict, NotFound
+from db.stores._store import Store
 from db.stores._values import FromRow, iso
 
 log = logging.getLogger(__name__)
@@ -62,10 +63,7 @@ class Rsvps:
         return None
 
 
-class SessionStore:
-    def __init__(self, db: Database) -> None:
-        self.db = db
-
+class SessionStore(Store):
     async def create(
         self,
         *,
@@ -110,8 +108,7 @@ class SessionStore:
         return session
 
     async def get(self, session_id: int) -> StudySession | None:
-        row = await self.db.fetchone("SELECT * FROM study_sessions WHERE id = ?", (session_id,))
-        return StudySession.from_row(row) if row else None
+        return await self._row(StudySession, "SELECT * FROM study_sessions WHERE id = ?", (session_id,))
 
     async def delete(self, session_id: int) -> None:
         """Remove a session whose post could not be made (nothing was announced yet)."""

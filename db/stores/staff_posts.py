@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from db.database import Database
+from db.stores._store import Store
 from db.stores._values import FromRow, iso
 
 
@@ -26,10 +26,7 @@ class StaffPost(FromRow):
     posted_at: datetime | None
 
 
-class StaffPostStore:
-    def __init__(self, db: Database) -> None:
-        self.db = db
-
+class StaffPostStore(Store):
     async def create(
         self,
         *,
@@ -52,14 +49,14 @@ class StaffPostStore:
         return post
 
     async def get(self, post_id: int) -> StaffPost | None:
-        row = await self.db.fetchone("SELECT * FROM staff_posts WHERE id = ?", (post_id,))
-        return StaffPost.from_row(row) if row else None
+        return await self._row(StaffPost, "SELECT * FROM staff_posts WHERE id = ?", (post_id,))
 
     async def scheduled(self, guild_id: int) -> list[StaffPost]:
-        rows = await self.db.fetchall(
-            "SELECT * FROM staff_posts WHERE guild_id = ? AND status = 'scheduled' ORDER BY due_at, id", (guild_id,)
+        return await self._rows(
+            StaffPost,
+            "SELECT * FROM staff_posts WHERE guild_id = ? AND status = 'scheduled' ORDER BY due_at, id",
+            (guild_id,),
         )
-        return [StaffPost.from_row(r) for r in rows]
 
     async def claim(self, post_id: int) -> bool:
         """Move a scheduled post to 'posting' before sending: a crash mid-send never posts it twice."""

@@ -7,12 +7,14 @@ import sqlite3
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
+from typing import NamedTuple
 
 from db.stores._values import dataclass_from_row
 
 
-@dataclass(frozen=True)
-class Resource:
+class Resource(NamedTuple):
+    """A topic's link, stored as its [title, url] pair."""
+
     title: str
     url: str
 
@@ -139,6 +141,6 @@ def draft_params(draft: TopicDraft) -> dict[str, object]:
         "summary": draft.summary,
         "body": draft.body,
         "key_points": json.dumps(list(draft.key_points)),
-        "resources": json.dumps([[r.title, r.url] for r in draft.resources]),
+        "resources": json.dumps(draft.resources),
         "related": json.dumps(list(draft.related)),
     }

@@ -4,15 +4,12 @@ from __future__ import annotations
 
 from datetime import date
 
-from db.database import Database
+from db.stores._store import Store
 from db.stores.announcements import Announcement
 from db.stores.topics import _TOPIC_COLUMNS, Topic
 
 
-class WebReadStore:
-    def __init__(self, db: Database) -> None:
-        self.db = db
-
+class WebReadStore(Store):
     async def data_version(self) -> object:
         """A marker that changes whenever anything is committed, so an unchanged value means nothing read before can
         have changed. SQLite: PRAGMA data_version on the reading connection (it changes whenever another connection,
@@ -32,12 +29,12 @@ class WebReadStore:
         self, guild_id: int, cohort_start: date, after_id: int, limit: int
     ) -> list[Announcement]:
         """Active announcements the bot posted in the channel, by id after `after_id` (a keyset page)."""
-        rows = await self.db.fetchall(
+        return await self._rows(
+            Announcement,
             "SELECT * FROM announcements WHERE guild_id = ? AND cohort_start = ? AND withdrawn_at IS NULL "
             "AND left_guild_at IS NULL AND message_id IS NOT NULL AND id > ? ORDER BY id LIMIT ?",
             (guild_id, cohort_start.isoformat(), after_id, limit),
         )
-        return [Announcement.from_row(r) for r in rows]
 
     async def cohort_members(self, guild_id: int, cohort_start: date) -> dict[int, tuple[str, bool]]:
         """{user_id: (display name, has an active announcement)} of everyone who announced this cohort."""
@@ -62,11 +59,11 @@ class WebReadStore:
         return counts
 
     async def pending_topics(self, guild_id: int, limit: int = 50) -> list[Topic]:
-        rows = await self.db.fetchall(
+        return await self._rows(
+            Topic,
             f"SELECT {_TOPIC_COLUMNS} FROM topics WHERE status = 'pending' AND guild_id = ? ORDER BY id LIMIT ?",
             (guild_id, limit),
         )
-        return [Topic.from_row(r) for r in rows]
 
     async def topics_after(self, after_slug: str, limit: int, category: str | None = None) -> list[Topic]:
         """Approved topics by slug after `after_slug` (a keyset page), of one category if given."""
@@ -75,7 +72,6 @@ class WebReadStore:
         if category is not None:
             where += " AND category = ?"
             params.append(category)
-        rows = await self.db.fetchall(
-            f"SELECT {_TOPIC_COLUMNS} FROM topics WHERE {where} ORDER BY slug LIMIT ?", (*params, limit)
+        return await self._rows(
+            Topic, f"SELECT {_TOPIC_COLUMNS} FROM topics WHERE {where} ORDER BY slug LIMIT ?", (*params, limit)
         )
-        return [Topic.from_row(r) for r in rows]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import unicodedata
+from collections.abc import Callable
 from typing import Any
 
 from sandbox.validation.forms import FormErrors, Path_
@@ -84,6 +85,16 @@ def _name_and_description(obj: dict[str, Any], errors: FormErrors, path: Path_, 
                 errors.bad_len((*path, key, loc), text, 1, hi)
 
 
+def _sub_options(
+    opt: dict[str, Any], errors: FormErrors, p: Path_, depth: int, refused: Callable[[Any], bool], why: str
+) -> None:
+    """The options of a sub-command group or sub-command: none of a `refused` type, then each checked in turn."""
+    sub_opts = opt.get("options") or []
+    if any(isinstance(o, dict) and refused(o.get("type")) for o in sub_opts):
+        errors.add((*p, "options"), "APPLICATION_COMMAND_OPTION_TYPE_INVALID", why)
+    _validate_options(sub_opts, errors, (*p, "options"), depth)
+
+
 def _validate_options(options: Any, errors: FormErrors, path: Path_, depth: int) -> None:
     if not isinstance(options, list):
         errors.add(path, "BASE_TYPE_ARRAY", "Must be an array.")
@@ -121,27 +132,14 @@ def _validate_options(options: Any, errors: FormErrors, path: Path_, depth: int)
                     (*p, "type"), "APPLICATION_COMMAND_OPTION_TYPE_INVALID", "Sub-command groups cannot be nested"
                 )
                 continue
-            sub_opts = opt.get("options") or []
-            bad = [o for o in sub_opts if isinstance(o, dict) and o.get("type") != SUB_COMMAND]
-            if bad:
-                errors.add(
-                    (*p, "options"),
-                    "APPLICATION_COMMAND_OPTION_TYPE_INVALID",
-                    "Sub-command groups may only contain sub-commands",
-                )
-            _validate_options(sub_opts, errors, (*p, "options"), depth + 1)
+            why = "Sub-command groups may only contain sub-commands"
+            _sub_options(opt, errors, p, depth + 1, lambda t: t != SUB_COMMAND, why)
             continue
         if otype == SUB_COMMAND:
             if depth > 1:
                 errors.add((*p, "type"), "APPLICATION_COMMAND_OPTION_TYPE_INVALID", "Sub-commands nested too deeply")
-            sub_opts = opt.get("options") or []
-            if any(isinstance(o, dict) and o.get("type") in (SUB_COMMAND, SUB_COMMAND_GROUP) for o in sub_opts):
-                errors.add(
-                    (*p, "options"),
-                    "APPLICATION_COMMAND_OPTION_TYPE_INVALID",
-                    "Sub-commands may not contain sub-commands or groups",
-                )
-            _validate_options(sub_opts, errors, (*p, "options"), depth + 2)
+            why = "Sub-commands may not contain sub-commands or groups"
+            _sub_options(opt, errors, p, depth + 2, lambda t: t in (SUB_COMMAND, SUB_COMMAND_GROUP), why)
             continue
         required = bool(opt.get("required"))
         if required and seen_optional:
@@ -163,13 +161,7 @@ def _validate_options(options: Any, errors: FormErrors, path: Path_, depth: int)
                     "APPLICATION_COMMAND_AUTOCOMPLETE_CHOICES_INVALID",
                     "Autocomplete cannot be enabled on options with choices",
                 )
-            for j, choice in enumerate(choices):
-                cp = (*p, "choices", j)
-                if not isinstance(choice, dict):
-                    errors.add(cp, "DICT_TYPE_CONVERT", "Only dictionaries may be used in a DictType")
-                    continue
-                errors.bad_len((*cp, "name"), choice.get("name"), 1, 100)
-                value = choice.get("value")
+            for cp, value in errors.choices(p, choices):
                 if otype == STRING:
                     if not isinstance(value, str):
                         errors.add((*cp, "value"), "BASE_TYPE_STRING", "Must be a string.")

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from typing import Any
 
 Path_ = tuple[str | int, ...]
@@ -29,6 +29,17 @@ class FormErrors:
             self.add(path, "BASE_TYPE_REQUIRED", "This field is required")
         elif not lo <= len(value) <= hi:
             self.add(path, "BASE_TYPE_BAD_LENGTH", f"Must be between {lo} and {hi} in length.")
+
+    def choices(self, path: Path_, choices: Iterable[Any]) -> Iterator[tuple[Path_, Any]]:
+        """(path, value) of each choice under `path` that is an object with a 1–100 character name; the rest are errors
+        (the value's own rules differ between a command's choices and an autocomplete answer)."""
+        for i, choice in enumerate(choices):
+            p = (*path, "choices", i)
+            if not isinstance(choice, dict):
+                self.add(p, "DICT_TYPE_CONVERT", "Only dictionaries may be used in a DictType")
+                continue
+            self.bad_len((*p, "name"), choice.get("name"), 1, 100)
+            yield p, choice.get("value")
 
     def int_range(self, path: Path_, value: Any, lo: int, hi: int) -> None:
         if value is None:

@@ -306,13 +306,7 @@ def validate_autocomplete(data: Any, errors: FormErrors, path: Path_) -> None:
         errors.add((*path, "choices"), "BASE_TYPE_REQUIRED", "This field is required")
         return
     errors.max_len((*path, "choices"), choices, 25)
-    for i, choice in enumerate(choices):
-        p = (*path, "choices", i)
-        if not isinstance(choice, dict):
-            errors.add(p, "DICT_TYPE_CONVERT", "Only dictionaries may be used in a DictType")
-            continue
-        errors.bad_len((*p, "name"), choice.get("name"), 1, 100)
-        value = choice.get("value")
+    for p, value in errors.choices(path, choices):
         if isinstance(value, str):
             errors.max_len((*p, "value"), value, 100)
         elif not isinstance(value, int | float) or isinstance(value, bool):

@@ -9,12 +9,12 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from hypothesis import HealthCheck, Phase, example, given, settings
+from hypothesis import example, given
 from hypothesis import strategies as st
 
 from sandbox.commands_doc import command_docs
 from sandbox.console import QUIT, Console, humanize_mentions, open_console, parse_options, split_command
-from tests.e2e.test_fuzz import LoopThread
+from tests.e2e.test_fuzz import LoopThread, sandbox_fuzzing
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -206,13 +206,7 @@ def fuzzed_console() -> Iterator[tuple[LoopThread, Console]]:
         runner.stop()
 
 
-@settings(
-    max_examples=300,
-    deadline=None,
-    derandomize=True,
-    phases=[Phase.explicit, Phase.reuse, Phase.generate],
-    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
-)
+@sandbox_fuzzing(max_examples=300)
 @given(line=lines)
 @example(line='click "Python')  # the two lines that used to end it
 @example(line="complete /project list track:ba")

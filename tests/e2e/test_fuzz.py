@@ -60,20 +60,25 @@ hostile = st.one_of(
 )
 
 
+def sandbox_fuzzing(max_examples: int) -> settings:
+    """Hypothesis settings for examples run against the live sandbox: reproducible, no deadline, and no shrinking
+    (each example is real interactions: failures are reported as found instead of shrunk for minutes)."""
+    return settings(
+        max_examples=max_examples,
+        deadline=None,
+        derandomize=True,
+        phases=[Phase.explicit, Phase.reuse, Phase.generate],
+        suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+    )
+
+
 def test_every_string_option_is_fuzzed(fuzz_env: tuple[LoopThread, NexusSandbox, Fuzzer]) -> None:
     _, nexus, _ = fuzz_env
     targets = fuzz_targets(nexus)
     assert any(t.path == "nexus setup" for t in targets) or targets, "no string options found"
 
 
-@settings(
-    max_examples=12,
-    deadline=None,
-    derandomize=True,
-    # Each example is dozens of real interactions: report failures as found instead of shrinking for minutes.
-    phases=[Phase.explicit, Phase.reuse, Phase.generate],
-    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
-)
+@sandbox_fuzzing(max_examples=12)
 @given(data=st.data())
 def test_hostile_strings_never_crash_or_ping(
     fuzz_env: tuple[LoopThread, NexusSandbox, Fuzzer], data: st.DataObject

@@ -6,6 +6,7 @@ import asyncio
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from sandbox.client import InteractionResult
 from sandbox.world import BOT_PERMS, Perm
 
 CHANNEL = "prodevprojectnexus"
@@ -32,6 +33,11 @@ def staff_posts(nexus: Any) -> list[dict[str, Any]]:
     ]
 
 
+async def announce(nexus: Any, staff: str = "erin", **options: Any) -> InteractionResult:
+    """/nexus announce as `staff` (by default a staff member) with these options."""
+    return await nexus.client.slash(staff, "nexus announce", **options)
+
+
 async def setup(nexus: Any) -> None:
     nexus.set_time(T0)
     assert (await nexus.setup_guild()).ephemeral
@@ -40,9 +46,8 @@ async def setup(nexus: Any) -> None:
 async def test_announce_now_pings_only_the_chosen_role(nexus: Any) -> None:
     await setup(nexus)
     backend = nexus.sandbox.world.role("Backend")
-    result = await nexus.client.slash(
-        "erin",
-        "nexus announce",
+    result = await announce(
+        nexus,
         title="Demo day moved",
         message="Demo day is now Friday. @everyone @here <@&1> <@123> stay calm.",
         ping="Backend",
@@ -64,7 +69,7 @@ async def test_announce_now_pings_only_the_chosen_role(nexus: Any) -> None:
 
 async def test_announce_without_ping_pings_nobody(nexus: Any) -> None:
     await setup(nexus)
-    await nexus.client.slash("erin", "nexus announce", title="Hello", message="Hi <@&1> @everyone")
+    await announce(nexus, title="Hello", message="Hi <@&1> @everyone")
     [post] = staff_posts(nexus)
     assert post["content"] == "" and post["mention_roles"] == [] and post["mention_everyone"] is False
     allowed = nexus.sandbox.state.message_index[int(post["id"])].sent["allowed_mentions"]
@@ -73,9 +78,8 @@ async def test_announce_without_ping_pings_nobody(nexus: Any) -> None:
 
 async def test_scheduled_announcement_survives_restart_and_posts_once(nexus: Any) -> None:
     await setup(nexus)
-    keep = await nexus.client.slash(
-        "erin",
-        "nexus announce",
+    keep = await announce(
+        nexus,
         title="Standup",
         message="Standup in the voice channel",
         at="2026-12-01 17:00",
@@ -85,7 +89,7 @@ async def test_scheduled_announcement_survives_restart_and_posts_once(nexus: Any
     assert keep.ephemeral and "scheduled" in keep.content and "Africa/Lagos" in keep.content
     due = datetime(2026, 12, 1, 16, 0, tzinfo=UTC)
     assert f"<t:{int(due.timestamp())}:F>" in keep.content
-    drop = await nexus.client.slash("erin", "nexus announce", title="Wrong one", message="oops", at="in 2h")
+    drop = await announce(nexus, title="Wrong one", message="oops", at="in 2h")
     assert "scheduled" in drop.content
     assert staff_posts(nexus) == []
 
@@ -109,7 +113,7 @@ async def test_scheduled_announcement_survives_restart_and_posts_once(nexus: Any
     await post_status(nexus, "Standup", "posted")
     await nexus.kill_and_restart()
     # Another announcement due later proves the scheduler ran after the restart without repeating the first.
-    await nexus.client.slash("erin", "nexus announce", title="Later", message="later", at="in 1h")
+    await announce(nexus, title="Later", message="later", at="in 1h")
     nexus.advance(timedelta(hours=1, seconds=1))
     await nexus.sandbox.wait_for_message(CHANNEL, lambda m: m["embeds"] and m["embeds"][0]["title"] == "Later", 10)
     assert [p["embeds"][0]["title"] for p in staff_posts(nexus)] == ["Standup", "Later"]
@@ -123,17 +127,17 @@ async def test_scheduled_announcement_survives_restart_and_posts_once(nexus: Any
 
 async def test_announce_refusals(nexus: Any) -> None:
     await setup(nexus)
-    learner = await nexus.client.slash("alice", "nexus announce", title="x", message="y")
+    learner = await announce(nexus, staff="alice", title="x", message="y")
     assert learner.ephemeral and "staff" in learner.content.lower()
-    everyone = await nexus.client.slash("erin", "nexus announce", title="x", message="y", ping="@everyone")
+    everyone = await announce(nexus, title="x", message="y", ping="@everyone")
     assert everyone.ephemeral and "@everyone" in everyone.content
-    past = await nexus.client.slash("erin", "nexus announce", title="x", message="y", at="2026-11-30 10:00")
+    past = await announce(nexus, title="x", message="y", at="2026-11-30 10:00")
     assert past.ephemeral and "in the past" in past.content
     nexus.sandbox.set_bot_permissions(BOT_PERMS & ~Perm.MENTION_EVERYONE)
-    unmentionable = await nexus.client.slash("erin", "nexus announce", title="x", message="y", ping="Staff")
+    unmentionable = await announce(nexus, title="x", message="y", ping="Staff")
     assert unmentionable.ephemeral and "isn't mentionable" in unmentionable.content
     nexus.sandbox.set_bot_channel_permissions(CHANNEL, deny=Perm.SEND_MESSAGES)
-    blocked = await nexus.client.slash("erin", "nexus announce", title="x", message="y")
+    blocked = await announce(nexus, title="x", message="y")
     assert blocked.ephemeral and "Send Messages" in blocked.content
     assert staff_posts(nexus) == []
     async with nexus.db() as db:
@@ -145,8 +149,8 @@ async def test_scheduled_announcement_whose_channel_is_gone_tells_staff(nexus: A
     await nexus.setup_guild(review_channel="staff-review")
     nexus.sandbox.add_channel("events")
     demo = {"title": "Demo day", "message": "Friday", "at": "in 1h", "channel": "events"}
-    assert "scheduled" in (await nexus.client.slash("erin", "nexus announce", options=demo)).content
-    await nexus.client.slash("erin", "nexus announce", title="Standup", message="Now", at="in 1h")
+    assert "scheduled" in (await announce(nexus, options=demo)).content
+    await announce(nexus, title="Standup", message="Now", at="in 1h")
     nexus.sandbox.delete_channel("events")
     nexus.advance(timedelta(hours=1, seconds=1))
 
@@ -162,7 +166,7 @@ async def test_scheduled_announcement_without_a_review_channel_tells_its_author_
     await setup(nexus)
     nexus.sandbox.add_channel("events")
     demo = {"title": "Demo day", "message": "Friday", "at": "in 1h", "channel": "events"}
-    assert "scheduled" in (await nexus.client.slash("erin", "nexus announce", options=demo)).content
+    assert "scheduled" in (await announce(nexus, options=demo)).content
     nexus.sandbox.delete_channel("events")
     nexus.advance(timedelta(hours=1, seconds=1))
     told = await nexus.sandbox.wait_for_message("@erin", lambda m: "Demo day" in m["content"], timeout=10)

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
 import aiohttp
 
 from sandbox.client import SandboxClient
@@ -17,23 +20,30 @@ def new_interaction(sandbox: SandboxServer) -> tuple[str, str]:
     return str(rec.id), rec.token
 
 
-async def test_late_ack_is_10062() -> None:
-    sandbox = SandboxServer(World.default(), ack_window=0.2)
+@asynccontextmanager
+async def started(sandbox: SandboxServer) -> AsyncIterator[aiohttp.ClientSession]:
+    """A sandbox with settings of its own (the `sandbox` fixture has the defaults), running, and a session on it."""
     await sandbox.start()
     try:
         async with aiohttp.ClientSession(base_url=sandbox.base_url) as http:
-            iid, token = new_interaction(sandbox)
-            rec = sandbox.state.interactions[int(iid)]
-            rec.created -= 0.25  # pretend 0.25 s passed instead of sleeping
-            url = f"{API}/interactions/{iid}/{token}/callback"
-            async with http.post(url, json={"type": 4, "data": {"content": "x"}}) as r:
-                assert r.status == 404
-                assert await r.json() == {"message": "Unknown interaction", "code": 10062}
-            iid2, token2 = new_interaction(sandbox)
-            async with http.post(f"{API}/interactions/{iid2}/{token2}/callback", json={"type": 5}) as r:
-                assert r.status == 204
+            yield http
     finally:
         await sandbox.stop()
+
+
+async def test_late_ack_is_10062() -> None:
+    sandbox = SandboxServer(World.default(), ack_window=0.2)
+    async with started(sandbox) as http:
+        iid, token = new_interaction(sandbox)
+        rec = sandbox.state.interactions[int(iid)]
+        rec.created -= 0.25  # pretend 0.25 s passed instead of sleeping
+        url = f"{API}/interactions/{iid}/{token}/callback"
+        async with http.post(url, json={"type": 4, "data": {"content": "x"}}) as r:
+            assert r.status == 404
+            assert await r.json() == {"message": "Unknown interaction", "code": 10062}
+        iid2, token2 = new_interaction(sandbox)
+        async with http.post(f"{API}/interactions/{iid2}/{token2}/callback", json={"type": 5}) as r:
+            assert r.status == 204
 
 
 async def test_double_ack_is_40060(sandbox: SandboxServer, http: aiohttp.ClientSession) -> None:
@@ -126,21 +136,17 @@ async def test_client_timeout_lists_what_happened(sandbox: SandboxServer) -> Non
 
 async def test_expired_token_is_401_50027_for_edits_and_followups() -> None:
     sandbox = SandboxServer(World.default(), token_ttl=60.0)
-    await sandbox.start()
-    try:
-        async with aiohttp.ClientSession(base_url=sandbox.base_url) as http:
-            iid, token = new_interaction(sandbox)
-            app = sandbox.world.application_id
-            async with http.post(f"{API}/interactions/{iid}/{token}/callback", json={"type": 5}) as r:
-                assert r.status == 204
-            sandbox.state.interactions[int(iid)].created -= 61  # pretend the token's lifetime passed
-            expired = {"message": "Invalid Webhook Token", "code": 50027}
-            async with http.patch(f"{API}/webhooks/{app}/{token}/messages/@original", json={"content": "x"}) as r:
-                assert r.status == 401 and await r.json() == expired
-            async with http.post(f"{API}/webhooks/{app}/{token}?wait=true", json={"content": "x"}) as r:
-                assert r.status == 401 and await r.json() == expired
-            sandbox.token_ttl = 120.0  # the lifetime is a setting, read on every request
-            async with http.patch(f"{API}/webhooks/{app}/{token}/messages/@original", json={"content": "y"}) as r:
-                assert r.status == 200
-    finally:
-        await sandbox.stop()
+    async with started(sandbox) as http:
+        iid, token = new_interaction(sandbox)
+        app = sandbox.world.application_id
+        async with http.post(f"{API}/interactions/{iid}/{token}/callback", json={"type": 5}) as r:
+            assert r.status == 204
+        sandbox.state.interactions[int(iid)].created -= 61  # pretend the token's lifetime passed
+        expired = {"message": "Invalid Webhook Token", "code": 50027}
+        async with http.patch(f"{API}/webhooks/{app}/{token}/messages/@original", json={"content": "x"}) as r:
+            assert r.status == 401 and await r.json() == expired
+        async with http.post(f"{API}/webhooks/{app}/{token}?wait=true", json={"content": "x"}) as r:
+            assert r.status == 401 and await r.json() == expired
+        sandbox.token_ttl = 120.0  # the lifetime is a setting, read on every request
+        async with http.patch(f"{API}/webhooks/{app}/{token}/messages/@original", json={"content": "y"}) as r:
+            assert r.status == 200

@@ -116,6 +116,41 @@ COMMAND_CASES = [
             }
         },
     ),
+    (
+        [cmd(options=[opt("s", 1, options=[opt("t", 1)])])],
+        {
+            "0": {
+                "options": {
+                    "0": {
+                        "options": {
+                            **err(
+                                "APPLICATION_COMMAND_OPTION_TYPE_INVALID",
+                                "Sub-commands may not contain sub-commands or groups",
+                            ),
+                            "0": {
+                                "type": err("APPLICATION_COMMAND_OPTION_TYPE_INVALID", "Sub-commands nested too deeply")
+                            },
+                        }
+                    }
+                }
+            }
+        },
+    ),
+    (
+        [cmd(options=[opt("a", 3, choices=["x", {"name": "n", "value": 5}])])],
+        {
+            "0": {
+                "options": {
+                    "0": {
+                        "choices": {
+                            "0": err("DICT_TYPE_CONVERT", "Only dictionaries may be used in a DictType"),
+                            "1": {"value": err("BASE_TYPE_STRING", "Must be a string.")},
+                        }
+                    }
+                }
+            }
+        },
+    ),
     ([cmd(f"c{i}") for i in range(101)], max_len(100)),
 ]
 

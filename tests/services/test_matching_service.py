@@ -71,6 +71,12 @@ async def learner(
     await service.store.join(profile, NOW, max_partners=max_partners)
 
 
+async def learners(service: MatchingService, directory: Directory, *tracks: str) -> None:
+    """Learners 1, 2, … on these tracks, in order, as `learner` makes them (same project)."""
+    for user_id, track in enumerate(tracks, start=1):
+        await learner(service, directory, user_id, track)
+
+
 async def ask(service: MatchingService, directory: Directory, requester: int, target: int) -> int:
     draft = await service.request(directory, COHORT, requester, target, "command")
     assert draft.request.status == "pending" and draft.them.user_id == target
@@ -80,8 +86,7 @@ async def ask(service: MatchingService, directory: Directory, requester: int, ta
 async def test_requestability_tracks_project_block_pause_capacity_and_reverse(
     service: MatchingService, directory: Directory, clock: ManualClock
 ) -> None:
-    await learner(service, directory, 1, "backend")
-    await learner(service, directory, 2, "backend")
+    await learners(service, directory, "backend", "backend")
     await learner(service, directory, 3, "frontend", "job-board")
     await learner(service, directory, 4, "frontend")
     await learner(service, directory, 5, "frontend")
@@ -179,8 +184,7 @@ async def test_round_pairs_cross_track_same_project_within_capacity_and_blocks(
 async def test_pair_with_me_press_asks_the_announcer_unless_withdrawn_own_or_not_looking(
     service: MatchingService, directory: Directory
 ) -> None:
-    await learner(service, directory, 1, "backend")
-    await learner(service, directory, 2, "frontend")
+    await learners(service, directory, "backend", "frontend")
     mine = await service.announcements.active_for(GUILD, COHORT, 2)
     assert mine is not None
     assert await service.pair_target(mine.id, 1) == 2
@@ -197,9 +201,7 @@ async def test_pair_with_me_press_asks_the_announcer_unless_withdrawn_own_or_not
 async def test_leave_withdraws_pending_requests_and_pause_needs_a_profile(
     service: MatchingService, directory: Directory
 ) -> None:
-    await learner(service, directory, 1, "backend")
-    await learner(service, directory, 2, "frontend")
-    await learner(service, directory, 3, "frontend")
+    await learners(service, directory, "backend", "frontend", "frontend")
     with pytest.raises(NotFound, match="not opted in"):
         await service.pause(GUILD, 99, "2026-12-14")
     resume = await service.pause(GUILD, 3, "2026-12-14 (in 6 days, Mon)")
@@ -216,9 +218,7 @@ async def test_leave_withdraws_pending_requests_and_pause_needs_a_profile(
 async def test_only_the_addressee_answers_and_accept_makes_the_pair_backend_first(
     service: MatchingService, directory: Directory
 ) -> None:
-    await learner(service, directory, 1, "frontend")
-    await learner(service, directory, 2, "backend")
-    await learner(service, directory, 3, "backend")
+    await learners(service, directory, "frontend", "backend", "backend")
     request_id = await ask(service, directory, 1, 2)
     with pytest.raises(Forbidden, match="Only the learner who was asked can answer this request"):
         await service.answerable(request_id, 1)
@@ -243,8 +243,7 @@ async def test_only_the_addressee_answers_and_accept_makes_the_pair_backend_firs
 
 
 async def test_unpair_blocks_the_pair_until_staff_unblock(service: MatchingService, directory: Directory) -> None:
-    await learner(service, directory, 1, "backend")
-    await learner(service, directory, 2, "frontend")
+    await learners(service, directory, "backend", "frontend")
     request = await service.answerable(await ask(service, directory, 1, 2), 2)
     pair = (await service.accept(directory, COHORT, request, NOW)).pair
     assert [p.id for p in await service.pairs_of(GUILD, 1)] == [pair.id]
@@ -267,9 +266,7 @@ async def test_round_preview_changes_nothing_and_commit_makes_the_pairs_with_the
     from db.stores.matching import RoundJobs
 
     jobs = RoundJobs(pair="p", unmatched="u", moot="m", summary="s")
-    await learner(service, directory, 1, "backend")
-    await learner(service, directory, 2, "frontend")
-    await learner(service, directory, 3, "frontend")
+    await learners(service, directory, "backend", "frontend", "frontend")
     preview = await service.start_round(GUILD, None, 99, True)
     plan = await service.plan_round(directory, COHORT, None, NOW)
     summary, number = await service.preview_round(GUILD, preview.id, plan)
@@ -285,8 +282,7 @@ async def test_round_preview_changes_nothing_and_commit_makes_the_pairs_with_the
 async def test_staff_unblock_lifts_the_week_a_decline_or_expiry_makes_them_wait(
     service: MatchingService, directory: Directory
 ) -> None:
-    await learner(service, directory, 1, "backend")
-    await learner(service, directory, 2, "frontend")
+    await learners(service, directory, "backend", "frontend")
     declined = await service.answerable(await ask(service, directory, 1, 2), 2)
     await service.decline(declined, NOW)
     for requester, target in ((1, 2), (2, 1)):  # a decline delays both ways round

@@ -3,7 +3,7 @@ counts; and the round side of it (the learner who asked for a new partner goes f
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import pytest
 
@@ -48,6 +48,14 @@ async def paired(matching: MatchingService, directory: Directory) -> Pair:
     return found
 
 
+async def asked_on_day_3(matching: MatchingService, health: PairHealthService) -> tuple[Pair, datetime]:
+    """A fresh pair whose day-3 check-in went out; the pair, and when it was asked."""
+    pair = await paired(matching, Directory())
+    asked_at = NOW + timedelta(days=3)
+    await health.asked(pair, 3, asked_at)
+    return pair, asked_at
+
+
 async def test_checkins_are_planned_on_day_3_and_10_and_each_partner_answers_only_for_themselves(
     matching: MatchingService, health: PairHealthService
 ) -> None:
@@ -68,9 +76,7 @@ async def test_checkins_are_planned_on_day_3_and_10_and_each_partner_answers_onl
 async def test_inactive_means_silent_in_the_thread_for_a_week_and_a_check_in_unanswered(
     matching: MatchingService, health: PairHealthService, clock: ManualClock
 ) -> None:
-    pair = await paired(matching, Directory())
-    asked_at = NOW + timedelta(days=3)
-    await health.asked(pair, 3, asked_at)
+    pair, asked_at = await asked_on_day_3(matching, health)
     clock.at = asked_at + timedelta(days=1)
     await health.record_post(THREAD, 2)  # 2 writes; 1 stays silent and does not answer
     await health.record_post(777, 1)  # a post in some other thread is not kept
@@ -93,9 +99,7 @@ async def test_inactive_means_silent_in_the_thread_for_a_week_and_a_check_in_una
 async def test_an_answered_check_in_or_a_recent_post_keeps_a_partner_active(
     matching: MatchingService, health: PairHealthService, clock: ManualClock
 ) -> None:
-    pair = await paired(matching, Directory())
-    asked_at = NOW + timedelta(days=3)
-    await health.asked(pair, 3, asked_at)
+    pair, asked_at = await asked_on_day_3(matching, health)
     await health.answer(pair.id, 3, 1, "not_yet")
     clock.at = asked_at + timedelta(days=6)
     await health.record_post(THREAD, 2)

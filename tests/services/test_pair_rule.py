@@ -14,7 +14,7 @@ from bot.services.matching.rules import Purpose, pair_problem
 from bot.services.matching.service import MatchingService, MatchRequest
 from db.database import Database
 from db.stores.matching import NewPair
-from tests.services.test_matching_service import COHORT, GUILD, NOW, Directory, ask, learner
+from tests.services.test_matching_service import COHORT, GUILD, NOW, Directory, ask, learner, learners
 
 
 @pytest.fixture
@@ -59,9 +59,7 @@ async def paths(
 async def test_a_blocked_pair_is_refused_by_request_and_accept_and_skipped_by_suggest_and_round(
     service: MatchingService, directory: Directory
 ) -> None:
-    await learner(service, directory, 1, "backend")
-    await learner(service, directory, 2, "frontend")
-    await learner(service, directory, 3, "frontend")
+    await learners(service, directory, "backend", "frontend", "frontend")
     blocked = await ask(service, directory, 2, 1)
     await service.store.block_requester(blocked, 1, NOW)  # 1 blocked 2
     # 2's stored request to 1 is closed by the block; a fresh one stands for "sent just before".
@@ -75,18 +73,14 @@ async def test_a_blocked_pair_is_refused_by_request_and_accept_and_skipped_by_su
 async def test_two_learners_on_the_same_track_are_refused_and_never_proposed(
     service: MatchingService, directory: Directory
 ) -> None:
-    await learner(service, directory, 1, "backend")
-    await learner(service, directory, 2, "backend")
-    await learner(service, directory, 3, "frontend")
+    await learners(service, directory, "backend", "backend", "frontend")
     assert await paths(service, directory, 1, 2) == (InvalidInput, InvalidInput, False, False)
 
 
 async def test_a_learner_at_capacity_is_refused_and_skipped_on_every_path(
     service: MatchingService, directory: Directory
 ) -> None:
-    await learner(service, directory, 1, "backend")
-    await learner(service, directory, 2, "frontend")
-    await learner(service, directory, 3, "backend")
+    await learners(service, directory, "backend", "frontend", "backend")
     request = await stored_request(service, 3, 2)
     await service.store.accept_request(request.id, 2, NewPair(GUILD, 3, 2, "ecommerce", 50, "overlap"), NOW)
     # 2 (one slot) is taken by 3: 1 can neither ask nor be accepted by 2, nor be proposed 2.

@@ -70,7 +70,7 @@ async def test_create_makes_the_host_going_and_posted_plans_reminder_and_start(s
     session, rsvps = await service.create(await plan(service), channel_id=100)
     assert rsvps.going == (HOST,)
     jobs = await service.posted(session.id, 100, 555)
-    assert [(j.kind, j.due_at, j.key) for j in jobs] == [
+    assert [(j.kind, j.due_at, j.dedupe_key) for j in jobs] == [
         (REMINDER_KIND, session.starts_at - timedelta(minutes=15), job_key(session.id, "reminder")),
         (START_KIND, session.starts_at, job_key(session.id, "start")),
     ]
@@ -131,7 +131,7 @@ async def test_cancel_rules_and_jobs_dropped(service: SessionService, db: Databa
     await service.rsvp(sid, BOB, "going")
     jobs = JobStore(db)
     for job in await service.posted(sid, 100, 600):
-        await jobs.schedule(job.kind, job.due_at, job.payload, NOW, job.key)
+        await jobs.schedule(job.kind, job.due_at, job.payload, NOW, job.dedupe_key)
     with pytest.raises(Forbidden, match="Only the host"):
         await service.cancel(GUILD, str(sid), BOB, staff=False)
     with pytest.raises(NotFound, match="no session #"):

@@ -98,8 +98,8 @@ async def test_a_track_move_closes_the_pending_requests_it_makes_impossible(db: 
     from_carol = await matching.create_request(GUILD, carol, ALICE, "command", NOW, expires)
     with_dave = await matching.create_request(GUILD, dave, ALICE, "command", NOW, expires)
     assert to_bob and from_carol and with_dave
-    await track_switch.move_announcement(store, GUILD, COHORT, ALICE, "frontend", NOW)
-    closed = await track_switch.close_impossible_requests(store, matching, GUILD, COHORT, ALICE, "frontend", NOW)
+    moved = await track_switch.move_announcement(store, GUILD, COHORT, ALICE, "frontend", NOW)
+    closed = await track_switch.close_impossible_requests(store, matching, moved, NOW)
     assert closed == [to_bob.id, from_carol.id]
     for request in (to_bob, from_carol):
         found = await matching.get_request(request.id)
@@ -109,4 +109,4 @@ async def test_a_track_move_closes_the_pending_requests_it_makes_impossible(db: 
     assert [j["kind"] for j in jobs] == [track_switch.REQUEST_MOOT_JOB] * 2
     assert '"mover_id": 1' in jobs[0]["payload"] and '"track": "frontend"' in jobs[0]["payload"]
     # Closing again changes nothing (each request is told once).
-    assert await track_switch.close_impossible_requests(store, matching, GUILD, COHORT, ALICE, "frontend", NOW) == []
+    assert await track_switch.close_impossible_requests(store, matching, moved, NOW) == []

@@ -7,7 +7,7 @@ fields (`results[].price`) with `$ref`s and `allOf` resolved; a schema that cont
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
@@ -312,6 +312,16 @@ class _Schemas:
             self._walk(child, child_stack, child_recursion, path, depth + 1, found)
 
 
+def _paired_fields(
+    old: dict[str, _Field], new: dict[str, _Field], reported: list[str]
+) -> Iterator[tuple[str, _Field | None, _Field | None]]:
+    """Each field of either schema with its old and new form, by name; a field inside one the caller put in
+    `reported` meanwhile (added, removed or retyped whole) is skipped, so a removed object is one change."""
+    for name in sorted(old.keys() | new.keys()):
+        if not _under(name, reported):
+            yield name, old.get(name), new.get(name)
+
+
 def _under(path: str, ancestors: list[str]) -> bool:
     """Whether `path` sits inside one of `ancestors` (`results[].id` is inside `results`; all is inside "")."""
     for ancestor in ancestors:
@@ -440,10 +450,7 @@ class _Differ:
         old_fields.pop(WHOLE_BODY, None)
         new_fields.pop(WHOLE_BODY, None)
         reported: list[str] = []
-        for name in sorted(old_fields.keys() | new_fields.keys()):
-            if _under(name, reported):
-                continue
-            was, now = old_fields.get(name), new_fields.get(name)
+        for name, was, now in _paired_fields(old_fields, new_fields, reported):
             if was is None and now is not None:
                 code = (
                     ChangeCode.REQUEST_FIELD_ADDED_REQUIRED if now.required else ChangeCode.REQUEST_FIELD_ADDED_OPTIONAL
@@ -470,10 +477,7 @@ class _Differ:
         old_fields = _Schemas(self.old, "response").fields(old_response[1], True)
         new_fields = _Schemas(self.new, "response").fields(new_response[1], True)
         reported: list[str] = []
-        for name in sorted(old_fields.keys() | new_fields.keys()):
-            if _under(name, reported):
-                continue
-            was, now = old_fields.get(name), new_fields.get(name)
+        for name, was, now in _paired_fields(old_fields, new_fields, reported):
             if was is None and now is not None:
                 self.add(ChangeCode.RESPONSE_FIELD_ADDED, after, name, status)
                 reported.append(name)

@@ -148,6 +148,15 @@ class Acknowledged:
     new: bool
 
 
+# Said to a learner who runs the other track's /api command: what their partner's track does instead.
+_OTHER_TRACK_DOES = {
+    "backend": "Only the Backend partner publishes the API contract. As the Frontend partner, say what your "
+    "screens need with `/api need`, and see your partner's contract with `/api status`.",
+    "frontend": "`/api need` is for the Frontend partner, to say what their screens need. As the Backend "
+    "partner, publish the contract with `/api publish` (start from `/api template`).",
+}
+
+
 class ContractService:
     def __init__(self, db: Database, clock: Clock, matching: MatchingService, pool: ValidationPool | None = None):
         self.store = ContractStore(db)
@@ -164,27 +173,19 @@ class ContractService:
 
     async def backend_pairs(self, guild_id: int, user_id: int) -> list[Pair]:
         """The caller's pairs as the Backend partner, or a refusal saying who publishes."""
-        pairs = await self.matching.pairs_of(guild_id, user_id)
-        mine = [pair for pair in pairs if pair.backend_id == user_id]
-        if mine:
-            return mine
-        if pairs:
-            raise Forbidden(
-                "Only the Backend partner publishes the API contract. As the Frontend partner, say what your "
-                "screens need with `/api need`, and see your partner's contract with `/api status`."
-            )
-        raise NotFound(NO_PARTNER)
+        return await self._pairs_as("backend", guild_id, user_id)
 
     async def frontend_pairs(self, guild_id: int, user_id: int) -> list[Pair]:
+        return await self._pairs_as("frontend", guild_id, user_id)
+
+    async def _pairs_as(self, track: str, guild_id: int, user_id: int) -> list[Pair]:
+        """The caller's pairs in which they are on `track`; paired only on the other track, what that partner does."""
         pairs = await self.matching.pairs_of(guild_id, user_id)
-        mine = [pair for pair in pairs if pair.frontend_id == user_id]
+        mine = [pair for pair in pairs if (pair.backend_id if track == "backend" else pair.frontend_id) == user_id]
         if mine:
             return mine
         if pairs:
-            raise Forbidden(
-                "`/api need` is for the Frontend partner, to say what their screens need. As the Backend "
-                "partner, publish the contract with `/api publish` (start from `/api template`)."
-            )
+            raise Forbidden(_OTHER_TRACK_DOES[track])
         raise NotFound(NO_PARTNER)
 
     @staticmethod

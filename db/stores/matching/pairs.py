@@ -95,46 +95,42 @@ class PairStore(ProfileStore):
     # --- pairs ------------------------------------------------------------------------------
 
     async def get_pair(self, pair_id: int) -> Pair | None:
-        row = await self.db.fetchone("SELECT * FROM pairs WHERE id = ?", (pair_id,))
-        return Pair.from_row(row) if row else None
+        return await self._row(Pair, "SELECT * FROM pairs WHERE id = ?", (pair_id,))
 
     async def active_pairs_of(self, guild_id: int, user_id: int) -> list[Pair]:
-        rows = await self.db.fetchall(
+        return await self._rows(
+            Pair,
             "SELECT * FROM pairs WHERE guild_id = ? AND status = 'active' AND (backend_id = ? OR frontend_id = ?) "
             "ORDER BY created_at, id",
             (guild_id, user_id, user_id),
         )
-        return [Pair.from_row(r) for r in rows]
 
     async def active_pairs(self, guild_id: int) -> list[Pair]:
-        rows = await self.db.fetchall(
-            "SELECT * FROM pairs WHERE guild_id = ? AND status = 'active' ORDER BY id", (guild_id,)
+        return await self._rows(
+            Pair, "SELECT * FROM pairs WHERE guild_id = ? AND status = 'active' ORDER BY id", (guild_id,)
         )
-        return [Pair.from_row(r) for r in rows]
 
     async def pairs_without_thread(self) -> list[Pair]:
         """Active pairs whose thread was never opened (the bot stopped right after the pair was committed).
 
         Round pairs whose job is still pending are left out: that job opens their thread."""
-        rows = await self.db.fetchall(
+        return await self._rows(
+            Pair,
             "SELECT * FROM pairs WHERE status = 'active' AND thread_id IS NULL AND NOT EXISTS ("
             "SELECT 1 FROM jobs WHERE jobs.dedupe_key = 'match-round-pair:' || pairs.id AND jobs.status = 'pending'"
-            ") ORDER BY id"
+            ") ORDER BY id",
         )
-        return [Pair.from_row(r) for r in rows]
 
     async def active_pairs_in_thread(self, thread_id: int) -> list[Pair]:
         """The active pairs talking in a thread (a team thread holds several)."""
-        rows = await self.db.fetchall(
-            "SELECT * FROM pairs WHERE thread_id = ? AND status = 'active' ORDER BY id", (thread_id,)
+        return await self._rows(
+            Pair, "SELECT * FROM pairs WHERE thread_id = ? AND status = 'active' ORDER BY id", (thread_id,)
         )
-        return [Pair.from_row(r) for r in rows]
 
     async def pairs_with_thread(self) -> list[Pair]:
-        rows = await self.db.fetchall(
-            "SELECT * FROM pairs WHERE status = 'active' AND thread_id IS NOT NULL ORDER BY id"
+        return await self._rows(
+            Pair, "SELECT * FROM pairs WHERE status = 'active' AND thread_id IS NOT NULL ORDER BY id"
         )
-        return [Pair.from_row(r) for r in rows]
 
     async def thread_taken(self, thread_id: int) -> bool:
         """Whether some pair already has this thread (so a thread found by name is not adopted twice)."""
@@ -216,11 +212,11 @@ class PairStore(ProfileStore):
         return {frozenset((r["requester_id"], r["addressee_id"])) for r in rows}
 
     async def get_block(self, guild_id: int, a: int, b: int) -> Block | None:
-        row = await self.db.fetchone(
+        return await self._row(
+            Block,
             "SELECT * FROM match_blocks WHERE guild_id = ? AND user_a = ? AND user_b = ?",
             (guild_id, *block_key(a, b)),
         )
-        return Block.from_row(row) if row else None
 
     async def block_reason(self, guild_id: int, a: int, b: int) -> str | None:
         block = await self.get_block(guild_id, a, b)

@@ -10,8 +10,8 @@ from typing import Any
 import aiosqlite
 
 from db.errors import InvalidInput, NotFound
+from db.stores._store import Store
 from db.stores._values import RowMemo
-from db.stores.matching.base import StoreBase
 from db.stores.matching.models import PROFILE_FIELDS, MatchProfile, MatchRequest, NewProfile
 
 # Every profile of a guild, read for each suggestion pool: unchanged rows give back the same objects.
@@ -19,16 +19,15 @@ _profile_of: RowMemo[MatchProfile] = RowMemo(MatchProfile.from_row)
 PROFILES_PER_QUERY = 900  # user ids bound per query (SQLite's default limit is 32,766; old builds 999)
 
 
-class ProfileStore(StoreBase):
+class ProfileStore(Store):
     """Match profiles: join, leave, pause."""
 
     # --- profiles ---------------------------------------------------------------------------
 
     async def get_profile(self, guild_id: int, user_id: int) -> MatchProfile | None:
-        row = await self.db.fetchone(
-            "SELECT * FROM match_profiles WHERE guild_id = ? AND user_id = ?", (guild_id, user_id)
+        return await self._row(
+            MatchProfile, "SELECT * FROM match_profiles WHERE guild_id = ? AND user_id = ?", (guild_id, user_id)
         )
-        return MatchProfile.from_row(row) if row else None
 
     async def profiles(self, guild_id: int, user_ids: Iterable[int] | None = None) -> list[MatchProfile]:
         if user_ids is None:

@@ -160,25 +160,24 @@ class RequestStore(PairStore):
             return int(lifted + cur.rowcount)
 
     async def get_request(self, request_id: int) -> MatchRequest | None:
-        row = await self.db.fetchone("SELECT * FROM match_requests WHERE id = ?", (request_id,))
-        return MatchRequest.from_row(row) if row else None
+        return await self._row(MatchRequest, "SELECT * FROM match_requests WHERE id = ?", (request_id,))
 
     async def pending_between(self, guild_id: int, requester_id: int, addressee_id: int) -> MatchRequest | None:
-        row = await self.db.fetchone(
+        return await self._row(
+            MatchRequest,
             "SELECT * FROM match_requests WHERE guild_id = ? AND requester_id = ? AND addressee_id = ? "
             "AND status = 'pending'",
             (guild_id, requester_id, addressee_id),
         )
-        return MatchRequest.from_row(row) if row else None
 
     async def pending_for(self, guild_id: int, user_id: int) -> list[MatchRequest]:
         """Pending requests the learner sent or received, oldest first."""
-        rows = await self.db.fetchall(
+        return await self._rows(
+            MatchRequest,
             "SELECT * FROM match_requests WHERE guild_id = ? AND status = 'pending' "
             "AND (requester_id = ? OR addressee_id = ?) ORDER BY created_at, id",
             (guild_id, user_id, user_id),
         )
-        return [MatchRequest.from_row(r) for r in rows]
 
     async def set_request_message(self, request_id: int, channel_id: int, message_id: int) -> None:
         await self.db.execute(

@@ -121,8 +121,7 @@ class RoundStore(RequestStore):
         return job_id
 
     async def round_pairs(self, round_id: int) -> list[Pair]:
-        rows = await self.db.fetchall("SELECT * FROM pairs WHERE round_id = ? ORDER BY id", (round_id,))
-        return [Pair.from_row(r) for r in rows]
+        return await self._rows(Pair, "SELECT * FROM pairs WHERE round_id = ? ORDER BY id", (round_id,))
 
     async def next_round_number(self, guild_id: int) -> int:
         value = await self.db.fetchval(
@@ -132,11 +131,11 @@ class RoundStore(RequestStore):
 
     async def last_real_round(self, guild_id: int) -> MatchRound | None:
         """The latest real round that committed (the one `/nexus export what:unmatched` reads)."""
-        row = await self.db.fetchone(
+        return await self._row(
+            MatchRound,
             "SELECT * FROM match_rounds WHERE guild_id = ? AND number IS NOT NULL ORDER BY number DESC LIMIT 1",
             (guild_id,),
         )
-        return MatchRound.from_row(row) if row else None
 
     async def pairs_for_export(self, guild_id: int) -> list[tuple[Pair, int | None]]:
         """Every pair of the guild (active and ended) with the number of the round that made it, if any."""
@@ -148,14 +147,12 @@ class RoundStore(RequestStore):
         return [(Pair.from_row(r), r["round_number"]) for r in rows]
 
     async def get_round(self, round_id: int) -> MatchRound | None:
-        row = await self.db.fetchone("SELECT * FROM match_rounds WHERE id = ?", (round_id,))
-        return MatchRound.from_row(row) if row else None
+        return await self._row(MatchRound, "SELECT * FROM match_rounds WHERE id = ?", (round_id,))
 
     async def last_round(self, guild_id: int) -> MatchRound | None:
-        row = await self.db.fetchone(
-            "SELECT * FROM match_rounds WHERE guild_id = ? ORDER BY id DESC LIMIT 1", (guild_id,)
+        return await self._row(
+            MatchRound, "SELECT * FROM match_rounds WHERE guild_id = ? ORDER BY id DESC LIMIT 1", (guild_id,)
         )
-        return MatchRound.from_row(row) if row else None
 
     async def fail_stale_rounds(self, now: datetime) -> int:
         """Rounds left 'running' by a crash would block every later round; close them on start."""
