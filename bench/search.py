@@ -50,6 +50,7 @@ NOW = datetime(2026, 12, 1, tzinfo=UTC)
 SIZES = (1_000, 10_000, 100_000)
 QUICK_SIZES = (1_000, 10_000)
 E2E_TOPICS = 1_000
+FIRST_PAGE = 5  # /learn search shows five results a page
 
 DOMAINS = [
     "e-commerce checkout",
@@ -233,9 +234,8 @@ async def measure_size(n: int, workdir: Path) -> dict[str, Any]:
         queries = search_queries(names, titles, 400 if n <= 10_000 else 300, SEED + n)
 
         async def full_search(text: str) -> None:
-            result = await ranked_search(store, names, text, 50)
-            if result.match and result.topic_ids:
-                await store.snippets(result.match, result.topic_ids[:5])
+            # What LearningService.search does for /learn search: ranked ids and the first page's excerpts.
+            await ranked_search(store, names, text, 50, page=FIRST_PAGE)
 
         for q in queries[:30]:  # warm the page cache and the statement cache
             await full_search(q)

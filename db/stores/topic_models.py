@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from collections.abc import Iterable
-from dataclasses import dataclass
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
 from datetime import datetime
 
 from db.stores._values import dataclass_from_row
@@ -113,6 +113,9 @@ class SearchResult:
     hits: tuple[SearchHit, ...]
     matched: int  # matches looked at (== SEARCH_SCAN_CAP means "at least")
     truncated: bool
+    match: str | None = None  # TopicStore.search_first: the expression that found the hits
+    # TopicStore.search_first: excerpts of the first page of results (those that match), looked up with them
+    snippets: Mapping[int, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
