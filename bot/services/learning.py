@@ -157,7 +157,7 @@ class LearningService:
         if not result.match:
             snippets: dict[int, str] = {}
         elif set(ids) <= set(result.snippets_for):
-            snippets = dict(result.snippets)  # looked up with the search
+            snippets = {i: result.snippets[i] for i in ids if i in result.snippets}  # looked up with the search
         else:
             snippets = await self.store.snippets(result.match, ids)
         return SearchPage(topics, snippets)
