@@ -7,6 +7,7 @@ import sqlite3
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import NamedTuple
 
 from db.stores._values import dataclass_from_row
 
@@ -102,8 +103,7 @@ class TopicName:
     uses: int
 
 
-@dataclass(frozen=True)
-class SearchHit:
+class SearchHit(NamedTuple):  # a tuple, not a dataclass: a search builds 50 of them, a third of the cost
     topic_id: int
     score: float  # bm25: lower is better
 

@@ -9,6 +9,8 @@ from __future__ import annotations
 import sqlite3
 from collections.abc import Sequence
 
+from db.stores.topic_models import SearchHit
+
 # bm25 column weights (title, aliases, summary, body): a word in the title says more than one in the body.
 BM25_WEIGHTS = (10.0, 6.0, 3.0, 1.0)
 # bm25 is computed for at most this many matches (in rowid order, curated topics first) so a query for a
@@ -28,7 +30,7 @@ _SNIPPET = "snippet(topics_fts, -1, ?, ?, '…', ?)"
 _BRANCH = f"SELECT rowid AS id, {_SNIPPET} AS snip FROM topics_fts WHERE topics_fts MATCH ? AND rowid = ?"
 _CHUNK = 50  # SQLite caps compound SELECTs at 500 branches
 
-Ranked = tuple[list[tuple[int, float]], int]  # (id, bm25 score) best first, matches looked at
+Ranked = tuple[tuple[SearchHit, ...], int]  # best first, matches looked at
 
 
 def pinned(ids: Sequence[int], pin: int | None, limit: int) -> list[int]:
@@ -40,7 +42,7 @@ def pinned(ids: Sequence[int], pin: int | None, limit: int) -> list[int]:
 
 def rank(conn: sqlite3.Connection, match: str, limit: int, scan_cap: int) -> Ranked:
     rows = conn.execute(RANK_SQL, (match, scan_cap, limit)).fetchall()
-    return [(r[0], r[1]) for r in rows], (rows[0][2] if rows else 0)
+    return tuple(SearchHit(r[0], r[1]) for r in rows), (rows[0][2] if rows else 0)
 
 
 def _range_sql(count: int) -> str:
@@ -84,6 +86,6 @@ def search_first(
     for match in matches:
         ranked = rank(conn, match, limit, scan_cap)
         if ranked[0]:
-            shown = pinned([i for i, _ in ranked[0]], pin, limit)[:page]
+            shown = pinned([h.topic_id for h in ranked[0]], pin, limit)[:page]
             return match, ranked, snippets(conn, match, shown, tokens) if shown else {}
-    return None, ([], 0), {}
+    return None, ((), 0), {}

@@ -153,7 +153,7 @@ class TopicStore:
         if self.db.dialect == "postgres":
             return await self._search_postgres(match, limit, scan_cap)
         hits, matched = await self.db.on_reader(lambda conn: fts_rank(conn, match, limit, scan_cap))
-        return SearchResult(tuple(SearchHit(i, score) for i, score in hits), matched, matched >= scan_cap)
+        return SearchResult(hits, matched, matched >= scan_cap)
 
     async def search_first(
         self,
@@ -178,9 +178,7 @@ class TopicStore:
         chosen, (hits, matched), found = await self.db.on_reader(
             lambda conn: fts_search_first(conn, matches, limit, scan_cap, pin, page, tokens)
         )
-        return SearchResult(
-            tuple(SearchHit(i, score) for i, score in hits), matched, matched >= scan_cap, chosen, found
-        )
+        return SearchResult(hits, matched, matched >= scan_cap, chosen, found)
 
     async def _search_postgres(self, match: str, limit: int, scan_cap: int) -> SearchResult:
         # The FTS5 expression ("a" "b", or "a" OR "b") is also web-search syntax: websearch_to_tsquery reads it
