@@ -12,7 +12,7 @@ import re
 import unicodedata
 from array import array
 from bisect import bisect_left
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Protocol
 
@@ -336,7 +336,13 @@ class NameIndex:
 
 class SearchBackend(Protocol):
     async def search_first(
-        self, matches: Sequence[str], limit: int = 50, *, pin: int | None = None, page: int = 0
+        self,
+        matches: Sequence[str],
+        limit: int = 50,
+        *,
+        pin: int | None = None,
+        page: int = 0,
+        on_fallback: Callable[[], None] | None = None,
     ) -> SearchResult: ...
 
 
@@ -367,17 +373,30 @@ async def ranked_search(
         some = build_match(text, any_word=True)
         if some is not None and some != every:  # one word: "any" would repeat the same query
             matches.append(some)
+    early: list[tuple[Suggestion, ...]] = []
+
+    def hints() -> tuple[Suggestion, ...]:
+        return early[0] if early else tuple(index.did_you_mean(text))
+
     if matches:
-        result = await backend.search_first(matches, limit, pin=first, page=page)
+        # Not every word matched: "did you mean" is worked out while the database tries any word.
+        result = await backend.search_first(
+            matches, limit, pin=first, page=page, on_fallback=lambda: early.append(hints())
+        )
         if result.hits:
             ids = pinned([h.topic_id for h in result.hits], first, limit)
             any_word = result.match != matches[0]
             # Only a partial match hints at a typo worth suggesting a name for.
-            hints = tuple(index.did_you_mean(text)) if any_word else ()
             mode = "any" if any_word else "all"
             return RankedSearch(
-                tuple(ids), result.match, mode, result.truncated, hints, result.snippets, tuple(ids[:page])
+                tuple(ids),
+                result.match,
+                mode,
+                result.truncated,
+                hints() if any_word else (),
+                result.snippets,
+                tuple(ids[:page]),
             )
     if first is not None:
         return RankedSearch((first,), None, "all", False)
-    return RankedSearch((), None, "none", False, tuple(index.did_you_mean(text)))
+    return RankedSearch((), None, "none", False, hints())

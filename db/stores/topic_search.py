@@ -7,7 +7,7 @@ fallback and the first page's excerpts, costs one hand-off to the database threa
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from db.stores.topic_models import SearchHit
 
@@ -81,9 +81,14 @@ def search_first(
     pin: int | None,
     page: int,
     tokens: int,
+    on_fallback: Callable[[], object] | None = None,
 ) -> tuple[str | None, Ranked, dict[int, str]]:
-    """The first expression with any match, its ranked hits, and the excerpts of the first `page` results."""
-    for match in matches:
+    """The first expression with any match, its ranked hits, and the excerpts of the first `page` results.
+
+    `on_fallback()` is called (on this thread) before trying any expression after the first."""
+    for k, match in enumerate(matches):
+        if k and on_fallback is not None:
+            on_fallback()
         ranked = rank(conn, match, limit, scan_cap)
         if ranked[0]:
             shown = pinned([h.topic_id for h in ranked[0]], pin, limit)[:page]

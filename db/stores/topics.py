@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
 import re
 import sqlite3
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from datetime import date, datetime
+from functools import partial
 from random import Random
 
 from db.database import Database
@@ -164,19 +166,27 @@ class TopicStore:
         page: int = 0,
         tokens: int = 14,
         scan_cap: int = SEARCH_SCAN_CAP,
+        on_fallback: Callable[[], None] | None = None,
     ) -> SearchResult:
         """`search` of the first expression that matches anything, with the excerpts of the first `page` results
-        (`pin`, a topic named exactly as the query, put first, as `pinned` orders them): one hand-off."""
+        (`pin`, a topic named exactly as the query, put first, as `pinned` orders them): one hand-off.
+
+        `on_fallback` is called on the event loop once the first expression found nothing, while the database
+        thread goes on with the next (work only a fallback needs then costs no time of its own)."""
         if self.db.dialect == "postgres":
-            for match in matches:
+            for k, match in enumerate(matches):
+                if k and on_fallback is not None:
+                    on_fallback()
                 result = await self._search_postgres(match, limit, scan_cap)
                 if result.hits:
                     shown = pinned([h.topic_id for h in result.hits], pin, limit)[:page]
                     found = await self.snippets(match, shown, tokens)
                     return SearchResult(result.hits, result.matched, result.truncated, match, found)
             return SearchResult((), 0, False)
+        loop = asyncio.get_running_loop()
+        notify = None if on_fallback is None else partial(loop.call_soon_threadsafe, on_fallback)
         chosen, (hits, matched), found = await self.db.on_reader(
-            lambda conn: fts_search_first(conn, matches, limit, scan_cap, pin, page, tokens)
+            lambda conn: fts_search_first(conn, matches, limit, scan_cap, pin, page, tokens, notify)
         )
         return SearchResult(hits, matched, matched >= scan_cap, chosen, found)
 

@@ -207,3 +207,16 @@ async def test_excerpts_of_topics_far_apart_and_of_topics_that_do_not_match(db: 
     assert "\x02common\x03" in found[first.id] and "\x02common\x03" in found[last.id]
     if db.dialect == "sqlite":  # PostgreSQL's ts_headline gives any topic a headline
         assert set(found) == {first.id, last.id}
+
+
+async def test_search_first_says_when_it_falls_back_to_the_next_expression(db: Database) -> None:
+    store = TopicStore(db)
+    redis = await store.create("redis", draft("Redis basics", "Keys in memory."), NOW, status="approved")
+    every, some = build_match("redis zebrafish"), build_match("redis zebrafish", any_word=True)
+    assert every is not None and some is not None
+    calls: list[str] = []
+    found = await store.search_first([every, some], on_fallback=lambda: calls.append("fallback"))
+    assert calls == ["fallback"] and [h.topic_id for h in found.hits] == [redis.id]
+    calls.clear()
+    await store.search_first([some, every], on_fallback=lambda: calls.append("fallback"))
+    assert calls == []  # the first expression matched: no fallback
