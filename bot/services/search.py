@@ -12,7 +12,7 @@ import re
 import unicodedata
 from array import array
 from bisect import bisect_left
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Protocol
 
@@ -23,7 +23,7 @@ from bot.services.text import user_text
 from db.stores.topics import MARK_END, MARK_START, pinned
 
 if TYPE_CHECKING:
-    from db.stores.topics import SearchResult
+    from db.stores.topics import TopicStore
 
 AUTOCOMPLETE_MAX = 25  # Discord's cap on autocomplete choices
 CHOICE_NAME_MAX = 100  # Discord's cap on a choice's name and value
@@ -334,18 +334,6 @@ class NameIndex:
 # --- ranked search ----------------------------------------------------------------------------
 
 
-class SearchBackend(Protocol):
-    async def search_first(
-        self,
-        matches: Sequence[str],
-        limit: int = 50,
-        *,
-        pin: int | None = None,
-        page: int = 0,
-        on_fallback: Callable[[], None] | None = None,
-    ) -> SearchResult: ...
-
-
 @dataclass(frozen=True)
 class RankedSearch:
     topic_ids: tuple[int, ...]
@@ -359,7 +347,7 @@ class RankedSearch:
 
 
 async def ranked_search(
-    backend: SearchBackend, index: NameIndex, text: str, limit: int = 50, *, page: int = 0
+    backend: TopicStore, index: NameIndex, text: str, limit: int = 50, *, page: int = 0
 ) -> RankedSearch:
     """bm25-ranked topics for any text: all words first, then any word; "did you mean" when nothing matches.
 
