@@ -10,11 +10,11 @@ import asyncio
 import logging
 import re
 import sqlite3
-from collections.abc import AsyncIterator, Iterable, Sequence
+from collections.abc import AsyncIterator, Callable, Iterable, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import aiosqlite
 
@@ -26,6 +26,7 @@ SYNCHRONOUS = "FULL"
 _MIGRATION_NAME = re.compile(r"^(\d{4})_[a-z0-9_]+\.sql$")
 
 Params = Sequence[Any] | dict[str, Any]
+T = TypeVar("T")
 
 
 class MigrationError(Exception):
@@ -228,6 +229,13 @@ class Database:
     async def fetchall(self, sql: str, params: Params = ()) -> list[sqlite3.Row]:
         # One hop to aiosqlite's worker thread instead of three (execute, fetch, close).
         return list(await self.reader.execute_fetchall(sql, params))
+
+    async def on_reader(self, work: Callable[[sqlite3.Connection], T]) -> T:
+        """Run `work(connection)` on the reader's own thread: several statements for one hand-off instead of
+        one each (every await on aiosqlite is a trip to its worker thread and back). Reads only; SQLite only."""
+        reader = self.reader
+        # aiosqlite (pinned) queues any callable on the connection's thread; `_conn` is only touched there.
+        return await reader._execute(lambda: work(reader._conn))  # type: ignore[no-any-return]
 
     async def fetchval(self, sql: str, params: Params = ()) -> Any:
         row = await self.fetchone(sql, params)

@@ -147,13 +147,19 @@ class LearningService:
         self.index.bump(topic.id)
         return related
 
-    async def search(self, query: str) -> RankedSearch:
-        return await ranked_search(self.store, self.index, query, SEARCH_RESULTS_MAX)
+    async def search(self, query: str, first_page: int = 0) -> RankedSearch:
+        """Ranked topics; with `first_page`, the excerpts of that many first results too (one database trip)."""
+        return await ranked_search(self.store, self.index, query, SEARCH_RESULTS_MAX, page=first_page)
 
     async def search_page(self, result: RankedSearch, page: int, page_size: int) -> SearchPage:
         ids = result.topic_ids[page * page_size : (page + 1) * page_size]
         topics = await self.store.many(ids)
-        snippets = await self.store.snippets(result.match, ids) if result.match else {}
+        if not result.match:
+            snippets: dict[int, str] = {}
+        elif set(ids) <= set(result.snippets_for):
+            snippets = {i: result.snippets[i] for i in ids if i in result.snippets}  # looked up with the search
+        else:
+            snippets = await self.store.snippets(result.match, ids)
         return SearchPage(topics, snippets)
 
     async def random(self, category: str | None = None) -> Topic:

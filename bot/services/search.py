@@ -12,18 +12,18 @@ import re
 import unicodedata
 from array import array
 from bisect import bisect_left
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Protocol
 
 import numpy as np
 from rapidfuzz import fuzz, process
 
 from bot.services.text import user_text
-from db.stores.topics import MARK_END, MARK_START
+from db.stores.topics import MARK_END, MARK_START, pinned
 
 if TYPE_CHECKING:
-    from db.stores.topics import SearchResult
+    from db.stores.topics import TopicStore
 
 AUTOCOMPLETE_MAX = 25  # Discord's cap on autocomplete choices
 CHOICE_NAME_MAX = 100  # Discord's cap on a choice's name and value
@@ -334,10 +334,6 @@ class NameIndex:
 # --- ranked search ----------------------------------------------------------------------------
 
 
-class SearchBackend(Protocol):
-    async def search(self, match: str, limit: int = 50) -> SearchResult: ...
-
-
 @dataclass(frozen=True)
 class RankedSearch:
     topic_ids: tuple[int, ...]
@@ -345,28 +341,50 @@ class RankedSearch:
     mode: str  # "all": every word matched; "any": some words matched; "none": nothing
     truncated: bool
     suggestions: tuple[Suggestion, ...] = ()
+    # Excerpts of the first `snippets_for` results, looked up with them (a topic without one has no match in it).
+    snippets: Mapping[int, str] = field(default_factory=dict)
+    snippets_for: tuple[int, ...] = ()
 
 
-async def ranked_search(backend: SearchBackend, index: NameIndex, text: str, limit: int = 50) -> RankedSearch:
+async def ranked_search(
+    backend: TopicStore, index: NameIndex, text: str, limit: int = 50, *, page: int = 0
+) -> RankedSearch:
     """bm25-ranked topics for any text: all words first, then any word; "did you mean" when nothing matches.
 
-    A topic whose name is exactly the query (title, slug or alias) is put first.
+    A topic whose name is exactly the query (title, slug or alias) is put first. `page`: also the excerpts
+    of that many first results, in the same trip to the database.
     """
     first = index.exact(text)
-    for mode, any_word in (("all", False), ("any", True)):
-        match = build_match(text, any_word=any_word)
-        if match is None:
-            break
-        if any_word and match == build_match(text):
-            break  # one word: "any" would repeat the same query
-        result = await backend.search(match, limit)
-        ids = [h.topic_id for h in result.hits]
-        if ids:
-            if first is not None:
-                ids = [first, *(i for i in ids if i != first)][:limit]
+    matches: list[str] = []
+    if (every := build_match(text)) is not None:
+        matches.append(every)
+        some = build_match(text, any_word=True)
+        if some is not None and some != every:  # one word: "any" would repeat the same query
+            matches.append(some)
+    early: list[tuple[Suggestion, ...]] = []
+
+    def hints() -> tuple[Suggestion, ...]:
+        return early[0] if early else tuple(index.did_you_mean(text))
+
+    if matches:
+        # Not every word matched: "did you mean" is worked out while the database tries any word.
+        result = await backend.search_first(
+            matches, limit, pin=first, page=page, on_fallback=lambda: early.append(hints())
+        )
+        if result.hits:
+            ids = pinned([h.topic_id for h in result.hits], first, limit)
+            any_word = result.match != matches[0]
             # Only a partial match hints at a typo worth suggesting a name for.
-            hints = tuple(index.did_you_mean(text)) if any_word else ()
-            return RankedSearch(tuple(ids), match, mode, result.truncated, hints)
+            mode = "any" if any_word else "all"
+            return RankedSearch(
+                tuple(ids),
+                result.match,
+                mode,
+                result.truncated,
+                hints() if any_word else (),
+                result.snippets,
+                tuple(ids[:page]),
+            )
     if first is not None:
         return RankedSearch((first,), None, "all", False)
-    return RankedSearch((), None, "none", False, tuple(index.did_you_mean(text)))
+    return RankedSearch((), None, "none", False, hints())

@@ -25,7 +25,7 @@ from cogs.learning.components import (
     related_view,
     send_topic,
 )
-from cogs.learning.rendering import no_results_text, popular_embed, topic_embed
+from cogs.learning.rendering import PAGE_SIZE, no_results_text, popular_embed, topic_embed
 
 if TYPE_CHECKING:
     from bot.app.nexus_bot import NexusBot
@@ -76,7 +76,7 @@ class LearningCog(commands.GroupCog, name="Learning", group_name="learn", group_
     @app_commands.describe(query="Words to look for, e.g. split a risky migration, redis cache, dockerfile")
     async def search(self, interaction: discord.Interaction[NexusBot], query: app_commands.Range[str, 1, 200]) -> None:
         """Full-text search with highlighted excerpts, five per page; suggests names when nothing matches."""
-        result = await self.service.search(query)
+        result = await self.service.search(query, first_page=PAGE_SIZE)
         if not result.topic_ids:
             kwargs: dict[str, Any] = {"ephemeral": True}
             view = inert_view(*(OpenTopicButton(s.slug, s.title) for s in result.suggestions))

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from collections.abc import Iterable
-from dataclasses import dataclass
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import NamedTuple
 
@@ -104,8 +104,7 @@ class TopicName:
     uses: int
 
 
-@dataclass(frozen=True)
-class SearchHit:
+class SearchHit(NamedTuple):  # a tuple, not a dataclass: a search builds 50 of them, a third of the cost
     topic_id: int
     score: float  # bm25: lower is better
 
@@ -115,6 +114,9 @@ class SearchResult:
     hits: tuple[SearchHit, ...]
     matched: int  # matches looked at (== SEARCH_SCAN_CAP means "at least")
     truncated: bool
+    match: str | None = None  # TopicStore.search_first: the expression that found the hits
+    # TopicStore.search_first: excerpts of the first page of results (those that match), looked up with them
+    snippets: Mapping[int, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
 import re
 import sqlite3
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from datetime import date, datetime
+from functools import partial
 from random import Random
 
 from db.database import Database
@@ -22,10 +24,18 @@ from db.stores.topic_models import (
     draft_params,
     split_aliases,
 )
+from db.stores.topic_search import BM25_WEIGHTS, MARK_END, MARK_START, SEARCH_SCAN_CAP, pinned
+from db.stores.topic_search import rank as fts_rank
+from db.stores.topic_search import search_first as fts_search_first
+from db.stores.topic_search import snippets as fts_snippets
 
-# The rows live in topic_models.py; callers import them from here, with the store.
+# The rows live in topic_models.py, SQLite's search in topic_search.py; callers import them from here.
 __all__ = [
+    "BM25_WEIGHTS",
     "CATEGORIES",
+    "MARK_END",
+    "MARK_START",
+    "SEARCH_SCAN_CAP",
     "Resource",
     "SearchHit",
     "SearchResult",
@@ -35,25 +45,18 @@ __all__ = [
     "TopicDraft",
     "TopicName",
     "TopicStore",
+    "pinned",
 ]
 
 _RNG = Random()
 
 CATEGORIES: tuple[str, ...] = ("technologies", "concepts", "challenges", "best-practices", "frontend")
 
-# bm25 column weights (title, aliases, summary, body): a word in the title says more than one in the body.
-BM25_WEIGHTS = (10.0, 6.0, 3.0, 1.0)
-# bm25 is computed for at most this many matches (in rowid order, curated topics first) so a query for a
-# word in every topic stays within a few milliseconds at 100k topics; below it the ranking is exact.
-SEARCH_SCAN_CAP = 300
 # PostgreSQL's ts_rank_cd weights for {D, C, B, A} (body, summary, aliases, title): BM25_WEIGHTS scaled to 1.
 _PG_WEIGHTS = "{" + ", ".join(str(w / BM25_WEIGHTS[0]) for w in reversed(BM25_WEIGHTS)) + "}"
 # PostgreSQL: one quoted term of the sanitiser's expression ("" is a quote inside it), each weighted by its rarity.
 _QUOTED_TERM = re.compile(r'"(?:[^"]|"")*"')
 _PG_MAX_TERMS = 32
-# Snippet markers: control characters nobody types, replaced by the renderer after escaping markdown.
-MARK_START = "\x02"
-MARK_END = "\x03"
 
 _TOPIC_COLUMNS = (
     "id, slug, title, category, aliases, summary, body, key_points, resources, related, status, source, "
@@ -151,15 +154,41 @@ class TopicStore:
         """
         if self.db.dialect == "postgres":
             return await self._search_postgres(match, limit, scan_cap)
-        weights = ", ".join(str(w) for w in BM25_WEIGHTS)
-        rows = await self.db.fetchall(
-            f"WITH hits AS (SELECT rowid AS id, bm25(topics_fts, {weights}) AS score FROM topics_fts "
-            "WHERE topics_fts MATCH ? LIMIT ?) "
-            "SELECT id, score, (SELECT COUNT(*) FROM hits) AS matched FROM hits ORDER BY score, id LIMIT ?",
-            (match, scan_cap, limit),
+        hits, matched = await self.db.on_reader(lambda conn: fts_rank(conn, match, limit, scan_cap))
+        return SearchResult(hits, matched, matched >= scan_cap)
+
+    async def search_first(
+        self,
+        matches: Sequence[str],
+        limit: int = 50,
+        *,
+        pin: int | None = None,
+        page: int = 0,
+        tokens: int = 14,
+        scan_cap: int = SEARCH_SCAN_CAP,
+        on_fallback: Callable[[], None] | None = None,
+    ) -> SearchResult:
+        """`search` of the first expression that matches anything, with the excerpts of the first `page` results
+        (`pin`, a topic named exactly as the query, put first, as `pinned` orders them): one hand-off.
+
+        `on_fallback` is called on the event loop once the first expression found nothing, while the database
+        thread goes on with the next (work only a fallback needs then costs no time of its own)."""
+        if self.db.dialect == "postgres":
+            for k, match in enumerate(matches):
+                if k and on_fallback is not None:
+                    on_fallback()
+                result = await self._search_postgres(match, limit, scan_cap)
+                if result.hits:
+                    shown = pinned([h.topic_id for h in result.hits], pin, limit)[:page]
+                    found = await self.snippets(match, shown, tokens)
+                    return SearchResult(result.hits, result.matched, result.truncated, match, found)
+            return SearchResult((), 0, False)
+        loop = asyncio.get_running_loop()
+        notify = None if on_fallback is None else partial(loop.call_soon_threadsafe, on_fallback)
+        chosen, (hits, matched), found = await self.db.on_reader(
+            lambda conn: fts_search_first(conn, matches, limit, scan_cap, pin, page, tokens, notify)
         )
-        matched = rows[0]["matched"] if rows else 0
-        return SearchResult(tuple(SearchHit(r["id"], r["score"]) for r in rows), matched, matched >= scan_cap)
+        return SearchResult(hits, matched, matched >= scan_cap, chosen, found)
 
     async def _search_postgres(self, match: str, limit: int, scan_cap: int) -> SearchResult:
         # The FTS5 expression ("a" "b", or "a" OR "b") is also web-search syntax: websearch_to_tsquery reads it
@@ -202,18 +231,7 @@ class TopicStore:
                 (match, match, match, options, *topic_ids),
             )
             return {r["id"]: r["snip"] for r in rows}
-        # One `rowid = ?` branch per topic: FTS5 seeks to each row, where `rowid IN (...)` scans every match.
-        branch = "SELECT rowid AS id, snippet(topics_fts, -1, :start, :end, '…', :tokens) AS snip FROM topics_fts "
-        found: dict[int, str] = {}
-        for first in range(0, len(topic_ids), 50):  # SQLite caps compound SELECTs at 500 branches
-            chunk = topic_ids[first : first + 50]
-            sql = " UNION ALL ".join(
-                f"{branch}WHERE topics_fts MATCH :match AND rowid = :id{i}" for i in range(len(chunk))
-            )
-            params: dict[str, object] = {"start": MARK_START, "end": MARK_END, "tokens": tokens, "match": match}
-            params.update({f"id{i}": topic_id for i, topic_id in enumerate(chunk)})
-            found.update({r["id"]: r["snip"] for r in await self.db.fetchall(sql, params)})
-        return found
+        return await self.db.on_reader(lambda conn: fts_snippets(conn, match, topic_ids, tokens))
 
     async def like_scan(self, words: Sequence[str]) -> list[int]:
         """Baseline for the benchmark only: every approved topic containing all words, by substring scan."""

@@ -54,6 +54,25 @@ async def test_search_ranks_the_named_topic_first_and_pages_with_snippets(servic
     assert empty.topic_ids == () and empty.mode == "none"
 
 
+async def test_the_first_search_page_needs_no_second_trip_for_its_excerpts(services: Services, db: Database) -> None:
+    if db.dialect != "sqlite":
+        pytest.skip("counts SQLite statements")
+    learning = services.learning
+    result = await learning.search("cache api", first_page=5)
+    assert len(result.topic_ids) > 5
+    statements: list[str] = []
+    await db.on_reader(lambda conn: conn.set_trace_callback(statements.append))
+    try:
+        first = await learning.search_page(result, 0, 5)
+        assert first.snippets and not [s for s in statements if "snippet(" in s]
+        second = await learning.search_page(result, 1, 5)
+        assert second.snippets and [s for s in statements if "snippet(" in s]
+    finally:
+        await db.on_reader(lambda conn: conn.set_trace_callback(None))
+    assert first.snippets == await learning.store.snippets(result.match or "", result.topic_ids[:5])
+    assert not set(first.snippets) & set(second.snippets)
+
+
 async def test_lookups_are_counted_for_popular(services: Services) -> None:
     learning = services.learning
     with pytest.raises(NotFound, match="Nobody has looked up a topic yet"):

@@ -296,3 +296,11 @@ async def test_frontend_core_names_resolve_to_their_own_topics(store: TopicStore
         ranked = await ranked_search(store, names, text)
         first = await store.get(ranked.topic_ids[0])
         assert first is not None and first.slug == text
+
+
+async def test_ranked_search_brings_the_first_pages_excerpts_along(store: TopicStore) -> None:
+    names = NameIndex(await store.names())
+    result = await ranked_search(store, names, "caching strategies", page=5)
+    assert result.match is not None and result.snippets_for == result.topic_ids[:5]
+    assert result.snippets == await store.snippets(result.match, result.topic_ids[:5])
+    assert (await ranked_search(store, names, "caching strategies")).snippets_for == ()
