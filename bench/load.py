@@ -167,6 +167,22 @@ async def drive(server: SandboxServer, rate: float, seconds: float, send: Any) -
     return latencies + autocomplete, failed
 
 
+def latencies_by_kind(server: SandboxServer, earlier: set[int]) -> dict[str, list[float]]:
+    """Ack latencies (s) per kind of interaction: the command's full name, a button press, an autocomplete."""
+    out: dict[str, list[float]] = {}
+    for iid, rec in server.state.interactions.items():
+        if iid in earlier or rec.acked_at is None:
+            continue
+        if rec.type == 2:
+            options = rec.data.get("options") or []
+            sub = options[0]["name"] if options and options[0].get("type") == 1 else ""
+            kind = f"/{rec.data.get('name')} {sub}".strip()
+        else:
+            kind = {3: "button", 4: "autocomplete", 5: "modal"}.get(rec.type, str(rec.type))
+        out.setdefault(kind, []).append(rec.acked_at - rec.created)
+    return out
+
+
 def window_errors(server: SandboxServer) -> int:
     return sum(1 for r in server.rejections if any(str(c) in str(r.errors) for c in (10062, 40060))) + sum(
         1 for rec in server.state.interactions.values() for e in rec.errors if e.get("code") in (10062, 40060)
@@ -249,12 +265,15 @@ async def _measure_nexus(
 
             assert nexus.bot is not None and nexus.bot.pid is not None
             before = _loop_stats(stats_path)
+            earlier = set(nexus.server.state.interactions)
             with Sampler(nexus.bot.pid) as sampler:
                 latencies, failed = await drive(nexus.server, rate, seconds, send)
+            by_kind = latencies_by_kind(nexus.server, earlier)
             await asyncio.sleep(1.2)  # the bot writes its loop figures once a second
             loop_stats = _loop_delta(before, _loop_stats(stats_path))
             return {
                 "loop": loop_stats,
+                "by_kind": by_kind,
                 "latencies": latencies,
                 "failed": failed,
                 "window_errors": window_errors(nexus.server),
@@ -343,6 +362,10 @@ async def measure(
             "peak_rss_mb": m["peak_rss_mb"],
         }
     out["nexus"]["loop"] = nexus["loop"]
+    out["nexus"]["by_kind"] = {
+        kind: (len(lat), percentile(lat, 50) * 1000, percentile(lat, 99) * 1000)
+        for kind, lat in sorted(nexus["by_kind"].items())
+    }
     out["nexus"]["window_errors"] = nexus["window_errors"]
     out["nexus"]["error_ids"] = nexus["error_ids"]
     out["p50_ratio"] = out["nexus"]["p50_ms"] / out["floor"]["p50_ms"]
@@ -440,6 +463,13 @@ def loop_rows(loop: dict[str, Any]) -> list[dict[str, Any]]:
             "passed": None,
         },
         {
+            "figure": "load: GC CPU gen0/gen1/gen2 (ms), objects freed in cycles",
+            "value": " / ".join(f"{x:.0f}" for x in loop.get("gc_cpu_ms", [0.0, 0.0, 0.0]))
+            + f", {sum(loop.get('gc_collected', [0, 0, 0]))}",
+            "target": "info",
+            "passed": None,
+        },
+        {
             "figure": "load: GC pause total / worst (ms)",
             "value": f"{sum(ms):.1f} / {float(loop.get('gc_worst_ms', 0.0)):.1f}",
             "target": "info",
@@ -461,6 +491,9 @@ def main() -> None:
     parser.add_argument("--engine", choices=ENGINES, default="sqlite")
     args = parser.parse_args()
     m = asyncio.run(measure(args.rate, args.seconds, args.learners, args.topics, args.engine))
+    print("ack by kind (count / p50 ms / p99 ms):")
+    for kind, (count, p50, p99) in m["nexus"]["by_kind"].items():
+        print(f"  {kind:<20} {count:>5} {p50:>7.1f} {p99:>7.1f}")
     slow = (m["nexus"].get("loop") or {}).get("slow_callbacks")
     if slow:
         print("callbacks that held the loop (count / total ms / worst ms):")

@@ -208,9 +208,41 @@ class Database:
 
     async def execute(self, sql: str, params: Params = (), *, durable: bool = True) -> int:
         """Run one write statement in its own transaction; returns the row count (`durable`: see transaction)."""
+        if not durable and self.dialect == "sqlite":
+            return await self._execute_unsynced(sql, params)
         async with self.transaction(durable=durable) as conn:
             cur = await conn.execute(sql, params)
             return cur.rowcount
+
+    async def _execute_unsynced(self, sql: str, params: Params) -> int:
+        """`execute(durable=False)` in one trip to the writer's thread instead of five (a counter bumped before an
+        answer: each trip is a hand-off the answer waits for)."""
+
+        def run(conn: sqlite3.Connection) -> int:
+            conn.execute("PRAGMA synchronous = NORMAL")
+            try:
+                conn.execute("BEGIN IMMEDIATE")
+                try:
+                    count = conn.execute(sql, params).rowcount
+                    conn.execute("COMMIT")
+                except BaseException:
+                    if conn.in_transaction:
+                        conn.execute("ROLLBACK")
+                    raise
+                return count
+            finally:
+                conn.execute(f"PRAGMA synchronous = {SYNCHRONOUS}")
+
+        async with self._write_lock:
+            writer = self.writer
+            try:
+                # aiosqlite (pinned) queues any callable on the connection's thread; `_conn` is only touched there.
+                count: int = await writer._execute(lambda: run(writer._conn))
+            except BaseException as exc:
+                self._note_write_failure(exc)
+                raise
+            self.storage_full = False
+            return count
 
     async def insert(self, sql: str, params: Params = ()) -> int:
         """Run one INSERT in its own transaction; returns the new rowid."""

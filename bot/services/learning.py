@@ -16,7 +16,7 @@ from bot.clock import Clock
 from bot.errors import Conflict, InvalidInput, NotFound
 from bot.scheduler import Scheduler
 from bot.services.cohort import CohortService
-from bot.services.search import NameIndex, RankedSearch, Suggestion, ranked_search
+from bot.services.search import IndexedTopic, NameIndex, RankedSearch, Suggestion, ranked_search
 from bot.services.text import user_text
 from bot.services.topic_content import load_topics, slugify
 from db.database import Database
@@ -26,6 +26,7 @@ __all__ = [
     "CATEGORIES",
     "SEARCH_RESULTS_MAX",
     "TIP_KIND",
+    "IndexedTopic",
     "LearningService",
     "RankedSearch",
     "SavedEdit",
@@ -140,9 +141,10 @@ class LearningService:
             raise NotFound(missing)
         return topic
 
-    async def opened(self, topic: Topic) -> list[Topic]:
-        """Count one lookup of the topic (before it is shown) and return its related topics."""
-        related = await self.store.by_slugs(topic.related)
+    async def opened(self, topic: Topic) -> list[IndexedTopic]:
+        """Count one lookup of the topic (before it is shown) and return its approved related topics (from the
+        name index: their slugs and titles are all a button needs)."""
+        related = self.index.by_slugs(topic.related)
         await self.store.record_use(topic.id)
         self.index.bump(topic.id)
         return related

@@ -144,7 +144,9 @@ class Suggestion:
 
 
 @dataclass(frozen=True)
-class _Entry:
+class IndexedTopic:
+    """An approved topic as the name index holds it: enough for a button or an autocomplete choice."""
+
     topic_id: int
     slug: str
     title: str
@@ -165,7 +167,8 @@ class NameIndex:
     """Titles, slugs and aliases of approved topics, ranked for autocomplete and typo-tolerant lookup."""
 
     def __init__(self, topics: Iterable[Named]) -> None:
-        self._topics: dict[int, _Entry] = {}
+        self._topics: dict[int, IndexedTopic] = {}
+        self._by_slug: dict[str, int] = {}
         self._order: dict[int, tuple[int, int, str]] = {}  # precomputed: ranking runs per keystroke
         self._exact: dict[str, int] = {}
         # name_idx → (normalised name, topic id, display text if alias else None)
@@ -176,7 +179,8 @@ class NameIndex:
         # A slug or title outranks another topic's alias: `react` is React even if a topic has the alias "react".
         alias_exact: dict[str, int] = {}
         for topic in topics:
-            self._topics[topic.id] = _Entry(topic.id, topic.slug, topic.title, topic.uses)
+            self._topics[topic.id] = IndexedTopic(topic.id, topic.slug, topic.title, topic.uses)
+            self._by_slug[topic.slug] = topic.id
             self._order[topic.id] = self._topics[topic.id].order
             self._exact.setdefault(topic.slug.casefold(), topic.id)
             names = [(topic.title, None), *((a, a) for a in topic.aliases)]
@@ -224,11 +228,16 @@ class NameIndex:
         sorted_owners = owner_arr[order]
         self._trigram_index = {gram: sorted_owners[bounds[gid] : bounds[gid + 1]] for gram, gid in gram_ids.items()}
 
+    def by_slugs(self, slugs: Iterable[str]) -> list[IndexedTopic]:
+        """The approved topics of these slugs, in their order (unknown ones left out): no database trip."""
+        found = (self._by_slug.get(slug) for slug in slugs)
+        return [self._topics[topic_id] for topic_id in found if topic_id is not None]
+
     def bump(self, topic_id: int) -> None:
         """Count a lookup in memory too, so an empty autocomplete shows popular topics first."""
         entry = self._topics.get(topic_id)
         if entry is not None:
-            self._topics[topic_id] = _Entry(entry.topic_id, entry.slug, entry.title, entry.uses + 1)
+            self._topics[topic_id] = IndexedTopic(entry.topic_id, entry.slug, entry.title, entry.uses + 1)
             self._order[topic_id] = self._topics[topic_id].order
             self._popular = None
 

@@ -7,13 +7,14 @@ working across restarts.
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any, cast
 
 import discord
 
 from bot.app.checks import require_staff
 from bot.app.ui import NexusModal, OwnedView, PersistentButton, clip
-from bot.services.learning import LearningService, RankedSearch, Topic, TopicDraft
+from bot.services.learning import IndexedTopic, LearningService, RankedSearch, Topic, TopicDraft
 from bot.services.text import user_text
 from bot.services.topic_content import (
     BODY_MAX,
@@ -192,7 +193,7 @@ def review_view(topic: Topic) -> discord.ui.View | None:
     return inert_view(ReviewButton("approve", topic.id), ReviewButton("reject", topic.id))
 
 
-def related_view(related: list[Topic]) -> discord.ui.View | None:
+def related_view(related: Sequence[Topic | IndexedTopic]) -> discord.ui.View | None:
     return inert_view(*(OpenTopicButton(t.slug, t.title) for t in related[:5]))
 
 

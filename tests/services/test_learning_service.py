@@ -85,6 +85,29 @@ async def test_lookups_are_counted_for_popular(services: Services) -> None:
     assert learning.index.popular(1)[0].slug == "redis"
 
 
+async def test_a_lookup_reads_its_related_topics_from_the_index_not_the_database(
+    services: Services, db: Database
+) -> None:
+    """The related topics' buttons need a slug and a title, which the name index holds: showing a topic reads
+    nothing more, and a related topic that is not approved (or no longer exists) gets no button."""
+    if db.dialect != "sqlite":
+        pytest.skip("counts SQLite statements")
+    learning = services.learning
+    caching = await learning.topic("caching")
+    assert len(caching.related) >= 2
+    statements: list[str] = []
+    await db.on_reader(lambda conn: conn.set_trace_callback(statements.append))
+    try:
+        related = await learning.opened(caching)
+    finally:
+        await db.on_reader(lambda conn: conn.set_trace_callback(None))
+    assert statements == []
+    expected = [t for t in [await learning.store.by_slug(s) for s in caching.related] if t is not None]
+    assert [(t.slug, t.title) for t in related] == [(t.slug, t.title) for t in expected]
+    assert learning.index.by_slugs([caching.related[0], "no-such-topic"])[0].slug == caching.related[0]
+    assert learning.index.by_slugs(["no-such-topic"]) == []
+
+
 async def test_a_suggestion_is_pending_until_staff_approve_it(services: Services) -> None:
     learning = services.learning
     with pytest.raises(Conflict, match="already exists"):
