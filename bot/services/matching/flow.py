@@ -1,0 +1,177 @@
+"""Partner matching, the exact sparse solver: min-cost flow on a candidate graph, its LP duals, and pricing.
+
+A bucket is the b-matching LP ``max Σ s_bf x_bf`` subject to ``Σ_f x_bf ≤ cap_b``, ``Σ_b x_bf ≤ cap_f`` and
+``0 ≤ x_bf ≤ 1``. Its dual has a price ``p_b ≥ 0`` per backend, ``q_f ≥ 0`` per frontend and ``r_bf ≥ 0`` per
+pair, with ``p_b + q_f + r_bf ≥ s_bf``. :func:`_solve_priced` solves the LP on a candidate graph as a min-cost
+flow (OR-Tools' cost-scaling push-relabel, arcs of capacity 1, so two people are never paired twice), reads
+optimal duals off the residual graph, then checks EVERY pair of the bucket against them (column generation).
+When no pair outside the graph has ``s_bf > p_b + q_f`` and the dual objective equals the total, the matching
+is optimal over all pairs by weak duality: that is the certificate behind the method name ``…-proven``.
+
+Nothing here imports discord, db or cogs; OR-Tools is imported inside the solver (only a round needs it).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from bot.services.matching.buckets import _Edges
+
+# Pricing rounds before giving up on a proof (the 25k-learner bucket of the 50k bench cohort needs 2–3).
+PRICING_ROUNDS = 10
+# Each round also adds pairs within this many points of violating the duals: the next duals move a little,
+# and those pairs are what the following round would otherwise miss (one fewer re-solve, bench.matching).
+NEAR_VIOLATION_MARGIN = 3
+_PRICE_BLOCK = 4_000_000  # pairs per block of the pricing pass (int16 temporaries: 8 MB)
+
+
+def _potentials(n_nodes: int, tail: np.ndarray, head: np.ndarray, cost: np.ndarray) -> np.ndarray | None:
+    """Shortest distances from a virtual root (0 to every node) in a graph without negative cycles:
+    Bellman–Ford that only relaxes the arcs leaving nodes whose distance changed in the last pass.
+    None if it does not settle (a negative cycle: the flow was not optimal)."""
+    order = np.argsort(tail, kind="stable")
+    tail, head, cost = tail[order], head[order], cost[order]
+    indptr = np.searchsorted(tail, np.arange(n_nodes + 1))
+    x = np.zeros(n_nodes, dtype=np.int64)
+    active = np.arange(n_nodes)
+    for _ in range(n_nodes + 1):
+        starts = indptr[active]
+        counts = indptr[active + 1] - starts
+        total = int(counts.sum())
+        if total == 0:
+            return x
+        idx = np.repeat(starts - np.cumsum(counts) + counts, counts) + np.arange(total)
+        cand = x[tail[idx]] + cost[idx]
+        h = head[idx]
+        better = cand < x[h]
+        if not better.any():
+            return x
+        h = h[better]
+        np.minimum.at(x, h, cand[better])
+        mark = np.zeros(n_nodes, dtype=bool)
+        mark[h] = True
+        active = np.flatnonzero(mark)
+    return None  # pragma: no cover - an optimal flow has no negative cycle
+
+
+def _solve_flow(edges: _Edges, bcap: np.ndarray, fcap: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
+    """Max-weight b-matching on ``edges`` as a min-cost flow; returns (chosen edge mask, p_b, q_f) or None.
+
+    Nodes: backends, frontends, source S, sink T. Arcs S→b (cap_b), b→f (1, cost -s), f→T (cap_f) and
+    S→T (cost 0) for the slots left unmatched; S sends Σ cap_b + 1, so S→T always carries flow and S and T
+    get the same distance below. Distances ``d`` from a virtual root in the residual graph satisfy
+    ``d(v) ≤ d(u) + cost`` on every residual arc; then ``p_b = max(0, d(b) - d(S))``,
+    ``q_f = max(0, d(T) - d(f))`` are optimal LP duals (complementary slackness; checked by the caller).
+    """
+    from ortools.graph.python import min_cost_flow
+
+    nb, nf, m = len(bcap), len(fcap), len(edges.b)
+    src, snk = nb + nf, nb + nf + 1
+    supply = int(bcap.sum()) + 1
+    tail = np.concatenate([np.full(nb, src), edges.b, nb + np.arange(nf), [src]]).astype(np.int32)
+    head = np.concatenate([np.arange(nb), nb + edges.f, np.full(nf, snk), [snk]]).astype(np.int32)
+    cap = np.concatenate([bcap, np.ones(m, dtype=np.int64), fcap, [supply]]).astype(np.int64)
+    cost = np.concatenate([np.zeros(nb), -edges.s.astype(np.int64), np.zeros(nf), [0]]).astype(np.int64)
+    mcf = min_cost_flow.SimpleMinCostFlow()
+    arcs = mcf.add_arcs_with_capacity_and_unit_cost(tail, head, cap, cost)
+    supplies = np.zeros(nb + nf + 2, dtype=np.int64)
+    supplies[src], supplies[snk] = supply, -supply
+    mcf.set_nodes_supplies(np.arange(nb + nf + 2, dtype=np.int32), supplies)
+    if mcf.solve() != mcf.OPTIMAL:  # pragma: no cover - always feasible (S→T) and bounded
+        return None
+    flow = np.asarray(mcf.flows(arcs), dtype=np.int64)
+    fwd, bwd = flow < cap, flow > 0
+    d = _potentials(
+        nb + nf + 2,
+        np.concatenate([tail[fwd], head[bwd]]).astype(np.int64),
+        np.concatenate([head[fwd], tail[bwd]]).astype(np.int64),
+        np.concatenate([cost[fwd], -cost[bwd]]),
+    )
+    if d is None:  # pragma: no cover
+        return None
+    p = np.maximum(0, d[:nb] - d[src])
+    q = np.maximum(0, d[snk] - d[nb : nb + nf])
+    return flow[nb : nb + m] > 0, p, q
+
+
+def _nonzero(mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``np.nonzero`` of a C-contiguous 2-D bool array that is mostly False: 8 entries are tested at once."""
+    flat = mask.reshape(-1)
+    n8 = flat.size - flat.size % 8
+    words = np.flatnonzero(flat[:n8].view(np.uint64))
+    wi, bit = np.nonzero(flat[:n8].reshape(-1, 8)[words])
+    idx = np.concatenate([words[wi] * 8 + bit, n8 + np.flatnonzero(flat[n8:])])
+    return idx // mask.shape[1], idx % mask.shape[1]
+
+
+def _price(full: np.ndarray, p: np.ndarray, q: np.ndarray, margin: int) -> tuple[np.ndarray, np.ndarray]:
+    """Every pair with a positive score above ``p_b + q_f - margin`` (row-major, i.e. sorted by key)."""
+    nb, nf = full.shape
+    step = max(1, _PRICE_BLOCK // max(nf, 1))
+    p16 = (p - margin).astype(np.int16)[:, None]
+    q16 = q.astype(np.int16)[None, :]
+    bs: list[np.ndarray] = []
+    fs: list[np.ndarray] = []
+    for start in range(0, nb, step):
+        lim = p16[start : start + step] + q16
+        np.maximum(lim, 0, out=lim)
+        bi, fi = _nonzero(full[start : start + step] > lim)
+        bs.append(bi + start)
+        fs.append(fi)
+    return np.concatenate(bs), np.concatenate(fs)
+
+
+def _dual_value(
+    edges: _Edges, chosen: np.ndarray, bcap: np.ndarray, fcap: np.ndarray, p: np.ndarray, q: np.ndarray
+) -> int:
+    """The LP dual objective: Σ cap_b p_b + Σ cap_f q_f + Σ over chosen pairs of (s_bf - p_b - q_f)⁺."""
+    slack = edges.s[chosen].astype(np.int64) - p[edges.b[chosen]] - q[edges.f[chosen]]
+    return int((bcap * p).sum() + (fcap * q).sum() + np.maximum(slack, 0).sum())
+
+
+def _solve_priced(
+    edges: _Edges, bcap: np.ndarray, fcap: np.ndarray, max_rounds: int = PRICING_ROUNDS
+) -> tuple[list[tuple[int, int]], _Edges, bool, tuple[np.ndarray, np.ndarray] | None]:
+    """Column generation to the proof: solve on the candidate graph, price every pair of the bucket against
+    the duals, add the pairs that violate them (and the near ones), repeat.
+
+    Returns (pairs, the final candidate edges, whether the optimum over ALL pairs is proven, (p_b, q_f)).
+    Proven = no pair outside the graph has ``s_bf > p_b + q_f`` and the dual objective equals the total.
+    """
+    full = edges.full
+    assert full is not None
+    nf = full.shape[1]
+    pairs: list[tuple[int, int]] = []
+    prices: tuple[np.ndarray, np.ndarray] | None = None
+    for rnd in range(max(1, max_rounds)):
+        solved = _solve_flow(edges, bcap, fcap)
+        if solved is None:  # pragma: no cover
+            return pairs, edges, False, None
+        chosen, p, q = solved
+        pairs = list(zip(edges.b[chosen].tolist(), edges.f[chosen].tolist(), strict=True))
+        prices = (p, q)
+        vb, vf = _price(full, p, q, NEAR_VIOLATION_MARGIN)
+        key = edges.b.astype(np.int64) * nf + edges.f  # sorted (see _Edges)
+        vkey = vb.astype(np.int64) * nf + vf
+        pos = np.minimum(np.searchsorted(key, vkey), len(key) - 1) if len(key) else np.zeros(len(vkey), np.int64)
+        new = key[pos] != vkey if len(key) else np.ones(len(vkey), dtype=bool)
+        vb, vf = vb[new], vf[new]
+        vs = full[vb, vf].astype(np.int32)
+        violated = vs > p[vb] + q[vf]
+        total = int(edges.s[chosen].sum())
+        if not violated.any():
+            return pairs, edges, _dual_value(edges, chosen, bcap, fcap, p, q) == total, prices
+        if rnd == max_rounds - 1:
+            break
+        merged = np.concatenate([key, vkey[new]])
+        order = np.argsort(merged, kind="stable")
+        edges = _Edges(
+            np.concatenate([edges.b, vb])[order],
+            np.concatenate([edges.f, vf])[order],
+            np.concatenate([edges.s, vs])[order],
+            None,
+            edges.row_has_pos,
+            edges.col_has_pos,
+            full,
+        )
+    return pairs, edges, False, prices
