@@ -43,7 +43,7 @@ from bot.services.matching import (
     optimal_matching,
 )
 from bot.services.matching.buckets import _bucket_edges, _prepare
-from bot.services.matching.scoring import _encode, _score_block, _score_block16
+from bot.services.matching.scoring import _encode, _score_block, _score_block8
 from bot.services.matching.solving import _solve_priced
 
 SEED = 20260112
@@ -195,7 +195,7 @@ def _score_every_pair_s(learners: list[Learner]) -> float:
             enc = _encode(bucket.backs, bucket.fronts, NOW)
             step = max(1, 2_000_000 // len(bucket.fronts))
             for start in range(0, len(bucket.backs), step):
-                _score_block16(enc, slice(start, min(len(bucket.backs), start + step)))
+                _score_block8(enc, slice(start, min(len(bucket.backs), start + step)))
     return time.perf_counter() - started
 
 

@@ -19,7 +19,7 @@ from bot.services.matching.scoring import (
     _Enc,
     _encode,
     _score_block,
-    _score_block16,
+    _score_block8,
     project_key,
     project_label,
 )
@@ -166,11 +166,12 @@ def _score_all(enc: _Enc, bucket: _Bucket) -> np.ndarray:
 
     def score(start: int) -> None:
         sl = slice(start, min(nb, start + block_rows))
-        S = _score_block16(enc, sl)
+        S = _score_block8(enc, sl)
         _apply_blocked(S, bucket, sl)
         S_all[sl] = S
 
     starts = range(0, nb, block_rows)
+    enc.prepare()
     if nb * nf >= PARALLEL_SCORE_MIN_PAIRS:
         with ThreadPoolExecutor(SCORE_THREADS, thread_name_prefix="matching-score") as pool:
             list(pool.map(score, starts))
