@@ -284,7 +284,7 @@ _AVAIL_POINTS = np.array(
 )
 # A component's table of points for every (distinct row feature, distinct column feature) is built when it
 # has at most this many entries (int8); otherwise each block multiplies the learners' own feature vectors.
-TABLE_MAX = 64_000_000
+TABLE_MAX = 256_000_000
 
 
 @dataclass
