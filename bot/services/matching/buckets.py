@@ -124,6 +124,16 @@ def _apply_blocked(block: np.ndarray, bucket: _Bucket, sl: slice) -> None:
             block[i - sl.start, j] = 0
 
 
+def _nonzero(mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``np.nonzero`` of a C-contiguous 2-D bool array that is mostly False: 8 entries are tested at once."""
+    flat = mask.reshape(-1)
+    n8 = flat.size - flat.size % 8
+    words = np.flatnonzero(flat[:n8].view(np.uint64))
+    wi, bit = np.nonzero(flat[:n8].reshape(-1, 8)[words])
+    idx = np.concatenate([words[wi] * 8 + bit, n8 + np.flatnonzero(flat[n8:])])
+    return idx // mask.shape[1], idx % mask.shape[1]
+
+
 def _kth_best(lines: np.ndarray, k: np.ndarray) -> np.ndarray:
     """Per line (row) of ``lines``, its ``k``-th largest value (1 ≤ ``k`` ≤ the row length); if at least half
     of those ``k`` are above it, one more (ties at the cut are all taken, and scores tie a lot)."""
@@ -207,7 +217,7 @@ def _bucket_edges(bucket: _Bucket, dense: bool, top_k: int, now: datetime, enc: 
         S = S_all[start : start + step]
         row_max[start : start + step] = S.max(axis=1)
         np.maximum(col_max, S.max(axis=0), out=col_max)
-        bi, fi = np.nonzero((S >= row_cut[start : start + step, None]) | (S >= col_cut[None, :]))
+        bi, fi = _nonzero((S >= row_cut[start : start + step, None]) | (S >= col_cut[None, :]))
         keys.append((bi.astype(np.int64) + start) * nf + fi)
     key = np.concatenate(keys)
     b, f = key // nf, key % nf

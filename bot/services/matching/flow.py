@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from bot.services.matching.buckets import _Edges
+from bot.services.matching.buckets import _Edges, _nonzero
 
 # Pricing rounds before giving up on a proof (the 25k-learner bucket of the 50k bench cohort needs 3–4).
 PRICING_ROUNDS = 12
@@ -94,16 +94,6 @@ def _solve_flow(edges: _Edges, bcap: np.ndarray, fcap: np.ndarray) -> tuple[np.n
     p = np.maximum(0, d[:nb] - d[src])
     q = np.maximum(0, d[snk] - d[nb : nb + nf])
     return flow[nb : nb + m] > 0, p, q
-
-
-def _nonzero(mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """``np.nonzero`` of a C-contiguous 2-D bool array that is mostly False: 8 entries are tested at once."""
-    flat = mask.reshape(-1)
-    n8 = flat.size - flat.size % 8
-    words = np.flatnonzero(flat[:n8].view(np.uint64))
-    wi, bit = np.nonzero(flat[:n8].reshape(-1, 8)[words])
-    idx = np.concatenate([words[wi] * 8 + bit, n8 + np.flatnonzero(flat[n8:])])
-    return idx // mask.shape[1], idx % mask.shape[1]
 
 
 def _price(full: np.ndarray, p: np.ndarray, q: np.ndarray, margin: int) -> tuple[np.ndarray, np.ndarray]:

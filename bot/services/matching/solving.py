@@ -24,8 +24,8 @@ from bot.services.matching.scoring import (
     _score_block,
 )
 
-# SciPy is imported inside the solvers: scipy.optimize alone adds ~40 MB to the process and ~0.3 s to
-# start-up, and only an optimal round needs it (suggestions and scores are NumPy).
+# SciPy (and OR-Tools, flow.py) are imported inside the solvers: scipy.optimize alone adds ~40 MB to the
+# process and ~0.3 s to start-up, and only an optimal round needs them (suggestions and scores are NumPy).
 
 # A baseline solver (see baselines.py): the chosen (row, col) slots of a bucket from its edges and capacities.
 Solver = Callable[["_Edges", np.ndarray, np.ndarray], list[tuple[int, int]]]
@@ -268,16 +268,19 @@ def optimal_matching(
       full score matrix with rows/columns replicated per capacity slot (exact). LSA slows down sharply
       on these tie-heavy integer matrices (measured: ~0.2 s at 1,000 slots, ~3 s at 2,000, ~9 s at
       3,300), so the default limit is 1,000.
-    * Larger bucket: a sparse candidate graph (each learner's top-``top_k`` partners from both sides,
-      scaled by the learner's capacity) solved exactly with
-      ``scipy.sparse.csgraph.min_weight_full_bipartite_matching`` (dummy edge per slot), then column
-      generation: LP duals of that matching price every pair of the bucket, pairs with a negative
-      reduced cost join the graph, and it is re-solved until none is left — which proves the optimum
-      over ALL pairs (method ``sparse-topK-proven``). Buckets above ``LARGE_BUCKET_SLOTS`` slots stop
-      after ``PRICING_ROUNDS_LARGE`` rounds if not yet proven; unproven buckets get a greedy fill
-      between learners left with spare capacity.
-    * If slot replication paired two people twice (both have capacity ≥ 2), the bucket is re-solved
+    * Larger bucket: every pair is scored once into an int8 matrix (score tables over distinct windows
+      and tag sets, buckets.py); a candidate graph (about each learner's top-``top_k`` partners from both
+      sides, scaled by capacity) is solved exactly as a min-cost flow with capacity-1 arcs (OR-Tools,
+      flow.py; two people are never paired twice), then column generation: LP duals read off the residual
+      graph price every pair of the bucket, the next graph is the pairs near the duals, and it is
+      re-solved until no pair outside the graph violates them and the dual objective equals the total —
+      which proves the optimum over ALL pairs (method ``sparse-topK-proven``). A bucket not proven within
+      ``flow.PRICING_ROUNDS`` rounds keeps its last matching plus a greedy fill between learners left with
+      spare capacity (method without ``-proven``).
+    * If the dense assignment paired two people twice (both have capacity ≥ 2), the bucket is re-solved
       exactly with HiGHS (``scipy.optimize.milp``) on the same edges with a 0/1 bound per pair.
+    * A cohort of ≥ ``PARALLEL_MIN_PAIRS`` pairs solves its buckets on ``ROUND_THREADS`` threads (largest
+      first); the answer does not depend on it.
 
     Scores of 0 (no shared hour) and incompatible/blocked pairs are never chosen. Every learner that
     ends with no partner is in ``unmatched`` with a reason.
