@@ -176,9 +176,7 @@ def _score_all(enc: _Enc, bucket: _Bucket) -> np.ndarray:
 
     def score(start: int) -> None:
         sl = slice(start, min(nb, start + block_rows))
-        S = _score_block8(enc, sl)
-        _apply_blocked(S, bucket, sl)
-        S_all[sl] = S
+        _apply_blocked(_score_block8(enc, sl, S_all[sl]), bucket, sl)
 
     starts = range(0, nb, block_rows)
     enc.prepare()

@@ -311,12 +311,16 @@ class _Points:
             table[i : i + step] = self.lut[(self.a[i : i + step] @ self.b.T).astype(np.int32)]
         self.table = table
 
-    def block(self, ri: np.ndarray, ci: np.ndarray) -> np.ndarray:
-        """Points of rows ``ri`` × columns ``ci`` (indices of distinct features), int8."""
+    def block(self, ri: np.ndarray, ci: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
+        """Points of rows ``ri`` × columns ``ci`` (indices of distinct features), int8 (into ``out`` if given)."""
         self.prepare()
         if self.table is not None:
-            return np.take(self.table[ri], ci, axis=1)
-        return self.lut[(self.a[ri] @ self.b[ci].T).astype(np.int32)]
+            return np.take(self.table[ri], ci, axis=1, out=out)
+        points = self.lut[(self.a[ri] @ self.b[ci].T).astype(np.int32)]
+        if out is None:
+            return points
+        out[...] = points
+        return out
 
     def pairs(self, ri: np.ndarray, ci: np.ndarray) -> np.ndarray:
         """Points of the pairs (ri[i], ci[i]), int32 (no table is built for a few pairs)."""
@@ -420,11 +424,12 @@ def _encode(rows: Sequence[Learner], cols: Sequence[Learner], now: datetime) -> 
     return _Enc(r, c, avail, give, take, static)
 
 
-def _score_block8(enc: _Enc, sl: slice) -> np.ndarray:
-    """int8 scores (0–100) for rows ``sl`` × all columns; same arithmetic as :func:`score_pair`: four gathers
-    from the component tables (windows, both skill directions, stack and time-zone classes) and a clip."""
+def _score_block8(enc: _Enc, sl: slice, out: np.ndarray | None = None) -> np.ndarray:
+    """int8 scores (0–100) for rows ``sl`` × all columns (into ``out`` if given); same arithmetic as
+    :func:`score_pair`: four gathers from the component tables (windows, both skill directions, stack and
+    time-zone classes) and a clip."""
     r, c = enc.rows, enc.cols
-    score = enc.avail.block(r.pat[sl], c.pat)
+    score = enc.avail.block(r.pat[sl], c.pat, out)
     score += enc.give.block(r.offers[sl], c.wants)
     score += enc.take.block(r.wants[sl], c.offers)
     score += np.take(enc.static[r.cls[sl]], c.cls, axis=1)
