@@ -16,6 +16,7 @@ from __future__ import annotations
 import numpy as np
 
 from bot.services.matching.buckets import _Edges, _nonzero
+from bot.services.matching.scoring import MAX_SCORE
 
 # Pricing rounds before giving up on a proof (the 25k-learner bucket of the 50k bench cohort needs 3–4).
 PRICING_ROUNDS = 12
@@ -24,7 +25,7 @@ PRICING_ROUNDS = 12
 NEAR_VIOLATION_MARGIN = 3
 # Rounds whose next graph is rebuilt around the duals; after them the graph only grows (terminates).
 GUIDED_ROUNDS = 4
-_PRICE_BLOCK = 4_000_000  # pairs per block of the pricing pass (int16 temporaries: 8 MB)
+_PRICE_BLOCK = 4_000_000  # pairs per block of the pricing pass (uint8 temporaries: 4 MB)
 
 
 def _potentials(n_nodes: int, tail: np.ndarray, head: np.ndarray, cost: np.ndarray) -> np.ndarray | None:
@@ -97,17 +98,18 @@ def _solve_flow(edges: _Edges, bcap: np.ndarray, fcap: np.ndarray) -> tuple[np.n
 
 
 def _price(full: np.ndarray, p: np.ndarray, q: np.ndarray, margin: int) -> tuple[np.ndarray, np.ndarray]:
-    """Every pair with a positive score above ``p_b + q_f - margin`` (row-major, i.e. sorted by key)."""
+    """Every pair with a positive score above ``max(0, p_b - margin) + q_f`` (row-major, i.e. sorted by key):
+    every violation (``s_bf > p_b + q_f``) and the near ones. In uint8: scores are 0–100 and a limit of 100
+    or more is never exceeded, so both terms are clipped to 100 and their sum fits."""
     nb, nf = full.shape
     step = max(1, _PRICE_BLOCK // max(nf, 1))
-    p16 = (p - margin).astype(np.int16)[:, None]
-    q16 = q.astype(np.int16)[None, :]
+    pu = np.clip(p - margin, 0, MAX_SCORE).astype(np.uint8)[:, None]
+    qu = np.minimum(q, MAX_SCORE).astype(np.uint8)[None, :]
+    scores = full.view(np.uint8)  # int8 scores are ≥ 0
     bs: list[np.ndarray] = []
     fs: list[np.ndarray] = []
     for start in range(0, nb, step):
-        lim = p16[start : start + step] + q16
-        np.maximum(lim, 0, out=lim)
-        bi, fi = _nonzero(full[start : start + step] > lim)
+        bi, fi = _nonzero(scores[start : start + step] > pu[start : start + step] + qu)
         bs.append(bi + start)
         fs.append(fi)
     return np.concatenate(bs), np.concatenate(fs)
