@@ -8,13 +8,13 @@ from __future__ import annotations
 import heapq
 from collections import defaultdict
 from collections.abc import Collection, Mapping, Sequence
-from datetime import datetime
+from typing import Any
 
 import numpy as np
 
 from bot.services.matching.buckets import _Edges
 from bot.services.matching.scoring import Learner
-from bot.services.matching.solving import MatchResult, _run
+from bot.services.matching.solving import MatchResult, Solver, _run
 
 
 def _greedy(edges: _Edges, bcap: np.ndarray, fcap: np.ndarray) -> list[tuple[int, int]]:
@@ -57,32 +57,39 @@ def _gale_shapley(edges: _Edges, bcap: np.ndarray, fcap: np.ndarray) -> list[tup
     return [(-nb_, f) for f, heap in held.items() for _, nb_ in heap]
 
 
-def greedy_matching(
+def _baseline(
+    name: str,
+    solver: Solver,
     learners: Sequence[Learner],
-    blocked: Collection[frozenset[int]] = (),
-    remaining_capacity: Mapping[int, int] | None = None,
-    dense_limit: int = 1000,
-    top_k: int = 20,
-    *,
-    now: datetime | None = None,
+    blocked: Collection[frozenset[int]],
+    options: Mapping[str, Any],
+) -> MatchResult:
+    """Run ``solver`` on every bucket; ``options`` as :func:`optimal_matching` takes them (``top_k`` default 20)."""
+    return _run(
+        learners,
+        blocked,
+        options.get("remaining_capacity"),
+        options.get("dense_limit", 1000),
+        options.get("top_k", 20),
+        options.get("now"),
+        (name, solver),
+    )
+
+
+def greedy_matching(
+    learners: Sequence[Learner], blocked: Collection[frozenset[int]] = (), **options: Any
 ) -> MatchResult:
     """Baseline: take compatible edges best-first while both sides have capacity.
 
     Uses every positive edge for buckets within ``dense_limit`` and the same candidate graph as
-    :func:`optimal_matching` above it (plus the same spare-capacity fill).
+    :func:`optimal_matching` above it (plus the same spare-capacity fill). Options as :func:`_baseline`.
     """
-    return _run(learners, blocked, remaining_capacity, dense_limit, top_k, now, ("greedy", _greedy))
+    return _baseline("greedy", _greedy, learners, blocked, options)
 
 
 def gale_shapley_matching(
-    learners: Sequence[Learner],
-    blocked: Collection[frozenset[int]] = (),
-    remaining_capacity: Mapping[int, int] | None = None,
-    dense_limit: int = 1000,
-    top_k: int = 20,
-    *,
-    now: datetime | None = None,
+    learners: Sequence[Learner], blocked: Collection[frozenset[int]] = (), **options: Any
 ) -> MatchResult:
     """Baseline: backend-proposing deferred acceptance (stable matching) with capacities; preferences
     are scores (ties → lower index). Same edge sets as :func:`greedy_matching`."""
-    return _run(learners, blocked, remaining_capacity, dense_limit, top_k, now, ("gale-shapley", _gale_shapley))
+    return _baseline("gale-shapley", _gale_shapley, learners, blocked, options)

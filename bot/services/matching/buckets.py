@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Collection, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -14,12 +15,11 @@ import numpy as np
 
 from bot.services.matching.reasons import Unmatched, UnmatchedCode
 from bot.services.matching.scoring import (
-    MAX_SCORE,
     Learner,
     _Enc,
     _encode,
     _score_block,
-    _score_block16,
+    _score_block8,
     project_key,
     project_label,
 )
@@ -124,26 +124,78 @@ def _apply_blocked(block: np.ndarray, bucket: _Bucket, sl: slice) -> None:
             block[i - sl.start, j] = 0
 
 
-def _threshold(counts: np.ndarray, k: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """From per-line score histograms (lines × (MAX_SCORE+1)), the k-th best score ``t`` of each line
-    (at least 1) and how many entries equal to ``t`` still fit after those above it."""
-    ge = np.cumsum(counts[:, ::-1], axis=1)[:, ::-1]  # ge[:, t] = entries ≥ t
-    ok = ge >= k[:, None]
-    ok[:, 0] = True
-    t = np.maximum(1, (MAX_SCORE - np.argmax(ok[:, ::-1], axis=1)))
-    above = np.where(t < MAX_SCORE, ge[np.arange(len(t)), np.minimum(t + 1, MAX_SCORE)], 0)
-    above = np.where(t == MAX_SCORE, 0, above)
-    return t.astype(np.int16), (k - above).astype(np.int32)
+def _nonzero(mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``np.nonzero`` of a C-contiguous 2-D bool array that is mostly False: 8 entries are tested at once."""
+    flat = mask.reshape(-1)
+    n8 = flat.size - flat.size % 8
+    words = np.flatnonzero(flat[:n8].view(np.uint64))
+    wi, bit = np.nonzero(flat[:n8].reshape(-1, 8)[words])
+    idx = np.concatenate([words[wi] * 8 + bit, n8 + np.flatnonzero(flat[n8:])])
+    return idx // mask.shape[1], idx % mask.shape[1]
+
+
+def _kth_best(lines: np.ndarray, k: np.ndarray) -> np.ndarray:
+    """Per line (row) of ``lines``, its ``k``-th largest value (1 ≤ ``k`` ≤ the row length); if at least half
+    of those ``k`` are above it, one more (ties at the cut are all taken, and scores tie a lot)."""
+    n = lines.shape[1]
+    kmax = int(k.max())
+    top = np.sort(np.partition(lines, n - kmax, axis=1)[:, n - kmax :], axis=1)  # the kmax largest, ascending
+    cut = top[np.arange(len(k)), kmax - k]
+    above = (top > cut[:, None]).sum(axis=1)
+    return np.where(2 * above >= k, cut + 1, cut)
+
+
+# The candidate cut of each line is its k-th best score estimated on every STRIDE-th entry of the line
+# (a sample; the k-th best of the whole line would cost a partition of every pair). Any cut is correct,
+# pricing adds what the graph misses; a good cut only saves rounds.
+_SAMPLE_STRIDE = 8
+_SAMPLE_MIN = 256  # entries a sampled line keeps at least
+
+
+def _stride(n: int) -> int:
+    return max(1, min(_SAMPLE_STRIDE, n // _SAMPLE_MIN))
+
+
+def _cuts(sample: np.ndarray, k: np.ndarray, stride: int) -> np.ndarray:
+    """Candidate cut per row of ``sample`` (every ``stride``-th entry of the line) for about ``k`` candidates
+    per line (+1 in the sample for its noise); ≥ 1, so zero scores never count."""
+    ks = np.clip(-(-k // stride) + (stride > 1), 1, sample.shape[1])
+    return np.maximum(_kth_best(sample, ks), 1).astype(np.int8)
+
+
+# A bucket of at least this many pairs is scored on SCORE_THREADS threads (row blocks; NumPy releases the GIL).
+SCORE_THREADS = 2
+PARALLEL_SCORE_MIN_PAIRS = 8_000_000
+
+
+def _score_all(enc: _Enc, bucket: _Bucket) -> np.ndarray:
+    """Every score of the bucket as int8 (blocked pairs = 0), scored once in row blocks."""
+    nb, nf = len(bucket.backs), len(bucket.fronts)
+    block_rows = max(1, 2_000_000 // max(nf, 1))
+    S_all = np.empty((nb, nf), dtype=np.int8)
+
+    def score(start: int) -> None:
+        sl = slice(start, min(nb, start + block_rows))
+        _apply_blocked(_score_block8(enc, sl, S_all[sl]), bucket, sl)
+
+    starts = range(0, nb, block_rows)
+    enc.prepare()
+    if nb * nf >= PARALLEL_SCORE_MIN_PAIRS:
+        with ThreadPoolExecutor(SCORE_THREADS, thread_name_prefix="matching-score") as pool:
+            list(pool.map(score, starts))
+    else:
+        for start in starts:
+            score(start)
+    return S_all
 
 
 def _bucket_edges(bucket: _Bucket, dense: bool, top_k: int, now: datetime, enc: _Enc | None = None) -> _Edges:
-    """Dense: every positive edge (and the matrix). Sparse: the union of each learner's top candidates
-    taken from BOTH sides — each backend's ``top_k × capacity`` best frontends and each frontend's
-    ``top_k × capacity`` best backends (ties at the cut broken by lower index).
+    """Dense: every positive edge (and the matrix). Sparse: the pairs at or above either side's cut — about
+    each backend's ``top_k × capacity`` best frontends and each frontend's ``top_k × capacity`` best backends
+    (the cuts come from a sample of each line, :func:`_cuts`; ties at a cut are all taken).
 
-    Sparse scoring keeps the bucket's scores as an int8 matrix (1 byte per pair), computed in row
-    blocks; per-line k-th best scores come from score histograms (scores are integers 0–100), which is
-    much cheaper than sorting."""
+    Sparse scoring keeps the bucket's scores as an int8 matrix (1 byte per pair, every pair scored once,
+    in row blocks): the solver prices every pair against it."""
     nb, nf = len(bucket.backs), len(bucket.fronts)
     enc = enc or _encode(bucket.backs, bucket.fronts, now)
     if dense:
@@ -151,48 +203,23 @@ def _bucket_edges(bucket: _Bucket, dense: bool, top_k: int, now: datetime, enc: 
         _apply_blocked(S, bucket, slice(0, nb))
         bi, fi = np.nonzero(S > 0)
         return _Edges(bi, fi, S[bi, fi], S, np.asarray((S > 0).any(axis=1)), np.asarray((S > 0).any(axis=0)))
-    k_row = np.minimum(nf, top_k * bucket.bcap)
-    k_col = np.minimum(nb, top_k * bucket.fcap)
-    block_rows = max(1, 2_000_000 // max(nf, 1))
-    levels = MAX_SCORE + 1
-    S_all = np.empty((nb, nf), dtype=np.int8)
-    row_t = np.empty(nb, dtype=np.int16)
-    row_room = np.empty(nb, dtype=np.int32)
-    col_counts = np.zeros(nf * levels, dtype=np.int64)
-    col_base = (np.arange(nf, dtype=np.int64) * levels)[None, :]
-    for start in range(0, nb, block_rows):
-        sl = slice(start, min(nb, start + block_rows))
-        S = _score_block16(enc, sl)
-        _apply_blocked(S, bucket, sl)
-        n = S.shape[0]
-        rc = np.bincount((np.arange(n, dtype=np.int64)[:, None] * levels + S).ravel(), minlength=n * levels)
-        row_t[sl], row_room[sl] = _threshold(rc.reshape(n, levels), k_row[sl])
-        col_counts += np.bincount((col_base + S).ravel(), minlength=nf * levels)
-        S_all[sl] = S
-        del S
-    col_t, col_room = _threshold(col_counts.reshape(nf, levels), k_col)
-    col_seen = np.zeros(nf, dtype=np.int32)  # ties at the column cut taken so far
+    S_all = _score_all(enc, bucket)
+    rs, cs = _stride(nf), _stride(nb)
+    row_cut = _cuts(np.ascontiguousarray(S_all[:, ::rs]), np.minimum(nf, top_k * bucket.bcap), rs)
+    col_cut = _cuts(np.ascontiguousarray(S_all[::cs].T), np.minimum(nb, top_k * bucket.fcap), cs)
     keys: list[np.ndarray] = []
-    vals: list[np.ndarray] = []
-    for start in range(0, nb, block_rows):
-        sl = slice(start, min(nb, start + block_rows))
-        S = S_all[sl]
-        rt = row_t[sl][:, None]
-        eq = S == rt
-        take = (S > rt) | (eq & (np.cumsum(eq, axis=1, dtype=np.int32) <= row_room[sl][:, None]))
-        ceq = S == col_t[None, :]
-        crank = np.cumsum(ceq, axis=0, dtype=np.int32) + col_seen[None, :]
-        take |= (S > col_t[None, :]) | (ceq & (crank <= col_room[None, :]))
-        col_seen += ceq.sum(axis=0, dtype=np.int32)
-        take &= S > 0
-        bi, fi = np.nonzero(take)
+    row_max = np.empty(nb, dtype=np.int8)
+    col_max = np.zeros(nf, dtype=np.int8)
+    step = max(1, 8_000_000 // max(nf, 1))
+    for start in range(0, nb, step):
+        S = S_all[start : start + step]
+        row_max[start : start + step] = S.max(axis=1)
+        np.maximum(col_max, S.max(axis=0), out=col_max)
+        bi, fi = _nonzero((S >= row_cut[start : start + step, None]) | (S >= col_cut[None, :]))
         keys.append((bi.astype(np.int64) + start) * nf + fi)
-        vals.append(S[bi, fi].astype(np.int32))
     key = np.concatenate(keys)
-    score = np.concatenate(vals)
-    row_has = np.asarray((S_all > 0).any(axis=1))
-    col_has = np.asarray((S_all > 0).any(axis=0))
-    return _Edges(key // nf, key % nf, score, None, row_has, col_has, S_all)
+    b, f = key // nf, key % nf
+    return _Edges(b, f, S_all[b, f].astype(np.int32), None, row_max > 0, col_max > 0, S_all)
 
 
 def _reason(lr: Learner, bucket: _Bucket, idx: int, edges: _Edges | None, is_back: bool) -> Unmatched:

@@ -31,7 +31,7 @@ learner's capacity, and at most one pairing per two people; see its docstring fo
 from __future__ import annotations
 
 from collections.abc import Collection, Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from functools import lru_cache
 from typing import Literal
@@ -271,25 +271,72 @@ def _low_cached(s: frozenset[str]) -> frozenset[str]:
     return v
 
 
-# Points for availability by overlap minutes; below the 1 h minimum a large negative value makes the
-# whole score ≤ 0, which is then clipped to 0 (same as score_pair's early return).
-_AVAIL_LUT = np.array(
+# Points for availability by overlap minutes (int8); below the 1 h minimum -128 makes the whole score negative
+# (skills add ≤ 24 and stack + zone ≤ 26), which is then clipped to 0 (same as score_pair's early return).
+_AVAIL_POINTS = np.array(
     [
         W_OVERLAP * min(x, OVERLAP_SATURATION_MINUTES) // OVERLAP_SATURATION_MINUTES
         if x >= MIN_OVERLAP_MINUTES
-        else -1000
+        else -128
         for x in range(MINUTES_PER_WEEK + 1)
     ],
-    dtype=np.float32,
+    dtype=np.int8,
 )
+# A component's table of points for every (distinct row feature, distinct column feature) is built when it
+# has at most this many entries (int8); otherwise each block multiplies the learners' own feature vectors.
+TABLE_MAX = 256_000_000
+
+
+@dataclass
+class _Points:
+    """One score component that depends on one feature of each side (weekly windows; offered vs wanted tags).
+
+    Learners point at their side's DISTINCT feature vectors ``a`` (rows) and ``b`` (columns); the product of
+    two vectors is a count (overlap minutes, shared tags) that ``lut`` turns into int8 points. In a cohort
+    many learners share a feature, so the points of every distinct pair are computed once (:meth:`prepare`)
+    and a block of scores is a gather from that table instead of a matrix product per pair.
+    """
+
+    a: np.ndarray  # (Ua, K) float32 (interval lengths folded into the windows)
+    b: np.ndarray  # (Ub, K) float32
+    lut: np.ndarray  # int8 points by count
+    table: np.ndarray | None = None
+
+    def prepare(self) -> None:
+        if self.table is not None or len(self.a) * len(self.b) > TABLE_MAX:
+            return
+        table = np.empty((len(self.a), len(self.b)), dtype=np.int8)
+        step = max(1, 4_000_000 // max(len(self.b), 1))
+        for i in range(0, len(self.a), step):
+            table[i : i + step] = self.lut[(self.a[i : i + step] @ self.b.T).astype(np.int32)]
+        self.table = table
+
+    def block(self, ri: np.ndarray, ci: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
+        """Points of rows ``ri`` × columns ``ci`` (indices of distinct features), int8 (into ``out`` if given)."""
+        self.prepare()
+        if self.table is not None:
+            return np.take(self.table[ri], ci, axis=1, out=out)
+        points = self.lut[(self.a[ri] @ self.b[ci].T).astype(np.int32)]
+        if out is None:
+            return points
+        out[...] = points
+        return out
+
+    def pairs(self, ri: np.ndarray, ci: np.ndarray) -> np.ndarray:
+        """Points of the pairs (ri[i], ci[i]), int32 (no table is built for a few pairs)."""
+        if self.table is not None:
+            return self.table[ri, ci].astype(np.int32)
+        return self.lut[np.einsum("ij,ij->i", self.a[ri], self.b[ci]).astype(np.int32)].astype(np.int32)
 
 
 @dataclass
 class _Side:
-    win: np.ndarray  # (n, K) float32: 1 if free during elementary interval k
-    offers: np.ndarray  # (n, T) float32
-    wants: np.ndarray  # (n, T) float32
-    cls: np.ndarray  # (n,) int64: index of (stack preference, UTC offset) class
+    """One side of a bucket: per learner, the index of its distinct windows, tag sets and (stack, offset) class."""
+
+    pat: np.ndarray  # (n,) int64 into the windows of _Enc.avail
+    offers: np.ndarray  # (n,) int64 into the offered tag sets
+    wants: np.ndarray  # (n,) int64 into the wanted tag sets
+    cls: np.ndarray  # (n,) int64 into _Enc.static
 
 
 @dataclass
@@ -298,14 +345,21 @@ class _Enc:
 
     Windows become indicator vectors over the elementary intervals between all breakpoints occurring
     in either side, so overlap = (row indicator × interval lengths) · column indicator is exact (float32
-    sums of integers < 2**24). Skills are 0/1 tag vectors (counts by matrix product). Stack preference
-    and UTC offset only take a few distinct values, so their points come from a small class × class table.
+    sums of integers < 2**24). Skills are 0/1 tag vectors (shared tags by product). Stack preference and
+    UTC offset only take a few distinct values, so their points come from a small class × class table.
     """
 
     rows: _Side
     cols: _Side
-    lengths: np.ndarray  # (K,) float32
-    static: np.ndarray  # (n_classes, n_classes) float32: stack + time-zone points
+    avail: _Points  # windows × windows
+    give: _Points  # row offered × column wanted tags
+    take: _Points  # row wanted × column offered tags
+    static: np.ndarray  # (n_classes, n_classes) int8: stack + time-zone points
+
+    def prepare(self) -> None:
+        """Build the tables (before scoring blocks on several threads)."""
+        for part in (self.avail, self.give, self.take):
+            part.prepare()
 
 
 def _static_points(sa: frozenset[str], sb: frozenset[str], oa: int, ob: int) -> int:
@@ -313,92 +367,72 @@ def _static_points(sa: frozenset[str], sb: frozenset[str], oa: int, ob: int) -> 
     return pts + W_TIMEZONE * (TZ_ZERO_AT_MINUTES - _tz_distance(oa, ob)) // TZ_ZERO_AT_MINUTES
 
 
+def _tag_vectors(sets: list[frozenset[str]], tags: dict[str, int]) -> np.ndarray:
+    out = np.zeros((len(sets), max(1, len(tags))), dtype=np.float32)
+    for i, tag_set in enumerate(sets):
+        out[i, [tags[t] for t in tag_set]] = 1
+    return out
+
+
+def _window_vectors(patterns: list[tuple[tuple[int, int], ...]], at: dict[int, int]) -> np.ndarray:
+    """0/1 per elementary interval (``at``: breakpoint → the interval starting there)."""
+    out = np.zeros((len(patterns), max(1, len(at) - 1)), dtype=np.float32)
+    for i, ranges in enumerate(patterns):
+        for start, end in ranges:
+            out[i, at[start] : at[end]] = 1
+    return out
+
+
+def _skill_points(a: list[frozenset[str]], b: list[frozenset[str]]) -> _Points:
+    tags = {t: i for i, t in enumerate(sorted(set().union(*a, *b)))}
+    lut = (W_SKILL_PER_TAG * np.minimum(np.arange(len(tags) + 1), SKILL_TAGS_COUNTED)).astype(np.int8)
+    return _Points(_tag_vectors(a, tags), _tag_vectors(b, tags), lut)
+
+
 def _encode(rows: Sequence[Learner], cols: Sequence[Learner], now: datetime) -> _Enc:
-    bps = {0, MINUTES_PER_WEEK}
-    for lr in (*rows, *cols):
-        for s, e in lr.windows.ranges:
-            bps.add(s)
-            bps.add(e)
-    bp = np.array(sorted(bps), dtype=np.int64)
-    k = len(bp) - 1
-    skills = sorted({t for lr in (*rows, *cols) for t in (*_low_cached(lr.offers), *_low_cached(lr.wants))})
-    sk_idx = {t: i for i, t in enumerate(skills)}
     classes: dict[tuple[frozenset[str], int], int] = {}
     offsets: dict[str, int] = {}
+    windows: tuple[dict[tuple[tuple[int, int], ...], int], ...] = ({}, {})
+    tag_sets: tuple[dict[frozenset[str], int], ...] = ({}, {}, {}, {})  # row offers, row wants, col …
 
-    def side(ls: Sequence[Learner]) -> _Side:
+    def side(ls: Sequence[Learner], which: int) -> _Side:
         n = len(ls)
-        diff = np.zeros((n, k + 1), dtype=np.int16)
-        ri: list[int] = []
-        bounds: list[int] = []
-        offers = np.zeros((n, max(1, len(skills))), dtype=np.float32)
-        wants = np.zeros_like(offers)
-        cls = np.zeros(n, dtype=np.int64)
+        idx = np.empty((4, n), dtype=np.int64)
+        pats, offered, wanted = windows[which], tag_sets[2 * which], tag_sets[2 * which + 1]
         for i, lr in enumerate(ls):
-            for s, e in lr.windows.ranges:
-                ri.append(i)
-                bounds.append(s)
-                bounds.append(e)
-            for t in _low_cached(lr.offers):
-                offers[i, sk_idx[t]] = 1
-            for t in _low_cached(lr.wants):
-                wants[i, sk_idx[t]] = 1
             off = offsets.get(lr.tz_name)
             if off is None:
                 off = offsets[lr.tz_name] = _offset_minutes(lr.tz_name, now)
-            cls[i] = classes.setdefault((_low_cached(lr.stack), off), len(classes))
-        if ri:
-            r = np.array(ri)
-            idx = np.searchsorted(bp, np.array(bounds)).reshape(-1, 2)
-            np.add.at(diff, (r, idx[:, 0]), 1)
-            np.add.at(diff, (r, idx[:, 1]), -1)
-        win = (np.cumsum(diff[:, :k], axis=1) > 0).astype(np.float32)
-        return _Side(win, offers, wants, cls)
+            idx[0, i] = pats.setdefault(lr.windows.ranges, len(pats))
+            idx[1, i] = offered.setdefault(_low_cached(lr.offers), len(offered))
+            idx[2, i] = wanted.setdefault(_low_cached(lr.wants), len(wanted))
+            idx[3, i] = classes.setdefault((_low_cached(lr.stack), off), len(classes))
+        return _Side(idx[0], idx[1], idx[2], idx[3])
 
-    r, c = side(rows), side(cols)
+    r, c = side(rows, 0), side(cols, 1)
+    bps = sorted({0, MINUTES_PER_WEEK} | {x for pats in windows for rg in pats for se in rg for x in se})
+    at = {x: i for i, x in enumerate(bps)}
+    lengths = np.diff(np.array(bps, dtype=np.float32))
+    row_windows = _window_vectors(list(windows[0]), at) * lengths
+    avail = _Points(row_windows, _window_vectors(list(windows[1]), at), _AVAIL_POINTS)
     keys = list(classes)
-    static = np.array(
-        [[_static_points(sa, sb, oa, ob) for sb, ob in keys] for sa, oa in keys], dtype=np.float32
-    ).reshape(len(keys), len(keys))
-    return _Enc(r, c, np.diff(bp).astype(np.float32), static)
-
-
-_AVAIL_LUT16 = _AVAIL_LUT.astype(np.int16)
-
-
-def _skill_lut(n_tags: int) -> np.ndarray | None:
-    """Points for ``ab + (n_tags + 1) * ba`` (the combined skill product, see :func:`_score_block16`)."""
-    m = n_tags + 1
-    if m * m > 1 << 20:
-        return None
-    v = np.arange(m * m)
-    return (W_SKILL_PER_TAG * (np.minimum(v % m, SKILL_TAGS_COUNTED) + np.minimum(v // m, SKILL_TAGS_COUNTED))).astype(
-        np.int16
+    static = np.array([[_static_points(sa, sb, oa, ob) for sb, ob in keys] for sa, oa in keys], dtype=np.int8).reshape(
+        len(keys), len(keys)
     )
+    give = _skill_points(list(tag_sets[0]), list(tag_sets[3]))
+    take = _skill_points(list(tag_sets[1]), list(tag_sets[2]))
+    return _Enc(r, c, avail, give, take, static)
 
 
-def _score_block16(enc: _Enc, sl: slice) -> np.ndarray:
-    """int16 scores for rows ``sl`` × all columns; same arithmetic as :func:`score_pair`.
-
-    Overlap minutes come from one float32 matrix product (exact integers) and a lookup table; both
-    skill directions come from ONE product ``ab + (T + 1)·ba`` (T = number of tags, so ``ab ≤ T``) and a
-    lookup table; stack and time-zone points from the class × class table (a row gather, then columns).
-    """
+def _score_block8(enc: _Enc, sl: slice, out: np.ndarray | None = None) -> np.ndarray:
+    """int8 scores (0–100) for rows ``sl`` × all columns (into ``out`` if given); same arithmetic as
+    :func:`score_pair`: four gathers from the component tables (windows, both skill directions, stack and
+    time-zone classes) and a clip."""
     r, c = enc.rows, enc.cols
-    ov = ((r.win[sl] * enc.lengths) @ c.win.T).astype(np.int32)
-    score = _AVAIL_LUT16[ov]
-    del ov
-    n_tags = r.offers.shape[1]
-    lut = _skill_lut(n_tags)
-    if lut is not None:
-        sk = (np.hstack([r.offers[sl], r.wants[sl] * (n_tags + 1)]) @ np.hstack([c.wants, c.offers]).T).astype(np.int32)
-        score += lut[sk]
-        del sk
-    else:  # pragma: no cover - only with > 1,000 distinct skill tags in one bucket
-        ab = np.minimum(r.offers[sl] @ c.wants.T, SKILL_TAGS_COUNTED)
-        ab += np.minimum(r.wants[sl] @ c.offers.T, SKILL_TAGS_COUNTED)
-        score += (W_SKILL_PER_TAG * ab).astype(np.int16)
-    score += np.take(enc.static.astype(np.int16)[r.cls[sl]], c.cls, axis=1)
+    score = enc.avail.block(r.pat[sl], c.pat, out)
+    score += enc.give.block(r.offers[sl], c.wants)
+    score += enc.take.block(r.wants[sl], c.offers)
+    score += np.take(enc.static[r.cls[sl]], c.cls, axis=1)
     np.maximum(score, 0, out=score)
     return score
 
@@ -407,24 +441,17 @@ def _score_block(enc: _Enc, sl: slice, cols: np.ndarray | None = None) -> np.nda
     """int32 scores for rows ``sl`` × columns (all, or ``cols``); same arithmetic as :func:`score_pair`."""
     if cols is not None:
         c = enc.cols
-        enc = _Enc(enc.rows, _Side(c.win[cols], c.offers[cols], c.wants[cols], c.cls[cols]), enc.lengths, enc.static)
-    return _score_block16(enc, sl).astype(np.int32)
+        enc = replace(enc, cols=_Side(c.pat[cols], c.offers[cols], c.wants[cols], c.cls[cols]))
+    return _score_block8(enc, sl).astype(np.int32)
 
 
 def _pair_scores(enc: _Enc, eb: np.ndarray, ef: np.ndarray) -> np.ndarray:
     """Scores of specific (row, column) pairs; same arithmetic as :func:`_score_block`."""
-    out = np.zeros(len(eb), dtype=np.int32)
     r, c = enc.rows, enc.cols
-    step = 20_000
-    for i in range(0, len(eb), step):
-        b, f = eb[i : i + step], ef[i : i + step]
-        ov = np.einsum("ij,ij->i", r.win[b] * enc.lengths, c.win[f]).astype(np.int32)
-        sc = _AVAIL_LUT[ov]
-        ab = np.minimum(np.einsum("ij,ij->i", r.offers[b], c.wants[f]), SKILL_TAGS_COUNTED)
-        ba = np.minimum(np.einsum("ij,ij->i", r.wants[b], c.offers[f]), SKILL_TAGS_COUNTED)
-        sc = sc + W_SKILL_PER_TAG * (ab + ba) + enc.static[r.cls[b], c.cls[f]]
-        out[i : i + step] = np.maximum(sc, 0).astype(np.int32)
-    return out
+    sc = enc.avail.pairs(r.pat[eb], c.pat[ef])
+    sc += enc.give.pairs(r.offers[eb], c.wants[ef]) + enc.take.pairs(r.wants[eb], c.offers[ef])
+    sc += enc.static[r.cls[eb], c.cls[ef]]
+    return np.maximum(sc, 0).astype(np.int32)
 
 
 def score_matrix(rows: Sequence[Learner], cols: Sequence[Learner], *, now: datetime | None = None) -> np.ndarray:

@@ -1,0 +1,102 @@
+"""Matching, the exact sparse solver: min-cost flow on a candidate graph, its duality certificate, the score
+tables, and the threads a large round uses. Compared against the dense exact optimum (LSA, HiGHS)."""
+
+from __future__ import annotations
+
+import random
+import subprocess
+import sys
+from dataclasses import replace
+
+import numpy as np
+import pytest
+
+import bot.services.matching.buckets as buckets
+import bot.services.matching.scoring as scoring
+import bot.services.matching.solving as solving
+from bot.services.matching import Learner, optimal_matching, score_matrix, score_pair
+from bot.services.matching.buckets import _bucket_edges, _prepare
+from bot.services.matching.flow import _solve_priced
+from tests.services.test_matching import NOW, check_valid, random_learner
+
+
+def _cohort(rng: random.Random, nb: int, nf: int, cap: int) -> tuple[list[Learner], set[frozenset[int]]]:
+    """One project, capacities 2..cap on BOTH sides (so slot-based solvers could pair two people twice)."""
+    backs = [random_learner(rng, 10_000 + i, "backend", projects=["ecommerce"], max_cap=cap) for i in range(nb)]
+    fronts = [random_learner(rng, 20_000 + j, "frontend", projects=["ecommerce"], max_cap=cap) for j in range(nf)]
+    learners = [replace(lr, capacity=max(2, lr.capacity)) for lr in backs + fronts]
+    blocked = {frozenset((b.user_id, f.user_id)) for b in backs for f in fronts if rng.random() < 0.08}
+    return learners, blocked
+
+
+def _proven_sparse(method: str) -> bool:
+    return all(part.startswith("sparse-") and part.split("×")[0].endswith("-proven") for part in method.split(", "))
+
+
+@pytest.mark.parametrize("seed", range(8))
+def test_flow_solver_equals_dense_optimum_with_capacities_on_both_sides(seed: int) -> None:
+    rng = random.Random(700 + seed)
+    learners, blocked = _cohort(rng, rng.randint(20, 70), rng.randint(10, 50), 3)
+    dense = optimal_matching(learners, blocked, dense_limit=10**6, now=NOW)
+    flow = optimal_matching(learners, blocked, dense_limit=0, top_k=rng.choice([1, 3, 10]), now=NOW)
+    check_valid(dense, learners, blocked)
+    check_valid(flow, learners, blocked)  # no pair twice, capacities, no blocked or zero-score pair
+    assert flow.total_score == dense.total_score
+    # capacity-1 arcs: two people are never paired twice, so no MILP repair is needed on this path
+    assert _proven_sparse(flow.method), flow.method
+
+
+def test_certificate_holds_over_every_pair() -> None:
+    """The duals the solver returns are feasible for ALL pairs and their objective equals the total."""
+    rng = random.Random(4)
+    learners, blocked = _cohort(rng, 120, 70, 3)
+    (bucket,), _ = _prepare(learners, blocked, None)
+    edges = _bucket_edges(bucket, False, 2, NOW)
+    full = edges.full
+    assert full is not None
+    pairs, _, proven, prices = _solve_priced(edges, bucket.bcap, bucket.fcap)
+    assert proven and prices is not None
+    p, q = prices
+    assert (p >= 0).all() and (q >= 0).all()
+    chosen = np.zeros(full.shape, dtype=bool)
+    for b, f in pairs:
+        chosen[b, f] = True
+    reduced = full.astype(np.int64) - p[:, None] - q[None, :]
+    assert not (reduced[~chosen] > 0).any()
+    total = sum(int(full[b, f]) for b, f in pairs)
+    dual = int((bucket.bcap * p).sum() + (bucket.fcap * q).sum() + np.maximum(reduced[chosen], 0).sum())
+    assert dual == total  # weak duality: no matching scores more
+    assert total == optimal_matching(learners, blocked, dense_limit=10**6, now=NOW).total_score
+
+
+def test_threaded_round_gives_the_same_answer(monkeypatch: pytest.MonkeyPatch) -> None:
+    rng = random.Random(9)
+    learners = [
+        random_learner(rng, i, track, projects=["ecommerce", "job-board", "other"], max_cap=3)
+        for i, track in enumerate(["backend", "frontend", "backend"] * 150)
+    ]
+    blocked = {frozenset((i, i + 1)) for i in range(0, 400, 3)}
+    alone = optimal_matching(learners, blocked, dense_limit=40, now=NOW)
+    monkeypatch.setattr(solving, "PARALLEL_MIN_PAIRS", 0)
+    monkeypatch.setattr(buckets, "PARALLEL_SCORE_MIN_PAIRS", 0)
+    threaded = optimal_matching(learners, blocked, dense_limit=40, now=NOW)
+    assert threaded == alone
+    assert _proven_sparse(threaded.method)
+    check_valid(threaded, learners, blocked)
+
+
+def test_score_tables_and_products_agree_with_score_pair(monkeypatch: pytest.MonkeyPatch) -> None:
+    rng = random.Random(13)
+    rows = [random_learner(rng, i, "backend", projects=["job-board"], max_cap=1) for i in range(60)]
+    cols = [random_learner(rng, 100 + j, "frontend", projects=["job-board"], max_cap=1) for j in range(45)]
+    rows += rows[:5]  # learners sharing windows and tag sets point at the same table rows
+    expected = np.array([[score_pair(a, b, now=NOW).score for b in cols] for a in rows])
+    assert (score_matrix(rows, cols, now=NOW) == expected).all()
+    monkeypatch.setattr(scoring, "TABLE_MAX", 0)  # too many distinct features: products per block
+    assert (score_matrix(rows, cols, now=NOW) == expected).all()
+
+
+def test_importing_matching_does_not_load_ortools() -> None:
+    code = "import sys, bot.services.matching, bot.services.matching.service; print('ortools' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "False"
