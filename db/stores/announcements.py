@@ -215,14 +215,16 @@ class AnnouncementStore(Store):
         return " AND ".join(clauses), params
 
     async def page(
-        self, guild_id: int, cohort_start: date, flt: ListFilter, *, limit: int, offset: int
+        self, guild_id: int, cohort_start: date, flt: ListFilter, *, limit: int, offset: int, reuse: bool = False
     ) -> list[Announcement]:
+        """`reuse`: unchanged rows come back as the objects built last time (`RowMemo`): for a caller that keeps
+        what it reads (the suggestion pools); for a one-off read, hashing every row costs more than it saves."""
         where, params = self._where(guild_id, cohort_start, flt)
         rows = await self.db.fetchall(
             f"SELECT * FROM announcements WHERE {where} ORDER BY created_at, id LIMIT ? OFFSET ?",
             (*params, limit, offset),
         )
-        return [_announcement_of(r) for r in rows]
+        return [_announcement_of(r) if reuse else Announcement.from_row(r) for r in rows]
 
     async def count(self, guild_id: int, cohort_start: date, flt: ListFilter | None = None) -> int:
         where, params = self._where(guild_id, cohort_start, flt or ListFilter())

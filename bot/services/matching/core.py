@@ -136,6 +136,7 @@ class MatchingCore:
             ListFilter(project_key=project_key, track=track),
             limit=ANNOUNCEMENTS_MAX,
             offset=0,
+            reuse=True,
         )
         by_user = {a.user_id: a for a in announcements if a.left_guild_at is None}
         catalog = await self.catalog.by_key()

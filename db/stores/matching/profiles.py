@@ -34,8 +34,9 @@ class ProfileStore(Store):
             rows = await self.db.fetchall(
                 "SELECT * FROM match_profiles WHERE guild_id = ? ORDER BY user_id", (guild_id,)
             )
-            return [_profile_of(r) for r in rows]
-        # Only the rows asked for (a pool's thousand of a cohort's five thousand), in slices within SQLite's limits.
+            return [MatchProfile.from_row(r) for r in rows]
+        # Only the rows asked for (a suggestion pool's thousand of a cohort's five thousand, in slices within
+        # SQLite's limits); the pool keeps them, so unchanged rows come back as the same objects.
         wanted = sorted(set(user_ids))
         out: list[MatchProfile] = []
         for start in range(0, len(wanted), PROFILES_PER_QUERY):
