@@ -172,31 +172,22 @@ class Database:
     # --- queries ----------------------------------------------------------------------------
 
     @asynccontextmanager
-    async def transaction(self, *, durable: bool = True) -> AsyncIterator[aiosqlite.Connection]:
-        """One write transaction (BEGIN IMMEDIATE); committed on success, rolled back on error.
-
-        `durable=False` is for counters nobody is told were saved (a topic's lookups): the commit skips the
-        fsync (synchronous NORMAL for this transaction; WAL keeps it through a crashed or killed process, a
-        power cut may take the last ones). Every other write is on disk before it is acknowledged."""
+    async def transaction(self) -> AsyncIterator[aiosqlite.Connection]:
+        """One write transaction (BEGIN IMMEDIATE); committed on success, rolled back on error; on disk before
+        it returns (synchronous FULL)."""
         async with self._write_lock:
             conn = self.writer
-            if not durable:
-                await conn.execute("PRAGMA synchronous = NORMAL")
+            await conn.execute("BEGIN IMMEDIATE")
             try:
-                await conn.execute("BEGIN IMMEDIATE")
-                try:
-                    yield conn
-                    await conn.execute("COMMIT")
-                except BaseException as exc:
-                    # SQLite may already have rolled back (a full disk can do that), and a failed COMMIT
-                    # leaves the transaction open: either way the writer must end up outside one.
-                    if conn.in_transaction:
-                        await conn.execute("ROLLBACK")
-                    self._note_write_failure(exc)
-                    raise
-            finally:
-                if not durable:
-                    await conn.execute(f"PRAGMA synchronous = {SYNCHRONOUS}")
+                yield conn
+                await conn.execute("COMMIT")
+            except BaseException as exc:
+                # SQLite may already have rolled back (a full disk can do that), and a failed COMMIT
+                # leaves the transaction open: either way the writer must end up outside one.
+                if conn.in_transaction:
+                    await conn.execute("ROLLBACK")
+                self._note_write_failure(exc)
+                raise
             self.storage_full = False
 
     def _note_write_failure(self, exc: BaseException) -> None:
@@ -207,16 +198,20 @@ class Database:
             self.storage_full = True
 
     async def execute(self, sql: str, params: Params = (), *, durable: bool = True) -> int:
-        """Run one write statement in its own transaction; returns the row count (`durable`: see transaction)."""
-        if not durable and self.dialect == "sqlite":
+        """Run one write statement in its own transaction; returns the row count.
+
+        `durable=False` is for counters nobody is told were saved (a topic's lookups): the commit skips the
+        fsync (WAL keeps it through a crashed or killed process, a power cut may take the last ones). Every
+        other write is on disk before it is acknowledged."""
+        if not durable:
             return await self._execute_unsynced(sql, params)
-        async with self.transaction(durable=durable) as conn:
+        async with self.transaction() as conn:
             cur = await conn.execute(sql, params)
             return cur.rowcount
 
     async def _execute_unsynced(self, sql: str, params: Params) -> int:
-        """`execute(durable=False)` in one trip to the writer's thread instead of five (a counter bumped before an
-        answer: each trip is a hand-off the answer waits for)."""
+        """`execute(durable=False)`: synchronous NORMAL for this one transaction, in one trip to the writer's
+        thread instead of five (a counter bumped before an answer: each trip is a hand-off the answer waits for)."""
 
         def run(conn: sqlite3.Connection) -> int:
             conn.execute("PRAGMA synchronous = NORMAL")

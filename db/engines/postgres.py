@@ -393,6 +393,11 @@ class PostgresDatabase(Database):
                 raise
             self.storage_full = False
 
+    async def _execute_unsynced(self, sql: str, params: Params) -> int:
+        async with self.transaction(durable=False) as conn:
+            cur = await conn.execute(sql, params)
+            return int(cur.rowcount)
+
     async def insert(self, sql: str, params: Params = ()) -> int:
         async with self.transaction() as conn:
             cur = await conn.execute(sql, params)
