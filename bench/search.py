@@ -3,8 +3,9 @@
 Builds topic stores of 1k, 10k and 100k synthetic topics and times, at the store level:
 
 * search: the full `/learn search` path as `LearningService.search` runs it (bm25 query, "any word" fallback,
-  the first page's five snippets, all in one hand-off to the database thread; then "did you mean");
-* ranking without excerpts: the same without the snippets (`/learn` related topics, the web API's ranking);
+  the first page's five topics, all in one hand-off to the database thread; then their excerpts, cut in
+  Python from the topics' text, and "did you mean");
+* ranking without excerpts: the same without the first page (`/learn` related topics, the web API's ranking);
 * our statements on plain sqlite3: the statements of the search run synchronously on a plain connection,
   what the engine itself spends on our search (the rest of ours is the hand-off and Python);
 * autocomplete: `NameIndex.complete` per keystroke of titles, aliases and typos;
@@ -13,7 +14,7 @@ Builds topic stores of 1k, 10k and 100k synthetic topics and times, at the store
 * floor: the bare engine, i.e. one `MATCH … ORDER BY bm25() LIMIT 50` per query on a plain synchronous
   sqlite3 connection to the same file (the all-words expression, then the any-word one if it found
   nothing, as the search does), with the same queries: what FTS5 itself costs, without our thread hop,
-  fallbacks, "did you mean" or snippets; our search p50/p99 are shown as a ratio to it (target ≤ 2×);
+  fallbacks, "did you mean", first page or excerpts; our search p50/p99 are shown as a ratio to it (target ≤ 2×);
 
 then the end-to-end autocomplete round trip through the sandbox (a real bot process, 1k topics).
 Store-level figures are percentiles over queries of each query's median of three runs (a busy machine's
@@ -313,18 +314,19 @@ class BareFts5(_Plain):
 
 
 class SameStatements(_Plain):
-    """Our search's own statements (ranking, fallback, first page's excerpts) on a plain synchronous sqlite3
+    """Our search's own statements (ranking, fallback, first page's topics) on a plain synchronous sqlite3
     connection: what the engine spends on our search, without the hand-off, "did you mean" or the objects
     built on the event loop's side."""
 
     def __init__(self, path: Path, names: NameIndex) -> None:
         super().__init__(path)
+        self.conn.row_factory = sqlite3.Row  # as the bot's reader reads the page's topics
         self.names = names
 
     def __call__(self, text: str) -> None:
         every, some = build_match(text), build_match(text, any_word=True)
         matches = [m for m in dict.fromkeys((every, some)) if m is not None] if every else []
-        fts_search_first(self.conn, matches, 50, SEARCH_SCAN_CAP, self.names.exact(text), FIRST_PAGE, 14)
+        fts_search_first(self.conn, matches, 50, SEARCH_SCAN_CAP, self.names.exact(text), FIRST_PAGE)
 
 
 async def measure_e2e(workdir: Path, samples: int = 300, *, validate: bool = False) -> list[float]:

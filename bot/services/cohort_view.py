@@ -16,9 +16,10 @@ from bot.errors import NotFound
 from bot.services.catalog import CatalogService
 from bot.services.charts import FirstWeekProgress
 from bot.services.cohort import Cohort, CohortService
+from bot.services.excerpts import MARK_END, MARK_START
 from bot.services.learning import LearningService
 from bot.services.pair_health import ANSWERS, HealthCounts, PairHealthService, PairStatus, met_rate_text
-from bot.services.search import RankedSearch
+from bot.services.search import RankedSearch, excerpts
 from bot.services.sessions import SessionService
 from bot.services.tracks import TRACKS
 from db.database import Database
@@ -26,10 +27,10 @@ from db.stores.announcements import Announcement, AnnouncementStore
 from db.stores.matching import MatchingStore
 from db.stores.roster import Roster, RosterStore
 from db.stores.sessions import Rsvps, StudySession
-from db.stores.topics import MARK_END, MARK_START, Topic
+from db.stores.topics import Topic, TopicCard
 from db.stores.web_reads import WebReadStore
 
-__all__ = ["Announcement", "CohortViewService", "Dashboard", "Progress", "Rsvps", "StudySession", "Topic"]
+__all__ = ["Announcement", "CohortViewService", "Dashboard", "Progress", "Rsvps", "StudySession", "Topic", "TopicCard"]
 
 
 @dataclass(frozen=True)
@@ -235,12 +236,14 @@ class CohortViewService:
         """Ranked as `/learn search` ranks them (the same LearningService.search)."""
         return await self.learning.search(query)
 
-    async def search_hits(self, result: RankedSearch, offset: int, limit: int) -> tuple[list[Topic], dict[int, str]]:
+    async def search_hits(
+        self, result: RankedSearch, offset: int, limit: int
+    ) -> tuple[list[TopicCard], dict[int, str]]:
         ids = list(result.topic_ids[offset : offset + limit])
         if not ids:
             return [], {}
-        found = await self.learning.store.many(ids)
-        raw = await self.learning.store.snippets(result.match, ids) if result.match else {}
+        found = await self.learning.store.cards(ids)
+        raw = excerpts(result.terms, found) if result.match else {}
         # Plain text for the web: the match markers dropped, one line.
         plain = {k: " ".join(v.replace(MARK_START, "").replace(MARK_END, "").split()) for k, v in raw.items()}
         return found, plain

@@ -16,11 +16,11 @@ from bot.clock import Clock
 from bot.errors import Conflict, InvalidInput, NotFound
 from bot.scheduler import Scheduler
 from bot.services.cohort import CohortService
-from bot.services.search import IndexedTopic, NameIndex, RankedSearch, Suggestion, ranked_search
+from bot.services.search import IndexedTopic, NameIndex, RankedSearch, Suggestion, excerpts, ranked_search
 from bot.services.text import user_text
 from bot.services.topic_content import load_topics, slugify
 from db.database import Database
-from db.stores.topics import CATEGORIES, SeedReport, Topic, TopicDraft, TopicStore
+from db.stores.topics import CATEGORIES, SeedReport, Topic, TopicCard, TopicDraft, TopicStore
 
 __all__ = [
     "CATEGORIES",
@@ -34,6 +34,7 @@ __all__ = [
     "Suggestion",
     "TipJob",
     "Topic",
+    "TopicCard",
     "TopicDraft",
 ]
 
@@ -54,7 +55,7 @@ def clip_name(text: str, limit: int) -> str:
 class SearchPage:
     """The topics of one page of a ranked search, with their highlighted excerpts."""
 
-    topics: list[Topic]
+    topics: list[TopicCard]
     snippets: dict[int, str]
 
 
@@ -155,14 +156,11 @@ class LearningService:
 
     async def search_page(self, result: RankedSearch, page: int, page_size: int) -> SearchPage:
         ids = result.topic_ids[page * page_size : (page + 1) * page_size]
-        topics = await self.store.many(ids)
-        if not result.match:
-            snippets: dict[int, str] = {}
-        elif set(ids) <= set(result.snippets_for):
-            snippets = {i: result.snippets[i] for i in ids if i in result.snippets}  # looked up with the search
-        else:
-            snippets = await self.store.snippets(result.match, ids)
-        return SearchPage(topics, snippets)
+        if set(ids) <= set(result.snippets_for):  # read with the search
+            by_id = {t.id: t for t in result.page}
+            return SearchPage([by_id[i] for i in ids], {i: result.snippets[i] for i in ids if i in result.snippets})
+        topics = await self.store.cards(ids)
+        return SearchPage(topics, excerpts(result.terms, topics) if result.match else {})
 
     async def random(self, category: str | None = None) -> Topic:
         topic = await self.store.random(category)

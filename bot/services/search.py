@@ -19,11 +19,12 @@ from typing import TYPE_CHECKING, Protocol
 import numpy as np
 from rapidfuzz import fuzz, process
 
+from bot.services.excerpts import MARK_END, MARK_START, Highlighter
 from bot.services.text import user_text
-from db.stores.topics import MARK_END, MARK_START, pinned
+from db.stores.topics import pinned
 
 if TYPE_CHECKING:
-    from db.stores.topics import TopicStore
+    from db.stores.topics import TopicCard, TopicStore
 
 AUTOCOMPLETE_MAX = 25  # Discord's cap on autocomplete choices
 CHOICE_NAME_MAX = 100  # Discord's cap on a choice's name and value
@@ -76,10 +77,15 @@ def quote(term: str) -> str:
     return '"' + term.replace('"', '""') + '"'
 
 
+def search_terms(text: str) -> list[str]:
+    """The words a search looks for: the user's words without stopwords (all of them if that is all there is)."""
+    terms = query_terms(text)
+    return [t for t in terms if t.casefold() not in STOPWORDS] or terms
+
+
 def build_match(text: str, *, any_word: bool = False) -> str | None:
     """A MATCH expression for any text: every word quoted, ANDed (or ORed without stopwords). None if no words."""
-    terms = query_terms(text)
-    terms = [t for t in terms if t.casefold() not in STOPWORDS] or terms
+    terms = search_terms(text)
     if not terms:
         return None
     return (" OR " if any_word else " ").join(quote(t) for t in terms)
@@ -94,7 +100,7 @@ _SNIPPET_LINKS = re.compile(r"\[([^\]\n]*)\]\([^)\s]*\)")
 
 
 def render_snippet(snippet: str, limit: int = 300) -> str:
-    """FTS5 snippet → one line of Discord markdown: the topic's words as plain text, matched words in bold.
+    """An excerpt (bot.services.excerpts) → one line of Discord markdown: words as plain text, matched ones in bold.
 
     Topic text is markdown; its markup is dropped rather than escaped, so the excerpt reads like the topic
     does (`res.json()`, not `res.json\\(\\)`), and what is left is escaped so it stays plain text.
@@ -346,13 +352,39 @@ class NameIndex:
 @dataclass(frozen=True)
 class RankedSearch:
     topic_ids: tuple[int, ...]
-    match: str | None  # the expression that found them, for snippets
+    match: str | None  # the expression that found them
     mode: str  # "all": every word matched; "any": some words matched; "none": nothing
     truncated: bool
     suggestions: tuple[Suggestion, ...] = ()
-    # Excerpts of the first `snippets_for` results, looked up with them (a topic without one has no match in it).
+    terms: tuple[str, ...] = ()  # the words looked for, which excerpts mark
+    # The first results' topics, read with them, and their excerpts (a topic without one has no word in its
+    # summary or body, e.g. a match on the title).
+    page: tuple[TopicCard, ...] = ()
     snippets: Mapping[int, str] = field(default_factory=dict)
-    snippets_for: tuple[int, ...] = ()
+
+    @property
+    def snippets_for(self) -> tuple[int, ...]:
+        return tuple(t.id for t in self.page)
+
+
+class Excerptable(Protocol):
+    """What an excerpt is cut from (a TopicCard or a Topic)."""
+
+    @property
+    def id(self) -> int: ...
+    @property
+    def summary(self) -> str: ...
+    @property
+    def body(self) -> str: ...
+
+
+def excerpts(terms: Sequence[str], topics: Iterable[Excerptable]) -> dict[int, str]:
+    """Each topic's excerpt where the words are (summary first, then body), for the topics that have one."""
+    highlighter = Highlighter(terms)
+    if not highlighter:
+        return {}
+    found = {t.id: highlighter.excerpt(t.summary, t.body) for t in topics}
+    return {k: v for k, v in found.items() if v is not None}
 
 
 async def ranked_search(
@@ -360,8 +392,8 @@ async def ranked_search(
 ) -> RankedSearch:
     """bm25-ranked topics for any text: all words first, then any word; "did you mean" when nothing matches.
 
-    A topic whose name is exactly the query (title, slug or alias) is put first. `page`: also the excerpts
-    of that many first results, in the same trip to the database.
+    A topic whose name is exactly the query (title, slug or alias) is put first. `page`: also that many first
+    results' topics and their excerpts, in the same trip to the database.
     """
     first = index.exact(text)
     matches: list[str] = []
@@ -385,14 +417,16 @@ async def ranked_search(
             any_word = result.match != matches[0]
             # Only a partial match hints at a typo worth suggesting a name for.
             mode = "any" if any_word else "all"
+            terms = tuple(search_terms(text))
             return RankedSearch(
                 tuple(ids),
                 result.match,
                 mode,
                 result.truncated,
                 hints() if any_word else (),
-                result.snippets,
-                tuple(ids[:page]),
+                terms,
+                result.page,
+                excerpts(terms, result.page),
             )
     if first is not None:
         return RankedSearch((first,), None, "all", False)

@@ -11,7 +11,7 @@ from typing import Any, TypeVar
 from aiohttp import web
 
 from bot.errors import NotFound
-from bot.services.cohort_view import Announcement, Progress, Rsvps, StudySession, Topic
+from bot.services.cohort_view import Announcement, Progress, Rsvps, StudySession, Topic, TopicCard
 from bot.services.container import Services
 from bot.services.learning import CATEGORIES, SEARCH_RESULTS_MAX
 from bot.services.tracks import TRACKS
@@ -100,7 +100,7 @@ def session_json(s: StudySession, rsvps: Rsvps) -> dict[str, Any]:
     }
 
 
-def topic_summary(t: Topic) -> dict[str, Any]:
+def topic_summary(t: Topic | TopicCard) -> dict[str, Any]:
     return {"slug": t.slug, "title": t.title, "category": t.category, "summary": t.summary}
 
 

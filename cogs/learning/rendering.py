@@ -15,7 +15,7 @@ from bot.app.ui import (
     nexus_embed,
     timestamp,
 )
-from bot.services.learning import SEARCH_RESULTS_MAX, RankedSearch, Suggestion, Topic
+from bot.services.learning import SEARCH_RESULTS_MAX, RankedSearch, Suggestion, Topic, TopicCard
 from bot.services.search import render_snippet
 from bot.services.text import plain_link, user_text
 from bot.services.topic_content import CATEGORY_LABELS
@@ -59,7 +59,7 @@ def topic_embed(
 
 
 def search_embed(
-    query: str, topics: list[Topic], snippets: dict[int, str], result: RankedSearch, page: int
+    query: str, topics: list[TopicCard], snippets: dict[int, str], result: RankedSearch, page: int
 ) -> discord.Embed:
     pages = max(1, -(-len(result.topic_ids) // PAGE_SIZE))
     note = "" if result.mode == "all" else "No topic has all your words; these have some of them.\n"

@@ -4,12 +4,19 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import datetime
 from typing import NamedTuple
 
 from db.stores._values import dataclass_from_row
+
+# A topic row's columns, in the order `Topic` declares them.
+TOPIC_COLUMNS = (
+    "id, slug, title, category, aliases, summary, body, key_points, resources, related, status, source, "
+    "content_hash, author_id, guild_id, uses, reviewed_by, review_reason, review_channel_id, review_message_id, "
+    "created_at, updated_at"
+)
 
 
 class Resource(NamedTuple):
@@ -31,6 +38,21 @@ class TopicDraft:
     aliases: tuple[str, ...] = ()
     key_points: tuple[str, ...] = ()
     related: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class TopicCard:
+    """What a list of search results shows of a topic, and the text its excerpt is cut from."""
+
+    id: int
+    slug: str
+    title: str
+    category: str
+    summary: str
+    body: str
+
+
+CARD_COLUMNS = "id, slug, title, category, summary, body"  # in TopicCard's order: TopicCard(*row)
 
 
 @dataclass(frozen=True)
@@ -115,8 +137,8 @@ class SearchResult:
     matched: int  # matches looked at (== SEARCH_SCAN_CAP means "at least")
     truncated: bool
     match: str | None = None  # TopicStore.search_first: the expression that found the hits
-    # TopicStore.search_first: excerpts of the first page of results (those that match), looked up with them
-    snippets: Mapping[int, str] = field(default_factory=dict)
+    # TopicStore.search_first: the first page of results, read with them (pinned as `pinned` orders them)
+    page: tuple[TopicCard, ...] = ()
 
 
 @dataclass(frozen=True)

@@ -13,28 +13,27 @@ from random import Random
 from db.database import Database
 from db.errors import Conflict, NotFound
 from db.stores.topic_models import (
+    TOPIC_COLUMNS,
     Resource,
     SearchHit,
     SearchResult,
     SeedReport,
     ShippedTopic,
     Topic,
+    TopicCard,
     TopicDraft,
     TopicName,
     draft_params,
     split_aliases,
 )
-from db.stores.topic_search import BM25_WEIGHTS, MARK_END, MARK_START, SEARCH_SCAN_CAP, pinned
+from db.stores.topic_search import BM25_WEIGHTS, SEARCH_SCAN_CAP, cards_sql, in_order, pinned
 from db.stores.topic_search import rank as fts_rank
 from db.stores.topic_search import search_first as fts_search_first
-from db.stores.topic_search import snippets as fts_snippets
 
 # The rows live in topic_models.py, SQLite's search in topic_search.py; callers import them from here.
 __all__ = [
     "BM25_WEIGHTS",
     "CATEGORIES",
-    "MARK_END",
-    "MARK_START",
     "SEARCH_SCAN_CAP",
     "Resource",
     "SearchHit",
@@ -42,6 +41,7 @@ __all__ = [
     "SeedReport",
     "ShippedTopic",
     "Topic",
+    "TopicCard",
     "TopicDraft",
     "TopicName",
     "TopicStore",
@@ -58,12 +58,6 @@ _PG_WEIGHTS = "{" + ", ".join(str(w / BM25_WEIGHTS[0]) for w in reversed(BM25_WE
 _QUOTED_TERM = re.compile(r'"(?:[^"]|"")*"')
 _PG_MAX_TERMS = 32
 
-_TOPIC_COLUMNS = (
-    "id, slug, title, category, aliases, summary, body, key_points, resources, related, status, source, "
-    "content_hash, author_id, guild_id, uses, reviewed_by, review_reason, review_channel_id, review_message_id, "
-    "created_at, updated_at"
-)
-
 
 class TopicStore:
     def __init__(self, db: Database) -> None:
@@ -72,11 +66,11 @@ class TopicStore:
     # --- reads ------------------------------------------------------------------------------
 
     async def get(self, topic_id: int) -> Topic | None:
-        row = await self.db.fetchone(f"SELECT {_TOPIC_COLUMNS} FROM topics WHERE id = ?", (topic_id,))
+        row = await self.db.fetchone(f"SELECT {TOPIC_COLUMNS} FROM topics WHERE id = ?", (topic_id,))
         return Topic.from_row(row) if row else None
 
     async def by_slug(self, slug: str, *, approved_only: bool = True) -> Topic | None:
-        sql = f"SELECT {_TOPIC_COLUMNS} FROM topics WHERE slug = ?" + (
+        sql = f"SELECT {TOPIC_COLUMNS} FROM topics WHERE slug = ?" + (
             " AND status = 'approved'" if approved_only else ""
         )
         row = await self.db.fetchone(sql, (slug,))
@@ -87,9 +81,16 @@ class TopicStore:
         if not topic_ids:
             return []
         marks = ", ".join("?" for _ in topic_ids)
-        rows = await self.db.fetchall(f"SELECT {_TOPIC_COLUMNS} FROM topics WHERE id IN ({marks})", tuple(topic_ids))
+        rows = await self.db.fetchall(f"SELECT {TOPIC_COLUMNS} FROM topics WHERE id IN ({marks})", tuple(topic_ids))
         by_id = {r["id"]: Topic.from_row(r) for r in rows}
         return [by_id[i] for i in topic_ids if i in by_id]
+
+    async def cards(self, topic_ids: Sequence[int]) -> list[TopicCard]:
+        """What a list of results shows of the topics, in the order given (missing ids are left out)."""
+        if not topic_ids:
+            return []
+        rows = await self.db.fetchall(cards_sql(len(topic_ids)), tuple(topic_ids))
+        return in_order((TopicCard(*r) for r in rows), topic_ids)
 
     async def by_slugs(self, slugs: Sequence[str]) -> list[Topic]:
         """Approved topics by slug, in the order given (unknown slugs are left out)."""
@@ -97,7 +98,7 @@ class TopicStore:
             return []
         marks = ", ".join("?" for _ in slugs)
         rows = await self.db.fetchall(
-            f"SELECT {_TOPIC_COLUMNS} FROM topics WHERE status = 'approved' AND slug IN ({marks})", tuple(slugs)
+            f"SELECT {TOPIC_COLUMNS} FROM topics WHERE status = 'approved' AND slug IN ({marks})", tuple(slugs)
         )
         by_slug = {r["slug"]: Topic.from_row(r) for r in rows}
         return [by_slug[s] for s in slugs if s in by_slug]
@@ -119,7 +120,7 @@ class TopicStore:
 
     async def popular(self, limit: int = 10) -> list[Topic]:
         rows = await self.db.fetchall(
-            f"SELECT {_TOPIC_COLUMNS} FROM topics WHERE status = 'approved' AND uses > 0 "
+            f"SELECT {TOPIC_COLUMNS} FROM topics WHERE status = 'approved' AND uses > 0 "
             "ORDER BY uses DESC, title LIMIT ?",
             (limit,),
         )
@@ -139,7 +140,7 @@ class TopicStore:
 
     async def pending_unposted(self, guild_id: int) -> list[Topic]:
         rows = await self.db.fetchall(
-            f"SELECT {_TOPIC_COLUMNS} FROM topics WHERE status = 'pending' AND guild_id = ? "
+            f"SELECT {TOPIC_COLUMNS} FROM topics WHERE status = 'pending' AND guild_id = ? "
             "AND review_message_id IS NULL ORDER BY id",
             (guild_id,),
         )
@@ -164,11 +165,10 @@ class TopicStore:
         *,
         pin: int | None = None,
         page: int = 0,
-        tokens: int = 14,
         scan_cap: int = SEARCH_SCAN_CAP,
         on_fallback: Callable[[], None] | None = None,
     ) -> SearchResult:
-        """`search` of the first expression that matches anything, with the excerpts of the first `page` results
+        """`search` of the first expression that matches anything, with the first `page` results' topics
         (`pin`, a topic named exactly as the query, put first, as `pinned` orders them): one hand-off.
 
         `on_fallback` is called on the event loop once the first expression found nothing, while the database
@@ -180,15 +180,15 @@ class TopicStore:
                 result = await self._search_postgres(match, limit, scan_cap)
                 if result.hits:
                     shown = pinned([h.topic_id for h in result.hits], pin, limit)[:page]
-                    found = await self.snippets(match, shown, tokens)
-                    return SearchResult(result.hits, result.matched, result.truncated, match, found)
+                    cards = tuple(await self.cards(shown))
+                    return SearchResult(result.hits, result.matched, result.truncated, match, cards)
             return SearchResult((), 0, False)
         loop = asyncio.get_running_loop()
         notify = None if on_fallback is None else partial(loop.call_soon_threadsafe, on_fallback)
         chosen, (hits, matched), found = await self.db.on_reader(
-            lambda conn: fts_search_first(conn, matches, limit, scan_cap, pin, page, tokens, notify)
+            lambda conn: fts_search_first(conn, matches, limit, scan_cap, pin, page, notify)
         )
-        return SearchResult(hits, matched, matched >= scan_cap, chosen, found)
+        return SearchResult(hits, matched, matched >= scan_cap, chosen, tuple(found))
 
     async def _search_postgres(self, match: str, limit: int, scan_cap: int) -> SearchResult:
         # The FTS5 expression ("a" "b", or "a" OR "b") is also web-search syntax: websearch_to_tsquery reads it
@@ -215,23 +215,6 @@ class TopicStore:
         )
         matched = rows[0]["matched"] if rows else 0
         return SearchResult(tuple(SearchHit(r["id"], float(r["score"])) for r in rows), matched, matched >= scan_cap)
-
-    async def snippets(self, match: str, topic_ids: Sequence[int], tokens: int = 14) -> dict[int, str]:
-        """Highlighted excerpts (MARK_START/MARK_END around matched words) for the given topics."""
-        if not topic_ids:
-            return {}
-        if self.db.dialect == "postgres":
-            marks = ", ".join("?" for _ in topic_ids)
-            options = f"StartSel={MARK_START}, StopSel={MARK_END}, MaxWords={tokens}, MinWords={max(1, tokens // 2)}"
-            rows = await self.db.fetchall(
-                "SELECT id, ts_headline('english', CASE WHEN search @@ websearch_to_tsquery('english', ?) "
-                "AND to_tsvector('english', summary || ' ' || body) @@ websearch_to_tsquery('english', ?) "
-                "THEN summary || ' ' || body ELSE title || ' ' || aliases END, "
-                f"websearch_to_tsquery('english', ?), ?) AS snip FROM topics WHERE id IN ({marks})",
-                (match, match, match, options, *topic_ids),
-            )
-            return {r["id"]: r["snip"] for r in rows}
-        return await self.db.on_reader(lambda conn: fts_snippets(conn, match, topic_ids, tokens))
 
     async def like_scan(self, words: Sequence[str]) -> list[int]:
         """Baseline for the benchmark only: every approved topic containing all words, by substring scan."""

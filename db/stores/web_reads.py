@@ -6,7 +6,7 @@ from datetime import date
 
 from db.stores._store import Store
 from db.stores.announcements import Announcement
-from db.stores.topics import _TOPIC_COLUMNS, Topic
+from db.stores.topic_models import TOPIC_COLUMNS, Topic
 
 
 class WebReadStore(Store):
@@ -61,7 +61,7 @@ class WebReadStore(Store):
     async def pending_topics(self, guild_id: int, limit: int = 50) -> list[Topic]:
         return await self._rows(
             Topic,
-            f"SELECT {_TOPIC_COLUMNS} FROM topics WHERE status = 'pending' AND guild_id = ? ORDER BY id LIMIT ?",
+            f"SELECT {TOPIC_COLUMNS} FROM topics WHERE status = 'pending' AND guild_id = ? ORDER BY id LIMIT ?",
             (guild_id, limit),
         )
 
@@ -73,5 +73,5 @@ class WebReadStore(Store):
             where += " AND category = ?"
             params.append(category)
         return await self._rows(
-            Topic, f"SELECT {_TOPIC_COLUMNS} FROM topics WHERE {where} ORDER BY slug LIMIT ?", (*params, limit)
+            Topic, f"SELECT {TOPIC_COLUMNS} FROM topics WHERE {where} ORDER BY slug LIMIT ?", (*params, limit)
         )

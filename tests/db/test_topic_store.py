@@ -81,7 +81,7 @@ async def test_fts_follows_status_and_edits(db: Database) -> None:
     assert await search_ids(store, "galore") == []
 
 
-async def test_bm25_ranks_title_above_body_and_snippets_highlight(db: Database) -> None:
+async def test_bm25_ranks_title_above_body(db: Database) -> None:
     store = TopicStore(db)
     body_only = await store.create("a", draft("Queues", "Redis can also act as a broker."), NOW, status="approved")
     in_title = await store.create("b", draft("Redis basics", "Keys and values."), NOW, status="approved")
@@ -90,8 +90,6 @@ async def test_bm25_ranks_title_above_body_and_snippets_highlight(db: Database) 
     result = await store.search(match)
     assert [h.topic_id for h in result.hits] == [in_title.id, body_only.id]
     assert not result.truncated and result.matched == 2
-    snippets = await store.snippets(match, [body_only.id])
-    assert "\x02Redis\x03" in snippets[body_only.id]
 
 
 async def test_search_scan_cap_marks_truncation(db: Database) -> None:
@@ -176,37 +174,21 @@ async def test_every_embed_fits_discord_limits(db: Database) -> None:
     assert topic_embed(big).description.startswith("S" * 300)  # type: ignore[union-attr]
 
 
-async def test_search_first_takes_the_first_expression_that_matches_with_its_first_page_excerpts(db: Database) -> None:
+async def test_search_first_takes_the_first_expression_that_matches_with_its_first_page(db: Database) -> None:
     store = TopicStore(db)
     redis = await store.create("redis", draft("Redis basics", "Redis keeps keys in memory."), NOW, status="approved")
     queues = await store.create("queues", draft("Queues", "A broker such as redis."), NOW, status="approved")
     named = await store.create("zebra", draft("Zebra", "Stripes only."), NOW, status="approved")
     every, some = build_match("redis zebrafish"), build_match("redis zebrafish", any_word=True)
     assert every is not None and some is not None
-    # The exact-name topic is pinned first though the expression doesn't match it: no excerpt, no error.
+    # The exact-name topic is pinned first though the expression doesn't match it: read with the page.
     result = await store.search_first([every, some], 10, pin=named.id, page=2)
     assert result.match == some and [h.topic_id for h in result.hits] == [redis.id, queues.id]
-    assert "\x02" in result.snippets[redis.id]
-    if db.dialect == "sqlite":  # PostgreSQL's ts_headline gives any topic a headline
-        assert set(result.snippets) == {redis.id}  # the page is [named, redis]
+    assert result.page == tuple(await store.cards([named.id, redis.id]))
     deeper = await store.search_first([some], 10, page=5)
-    assert deeper.snippets == await store.snippets(some, [redis.id, queues.id])
+    assert deeper.page == tuple(await store.cards([redis.id, queues.id]))
+    assert (await store.search_first([some], 10)).page == ()
     assert (await store.search_first([every], 10, page=5)) == type(result)((), 0, False)
-
-
-async def test_excerpts_of_topics_far_apart_and_of_topics_that_do_not_match(db: Database) -> None:
-    store = TopicStore(db)
-    await store.bulk_create(((f"t{i}", draft(f"Topic {i}", "common words")) for i in range(320)), NOW)
-    first, last = await store.by_slug("t0"), await store.by_slug("t319")
-    other = await store.create("other", draft("Other", "Nothing shared."), NOW, status="approved")
-    assert first is not None and last is not None
-    match = build_match("common")
-    assert match is not None
-    # More matches lie between the two than one bounded pass reads: the far one is still found.
-    found = await store.snippets(match, [last.id, first.id, other.id, first.id])
-    assert "\x02common\x03" in found[first.id] and "\x02common\x03" in found[last.id]
-    if db.dialect == "sqlite":  # PostgreSQL's ts_headline gives any topic a headline
-        assert set(found) == {first.id, last.id}
 
 
 async def test_search_first_says_when_it_falls_back_to_the_next_expression(db: Database) -> None:

@@ -14,6 +14,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from bot.errors import InvalidInput
+from bot.services.excerpts import MARK_END, MARK_START
 from bot.services.search import (
     AUTOCOMPLETE_MAX,
     CHOICE_NAME_MAX,
@@ -24,13 +25,14 @@ from bot.services.search import (
     TIER_WORD,
     NameIndex,
     build_match,
+    excerpts,
     quote,
     ranked_search,
     render_snippet,
 )
 from bot.services.topic_content import load_topics, parse_category, parse_resources, slugify
 from db.database import Database
-from db.stores.topics import MARK_END, MARK_START, TopicStore
+from db.stores.topics import TopicStore
 
 NOW = datetime(2026, 12, 1, tzinfo=UTC)
 
@@ -262,7 +264,7 @@ async def test_fuzz_ten_thousand_hostile_queries_never_error(store: TopicStore) 
         text = _hostile(rng)
         result = await ranked_search(store, names, text, limit=5)
         if result.match is not None and result.topic_ids:
-            await store.snippets(result.match, result.topic_ids)
+            excerpts(result.terms, await store.many(result.topic_ids))
             answered += 1
         assert len(names.complete(text)) <= AUTOCOMPLETE_MAX
     assert answered > 100  # the mix includes real words, so some queries do find topics
@@ -302,5 +304,6 @@ async def test_ranked_search_brings_the_first_pages_excerpts_along(store: TopicS
     names = NameIndex(await store.names())
     result = await ranked_search(store, names, "caching strategies", page=5)
     assert result.match is not None and result.snippets_for == result.topic_ids[:5]
-    assert result.snippets == await store.snippets(result.match, result.topic_ids[:5])
+    assert result.page == tuple(await store.cards(result.topic_ids[:5]))
+    assert result.snippets == excerpts(("caching", "strategies"), result.page) and result.snippets
     assert (await ranked_search(store, names, "caching strategies")).snippets_for == ()
