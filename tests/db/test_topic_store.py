@@ -92,6 +92,17 @@ async def test_bm25_ranks_title_above_body(db: Database) -> None:
     assert not result.truncated and result.matched == 2
 
 
+async def test_a_bulk_import_leaves_the_full_text_index_merged(db: Database) -> None:
+    if db.dialect != "sqlite":
+        pytest.skip("FTS5's segments")
+    store = TopicStore(db)
+    await store.create("one", draft("One by one", "Common words."), NOW, status="approved")
+    for batch in range(3):
+        await store.bulk_create(((f"b{batch}-{i}", draft(f"Topic {i}", "common words")) for i in range(50)), NOW)
+        assert await db.fetchval("SELECT COUNT(DISTINCT segid) FROM topics_fts_idx") == 1
+    assert len(await search_ids(store, "common")) == 50  # bm25 ranks the first 50 of 151
+
+
 async def test_search_scan_cap_marks_truncation(db: Database) -> None:
     store = TopicStore(db)
     await store.bulk_create(((f"t{i}", draft(f"Topic {i}", "common words")) for i in range(30)), NOW)
