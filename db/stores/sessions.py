@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import sqlite3
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -204,33 +203,17 @@ class SessionStore(Store):
         return Rsvps(**{k: tuple(v) for k, v in grouped.items()})
 
 
-# --- look-ups into tables other features own (they may not exist yet) -----------------------------
-
-
-async def _table_exists(db: Database, table: str) -> bool:
-    return table in await db.table_names()
+# --- look-ups into tables partner matching owns -----------------------------------------------------
 
 
 async def profile_timezone(db: Database, guild_id: int, user_id: int) -> str | None:
-    """The member's time zone from their match profile, or None (no profile, or matching not installed)."""
-    if not await _table_exists(db, "match_profiles"):
-        return None
-    try:
-        value = await db.fetchval(
-            "SELECT timezone FROM match_profiles WHERE guild_id = ? AND user_id = ?", (guild_id, user_id)
-        )
-    except sqlite3.OperationalError:
-        log.warning("match_profiles has no timezone column; using the default zone")
-        return None
+    """The member's time zone from their match profile, or None (no profile)."""
+    value = await db.fetchval(
+        "SELECT timezone FROM match_profiles WHERE guild_id = ? AND user_id = ?", (guild_id, user_id)
+    )
     return str(value) if value else None
 
 
 async def is_pair_thread(db: Database, thread_id: int) -> bool:
-    """Whether partner matching created this thread for a pair (False if matching is not installed)."""
-    if not await _table_exists(db, "pairs"):
-        return False
-    try:
-        return bool(await db.fetchval("SELECT 1 FROM pairs WHERE thread_id = ? LIMIT 1", (thread_id,)))
-    except sqlite3.OperationalError:
-        log.warning("pairs has no thread_id column; posting sessions to the project channel")
-        return False
+    """Whether partner matching created this thread for a pair."""
+    return bool(await db.fetchval("SELECT 1 FROM pairs WHERE thread_id = ? LIMIT 1", (thread_id,)))

@@ -2,7 +2,6 @@
 
 import asyncio
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 import pytest
 
@@ -120,26 +119,22 @@ async def test_delete_removes_rsvps(db: Database) -> None:
     assert await store.rsvps(session_id) == type(await store.rsvps(session_id))()
 
 
-async def test_foreign_lookups_degrade_when_tables_are_absent(db: Database) -> None:
-    tables = await db.table_names()
-    if "match_profiles" not in tables:
-        assert await profile_timezone(db, GUILD, 1) is None
-    if "pairs" not in tables:
-        assert await is_pair_thread(db, 123) is False
-
-
-async def test_foreign_lookups_read_matching_tables(tmp_path: Path) -> None:
-    # A stand-in for the matching feature's tables, on a bare database.
-    async with Database(tmp_path / "m.db") as bare:
-        async with bare.transaction() as conn:
-            await conn.execute("CREATE TABLE match_profiles (guild_id INTEGER, user_id INTEGER, timezone TEXT)")
-            await conn.execute("CREATE TABLE pairs (id INTEGER PRIMARY KEY, thread_id INTEGER)")
-            await conn.execute("INSERT INTO match_profiles VALUES (?, ?, ?)", (GUILD, 1, "America/St_Johns"))
-            await conn.execute("INSERT INTO pairs (thread_id) VALUES (?)", (555,))
-        assert await profile_timezone(bare, GUILD, 1) == "America/St_Johns"
-        assert await profile_timezone(bare, GUILD, 2) is None
-        assert await is_pair_thread(bare, 555) is True
-        assert await is_pair_thread(bare, 556) is False
+async def test_lookups_into_matching_tables(db: Database) -> None:
+    assert await profile_timezone(db, GUILD, 1) is None and await is_pair_thread(db, 555) is False
+    async with db.transaction() as conn:
+        await conn.execute(
+            "INSERT INTO match_profiles (guild_id, user_id, timezone, created_at, updated_at) VALUES (?, ?, ?, ?, ?)",
+            (GUILD, 1, "America/St_Johns", NOW.isoformat(), NOW.isoformat()),
+        )
+        await conn.execute(
+            "INSERT INTO pairs (guild_id, backend_id, frontend_id, project, thread_id, created_at) "
+            "VALUES (?, ?, ?, ?, ?, ?)",
+            (GUILD, 1, 2, "ecommerce", 555, NOW.isoformat()),
+        )
+    assert await profile_timezone(db, GUILD, 1) == "America/St_Johns"
+    assert await profile_timezone(db, GUILD, 2) is None
+    assert await is_pair_thread(db, 555) is True
+    assert await is_pair_thread(db, 556) is False
 
 
 async def test_questions_solve_once_and_unanswered(db: Database) -> None:
