@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -10,8 +9,6 @@ from db.database import Database
 from db.errors import Conflict, NotFound
 from db.stores._store import Store
 from db.stores._values import FromRow, iso
-
-log = logging.getLogger(__name__)
 
 RSVP_STATUSES = ("going", "maybe", "not_going")
 # Sessions last at most 12 h, so anything that started earlier than this has ended.
