@@ -155,3 +155,30 @@ async def test_an_in_list_of_a_whole_cohort_runs_on_postgres() -> None:
         ids = list(range(40_000))
         marks = ", ".join("?" for _ in ids)
         assert await db.fetchval(f"SELECT COUNT(*) FROM jobs WHERE id IN ({marks})", ids) == 0
+
+
+async def test_a_counter_write_on_postgres_is_one_statement_that_does_not_wait_for_the_wal() -> None:
+    """`execute(durable=False)` commits at once (another connection sees it), on a connection whose commits skip
+    the WAL flush, while every other write still waits for it; a failing counter raises as SQLite's would."""
+    import sqlite3
+
+    from tests.pg import postgres_database
+
+    async with postgres_database() as db:
+        assert isinstance(db, PostgresDatabase)
+        await db.execute("CREATE TABLE c (id INTEGER PRIMARY KEY, n INTEGER NOT NULL)")
+        await db.execute("INSERT INTO c VALUES (1, 0)")
+        await db.execute("UPDATE c SET n = n + 1 WHERE id = 1", durable=False)
+        assert await db.execute("UPDATE c SET n = n + 1 WHERE id = 1", durable=False) == 1
+        assert await db.fetchval("SELECT n FROM c WHERE id = 1") == 2
+        # (The test server turns synchronous_commit off for everyone: what matters is who sets it.)
+        setting = "SELECT setting, source FROM pg_settings WHERE name = 'synchronous_commit'"
+        assert db._unsynced_pool is not None
+        async with db._unsynced_pool.acquire() as raw:
+            assert tuple(await raw.fetchrow(setting)) == ("off", "client")
+        async with db.transaction() as conn:
+            cur = await conn.execute(setting)
+            assert (await cur.fetchone())[1] != "client"  # the server's own setting for every other write
+        with pytest.raises(sqlite3.IntegrityError):
+            await db.execute("UPDATE c SET n = NULL WHERE id = 1", durable=False)
+        assert await db.fetchval("SELECT n FROM c WHERE id = 1") == 2
