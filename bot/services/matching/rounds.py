@@ -71,8 +71,12 @@ class RoundsFlow(MatchingCore):
         others = await self.candidates(directory, cohort_start, now, me.announcement.project_key, other_track)
         links = await self.links(directory.guild_id, now, me.user_id)
         allowed = allowed_partners(me.learner, me.profile, others, links, now, Purpose.SUGGEST)
+        # The rule and the scoring take a millisecond or two each over a pool of a thousand, on the event loop:
+        # other interactions are let through between them, and before the caller renders the answer.
+        await asyncio.sleep(0)
         by_id = {o.user_id: o for o in allowed}
         found = suggest(me.learner, [o.learner for o in allowed], (), limit, now=now)
+        await asyncio.sleep(0)
         return Suggestions(me, others, [(by_id[lr.user_id], br) for lr, br in found])
 
     async def plan_round(
