@@ -222,11 +222,7 @@ class SessionService:
         """Record an answer (Conflict when full, cancelled or over); returns the session and all answers."""
         if status not in RSVP_STATUSES:
             raise InvalidInput("Press Going, Maybe or Not going.")
-        rsvps = await self.store.rsvp(session_id, user_id, status, self.clock.now())
-        session = await self.store.get(session_id)
-        if session is None:
-            raise NotFound("This session no longer exists.")
-        return session, rsvps
+        return await self.store.rsvp(session_id, user_id, status, self.clock.now())
 
     async def cancel(self, guild_id: int, value: str, user_id: int, *, staff: bool) -> Cancelled:
         """Cancel a session (its host or staff) and drop its reminder and start jobs."""

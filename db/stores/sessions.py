@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from db.database import Database
 from db.errors import Conflict, NotFound
@@ -153,32 +155,31 @@ class SessionStore(Store):
             == 1
         )
 
-    async def rsvp(self, session_id: int, user_id: int, status: str, now: datetime) -> Rsvps:
-        """Record an answer; "going" is refused when the session is full (checked in the same transaction)."""
+    async def rsvp(self, session_id: int, user_id: int, status: str, now: datetime) -> tuple[StudySession, Rsvps]:
+        """Record an answer; "going" is refused when the session is full (checked in the same transaction).
+        Returns the session and every answer, read in that transaction (each statement is a trip to the
+        writer's thread: the press is answered after them)."""
         if status not in RSVP_STATUSES:
             raise ValueError(f"unknown RSVP status {status!r}")
         async with self.db.transaction() as conn:
-            cur = await conn.execute(
-                "SELECT status, capacity, starts_at, duration_minutes FROM study_sessions WHERE id = ?", (session_id,)
-            )
-            row = await cur.fetchone()
-            if row is None:
+            found = list(await conn.execute_fetchall("SELECT * FROM study_sessions WHERE id = ?", (session_id,)))
+            if not found:
                 raise NotFound("This session no longer exists.")
-            if row["status"] == "cancelled":
+            session = StudySession.from_row(found[0])
+            if session.status == "cancelled":
                 raise Conflict("This session was cancelled; see `/session list` for upcoming ones.")
-            ends = datetime.fromisoformat(row["starts_at"]) + timedelta(minutes=row["duration_minutes"])
-            if ends <= now:
+            if session.ends_at <= now:
                 raise Conflict("This session is over; see `/session list` for upcoming ones.")
-            if status == "going" and row["capacity"] is not None:
-                cur = await conn.execute(
-                    "SELECT COUNT(*) FROM session_rsvps WHERE session_id = ? AND status = 'going' AND user_id != ?",
-                    (session_id, user_id),
+            if status == "going" and session.capacity is not None:
+                counted = list(
+                    await conn.execute_fetchall(
+                        "SELECT COUNT(*) FROM session_rsvps WHERE session_id = ? AND status = 'going' AND user_id != ?",
+                        (session_id, user_id),
+                    )
                 )
-                counted = await cur.fetchone()
-                taken = counted[0] if counted else 0
-                if taken >= row["capacity"]:
+                if (counted[0][0] if counted else 0) >= session.capacity:
                     raise Conflict(
-                        f"This session is full ({row['capacity']} going). "
+                        f"This session is full ({session.capacity} going). "
                         "Press **Maybe** for now and try **Going** again later."
                     )
             await conn.execute(
@@ -187,17 +188,21 @@ class SessionStore(Store):
                 "updated_at = excluded.updated_at",
                 (session_id, user_id, status, iso(now)),
             )
-        return await self.rsvps(session_id)
+            answers = await conn.execute_fetchall(_RSVPS_SQL, (session_id,))
+        return session, _grouped(answers)
 
     async def rsvps(self, session_id: int) -> Rsvps:
-        rows = await self.db.fetchall(
-            "SELECT user_id, status FROM session_rsvps WHERE session_id = ? ORDER BY updated_at, user_id",
-            (session_id,),
-        )
-        grouped: dict[str, list[int]] = {s: [] for s in RSVP_STATUSES}
-        for row in rows:
-            grouped[row["status"]].append(row["user_id"])
-        return Rsvps(**{k: tuple(v) for k, v in grouped.items()})
+        return _grouped(await self.db.fetchall(_RSVPS_SQL, (session_id,)))
+
+
+_RSVPS_SQL = "SELECT user_id, status FROM session_rsvps WHERE session_id = ? ORDER BY updated_at, user_id"
+
+
+def _grouped(rows: Iterable[Any]) -> Rsvps:
+    grouped: dict[str, list[int]] = {s: [] for s in RSVP_STATUSES}
+    for row in rows:
+        grouped[row["status"]].append(row["user_id"])
+    return Rsvps(**{k: tuple(v) for k, v in grouped.items()})
 
 
 # --- look-ups into tables partner matching owns -----------------------------------------------------

@@ -59,17 +59,17 @@ async def test_session_roundtrip_creator_is_going(db: Database) -> None:
 async def test_rsvp_changes_answer_and_respects_capacity(db: Database) -> None:
     store = SessionStore(db)
     session_id = await make_session(store, capacity=2)
-    rsvps = await store.rsvp(session_id, 2, "going", NOW)
-    assert rsvps.going == (1, 2)
+    session, rsvps = await store.rsvp(session_id, 2, "going", NOW)
+    assert rsvps.going == (1, 2) and session == await store.get(session_id)
     with pytest.raises(Conflict, match="full"):
         await store.rsvp(session_id, 3, "going", NOW)
     # Maybe is always possible; pressing Going again while already going is fine.
     await store.rsvp(session_id, 3, "maybe", NOW)
     await store.rsvp(session_id, 2, "going", NOW)
     # A place frees up.
-    rsvps = await store.rsvp(session_id, 2, "not_going", NOW)
+    _, rsvps = await store.rsvp(session_id, 2, "not_going", NOW)
     assert rsvps.not_going == (2,) and rsvps.status_of(2) == "not_going"
-    rsvps = await store.rsvp(session_id, 3, "going", NOW + timedelta(minutes=1))
+    _, rsvps = await store.rsvp(session_id, 3, "going", NOW + timedelta(minutes=1))
     assert rsvps.going == (1, 3) and rsvps.maybe == ()
 
 
