@@ -7,6 +7,7 @@ questions use `autocomplete_topics` and `related_topics`.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
@@ -28,6 +29,7 @@ __all__ = [
     "TIP_KIND",
     "IndexedTopic",
     "LearningService",
+    "OpenedTopic",
     "RankedSearch",
     "SavedEdit",
     "SearchPage",
@@ -49,6 +51,14 @@ TIPS_RECHECK = timedelta(seconds=30)
 def clip_name(text: str, limit: int) -> str:
     """As bot.app.ui.clip (which this layer cannot import)."""
     return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
+
+
+@dataclass(frozen=True)
+class OpenedTopic:
+    """A topic being shown (its lookup counted) and its approved related topics."""
+
+    topic: Topic
+    related: list[IndexedTopic]
 
 
 @dataclass(frozen=True)
@@ -128,13 +138,30 @@ class LearningService:
         topic_id = self.index.resolve(name)
         topic = await self.store.get(topic_id) if topic_id is not None else None
         if topic is None or topic.status != "approved":
-            hints = self.index.did_you_mean(name)
-            hint = " Did you mean " + ", ".join(f"**{s.title}**" for s in hints) + "?" if hints else ""
-            raise NotFound(
-                f"No topic called `{clip_name(name, 80)}`.{hint} Pick one from the list as you type, "
-                "or use `/learn search` to look inside topics."
-            )
+            raise self._no_topic(name)
         return topic
+
+    async def look_up(self, name: str) -> OpenedTopic:
+        """`/learn topic`: the topic a name stands for (as `topic`), its lookup counted, its related topics.
+
+        The name index already knows the id, so the read and the count run side by side (the reader's and
+        the writer's threads; on PostgreSQL two connections): the answer waits for one trip, not two."""
+        topic_id = self.index.resolve(name)
+        if topic_id is None:
+            raise self._no_topic(name)
+        topic, _ = await asyncio.gather(self.store.get(topic_id), self.store.record_use(topic_id))
+        if topic is None or topic.status != "approved":
+            raise self._no_topic(name)
+        self.index.bump(topic.id)
+        return OpenedTopic(topic, self.index.by_slugs(topic.related))
+
+    def _no_topic(self, name: str) -> NotFound:
+        hints = self.index.did_you_mean(name)
+        hint = " Did you mean " + ", ".join(f"**{s.title}**" for s in hints) + "?" if hints else ""
+        return NotFound(
+            f"No topic called `{clip_name(name, 80)}`.{hint} Pick one from the list as you type, "
+            "or use `/learn search` to look inside topics."
+        )
 
     async def by_slug(self, slug: str, missing: str = "That topic is no longer available.") -> Topic:
         topic = await self.store.by_slug(slug)
@@ -142,13 +169,13 @@ class LearningService:
             raise NotFound(missing)
         return topic
 
-    async def opened(self, topic: Topic) -> list[IndexedTopic]:
+    async def opened(self, topic: Topic) -> OpenedTopic:
         """Count one lookup of the topic (before it is shown) and return its approved related topics (from the
         name index: their slugs and titles are all a button needs)."""
         related = self.index.by_slugs(topic.related)
         await self.store.record_use(topic.id)
         self.index.bump(topic.id)
-        return related
+        return OpenedTopic(topic, related)
 
     async def search(self, query: str, first_page: int = 0) -> RankedSearch:
         """Ranked topics; with `first_page`, the excerpts of that many first results too (one database trip)."""

@@ -24,6 +24,7 @@ from cogs.learning.components import (
     post_for_review,
     related_view,
     send_topic,
+    show_topic,
 )
 from cogs.learning.rendering import PAGE_SIZE, no_results_text, popular_embed, topic_embed
 
@@ -70,7 +71,7 @@ class LearningCog(commands.GroupCog, name="Learning", group_name="learn", group_
         self, interaction: discord.Interaction[NexusBot], name: app_commands.Range[str, 1, 100], share: bool = False
     ) -> None:
         """Look up one topic by name, slug or alias."""
-        await send_topic(interaction, await self.service.topic(name), ephemeral=not share)
+        await show_topic(interaction, await self.service.look_up(name), ephemeral=not share)
 
     @app_commands.command(name="search", description="Search inside all learning topics, best matches first")
     @app_commands.describe(query="Words to look for, e.g. split a risky migration, redis cache, dockerfile")

@@ -14,7 +14,7 @@ import discord
 
 from bot.app.checks import require_staff
 from bot.app.ui import NexusModal, OwnedView, PersistentButton, clip
-from bot.services.learning import IndexedTopic, LearningService, RankedSearch, Topic, TopicDraft
+from bot.services.learning import IndexedTopic, LearningService, OpenedTopic, RankedSearch, Topic, TopicDraft
 from bot.services.text import user_text
 from bot.services.topic_content import (
     BODY_MAX,
@@ -52,9 +52,15 @@ async def send_topic(
 ) -> None:
     """Answer with the topic and its related topics as buttons; counts one lookup."""
     # Counted before answering, so the count is already stored when the learner sees the topic.
-    related = await learning(interaction).opened(topic)
-    kwargs: dict[str, Any] = {"embed": topic_embed(topic, heading=heading), "ephemeral": ephemeral}
-    view = related_view(related)
+    await show_topic(interaction, await learning(interaction).opened(topic), ephemeral=ephemeral, heading=heading)
+
+
+async def show_topic(
+    interaction: discord.Interaction[Any], opened: OpenedTopic, *, ephemeral: bool, heading: str | None = None
+) -> None:
+    """Answer with a topic whose lookup is counted, and its related topics as buttons."""
+    kwargs: dict[str, Any] = {"embed": topic_embed(opened.topic, heading=heading), "ephemeral": ephemeral}
+    view = related_view(opened.related)
     if view is not None:
         kwargs["view"] = view
     await interaction.response.send_message(**kwargs)

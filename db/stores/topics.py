@@ -227,8 +227,11 @@ class TopicStore:
     # --- writes -----------------------------------------------------------------------------
 
     async def record_use(self, topic_id: int) -> None:
-        """One more lookup: a counter, committed before the topic is shown but without waiting for the disk."""
-        await self.db.execute("UPDATE topics SET uses = uses + 1 WHERE id = ?", (topic_id,), durable=False)
+        """One more lookup of an approved topic: a counter, committed before the topic is shown but without
+        waiting for the disk."""
+        await self.db.execute(
+            "UPDATE topics SET uses = uses + 1 WHERE id = ? AND status = 'approved'", (topic_id,), durable=False
+        )
 
     async def create(
         self,

@@ -86,6 +86,22 @@ async def test_lookups_are_counted_for_popular(services: Services) -> None:
     assert learning.index.popular(1)[0].slug == "redis"
 
 
+async def test_look_up_counts_an_approved_topic_and_gives_its_related_ones(services: Services) -> None:
+    """`/learn topic`: typos forgiven, the lookup counted (only for an approved topic), the related topics given."""
+    learning = services.learning
+    before = (await learning.topic("caching")).uses
+    opened = await learning.look_up("cachng strategies")
+    assert opened.topic.slug == "caching" and [t.slug for t in opened.related]
+    assert (await learning.topic("caching")).uses == before + 1
+    assert learning.index.popular(1)[0].slug == "caching"
+    with pytest.raises(NotFound, match="Did you mean"):
+        await learning.look_up("cachin stratgy")
+    # A topic taken down after the index was built: not shown, not counted.
+    suggested = await learning.store.create("pending-one", TopicDraft("Pending one", "concepts", "S.", "B."), NOW)
+    await learning.store.record_use(suggested.id)
+    assert (await learning.store.get(suggested.id)).uses == 0  # type: ignore[union-attr]
+
+
 async def test_a_lookup_reads_its_related_topics_from_the_index_not_the_database(
     services: Services, db: Database
 ) -> None:
@@ -99,7 +115,7 @@ async def test_a_lookup_reads_its_related_topics_from_the_index_not_the_database
     statements: list[str] = []
     await db.on_reader(lambda conn: conn.set_trace_callback(statements.append))
     try:
-        related = await learning.opened(caching)
+        related = (await learning.opened(caching)).related
     finally:
         await db.on_reader(lambda conn: conn.set_trace_callback(None))
     assert statements == []
