@@ -111,15 +111,15 @@ class Highlighter:
         """The passage of `words` words with the most of the searched words among `texts` (an earlier text wins
         when it has as many different ones), marked with MARK_START/MARK_END; None when none of the words is
         in any of them (e.g. a match on the title only)."""
-        best: tuple[int, int] | None = None  # (different words, hits)
+        most = 0  # different searched words in the best window so far
         chosen: tuple[str, list[_Hit], int] | None = None
         for text in texts:
             hits = self._hits(text)
             if not hits:
                 continue
-            anchor, distinct, count = _best_window(hits, words)
-            if best is None or distinct > best[0]:
-                best, chosen = (distinct, count), (text, hits, anchor)
+            anchor, distinct = _best_window(hits, words)
+            if distinct > most:
+                most, chosen = distinct, (text, hits, anchor)
                 if distinct == len(self.stems):  # nothing later can show more of them
                     break
         if chosen is None:
@@ -127,8 +127,8 @@ class Highlighter:
         return _render(*chosen, words)
 
 
-def _best_window(hits: list[_Hit], words: int) -> tuple[int, int, int]:
-    """(index of the hit to start from, different words, hits) of the window with the most different searched
+def _best_window(hits: list[_Hit], words: int) -> tuple[int, int]:
+    """(index of the hit to start from, different words) of the window with the most different searched
     words, then the most hits; a window's reach estimated in characters (words of about six letters)."""
     reach = (words - _LEAD_WORDS) * _CHARS_PER_WORD
     best = (0, 0, 0)
@@ -141,7 +141,7 @@ def _best_window(hits: list[_Hit], words: int) -> tuple[int, int, int]:
             count += 1
         if (len(terms), count) > best[1:]:
             best = (i, len(terms), count)
-    return best
+    return best[0], best[1]
 
 
 def _word_start_before(text: str, at: int, count: int) -> int:
