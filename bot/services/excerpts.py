@@ -14,8 +14,7 @@ import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import lru_cache
-
-import Stemmer
+from typing import Any
 
 # Excerpt markers: control characters nobody types, replaced by the renderer after escaping markdown.
 MARK_START = "\x02"
@@ -28,7 +27,6 @@ _CHARS_PER_WORD = 6
 
 _TOKEN = re.compile(r"[^\W_]+")  # a word as the index's tokenizer (unicode61) sees one: letters and digits
 _WORD = re.compile(r"\S+")  # a word as the reader sees one
-_STEMMER = Stemmer.Stemmer("porter")
 _STEM_MIN, _STEM_MAX = 3, 64
 
 
@@ -40,7 +38,15 @@ def stem(token: str) -> str:
         token = "".join(c for c in unicodedata.normalize("NFKD", token) if not unicodedata.combining(c))
     if len(token) < _STEM_MIN or len(token) > _STEM_MAX:
         return token
-    return str(_STEMMER.stemWord(token))
+    return str(_stemmer().stemWord(token))
+
+
+@lru_cache(maxsize=1)
+def _stemmer() -> Any:
+    # Imported on the first search (about 1 MB): a bot that never searches doesn't carry it.
+    import Stemmer
+
+    return Stemmer.Stemmer("porter")
 
 
 def _folded(text: str) -> str:
