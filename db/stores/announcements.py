@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import json
 import sqlite3
 from collections.abc import Iterable
@@ -54,7 +55,7 @@ class Announcement(NewAnnouncement):
         return dataclass_from_row(
             cls,
             row,
-            stack=tuple(json.loads(row["stack"] or "[]")),
+            stack=_stack(row["stack"] or "[]"),
         )
 
     @property
@@ -62,8 +63,15 @@ class Announcement(NewAnnouncement):
         return self.withdrawn_at is None
 
 
+@functools.lru_cache(maxsize=4096)  # stacks repeat from learner to learner: one tuple each
+def _stack(text: str) -> tuple[str, ...]:
+    return tuple(json.loads(text))
+
+
 # Pages of announcements are read again and again (suggestion pools, boards): unchanged rows, the same objects.
-_announcement_of: RowMemo[Announcement] = RowMemo(Announcement.from_row)
+_announcement_of: RowMemo[Announcement] = RowMemo(
+    Announcement.from_row, shared=("guild_id", "cohort_start", "project_key", "track", "timezone", "channel_id")
+)
 
 
 @dataclass(frozen=True)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import json
 import sqlite3
 from collections.abc import Callable
@@ -18,6 +19,7 @@ PROFILE_FIELDS = frozenset(
 )
 
 
+@functools.lru_cache(maxsize=4096)  # few distinct tag lists: kept profiles share one tuple each
 def _tags(value: str) -> tuple[str, ...]:
     return tuple(t for t in (value or "").split(",") if t)
 
