@@ -122,6 +122,9 @@ class NexusBot(commands.Bot):
             connector=aiohttp.TCPConnector(limit=KEEPALIVE_POOL, keepalive_timeout=60),
             # discord.py waits this long after the last GUILD_CREATE before on_ready; we serve one guild.
             guild_ready_timeout=0.5,
+            # No message cache: nothing reads it (edits go through partial messages, buttons through their
+            # payload); the default kept the last 1,000 messages the bot saw, each with its embeds and components.
+            max_messages=None,
             **self.shard_options(settings),
         )
         self.settings = settings

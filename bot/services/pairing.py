@@ -96,6 +96,17 @@ def stack_preferences(stack: Iterable[str]) -> frozenset[str]:
     return frozenset(found)
 
 
+# Learners kept by the thousand in the suggestion pools share their (few distinct) tag and stack sets.
+@functools.lru_cache(maxsize=4096)
+def _tag_set(tags: tuple[str, ...]) -> frozenset[str]:
+    return frozenset(tags)
+
+
+@functools.lru_cache(maxsize=4096)
+def _stack_set(stack: tuple[str, ...]) -> frozenset[str]:
+    return stack_preferences(stack)
+
+
 def week_of(now: datetime) -> date:
     return now.astimezone(UTC).date()
 
@@ -159,9 +170,9 @@ def build_learner(
             profile.availability_json,
             now,
         ),
-        offers=frozenset(profile.offers),
-        wants=frozenset(profile.wants),
-        stack=stack_preferences(announcement.stack),
+        offers=_tag_set(tuple(profile.offers)),
+        wants=_tag_set(tuple(profile.wants)),
+        stack=_stack_set(tuple(announcement.stack)),
         capacity=capacity,
         display_name=display_name or announcement.display_name,
         project_name=project_name,

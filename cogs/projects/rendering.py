@@ -20,15 +20,14 @@ from bot.services.contracts.service import contracts_text, needs_text
 from bot.services.pair_health import PartnerFigures, met_rate_text
 from bot.services.text import plain_link, user_text
 from bot.services.tracks import TRACK_NAMES
-from cogs._shared import pair_button
+from cogs._shared import inert_view, pair_button
 
 
 def pair_view(announcement: Announcement, *, full: bool = False) -> discord.ui.View | None:
     if not shows_looking(announcement, full):
         return None
-    view = discord.ui.View(timeout=None)
-    view.add_item(pair_button(announcement.id))
-    return view
+    # Inert: PairWithMeButton (a DynamicItem) answers the press; a live view was stored for every post, for good.
+    return inert_view(pair_button(announcement.id))
 
 
 def project_line(project: CatalogProject | None, a: Announcement) -> str:

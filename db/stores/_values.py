@@ -67,18 +67,47 @@ class FromRow:
 class RowMemo(Generic[T]):
     """Immutable objects built from rows, kept by the row's values. A list read again and again (a suggestion pool
     every few seconds) gives back, for every row that did not change, the object built the last time: nothing is
-    built again on the event loop, and no fresh copies are left for the garbage collector to walk."""
+    built again on the event loop, and no fresh copies are left for the garbage collector to walk.
 
-    def __init__(self, build: Callable[[Any], T], size: int = 20_000) -> None:
+    Kept by (the row's identity, the hash of all its values), not by the values themselves: keeping every row's
+    text as a key held ~600 bytes per row beside the object (its timestamps and JSON as stored). A changed row
+    hashes differently (64-bit hash; a collision would need the same row at ~2^-64 odds), and `ident` (default: the
+    first column, the id) keeps one row's hash from ever giving back another row's object."""
+
+    def __init__(
+        self,
+        build: Callable[[Any], T],
+        size: int = 20_000,
+        ident: Callable[[Any], Any] | None = None,
+        shared: tuple[str, ...] = (),
+    ) -> None:
         self.build = build
         self.size = size
-        self._built: dict[tuple[Any, ...], T] = {}
+        self.ident: Callable[[Any], Any] = ident or _first_column
+        # Columns whose values repeat from row to row (a zone, a status, the same availability): the kept objects
+        # share one copy of each value instead of one per row as the driver hands them out.
+        self.shared = shared
+        self._values: dict[Any, Any] = {}
+        self._built: dict[tuple[Any, int], T] = {}
 
     def __call__(self, row: Any) -> T:
-        key = tuple(row)
+        key = (self.ident(row), hash(tuple(row)))
         built = self._built.get(key)
         if built is None:
             if len(self._built) >= self.size:
-                self._built.clear()  # a few cohorts' rows: starting over now and then is cheaper than tracking recency
-            built = self._built[key] = self.build(row)
+                # a few cohorts' rows: starting over now and then is cheaper than tracking recency
+                self._built.clear()
+                self._values.clear()
+            built = self._built[key] = self.build(self._sharing(row) if self.shared else row)
         return built
+
+    def _sharing(self, row: Any) -> dict[str, Any]:
+        values = dict(zip(row.keys(), tuple(row), strict=True))
+        for column in self.shared:
+            value = values[column]
+            values[column] = self._values.setdefault(value, value)
+        return values
+
+
+def _first_column(row: Any) -> Any:
+    return row[0]

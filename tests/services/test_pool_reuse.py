@@ -64,3 +64,33 @@ def test_row_memo_gives_the_same_object_for_the_same_values_and_starts_over_when
     assert memo((1, "b")) is not a  # another value of a column: another object
     memo((2, "c"))  # a third row: the memo started over
     assert memo((1, "a")) is not a and len(built) == 4
+
+
+def test_row_memo_keeps_no_row_values_and_never_mixes_rows() -> None:
+    memo: RowMemo[list[object]] = RowMemo(lambda row: [row], ident=lambda row: row[0])
+    first = memo((1, "2026-12-08T10:00:00+00:00"))
+    assert memo((1, "2026-12-08T10:00:00+00:00")) is first
+    assert memo((1, "2026-12-08T10:05:00+00:00")) is not first  # the row changed: built again
+    assert memo((2, "2026-12-08T10:00:00+00:00")) is not first  # another row, whatever its values
+    # Kept by (identity, hash of the values): not by the values (their text held ~600 bytes a row beside the object).
+    assert all(isinstance(h, int) for _, h in memo._built)
+
+
+async def test_kept_rows_share_their_repeated_values(service: MatchingService) -> None:
+    """A pool's thousand learners share one copy of a zone, an availability, a tag list, a tag set and a stack set
+    (the driver hands out a fresh string per row): what kept the suggestion pools at ~17 MB for 4k learners."""
+    directory = Directory()
+    for user_id in (1, 2):
+        await learner(service, directory, user_id, "frontend")
+        await service.store.join(
+            pairing.default_profile(GUILD, user_id, None, NOW), NOW, timezone="Africa/Lagos", offers=("react", "css")
+        )
+    one, two = (await pool_by_id(service, directory)).values()
+    assert one.profile is not None and two.profile is not None and one.profile is not two.profile
+    assert one.profile.availability_json is two.profile.availability_json
+    assert one.profile.timezone is two.profile.timezone
+    assert one.profile.offers is two.profile.offers
+    assert one.announcement.project_key is two.announcement.project_key
+    assert one.learner.offers is two.learner.offers and one.learner.stack is two.learner.stack
+    # Shared, not mixed: each is still built from its own rows.
+    assert (one.user_id, two.user_id) == (1, 2) and one.learner.offers == {"react", "css"}

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import discord
 import pytest
 
 from bot.app.ui import PersistentButton
@@ -44,3 +45,24 @@ async def test_a_button_is_rebuilt_from_its_custom_id(button: PersistentButton) 
     assert type(again) is type(button)
     assert again.custom_id == button.custom_id
     assert state(again) == state(button) != {}
+
+
+async def test_an_announcement_posts_button_is_answered_by_pair_with_me_and_its_view_never_stored() -> None:
+    """discord.py keeps every unfinished view it sends or edits in, for the process's life (one per announcement
+    post, ~20 KB with its message under the load); the post's press is PairWithMeButton's, so the view is inert."""
+    from datetime import UTC, date, datetime
+
+    from cogs.projects.rendering import pair_view
+    from db.stores.announcements import Announcement
+
+    now = datetime(2026, 12, 8, tzinfo=UTC)
+    announcement = Announcement(
+        guild_id=1, user_id=2, cohort_start=date(2026, 12, 7), project_key="ecommerce", track="backend",
+        title="Shop", summary="A shop.", id=77, channel_id=3, message_id=4, created_at=now, updated_at=now,
+        withdrawn_at=None, left_guild_at=None,
+    )  # fmt: skip
+    view = pair_view(announcement)
+    assert view is not None and view.is_finished()  # what discord.py's send/edit check before storing a view
+    (button,) = view.children
+    assert isinstance(button, discord.ui.Button) and button.custom_id is not None
+    assert PairWithMeButton(77).custom_id == button.custom_id

@@ -39,7 +39,7 @@ def esc(text: str) -> str:
     return user_text(text)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Someone:
     """A learner as matching sees them: announcement, profile (if opted in) and their Learner."""
 

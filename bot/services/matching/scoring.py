@@ -66,7 +66,7 @@ TZ_ZERO_AT_MINUTES = 720
 MAX_SCORE = W_OVERLAP + 2 * W_SKILL_PER_TAG * SKILL_TAGS_COUNTED + W_STACK_SHARED + W_TIMEZONE  # 100
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)  # kept by the thousand in the suggestion pools
 class Learner:
     user_id: int
     track: Track

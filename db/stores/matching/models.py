@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import json
 import sqlite3
 from collections.abc import Callable
@@ -18,11 +19,12 @@ PROFILE_FIELDS = frozenset(
 )
 
 
+@functools.lru_cache(maxsize=4096)  # few distinct tag lists: kept profiles share one tuple each
 def _tags(value: str) -> tuple[str, ...]:
     return tuple(t for t in (value or "").split(",") if t)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)  # kept by the thousand in the suggestion pools
 class MatchProfile:
     guild_id: int
     user_id: int

@@ -15,7 +15,11 @@ from db.stores._values import RowMemo
 from db.stores.matching.models import PROFILE_FIELDS, MatchProfile, MatchRequest, NewProfile
 
 # Every profile of a guild, read for each suggestion pool: unchanged rows give back the same objects.
-_profile_of: RowMemo[MatchProfile] = RowMemo(MatchProfile.from_row)
+_profile_of: RowMemo[MatchProfile] = RowMemo(
+    MatchProfile.from_row,
+    ident=lambda row: row["user_id"],
+    shared=("guild_id", "timezone", "availability_text", "availability", "status"),
+)
 PROFILES_PER_QUERY = 900  # user ids bound per query (SQLite's default limit is 32,766; old builds 999)
 
 
