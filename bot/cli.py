@@ -19,6 +19,7 @@ from bot.clock import make_clock
 from bot.config import ConfigError, Settings, load_settings
 from bot.logging import setup_logging
 from bot.loopwatch import SLOW_CALLBACK_ENV
+from bot.memory import limit_malloc_arenas
 from db.database import Database, MigrationError
 from db.engines import open_database as open_engine
 from db.lock import DatabaseLock, DatabaseLocked
@@ -412,6 +413,7 @@ def run_async(main: Coroutine[Any, Any, int]) -> int:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    limit_malloc_arenas()  # before any thread starts (bot/memory.py)
     # `kill -USR1 <pid>` prints every thread's stack: how to see where a stuck bot is stuck.
     faulthandler.register(signal.SIGUSR1, all_threads=True)
     args = build_parser().parse_args(argv)
