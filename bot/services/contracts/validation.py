@@ -12,15 +12,15 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-import multiprocessing
-from concurrent.futures import ProcessPoolExecutor
-from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from bot.services.contracts.diff import ContractDiff, diff_contracts
 from bot.services.contracts.document import ApiDocument, ContractRejected, load_document
 from bot.services.text import clean_line
+
+if TYPE_CHECKING:
+    from concurrent.futures import ProcessPoolExecutor
 
 log = logging.getLogger(__name__)
 
@@ -69,6 +69,10 @@ class ValidationPool:
 
     def _pool(self) -> ProcessPoolExecutor:
         if self._executor is None:
+            # Imported with the first upload: multiprocessing costs the bot about 2 MB it needs only then.
+            import multiprocessing
+            from concurrent.futures import ProcessPoolExecutor
+
             self._executor = ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn"))
         return self._executor
 
@@ -87,6 +91,8 @@ class ValidationPool:
         executor.shutdown(wait=False, cancel_futures=True)
 
     async def check(self, data: bytes, filename: str, previous: str | None, previous_size: int = 0) -> Checked:
+        from concurrent.futures.process import BrokenProcessPool  # imported by _pool already
+
         shown = clean_line(filename).replace("`", "ˋ")[:80] or "the file"
         async with self._lock:  # the timeout counts the check itself, not the wait behind another upload
             loop = asyncio.get_running_loop()
