@@ -3,15 +3,9 @@
 from __future__ import annotations
 
 import re
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime
-from pathlib import Path
-
-import pytest
 
 from bot.services.excerpts import ELLIPSIS, EXCERPT_WORDS, MARK_END, MARK_START, Highlighter
-from bot.services.topic_content import load_topics
-from db.database import Database
 from db.stores.topics import TopicStore
 
 NOW = datetime(2026, 12, 1, tzinfo=UTC)
@@ -58,22 +52,13 @@ def test_the_summary_wins_a_tie_and_a_title_only_match_has_no_excerpt() -> None:
     assert highlighter.excerpt("Keys in memory.", "Values.") is None
 
 
-@pytest.fixture
-async def store(tmp_path: Path) -> AsyncIterator[TopicStore]:
-    async with Database(tmp_path / "n.db") as db:
-        await db.migrate()
-        topic_store = TopicStore(db)
-        await topic_store.seed_shipped(load_topics().topics, NOW)
-        yield topic_store
-
-
-async def test_a_topic_has_an_excerpt_exactly_when_fts5_matches_its_summary_or_body(store: TopicStore) -> None:
+async def test_a_topic_has_an_excerpt_exactly_when_fts5_matches_its_summary_or_body(topic_store: TopicStore) -> None:
     """Every word of the curated topics: the excerpt finds it in the same topics as FTS5's own tokenizer."""
-    topics = await store.many(list(range(1, 1000)))
+    topics = await topic_store.many(list(range(1, 1000)))
     assert len(topics) >= 50
     words = sorted({w for t in topics for w in re.findall(r"[^\W_]+", f"{t.summary} {t.body}".lower())})
     assert len(words) > 1000
     for word in words:
-        found = await store.search(f'{{summary body}} : "{word}"', limit=1000)
+        found = await topic_store.search(f'{{summary body}} : "{word}"', limit=1000)
         highlighter = Highlighter([word])
         assert {h.topic_id for h in found.hits} == {t.id for t in topics if highlighter.excerpt(t.summary, t.body)}

@@ -4,10 +4,8 @@ from __future__ import annotations
 
 import random
 import string
-from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from pathlib import Path
 
 import pytest
 from hypothesis import given, settings
@@ -30,8 +28,7 @@ from bot.services.search import (
     ranked_search,
     render_snippet,
 )
-from bot.services.topic_content import load_topics, parse_category, parse_resources, slugify
-from db.database import Database
+from bot.services.topic_content import parse_category, parse_resources, slugify
 from db.stores.topics import TopicStore
 
 NOW = datetime(2026, 12, 1, tzinfo=UTC)
@@ -185,24 +182,15 @@ def test_long_titles_are_clipped_in_labels() -> None:
     assert len(index.complete("l")[0].label) == CHOICE_NAME_MAX
 
 
-@pytest.fixture
-async def store(tmp_path: Path) -> AsyncIterator[TopicStore]:
-    async with Database(tmp_path / "n.db") as db:
-        await db.migrate()
-        topic_store = TopicStore(db)
-        await topic_store.seed_shipped(load_topics().topics, NOW)
-        yield topic_store
-
-
-async def test_ranked_search_all_any_and_did_you_mean(store: TopicStore) -> None:
-    names = NameIndex(await store.names())
-    caching = await store.by_slug("caching")
+async def test_ranked_search_all_any_and_did_you_mean(topic_store: TopicStore) -> None:
+    names = NameIndex(await topic_store.names())
+    caching = await topic_store.by_slug("caching")
     assert caching is not None
-    exact = await ranked_search(store, names, "caching strategies")
+    exact = await ranked_search(topic_store, names, "caching strategies")
     assert exact.mode == "all" and exact.topic_ids[0] == caching.id
-    partial = await ranked_search(store, names, "caching zebrafish")
+    partial = await ranked_search(topic_store, names, "caching zebrafish")
     assert partial.mode == "any" and caching.id in partial.topic_ids
-    nothing = await ranked_search(store, names, "cachng")
+    nothing = await ranked_search(topic_store, names, "cachng")
     assert nothing.mode == "none" and nothing.topic_ids == ()
     assert nothing.suggestions and nothing.suggestions[0].slug == "caching"
 
@@ -256,23 +244,23 @@ def _hostile(rng: random.Random) -> str:
     return rng.choice(pieces) * rng.randint(1, 300)
 
 
-async def test_fuzz_ten_thousand_hostile_queries_never_error(store: TopicStore) -> None:
-    names = NameIndex(await store.names())
+async def test_fuzz_ten_thousand_hostile_queries_never_error(topic_store: TopicStore) -> None:
+    names = NameIndex(await topic_store.names())
     rng = random.Random(20261201)
     answered = 0
     for _ in range(10_000):
         text = _hostile(rng)
-        result = await ranked_search(store, names, text, limit=5)
+        result = await ranked_search(topic_store, names, text, limit=5)
         if result.match is not None and result.topic_ids:
-            excerpts(result.terms, await store.many(result.topic_ids))
+            excerpts(result.terms, await topic_store.many(result.topic_ids))
             answered += 1
         assert len(names.complete(text)) <= AUTOCOMPLETE_MAX
     assert answered > 100  # the mix includes real words, so some queries do find topics
 
 
-async def test_frontend_core_names_resolve_to_their_own_topics(store: TopicStore) -> None:
+async def test_frontend_core_names_resolve_to_their_own_topics(topic_store: TopicStore) -> None:
     """`react` once fell through to fuzzy matching (React Native, React State Management); exact names win."""
-    names = NameIndex(await store.names())
+    names = NameIndex(await topic_store.names())
     expected = {
         "react": "react",
         "React": "react",
@@ -291,19 +279,19 @@ async def test_frontend_core_names_resolve_to_their_own_topics(store: TopicStore
     }
     for text, slug in expected.items():
         topic_id = names.resolve(text)
-        topic = await store.get(topic_id) if topic_id is not None else None
+        topic = await topic_store.get(topic_id) if topic_id is not None else None
         assert topic is not None and topic.slug == slug, (text, topic and topic.slug)
     for text in ("react", "javascript", "css"):
         assert names.complete(text)[0].slug == text
-        ranked = await ranked_search(store, names, text)
-        first = await store.get(ranked.topic_ids[0])
+        ranked = await ranked_search(topic_store, names, text)
+        first = await topic_store.get(ranked.topic_ids[0])
         assert first is not None and first.slug == text
 
 
-async def test_ranked_search_brings_the_first_pages_excerpts_along(store: TopicStore) -> None:
-    names = NameIndex(await store.names())
-    result = await ranked_search(store, names, "caching strategies", page=5)
+async def test_ranked_search_brings_the_first_pages_excerpts_along(topic_store: TopicStore) -> None:
+    names = NameIndex(await topic_store.names())
+    result = await ranked_search(topic_store, names, "caching strategies", page=5)
     assert result.match is not None and result.snippets_for == result.topic_ids[:5]
-    assert result.page == tuple(await store.cards(result.topic_ids[:5]))
+    assert result.page == tuple(await topic_store.cards(result.topic_ids[:5]))
     assert result.snippets == excerpts(("caching", "strategies"), result.page) and result.snippets
-    assert (await ranked_search(store, names, "caching strategies")).snippets_for == ()
+    assert (await ranked_search(topic_store, names, "caching strategies")).snippets_for == ()
