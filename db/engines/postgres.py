@@ -19,8 +19,8 @@ import contextlib
 import logging
 import re
 import sqlite3
-from collections.abc import AsyncIterator, Iterable, Mapping, Sequence
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Iterable, Iterator, Mapping, Sequence
+from contextlib import asynccontextmanager, contextmanager
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any, cast
@@ -394,7 +394,7 @@ class PostgresDatabase(Database):
         # BEGIN and the advisory lock in one round trip (one simple query: the key is this process's own int).
         begin = f"BEGIN; SELECT pg_advisory_xact_lock({int(self.write_lock_key)})"
         async with self._write_lock, self.pool.acquire() as raw:
-            try:
+            with self._write_errors():
                 await raw.execute(begin)
                 try:
                     yield PgConnection(self, raw, in_transaction=True)
@@ -405,12 +405,18 @@ class PostgresDatabase(Database):
                             await raw.execute("ROLLBACK")
                     raise
                 await raw.execute("COMMIT")
-            except BaseException as exc:
-                self._note_write_failure(exc)
-                if isinstance(exc, asyncpg.PostgresError):
-                    raise _as_sqlite_error(exc) from exc
-                raise
-            self.storage_full = False
+
+    @contextmanager
+    def _write_errors(self) -> Iterator[None]:
+        """A write's outcome: a failure noted (a full disk) and raised as SQLite's error; success clears it."""
+        try:
+            yield
+        except BaseException as exc:
+            self._note_write_failure(exc)
+            if isinstance(exc, asyncpg.PostgresError):
+                raise _as_sqlite_error(exc) from exc
+            raise
+        self.storage_full = False
 
     async def _execute_unsynced(self, sql: str, params: Params) -> int:
         """`execute(durable=False)`: the one statement on its own, on a connection whose commits don't wait for
@@ -418,15 +424,9 @@ class PostgresDatabase(Database):
         no write lock: a single statement is atomic, and a counter reads nothing it decides on."""
         if self._unsynced_pool is None:
             raise RuntimeError("Database is not connected")
-        try:
+        with self._write_errors():
             async with self._unsynced_pool.acquire() as raw:
                 cur = await PgConnection(self, raw, in_transaction=False).execute(sql, params)
-        except BaseException as exc:
-            self._note_write_failure(exc)
-            if isinstance(exc, asyncpg.PostgresError):
-                raise _as_sqlite_error(exc) from exc
-            raise
-        self.storage_full = False
         return int(cur.rowcount)
 
     async def insert(self, sql: str, params: Params = ()) -> int:
