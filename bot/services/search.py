@@ -85,7 +85,11 @@ def search_terms(text: str) -> list[str]:
 
 def build_match(text: str, *, any_word: bool = False) -> str | None:
     """A MATCH expression for any text: every word quoted, ANDed (or ORed without stopwords). None if no words."""
-    terms = search_terms(text)
+    return match_of(search_terms(text), any_word=any_word)
+
+
+def match_of(terms: Sequence[str], *, any_word: bool = False) -> str | None:
+    """`build_match` of words already picked by `search_terms`."""
     if not terms:
         return None
     return (" OR " if any_word else " ").join(quote(t) for t in terms)
@@ -396,10 +400,11 @@ async def ranked_search(
     results' topics and their excerpts, in the same trip to the database.
     """
     first = index.exact(text)
+    terms = tuple(search_terms(text))
     matches: list[str] = []
-    if (every := build_match(text)) is not None:
+    if (every := match_of(terms)) is not None:
         matches.append(every)
-        some = build_match(text, any_word=True)
+        some = match_of(terms, any_word=True)
         if some is not None and some != every:  # one word: "any" would repeat the same query
             matches.append(some)
     early: list[tuple[Suggestion, ...]] = []
@@ -417,7 +422,6 @@ async def ranked_search(
             any_word = result.match != matches[0]
             # Only a partial match hints at a typo worth suggesting a name for.
             mode = "any" if any_word else "all"
-            terms = tuple(search_terms(text))
             return RankedSearch(
                 tuple(ids),
                 result.match,
