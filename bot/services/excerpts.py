@@ -12,7 +12,6 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Iterable
-from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
@@ -70,11 +69,8 @@ def _prefix(word_stem: str) -> str:
     return word_stem
 
 
-@dataclass(frozen=True)
-class _Hit:
-    start: int
-    end: int
-    term: int
+# A searched word found in a text: (start, end, index of the searched word), in text order.
+_Hit = tuple[int, int, int]
 
 
 class Highlighter:
@@ -95,8 +91,11 @@ class Highlighter:
         return bool(self.stems)
 
     def _hits(self, text: str) -> list[_Hit]:
+        # str.find per prefix, not one regex of all of them: several times faster on a topic's text (CPython's
+        # regex engine tries the alternation at every position).
         folded = _folded(text)
-        found: dict[int, _Hit] = {}
+        stems = self.stems
+        found: list[_Hit] = []
         for prefix in self._prefixes:
             at, kept = folded.find(prefix), 0
             while at != -1 and kept < _MAX_HITS:
@@ -106,12 +105,15 @@ class Highlighter:
                 token = _TOKEN.match(folded, at)
                 if token is None:  # the prefix starts with a character the tokenizer drops
                     break
-                term = self.stems.get(stem(token[0]))
+                end = token.end()
+                term = stems.get(stem(token[0]))
                 if term is not None:
-                    found[at] = _Hit(at, token.end(), term)
+                    found.append((at, end, term))
                     kept += 1
-                at = folded.find(prefix, token.end())
-        return sorted(found.values(), key=lambda h: h.start)
+                at = folded.find(prefix, end)
+        if len(self._prefixes) > 1:
+            found = sorted(set(found))  # two prefixes may find the same word
+        return found
 
     def excerpt(self, *texts: str, words: int = EXCERPT_WORDS) -> str | None:
         """The passage of `words` words with the most of the searched words among `texts` (an earlier text wins
@@ -138,12 +140,13 @@ def _best_window(hits: list[_Hit], words: int) -> tuple[int, int]:
     words, then the most hits; a window's reach estimated in characters (words of about six letters)."""
     reach = (words - _LEAD_WORDS) * _CHARS_PER_WORD
     best = (0, 0, 0)
-    for i, first in enumerate(hits):
-        terms, count = set(), 0
-        for hit in hits[i:]:
-            if hit.end - first.start > reach:
+    for i, (first_start, _, _) in enumerate(hits):
+        terms: set[int] = set()
+        count = 0
+        for _, end, term in hits[i:]:
+            if end - first_start > reach:
                 break
-            terms.add(hit.term)
+            terms.add(term)
             count += 1
         if (len(terms), count) > best[1:]:
             best = (i, len(terms), count)
@@ -166,7 +169,7 @@ def _word_start_before(text: str, at: int, count: int) -> int:
 
 
 def _render(text: str, hits: list[_Hit], anchor: int, words: int) -> str:
-    start = _word_start_before(text, hits[anchor].start, _LEAD_WORDS)
+    start = _word_start_before(text, hits[anchor][0], _LEAD_WORDS)
     shown = 0
     end = len(text)
     for m in _WORD.finditer(text, start):
@@ -176,11 +179,11 @@ def _render(text: str, hits: list[_Hit], anchor: int, words: int) -> str:
             break
     out = [ELLIPSIS] if start else []
     cursor = start
-    for hit in hits:
-        if hit.start < start or hit.end > end:
+    for hit_start, hit_end, _ in hits:
+        if hit_start < start or hit_end > end:
             continue
-        out += [text[cursor : hit.start], MARK_START, text[hit.start : hit.end], MARK_END]
-        cursor = hit.end
+        out += [text[cursor:hit_start], MARK_START, text[hit_start:hit_end], MARK_END]
+        cursor = hit_end
     out.append(text[cursor:end])
     if text[end:].strip():
         out.append(ELLIPSIS)
