@@ -254,6 +254,7 @@ async def _measure_nexus(
             with Sampler(nexus.bot.pid) as sampler:
                 latencies, failed = await drive(nexus.server, rate, seconds, send)
             by_kind = latencies_by_kind(nexus.server, earlier)
+            rss_by_mapping = mapped_rss(nexus.bot.pid)
             await asyncio.sleep(1.2)  # the bot writes its loop figures once a second
             loop_stats = _loop_delta(before, _loop_stats(stats_path))
             return {
@@ -269,7 +270,28 @@ async def _measure_nexus(
                     if "error id" in str(body).lower()
                 ),
                 "peak_rss_mb": sampler.peak / 2**20,
+                "rss_by_mapping": rss_by_mapping,
             }
+
+
+def mapped_rss(pid: int, top: int = 10) -> dict[str, float]:
+    """Resident MB of a process per mapping (/proc/PID/smaps), largest first: "[heap]" and "[anon]" are the
+    Python heap and native allocations, the rest files (the database's mmap, numpy's and rapidfuzz's
+    libraries…). Read by the bench from outside, so the bot's loop never pays for it."""
+    sizes: dict[str, int] = {}
+    name = "[anon]"
+    try:
+        with open(f"/proc/{pid}/smaps", encoding="ascii", errors="replace") as smaps:
+            for line in smaps:
+                if line.startswith("Rss:"):
+                    sizes[name] = sizes.get(name, 0) + int(line.split()[1])
+                elif not line[0].isupper():  # a mapping's header: range, perms, offset, device, inode[, path]
+                    fields = line.split(maxsplit=5)
+                    name = fields[5].strip() if len(fields) == 6 and fields[5].strip() else "[anon]"
+    except (OSError, ValueError, IndexError):
+        return {}
+    ranked = sorted(sizes.items(), key=lambda kv: -kv[1])[:top]
+    return {Path(k).name if k.startswith("/") else k: round(kb / 1024, 1) for k, kb in ranked}
 
 
 async def measure_floor(rate: float, seconds: float, learners: int) -> dict[str, Any]:
@@ -353,6 +375,7 @@ async def measure(
     }
     out["nexus"]["window_errors"] = nexus["window_errors"]
     out["nexus"]["error_ids"] = nexus["error_ids"]
+    out["nexus"]["rss_by_mapping"] = nexus["rss_by_mapping"]
     out["p50_ratio"] = out["nexus"]["p50_ms"] / out["floor"]["p50_ms"]
     out["p99_ratio"] = out["nexus"]["p99_ms"] / out["floor"]["p99_ms"]
     return out
@@ -433,6 +456,9 @@ def main() -> None:
     print("ack by kind (count / p50 ms / p99 ms):")
     for kind, (count, p50, p99) in m["nexus"]["by_kind"].items():
         print(f"  {kind:<20} {count:>5} {p50:>7.1f} {p99:>7.1f}")
+    print("bot RSS by mapping at the end (MB):")
+    for mapping, mb in m["nexus"].get("rss_by_mapping", {}).items():
+        print(f"  {mb:>7.1f}  {mapping}")
     slow = (m["nexus"].get("loop") or {}).get("slow_callbacks")
     if slow:
         print("callbacks that held the loop (count / total ms / worst ms):")

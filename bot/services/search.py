@@ -185,7 +185,7 @@ class NameIndex:
         self._names: list[str] = []
         self._name_topic: list[int] = []
         self._name_alias: list[str | None] = []
-        keys: list[tuple[str, int, int, int]] = []  # (key, tier, topic_id, name_idx)
+        keys: list[tuple[str, int, int, int]] = []  # (key, tier, topic_id, name_idx): a name and its word starts
         # A slug or title outranks another topic's alias: `react` is React even if a topic has the alias "react".
         alias_exact: dict[str, int] = {}
         for topic in topics:
@@ -207,16 +207,16 @@ class NameIndex:
                 self._name_alias.append(alias)
                 full_tier, word_tier = (TIER_ALIAS, TIER_ALIAS_WORD) if alias else (TIER_PREFIX, TIER_WORD)
                 keys.append((norm, full_tier, topic.id, idx))
-                starts = [m.start() for m in re.finditer(r" ", norm)]
-                for pos in starts:
-                    keys.append((norm[pos + 1 :], word_tier, topic.id, idx))
+                for m in re.finditer(r" ", norm):
+                    keys.append((norm[m.end() :], word_tier, topic.id, idx))
         for name, topic_id in alias_exact.items():
             self._exact.setdefault(name, topic_id)
         keys.sort()
         self._keys = [k[0] for k in keys]
-        self._key_meta = [k[1:] for k in keys]
+        # Each key's tier and name in two flat arrays, not a tuple per key (a third of the index's memory).
+        self._key_tier = bytes(k[1] for k in keys)
+        self._key_name = array("i", (k[3] for k in keys))
         self._popular: list[int] | None = None
-        self._trigram_index: dict[str, np.ndarray] = {}
         self._build_trigrams()
 
     def __len__(self) -> int:
@@ -234,9 +234,10 @@ class NameIndex:
         gram_arr = np.frombuffer(grams, dtype=np.int32) if grams else np.zeros(0, dtype=np.int32)
         owner_arr = np.frombuffer(owners, dtype=np.int32) if owners else np.zeros(0, dtype=np.int32)
         order = np.argsort(gram_arr, kind="stable")
-        bounds = np.searchsorted(gram_arr[order], np.arange(len(gram_ids) + 1))
-        sorted_owners = owner_arr[order]
-        self._trigram_index = {gram: sorted_owners[bounds[gid] : bounds[gid + 1]] for gram, gid in gram_ids.items()}
+        # Trigram id → its names: owners[bounds[id] : bounds[id + 1]] (one array, not an array view per trigram).
+        self._gram_ids = gram_ids
+        self._gram_bounds = np.searchsorted(gram_arr[order], np.arange(len(gram_ids) + 1)).tolist()
+        self._gram_owners = owner_arr[order]
 
     def by_slugs(self, slugs: Iterable[str]) -> list[IndexedTopic]:
         """The approved topics of these slugs, in their order (unknown ones left out): no database trip."""
@@ -292,11 +293,13 @@ class NameIndex:
         exact = self._exact.get(query)
         if exact is not None:
             best[exact] = (TIER_EXACT, 100.0, None)
-        start = bisect_left(self._keys, query)
-        for pos in range(start, min(start + _PREFIX_SCAN_CAP, len(self._keys))):
-            if not self._keys[pos].startswith(query):
+        keys, key_tier, key_name, name_topic = self._keys, self._key_tier, self._key_name, self._name_topic
+        start = bisect_left(keys, query)
+        for pos in range(start, min(start + _PREFIX_SCAN_CAP, len(keys))):
+            if not keys[pos].startswith(query):
                 break
-            tier, topic_id, idx = self._key_meta[pos]
+            idx = key_name[pos]
+            tier, topic_id = key_tier[pos], name_topic[idx]
             if topic_id not in best or best[topic_id][0] > tier:
                 best[topic_id] = (tier, 100.0, self._name_alias[idx])
         if len(best) < limit and len(query) >= 2:
@@ -330,7 +333,9 @@ class NameIndex:
 
     def _candidates(self, query: str) -> Sequence[int]:
         """Names sharing the most trigrams with the query; none shared means nothing can score well."""
-        postings = [self._trigram_index[g] for g in _trigrams(query) if g in self._trigram_index]
+        ids, bounds, owners = self._gram_ids, self._gram_bounds, self._gram_owners
+        found = [ids[g] for g in _trigrams(query) if g in ids]
+        postings = [owners[bounds[g] : bounds[g + 1]] for g in found]
         if not postings:
             return []
         counts = np.bincount(np.concatenate(postings), minlength=len(self._names))
