@@ -15,9 +15,11 @@ COUNTED_TABLES: dict[str, str] = {
 }
 
 
+# One statement (one trip to the database) for every count; table names come from the constant above, never input.
+COUNTS_SQL = "SELECT " + ", ".join(f"(SELECT COUNT(*) FROM {table})" for table in COUNTED_TABLES)
+
+
 async def table_counts(db: Database) -> dict[str, int]:
-    counts: dict[str, int] = {}
-    for table, label in COUNTED_TABLES.items():
-        # Table names come from the constant above, never from input.
-        counts[label] = int(await db.fetchval(f"SELECT COUNT(*) FROM {table}") or 0)
-    return counts
+    row = await db.fetchone(COUNTS_SQL)
+    values = tuple(row) if row is not None else (0,) * len(COUNTED_TABLES)
+    return {label: int(n or 0) for label, n in zip(COUNTED_TABLES.values(), values, strict=True)}

@@ -203,3 +203,14 @@ async def test_guild_settings_collab_columns(db: Database) -> None:
     assert settings.welcome_enabled is True and settings.forum_channel_id is None
     settings = await store.update(GUILD, NOW, welcome_enabled=False, forum_channel_id=6, rolepicker_message_id=8)
     assert (settings.welcome_enabled, settings.forum_channel_id, settings.rolepicker_message_id) == (False, 6, 8)
+
+
+async def test_the_about_counts_cover_every_counted_table(db: Database) -> None:
+    from db.stores.stats import COUNTED_TABLES, table_counts
+
+    assert await table_counts(db) == dict.fromkeys(COUNTED_TABLES.values(), 0)
+    await GuildSettingsStore(db).update(GUILD, NOW, channel_id=50)
+    await make_session(SessionStore(db))
+    counts = await table_counts(db)
+    assert counts["configured servers"] == 1 and counts["study sessions"] == 1
+    assert counts["announcements"] == counts["pairs"] == counts["learning topics"] == counts["questions"] == 0
