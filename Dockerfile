@@ -17,6 +17,9 @@ COPY content ./content
 COPY sandbox ./sandbox
 COPY bench ./bench
 RUN pip install .
+# The bot runs from /app's sources (they shadow the installed copy), and PYTHONDONTWRITEBYTECODE keeps it from
+# caching their bytecode: compile it once here, or every start compiles ~100 modules again (~0.2 s).
+RUN python -m compileall -q bot cogs db
 
 RUN mkdir -p /app/data && chown nexus:nexus /app/data
 USER nexus

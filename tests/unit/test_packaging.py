@@ -49,3 +49,12 @@ def test_ci_runs_the_readme_commands() -> None:
     assert '.venv/bin/pip install -e ".[dev]"' in ci and '.venv/bin/pip install -e ".[dev]"' in README
     assert ".venv/bin/python -m pytest" in ci and ".venv/bin/python -m pytest" in README
     assert ".venv/bin/ruff check ." in ci
+
+
+def test_the_image_compiles_the_sources_it_runs_from() -> None:
+    # The bot runs from /app's sources with PYTHONDONTWRITEBYTECODE set: without bytecode compiled at build
+    # time, every start of the container compiles every module again.
+    assert "PYTHONDONTWRITEBYTECODE=1" in DOCKERFILE
+    compiled = re.search(r"^RUN python -m compileall -q (.+)$", DOCKERFILE, re.M)
+    assert compiled is not None and {"bot", "cogs", "db"} <= set(compiled[1].split())
+    assert DOCKERFILE.index("COPY db ./db") < compiled.start() < DOCKERFILE.index("USER nexus")
