@@ -75,3 +75,33 @@ def test_the_pool_is_encoded_once_for_many_suggestions(monkeypatch: pytest.Monke
     # Another pool (a learner joined) is a new encoding; the old one stays cached for its own key.
     suggest(me, [*pool, random_learner(rng, 9999, "frontend", projects=["ecommerce"], max_cap=1)], now=NOW)
     assert len(builds) == 2 and np.array_equal(pool_index(pool).user_ids, [lr.user_id for lr in pool])
+
+
+def test_suggestions_among_allowed_partners_share_the_whole_pools_encoding(monkeypatch: pytest.MonkeyPatch) -> None:
+    """`among` (the pair rule's answer, different for each learner) narrows a suggestion without a new pool: the
+    same answers as suggesting from the narrowed list, and the whole pool encoded once for all of them."""
+    rng = random.Random(21)
+    pool = [random_learner(rng, 4000 + i, "frontend", projects=["ecommerce"], max_cap=2) for i in range(300)]
+    asking = [random_learner(rng, 10 + i, "backend", projects=["ecommerce"], max_cap=1) for i in range(12)]
+    pool_module._CACHE.clear()
+    builds: list[int] = []
+    real_build = pool_module.PoolIndex.build
+
+    def counting_build(learners: list[Learner]) -> pool_module.PoolIndex:
+        builds.append(len(learners))
+        return real_build(learners)
+
+    monkeypatch.setattr(pool_module.PoolIndex, "build", counting_build)
+    for me in asking:
+        allowed = [o for o in pool if rng.random() < 0.8]  # each learner's own refusals left out
+        among = {o.user_id for o in allowed}
+        for limit in (1, 5):
+            shared = suggest(me, list(pool), limit=limit, now=NOW, among=among)
+            expected = _one_by_one(me, allowed, (), limit)
+            assert [(o.user_id, b) for o, b in shared] == [(o.user_id, b) for o, b in expected]
+            # The small-pool path (no encoding) reads `among` the same way.
+            small = suggest(me, pool[:40], limit=limit, now=NOW, among=among)
+            assert [(o.user_id, b) for o, b in small] == [
+                (o.user_id, b) for o, b in _one_by_one(me, [o for o in pool[:40] if o.user_id in among], (), limit)
+            ]
+    assert builds == [len(pool)]

@@ -75,7 +75,8 @@ class RoundsFlow(MatchingCore):
         # other interactions are let through between them, and before the caller renders the answer.
         await asyncio.sleep(0)
         by_id = {o.user_id: o for o in allowed}
-        found = suggest(me.learner, [o.learner for o in allowed], (), limit, now=now)
+        # The whole pool with the allowed ones named: its encoding is cached once for every learner who asks.
+        found = suggest(me.learner, [o.learner for o in others], (), limit, now=now, among=by_id.keys())
         await asyncio.sleep(0)
         return Suggestions(me, others, [(by_id[lr.user_id], br) for lr, br in found])
 

@@ -230,11 +230,17 @@ def suggest(
     limit: int = 5,
     *,
     now: datetime | None = None,
+    among: Collection[int] | None = None,
 ) -> list[tuple[Learner, ScoreBreakdown]]:
-    """Best compatible partners for ``me`` with a positive score, best first (ties: more overlap, lower id)."""
+    """Best compatible partners for ``me`` with a positive score, best first (ties: more overlap, lower id).
+
+    ``among``: only the learners of ``others`` with these user ids (e.g. those the pair rule allows). Passing the
+    whole pool with ``among``, rather than a filtered copy, lets every learner's suggestions share one cached
+    encoding of the pool (a filtered list is a new pool to encode for each of them)."""
     now = now or datetime.now(UTC)
     blocked_set = blocked if isinstance(blocked, (set, frozenset)) else set(blocked)
     pool = others if isinstance(others, Sequence) else list(others)
+    among_set = among if among is None or isinstance(among, (set, frozenset)) else set(among)
     if len(pool) > SUGGEST_VECTOR_MIN and limit > 0:
         # A big pool: scored at once against its cached encoding (pool_index.py); only the `limit` best are
         # explained. Same order as below: score, then overlap, then lower id.
@@ -242,12 +248,19 @@ def suggest(
 
         index = pool_index(pool)
         scores, overlap = index.scores(me, now)
-        scores = np.where(index.compatible(me, blocked_set), scores, 0)
+        ok = index.compatible(me, blocked_set)
+        if among_set is not None:
+            ok &= np.isin(index.user_ids, np.fromiter(among_set, dtype=np.int64, count=len(among_set)))
+        scores = np.where(ok, scores, 0)
         positive = np.nonzero(scores > 0)[0]
         order = positive[np.lexsort((index.user_ids[positive], -overlap[positive], -scores[positive]))][:limit]
         candidates = [pool[int(i)] for i in order]
     else:
-        candidates = [other for other in pool if compatible(me, other, blocked_set)]
+        candidates = [
+            other
+            for other in pool
+            if (among_set is None or other.user_id in among_set) and compatible(me, other, blocked_set)
+        ]
     scored: list[tuple[Learner, ScoreBreakdown]] = []
     for other in candidates:
         br = score_pair(me, other, viewer=me, now=now)
