@@ -154,14 +154,27 @@ ROUND_THREADS = 2
 PARALLEL_MIN_PAIRS = 4_000_000
 
 
+def _is_dense(bucket: _Bucket, dense_limit: int) -> bool:
+    return int(bucket.bcap.sum()) <= dense_limit and int(bucket.fcap.sum()) <= dense_limit
+
+
 def _solve_bucket(
-    bucket: _Bucket, dense_limit: int, top_k: int, now: datetime, baseline: tuple[str, Solver] | None
+    bucket: _Bucket,
+    dense_limit: int,
+    top_k: int,
+    now: datetime,
+    baseline: tuple[str, Solver] | None,
+    edges: _Edges | None = None,
+    threads: bool | None = None,
 ) -> tuple[list[tuple[int, int]], _Edges | None, list[str]]:
-    """One bucket's pairs (row, col), its edges (for scores and reasons; the full matrix dropped) and methods."""
+    """One bucket's pairs (row, col), its edges (for scores and reasons; the full matrix dropped) and methods.
+    ``edges``: the bucket's :func:`_bucket_edges` if already built; ``threads``: whether that scores on
+    threads of its own (None: by size)."""
     if not bucket.backs or not bucket.fronts:
         return [], None, []
-    dense = int(bucket.bcap.sum()) <= dense_limit and int(bucket.fcap.sum()) <= dense_limit
-    edges = _bucket_edges(bucket, dense, top_k, now)
+    dense = _is_dense(bucket, dense_limit)
+    if edges is None:
+        edges = _bucket_edges(bucket, dense, top_k, now, threads=threads)
     methods: list[str] = []
     proven = False
     if baseline is not None:
@@ -198,10 +211,17 @@ def _run(
     buckets, unmatched = _prepare(learners, blocked, remaining_capacity)
     sizes = [len(b.backs) * len(b.fronts) for b in buckets]
     if len(buckets) > 1 and sum(sizes) >= PARALLEL_MIN_PAIRS:
+        # The largest bucket is the critical path: its scoring and candidates first, alone (on the threads of
+        # buckets.SCORE_THREADS), then its serial solves beside the other buckets, one thread per bucket.
+        order = sorted(range(len(buckets)), key=lambda i: -sizes[i])
+        big = buckets[order[0]]
+        ready: dict[int, _Edges] = {}
+        if big.backs and big.fronts:
+            ready[order[0]] = _bucket_edges(big, _is_dense(big, dense_limit), top_k, at)
         with ThreadPoolExecutor(ROUND_THREADS, thread_name_prefix="matching") as pool:
             futures = {
-                i: pool.submit(_solve_bucket, buckets[i], dense_limit, top_k, at, baseline)
-                for i in sorted(range(len(buckets)), key=lambda i: -sizes[i])
+                i: pool.submit(_solve_bucket, buckets[i], dense_limit, top_k, at, baseline, ready.pop(i, None), False)
+                for i in order
             }
             solved = [futures[i].result() for i in range(len(buckets))]
     else:
