@@ -171,6 +171,10 @@ SCORE_THREADS = 2
 PARALLEL_SCORE_MIN_PAIRS = 8_000_000
 
 
+# Pairs per block of the candidate pass (the cuts' samples: half of it).
+_CANDIDATE_BLOCK = 8_000_000
+
+
 def _blocks(fn: Callable[[int], _T], starts: range, threads: bool) -> list[_T]:
     """``fn`` of every block start, in order; on SCORE_THREADS threads if ``threads`` (blocks are independent,
     so the result is the same)."""
@@ -221,8 +225,8 @@ def _bucket_edges(
     S_all = _score_all(enc, bucket, threads)
     rs, cs = _stride(nf), _stride(nb)
     row_k, col_k = np.minimum(nf, top_k * bucket.bcap), np.minimum(nb, top_k * bucket.fcap)
-    rstep = max(1, 4_000_000 // max(nf // rs, 1))
-    cstep = max(1, 4_000_000 // max(nb // cs, 1))
+    rstep = max(1, _CANDIDATE_BLOCK // 2 // max(nf // rs, 1))
+    cstep = max(1, _CANDIDATE_BLOCK // 2 // max(nb // cs, 1))
 
     def row_cuts(start: int) -> np.ndarray:
         sl = slice(start, start + rstep)
@@ -234,7 +238,7 @@ def _bucket_edges(
 
     row_cut = np.concatenate(_blocks(row_cuts, range(0, nb, rstep), threads))
     col_cut = np.concatenate(_blocks(col_cuts, range(0, nf, cstep), threads))
-    step = max(1, 8_000_000 // max(nf, 1))
+    step = max(1, _CANDIDATE_BLOCK // max(nf, 1))
 
     def candidates(start: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         S = S_all[start : start + step]

@@ -9,9 +9,15 @@ When no pair outside the graph has ``s_bf > p_b + q_f`` and the dual objective e
 is optimal over all pairs by weak duality: that is the certificate behind the method name ``…-proven``.
 
 Nothing here imports discord, db or cogs; OR-Tools is imported inside the solver (only a round needs it).
+OR-Tools' solve holds the GIL (measured: a Python thread beside it stalls), so a round on threads solves its
+largest bucket's flows in a worker process (:func:`_flow_process`); the flows are the same.
 """
 
 from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 
 import numpy as np
 
@@ -29,6 +35,64 @@ NEAR_VIOLATION_MARGIN = 3
 # (100k bench bucket: 3 solves instead of 5, the third graph ≈ 0.43M arcs).
 GUIDED_ROUNDS = 2
 _PRICE_BLOCK = 4_000_000  # pairs per block of the pricing pass (uint8 temporaries: 4 MB)
+# A bucket of at least this many pairs, in a round solved on threads, solves its flows in a worker process
+# (started with the round: ≈ 0.4 s to import OR-Tools while the bucket is scored; ≈ 0.1 GB).
+PROCESS_MIN_PAIRS = 50_000_000
+
+log = logging.getLogger(__name__)
+
+# (tail, head, capacity, unit cost, node supplies) → the flow on every arc of an optimal flow, or None.
+MinCostFlow = Callable[[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray], "np.ndarray | None"]
+
+
+def _min_cost_flow(
+    tail: np.ndarray, head: np.ndarray, cap: np.ndarray, cost: np.ndarray, supplies: np.ndarray
+) -> np.ndarray | None:
+    """OR-Tools' min-cost flow (here or in the worker process: module level, so it pickles by name)."""
+    from ortools.graph.python import min_cost_flow
+
+    mcf = min_cost_flow.SimpleMinCostFlow()
+    arcs = mcf.add_arcs_with_capacity_and_unit_cost(tail, head, cap, cost)
+    mcf.set_nodes_supplies(np.arange(len(supplies), dtype=np.int32), supplies)
+    if mcf.solve() != mcf.OPTIMAL:  # pragma: no cover - always feasible (S→T) and bounded
+        return None
+    return np.asarray(mcf.flows(arcs), dtype=np.int64)
+
+
+def _warm() -> None:
+    from ortools.graph.python import min_cost_flow  # noqa: F401
+
+
+@contextmanager
+def _flow_process(use: bool) -> Iterator[MinCostFlow | None]:
+    """A :data:`MinCostFlow` that runs in one worker process (spawned, OR-Tools imported at once), or None
+    if not ``use``. If the process cannot start or dies, the flow is solved here instead."""
+    if not use:
+        yield None
+        return
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    pool = ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn"))
+    try:
+        pool.submit(_warm)
+    except (OSError, RuntimeError):  # pragma: no cover - no processes here: solve in this one
+        log.warning("matching: no worker process for the flows, solving them here", exc_info=True)
+        pool.shutdown(wait=False)
+        yield None
+        return
+
+    def solve(*arrays: np.ndarray) -> np.ndarray | None:
+        try:
+            return pool.submit(_min_cost_flow, *arrays).result()
+        except (OSError, RuntimeError):  # pragma: no cover - BrokenProcessPool is a RuntimeError
+            log.warning("matching: the flow worker process failed, solving here", exc_info=True)
+            return _min_cost_flow(*arrays)
+
+    try:
+        yield solve
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
 
 
 def _potentials(n_nodes: int, tail: np.ndarray, head: np.ndarray, cost: np.ndarray) -> np.ndarray | None:
@@ -60,7 +124,9 @@ def _potentials(n_nodes: int, tail: np.ndarray, head: np.ndarray, cost: np.ndarr
     return None  # pragma: no cover - an optimal flow has no negative cycle
 
 
-def _solve_flow(edges: _Edges, bcap: np.ndarray, fcap: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
+def _solve_flow(
+    edges: _Edges, bcap: np.ndarray, fcap: np.ndarray, mcf: MinCostFlow | None = None
+) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
     """Max-weight b-matching on ``edges`` as a min-cost flow; returns (chosen edge mask, p_b, q_f) or None.
 
     Nodes: backends, frontends, source S, sink T. Arcs S→b (cap_b), b→f (1, cost -s), f→T (cap_f) and
@@ -68,9 +134,8 @@ def _solve_flow(edges: _Edges, bcap: np.ndarray, fcap: np.ndarray) -> tuple[np.n
     get the same distance below. Distances ``d`` from a virtual root in the residual graph satisfy
     ``d(v) ≤ d(u) + cost`` on every residual arc; then ``p_b = max(0, d(b) - d(S))``,
     ``q_f = max(0, d(T) - d(f))`` are optimal LP duals (complementary slackness; checked by the caller).
+    ``mcf``: where the flow is solved (default :func:`_min_cost_flow` in this thread).
     """
-    from ortools.graph.python import min_cost_flow
-
     nb, nf, m = len(bcap), len(fcap), len(edges.b)
     src, snk = nb + nf, nb + nf + 1
     supply = int(bcap.sum()) + 1
@@ -78,14 +143,11 @@ def _solve_flow(edges: _Edges, bcap: np.ndarray, fcap: np.ndarray) -> tuple[np.n
     head = np.concatenate([np.arange(nb), nb + edges.f, np.full(nf, snk), [snk]]).astype(np.int32)
     cap = np.concatenate([bcap, np.ones(m, dtype=np.int64), fcap, [supply]]).astype(np.int64)
     cost = np.concatenate([np.zeros(nb), -edges.s.astype(np.int64), np.zeros(nf), [0]]).astype(np.int64)
-    mcf = min_cost_flow.SimpleMinCostFlow()
-    arcs = mcf.add_arcs_with_capacity_and_unit_cost(tail, head, cap, cost)
     supplies = np.zeros(nb + nf + 2, dtype=np.int64)
     supplies[src], supplies[snk] = supply, -supply
-    mcf.set_nodes_supplies(np.arange(nb + nf + 2, dtype=np.int32), supplies)
-    if mcf.solve() != mcf.OPTIMAL:  # pragma: no cover - always feasible (S→T) and bounded
+    flow = (mcf or _min_cost_flow)(tail, head, cap, cost, supplies)
+    if flow is None:  # pragma: no cover - always feasible (S→T) and bounded
         return None
-    flow = np.asarray(mcf.flows(arcs), dtype=np.int64)
     fwd, bwd = flow < cap, flow > 0
     d = _potentials(
         nb + nf + 2,
@@ -127,7 +189,7 @@ def _dual_value(
 
 
 def _solve_priced(
-    edges: _Edges, bcap: np.ndarray, fcap: np.ndarray, max_rounds: int = PRICING_ROUNDS
+    edges: _Edges, bcap: np.ndarray, fcap: np.ndarray, max_rounds: int = PRICING_ROUNDS, mcf: MinCostFlow | None = None
 ) -> tuple[list[tuple[int, int]], _Edges, bool, tuple[np.ndarray, np.ndarray] | None]:
     """Column generation to the proof: solve on the candidate graph, price every pair of the bucket against
     the duals, re-solve on the pairs near them, repeat.
@@ -146,7 +208,7 @@ def _solve_priced(
     pairs: list[tuple[int, int]] = []
     prices: tuple[np.ndarray, np.ndarray] | None = None
     for rnd in range(max(1, max_rounds)):
-        solved = _solve_flow(edges, bcap, fcap)
+        solved = _solve_flow(edges, bcap, fcap, mcf)
         if solved is None:  # pragma: no cover
             return pairs, edges, False, None
         chosen, p, q = solved

@@ -15,7 +15,7 @@ from datetime import UTC, datetime
 import numpy as np
 
 from bot.services.matching.buckets import _Bucket, _bucket_edges, _Edges, _prepare, _reason
-from bot.services.matching.flow import _solve_priced
+from bot.services.matching.flow import PROCESS_MIN_PAIRS, MinCostFlow, _flow_process, _solve_priced
 from bot.services.matching.reasons import Unmatched, reason_text
 from bot.services.matching.scoring import (
     Learner,
@@ -166,10 +166,11 @@ def _solve_bucket(
     baseline: tuple[str, Solver] | None,
     edges: _Edges | None = None,
     threads: bool | None = None,
+    mcf: MinCostFlow | None = None,
 ) -> tuple[list[tuple[int, int]], _Edges | None, list[str]]:
     """One bucket's pairs (row, col), its edges (for scores and reasons; the full matrix dropped) and methods.
     ``edges``: the bucket's :func:`_bucket_edges` if already built; ``threads``: whether that scores on
-    threads of its own (None: by size)."""
+    threads of its own (None: by size); ``mcf``: where the sparse path solves its flows (flow.py)."""
     if not bucket.backs or not bucket.fronts:
         return [], None, []
     dense = _is_dense(bucket, dense_limit)
@@ -188,7 +189,7 @@ def _solve_bucket(
             pairs = _solve_milp(edges, bucket.bcap, bucket.fcap)
             methods.append("milp")
     else:
-        pairs, edges, proven, _ = _solve_priced(edges, bucket.bcap, bucket.fcap)
+        pairs, edges, proven, _ = _solve_priced(edges, bucket.bcap, bucket.fcap, mcf=mcf)
         methods.append(f"sparse-top{top_k}{'-proven' if proven else ''}")
     edges.full = None
     if not dense and not proven:
@@ -212,17 +213,21 @@ def _run(
     sizes = [len(b.backs) * len(b.fronts) for b in buckets]
     if len(buckets) > 1 and sum(sizes) >= PARALLEL_MIN_PAIRS:
         # The largest bucket is the critical path: its scoring and candidates first, alone (on the threads of
-        # buckets.SCORE_THREADS), then its serial solves beside the other buckets, one thread per bucket.
+        # buckets.SCORE_THREADS), then its serial solves beside the other buckets, one thread per bucket; a
+        # huge one solves its flows in a worker process (OR-Tools holds the GIL, flow.py).
         order = sorted(range(len(buckets)), key=lambda i: -sizes[i])
         big = buckets[order[0]]
-        ready: dict[int, _Edges] = {}
-        if big.backs and big.fronts:
-            ready[order[0]] = _bucket_edges(big, _is_dense(big, dense_limit), top_k, at)
-        with ThreadPoolExecutor(ROUND_THREADS, thread_name_prefix="matching") as pool:
-            futures = {
-                i: pool.submit(_solve_bucket, buckets[i], dense_limit, top_k, at, baseline, ready.pop(i, None), False)
-                for i in order
-            }
+        own = baseline is None and sizes[order[0]] >= PROCESS_MIN_PAIRS and not _is_dense(big, dense_limit)
+        with _flow_process(own) as mcf, ThreadPoolExecutor(ROUND_THREADS, thread_name_prefix="matching") as pool:
+            ready: dict[int, _Edges] = {}
+            if big.backs and big.fronts:
+                ready[order[0]] = _bucket_edges(big, _is_dense(big, dense_limit), top_k, at)
+
+            def job(i: int) -> tuple[list[tuple[int, int]], _Edges | None, list[str]]:
+                mine = mcf if i == order[0] else None
+                return _solve_bucket(buckets[i], dense_limit, top_k, at, baseline, ready.get(i), False, mine)
+
+            futures = {i: pool.submit(job, i) for i in order}
             solved = [futures[i].result() for i in range(len(buckets))]
     else:
         solved = [_solve_bucket(b, dense_limit, top_k, at, baseline) for b in buckets]
