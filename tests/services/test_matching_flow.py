@@ -13,11 +13,12 @@ import numpy as np
 import pytest
 
 import bot.services.matching.buckets as buckets
+import bot.services.matching.flow as flow
 import bot.services.matching.scoring as scoring
 import bot.services.matching.solving as solving
 from bot.services.matching import Learner, optimal_matching, score_matrix, score_pair
 from bot.services.matching.buckets import _bucket_edges, _prepare
-from bot.services.matching.flow import _flow_process, _min_cost_flow, _solve_priced
+from bot.services.matching.flow import _flow_process, _min_cost_flow, _price, _solve_priced
 from tests.services.test_matching import NOW, check_valid, random_learner
 
 
@@ -164,6 +165,24 @@ def test_candidates_in_threaded_blocks_are_the_same_edges(monkeypatch: pytest.Mo
     blocks = _bucket_edges(bucket, False, 3, NOW, threads=True)
     for name in ("b", "f", "s", "row_has_pos", "col_has_pos", "full"):
         assert (getattr(one, name) == getattr(blocks, name)).all(), name
+
+
+def test_pricing_on_threads_finds_the_same_pairs(monkeypatch: pytest.MonkeyPatch) -> None:
+    rng = random.Random(23)
+    learners, blocked = _cohort(rng, 110, 60, 3)
+    (bucket,), _ = _prepare(learners, blocked, None)
+    edges = _bucket_edges(bucket, False, 1, NOW)
+    full = edges.full
+    assert full is not None
+    _, _, proven, prices = _solve_priced(edges, bucket.bcap, bucket.fcap, max_rounds=1)
+    assert prices is not None and not proven  # duals of the first graph: some pairs violate them
+    serial = _price(full, *prices, 3)
+    monkeypatch.setattr(flow, "_PRICE_BLOCK", 300)  # a block of about 5 rows
+    threaded = _price(full, *prices, 3, threads=True)
+    assert len(serial[0]) > 0
+    assert (serial[0] == threaded[0]).all() and (serial[1] == threaded[1]).all()
+    limit = np.maximum(prices[0] - 3, 0)[:, None] + prices[1][None, :]
+    assert (np.argwhere((full > 0) & (full > limit)) == np.column_stack(threaded)).all()
 
 
 def test_score_tables_and_products_agree_with_score_pair(monkeypatch: pytest.MonkeyPatch) -> None:

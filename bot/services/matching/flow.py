@@ -21,7 +21,7 @@ from contextlib import contextmanager
 
 import numpy as np
 
-from bot.services.matching.buckets import _Edges, _nonzero
+from bot.services.matching.buckets import _blocks, _Edges, _nonzero
 from bot.services.matching.scoring import MAX_SCORE
 
 # Pricing rounds before giving up on a proof (the 25k-learner bucket of the 50k bench cohort needs 3–4).
@@ -76,7 +76,7 @@ def _flow_process(use: bool) -> Iterator[MinCostFlow | None]:
     pool = ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn"))
     try:
         pool.submit(_warm)
-    except (OSError, RuntimeError):  # pragma: no cover - no processes here: solve in this one
+    except Exception:  # pragma: no cover - e.g. no processes allowed here (OSError, a daemon): solve in this one
         log.warning("matching: no worker process for the flows, solving them here", exc_info=True)
         pool.shutdown(wait=False)
         yield None
@@ -85,7 +85,7 @@ def _flow_process(use: bool) -> Iterator[MinCostFlow | None]:
     def solve(*arrays: np.ndarray) -> np.ndarray | None:
         try:
             return pool.submit(_min_cost_flow, *arrays).result()
-        except (OSError, RuntimeError):  # pragma: no cover - BrokenProcessPool is a RuntimeError
+        except Exception:  # pragma: no cover - e.g. BrokenProcessPool: the process died
             log.warning("matching: the flow worker process failed, solving here", exc_info=True)
             return _min_cost_flow(*arrays)
 
@@ -162,22 +162,25 @@ def _solve_flow(
     return flow[nb : nb + m] > 0, p, q
 
 
-def _price(full: np.ndarray, p: np.ndarray, q: np.ndarray, margin: int) -> tuple[np.ndarray, np.ndarray]:
+def _price(
+    full: np.ndarray, p: np.ndarray, q: np.ndarray, margin: int, threads: bool = False
+) -> tuple[np.ndarray, np.ndarray]:
     """Every pair with a positive score above ``max(0, p_b - margin) + q_f`` (row-major, i.e. sorted by key):
     every violation (``s_bf > p_b + q_f``) and the near ones. In uint8: scores are 0–100 and a limit of 100
-    or more is never exceeded, so both terms are clipped to 100 and their sum fits."""
+    or more is never exceeded, so both terms are clipped to 100 and their sum fits. Row blocks, on
+    buckets.SCORE_THREADS threads if ``threads`` (the same pairs)."""
     nb, nf = full.shape
     step = max(1, _PRICE_BLOCK // max(nf, 1))
     pu = np.clip(p - margin, 0, MAX_SCORE).astype(np.uint8)[:, None]
     qu = np.minimum(q, MAX_SCORE).astype(np.uint8)[None, :]
     scores = full.view(np.uint8)  # int8 scores are ≥ 0
-    bs: list[np.ndarray] = []
-    fs: list[np.ndarray] = []
-    for start in range(0, nb, step):
+
+    def block(start: int) -> tuple[np.ndarray, np.ndarray]:
         bi, fi = _nonzero(scores[start : start + step] > pu[start : start + step] + qu)
-        bs.append(bi + start)
-        fs.append(fi)
-    return np.concatenate(bs), np.concatenate(fs)
+        return bi + start, fi
+
+    found = _blocks(block, range(0, nb, step), threads)
+    return np.concatenate([b for b, _ in found]), np.concatenate([f for _, f in found])
 
 
 def _dual_value(
@@ -189,7 +192,12 @@ def _dual_value(
 
 
 def _solve_priced(
-    edges: _Edges, bcap: np.ndarray, fcap: np.ndarray, max_rounds: int = PRICING_ROUNDS, mcf: MinCostFlow | None = None
+    edges: _Edges,
+    bcap: np.ndarray,
+    fcap: np.ndarray,
+    max_rounds: int = PRICING_ROUNDS,
+    mcf: MinCostFlow | None = None,
+    threads: bool = False,
 ) -> tuple[list[tuple[int, int]], _Edges, bool, tuple[np.ndarray, np.ndarray] | None]:
     """Column generation to the proof: solve on the candidate graph, price every pair of the bucket against
     the duals, re-solve on the pairs near them, repeat.
@@ -198,6 +206,8 @@ def _solve_priced(
     pairs within ``NEAR_VIOLATION_MARGIN`` of the duals plus the chosen pairs, a fraction of the first graph
     and several times cheaper to solve (the 50k bench bucket: ≈ 0.1M arcs instead of ≈ 0.6M). From round
     ``GUIDED_ROUNDS`` on the graph only grows, so the rounds cannot cycle.
+
+    ``mcf`` solves the flows (:func:`_solve_flow`); ``threads``: price on threads (:func:`_price`).
 
     Returns (pairs, the final candidate edges, whether the optimum over ALL pairs is proven, (p_b, q_f)).
     Proven = no pair outside the graph has ``s_bf > p_b + q_f`` and the dual objective equals the total.
@@ -214,7 +224,7 @@ def _solve_priced(
         chosen, p, q = solved
         pairs = list(zip(edges.b[chosen].tolist(), edges.f[chosen].tolist(), strict=True))
         prices = (p, q)
-        vb, vf = _price(full, p, q, NEAR_VIOLATION_MARGIN)
+        vb, vf = _price(full, p, q, NEAR_VIOLATION_MARGIN, threads)
         key = edges.b.astype(np.int64) * nf + edges.f  # sorted (see _Edges)
         vkey = vb.astype(np.int64) * nf + vf  # sorted too
         outside = ~np.isin(vkey, key, assume_unique=True)

@@ -189,7 +189,8 @@ def _solve_bucket(
             pairs = _solve_milp(edges, bucket.bcap, bucket.fcap)
             methods.append("milp")
     else:
-        pairs, edges, proven, _ = _solve_priced(edges, bucket.bcap, bucket.fcap, mcf=mcf)
+        # a bucket with its own flow process is the round's critical path: it prices on threads too
+        pairs, edges, proven, _ = _solve_priced(edges, bucket.bcap, bucket.fcap, mcf=mcf, threads=mcf is not None)
         methods.append(f"sparse-top{top_k}{'-proven' if proven else ''}")
     edges.full = None
     if not dense and not proven:
