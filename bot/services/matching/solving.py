@@ -305,8 +305,10 @@ def optimal_matching(
       spare capacity (method without ``-proven``).
     * If the dense assignment paired two people twice (both have capacity ≥ 2), the bucket is re-solved
       exactly with HiGHS (``scipy.optimize.milp``) on the same edges with a 0/1 bound per pair.
-    * A cohort of ≥ ``PARALLEL_MIN_PAIRS`` pairs solves its buckets on ``ROUND_THREADS`` threads (largest
-      first); the answer does not depend on it.
+    * A cohort of ≥ ``PARALLEL_MIN_PAIRS`` pairs builds its largest bucket's graph first (scoring, cuts and
+      candidates on both threads), then solves that bucket beside the others on ``ROUND_THREADS`` threads;
+      a largest bucket of ≥ ``flow.PROCESS_MIN_PAIRS`` pairs solves its flows in a worker process
+      (OR-Tools holds the GIL) and prices on both threads. The answer does not depend on any of it.
 
     Scores of 0 (no shared hour) and incompatible/blocked pairs are never chosen. Every learner that
     ends with no partner is in ``unmatched`` with a reason.
