@@ -14,6 +14,7 @@ from datetime import UTC, datetime
 
 import numpy as np
 
+from bot.services.matching import buckets as buckets_mod
 from bot.services.matching.buckets import _Bucket, _bucket_edges, _Edges, _prepare, _reason
 from bot.services.matching.flow import PROCESS_MIN_PAIRS, MinCostFlow, _flow_process, _solve_priced
 from bot.services.matching.reasons import Unmatched, reason_text
@@ -213,15 +214,15 @@ def _run(
     buckets, unmatched = _prepare(learners, blocked, remaining_capacity)
     sizes = [len(b.backs) * len(b.fronts) for b in buckets]
     if len(buckets) > 1 and sum(sizes) >= PARALLEL_MIN_PAIRS:
-        # The largest bucket is the critical path: its scoring and candidates first, alone (on the threads of
-        # buckets.SCORE_THREADS), then its serial solves beside the other buckets, one thread per bucket; a
-        # huge one solves its flows in a worker process (OR-Tools holds the GIL, flow.py).
+        # The largest bucket is the critical path: if it scores on threads, its scoring and candidates first,
+        # alone (on the threads of buckets.SCORE_THREADS), then its serial solves beside the other buckets,
+        # one thread per bucket; a huge one solves its flows in a worker process (OR-Tools holds the GIL).
         order = sorted(range(len(buckets)), key=lambda i: -sizes[i])
         big = buckets[order[0]]
         own = baseline is None and sizes[order[0]] >= PROCESS_MIN_PAIRS and not _is_dense(big, dense_limit)
         with _flow_process(own) as mcf, ThreadPoolExecutor(ROUND_THREADS, thread_name_prefix="matching") as pool:
             ready: dict[int, _Edges] = {}
-            if big.backs and big.fronts:
+            if big.backs and big.fronts and sizes[order[0]] >= buckets_mod.PARALLEL_SCORE_MIN_PAIRS:
                 ready[order[0]] = _bucket_edges(big, _is_dense(big, dense_limit), top_k, at)
 
             def job(i: int) -> tuple[list[tuple[int, int]], _Edges | None, list[str]]:
