@@ -36,7 +36,8 @@ NEAR_VIOLATION_MARGIN = 3
 GUIDED_ROUNDS = 2
 _PRICE_BLOCK = 4_000_000  # pairs per block of the pricing pass (uint8 temporaries: 4 MB)
 # A bucket of at least this many pairs, in a round solved on threads, solves its flows in a worker process
-# (started with the round: ≈ 0.4 s to import OR-Tools while the bucket is scored; ≈ 0.1 GB).
+# (started with the round: ≈ 0.4 s to import OR-Tools while the bucket is scored; its peak: 0.18 GB at 50k,
+# 0.26 GB at 100k).
 PROCESS_MIN_PAIRS = 50_000_000
 
 log = logging.getLogger(__name__)
