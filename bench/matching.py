@@ -200,7 +200,10 @@ def _score_every_pair_s(learners: list[Learner]) -> float:
 
 
 def _peak_rss_mb() -> float:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # Linux: KiB
+    """Peak RSS of this process plus the largest of its finished children (the solver's flow worker process,
+    flow.py): an upper bound on what they held at once. Linux: KiB."""
+    own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return (own + resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss) / 1024
 
 
 def _check(result: MatchResult, learners: list[Learner]) -> None:

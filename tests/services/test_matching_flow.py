@@ -3,6 +3,7 @@ tables, and the threads a large round uses. Compared against the dense exact opt
 
 from __future__ import annotations
 
+import multiprocessing
 import random
 import subprocess
 import sys
@@ -12,11 +13,12 @@ import numpy as np
 import pytest
 
 import bot.services.matching.buckets as buckets
+import bot.services.matching.flow as flow
 import bot.services.matching.scoring as scoring
 import bot.services.matching.solving as solving
 from bot.services.matching import Learner, optimal_matching, score_matrix, score_pair
 from bot.services.matching.buckets import _bucket_edges, _prepare
-from bot.services.matching.flow import _solve_priced
+from bot.services.matching.flow import _flow_process, _min_cost_flow, _price, _solve_priced
 from tests.services.test_matching import NOW, check_valid, random_learner
 
 
@@ -83,6 +85,104 @@ def test_threaded_round_gives_the_same_answer(monkeypatch: pytest.MonkeyPatch) -
     assert threaded == alone
     assert _proven_sparse(threaded.method)
     check_valid(threaded, learners, blocked)
+
+
+def test_largest_bucket_first_and_its_flows_in_a_worker_process_give_the_same_answer(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The threaded round that builds the largest bucket's graph first and solves its flows in a worker
+    process (flow._flow_process) returns exactly the single-threaded, in-process answer."""
+    rng = random.Random(21)
+    learners = [
+        random_learner(rng, i, track, projects=["ecommerce", "ecommerce", "job-board"], max_cap=3)
+        for i, track in enumerate(["backend", "frontend", "backend"] * 120)
+    ]
+    blocked = {frozenset((i, i + 1)) for i in range(0, 300, 4)}
+    alone = optimal_matching(learners, blocked, dense_limit=30, now=NOW)
+    used: list[bool] = []
+    real = solving._flow_process
+
+    def watched(use: bool):  # type: ignore[no-untyped-def]
+        used.append(use)
+        return real(use)
+
+    monkeypatch.setattr(solving, "_flow_process", watched)
+    monkeypatch.setattr(solving, "PARALLEL_MIN_PAIRS", 0)
+    monkeypatch.setattr(solving, "PROCESS_MIN_PAIRS", 0)
+    monkeypatch.setattr(buckets, "PARALLEL_SCORE_MIN_PAIRS", 0)
+    threaded = optimal_matching(learners, blocked, dense_limit=30, now=NOW)
+    assert used == [True]
+    assert threaded == alone
+    assert _proven_sparse(threaded.method)
+    check_valid(threaded, learners, blocked)
+
+
+def test_flow_worker_process_solves_the_same_flows() -> None:
+    rng = random.Random(5)
+    learners, blocked = _cohort(rng, 80, 50, 3)
+    (bucket,), _ = _prepare(learners, blocked, None)
+    here = _solve_priced(_bucket_edges(bucket, False, 1, NOW), bucket.bcap, bucket.fcap)
+    with _flow_process(True) as mcf:
+        assert mcf is not None
+        assert len(multiprocessing.active_children()) == 1  # the worker (started with the context)
+        there = _solve_priced(_bucket_edges(bucket, False, 1, NOW), bucket.bcap, bucket.fcap, mcf=mcf)
+    assert here[0] == there[0] and here[2] and there[2]
+    assert here[3] is not None and there[3] is not None
+    assert (here[3][0] == there[3][0]).all() and (here[3][1] == there[3][1]).all()
+    assert not multiprocessing.active_children()  # shut down with the context
+    with _flow_process(False) as none:
+        assert none is None
+
+
+def test_one_rebuild_then_the_graph_only_grows_to_the_proven_optimum() -> None:
+    """The second graph is rebuilt around the first duals; from the third solve on each graph contains the
+    previous one (so rounds cannot cycle), and the answer is the dense optimum with its certificate."""
+    rng = random.Random(11)
+    learners, blocked = _cohort(rng, 150, 90, 3)
+    (bucket,), _ = _prepare(learners, blocked, None)
+    graphs: list[set[tuple[int, int]]] = []
+
+    def recording(tail: np.ndarray, head: np.ndarray, *rest: np.ndarray) -> np.ndarray | None:
+        graphs.append(set(zip(tail.tolist(), head.tolist(), strict=True)))
+        return _min_cost_flow(tail, head, *rest)
+
+    pairs, _, proven, _ = _solve_priced(_bucket_edges(bucket, False, 1, NOW), bucket.bcap, bucket.fcap, mcf=recording)
+    assert proven and len(graphs) >= 3
+    assert not graphs[0] <= graphs[1]  # rebuilt: the first graph's far pairs are dropped
+    assert all(graphs[k] <= graphs[k + 1] for k in range(1, len(graphs) - 1))
+    full = _bucket_edges(bucket, False, 1, NOW).full
+    assert full is not None
+    total = sum(int(full[b, f]) for b, f in pairs)
+    assert total == optimal_matching(learners, blocked, dense_limit=10**6, now=NOW).total_score
+
+
+def test_candidates_in_threaded_blocks_are_the_same_edges(monkeypatch: pytest.MonkeyPatch) -> None:
+    rng = random.Random(17)
+    learners, blocked = _cohort(rng, 130, 70, 3)
+    (bucket,), _ = _prepare(learners, blocked, None)
+    one = _bucket_edges(bucket, False, 3, NOW, threads=False)
+    monkeypatch.setattr(buckets, "_CANDIDATE_BLOCK", 200)  # many row and column blocks
+    blocks = _bucket_edges(bucket, False, 3, NOW, threads=True)
+    for name in ("b", "f", "s", "row_has_pos", "col_has_pos", "full"):
+        assert (getattr(one, name) == getattr(blocks, name)).all(), name
+
+
+def test_pricing_on_threads_finds_the_same_pairs(monkeypatch: pytest.MonkeyPatch) -> None:
+    rng = random.Random(23)
+    learners, blocked = _cohort(rng, 110, 60, 3)
+    (bucket,), _ = _prepare(learners, blocked, None)
+    edges = _bucket_edges(bucket, False, 1, NOW)
+    full = edges.full
+    assert full is not None
+    _, _, proven, prices = _solve_priced(edges, bucket.bcap, bucket.fcap, max_rounds=1)
+    assert prices is not None and not proven  # duals of the first graph: some pairs violate them
+    serial = _price(full, *prices, 3)
+    monkeypatch.setattr(flow, "_PRICE_BLOCK", 300)  # a block of about 5 rows
+    threaded = _price(full, *prices, 3, threads=True)
+    assert len(serial[0]) > 0
+    assert (serial[0] == threaded[0]).all() and (serial[1] == threaded[1]).all()
+    limit = np.maximum(prices[0] - 3, 0)[:, None] + prices[1][None, :]
+    assert (np.argwhere((full > 0) & (full > limit)) == np.column_stack(threaded)).all()
 
 
 def test_score_tables_and_products_agree_with_score_pair(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -6,10 +6,11 @@ Also why a learner of a bucket got no partner (:func:`_reason`, a code from reas
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Collection, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime
+from typing import TypeVar
 
 import numpy as np
 
@@ -23,6 +24,8 @@ from bot.services.matching.scoring import (
     project_key,
     project_label,
 )
+
+_T = TypeVar("_T")
 
 
 @dataclass
@@ -168,8 +171,22 @@ SCORE_THREADS = 2
 PARALLEL_SCORE_MIN_PAIRS = 8_000_000
 
 
-def _score_all(enc: _Enc, bucket: _Bucket) -> np.ndarray:
-    """Every score of the bucket as int8 (blocked pairs = 0), scored once in row blocks."""
+# Pairs per block of the candidate pass (the cuts' samples: half of it).
+_CANDIDATE_BLOCK = 8_000_000
+
+
+def _blocks(fn: Callable[[int], _T], starts: range, threads: bool) -> list[_T]:
+    """``fn`` of every block start, in order; on SCORE_THREADS threads if ``threads`` (blocks are independent,
+    so the result is the same)."""
+    if not threads:
+        return [fn(start) for start in starts]
+    with ThreadPoolExecutor(SCORE_THREADS, thread_name_prefix="matching-score") as pool:
+        return list(pool.map(fn, starts))
+
+
+def _score_all(enc: _Enc, bucket: _Bucket, threads: bool | None = None) -> np.ndarray:
+    """Every score of the bucket as int8 (blocked pairs = 0), scored once in row blocks; on SCORE_THREADS
+    threads if ``threads`` (None: if the bucket has at least PARALLEL_SCORE_MIN_PAIRS pairs)."""
     nb, nf = len(bucket.backs), len(bucket.fronts)
     block_rows = max(1, 2_000_000 // max(nf, 1))
     S_all = np.empty((nb, nf), dtype=np.int8)
@@ -178,24 +195,25 @@ def _score_all(enc: _Enc, bucket: _Bucket) -> np.ndarray:
         sl = slice(start, min(nb, start + block_rows))
         _apply_blocked(_score_block8(enc, sl, S_all[sl]), bucket, sl)
 
-    starts = range(0, nb, block_rows)
     enc.prepare()
-    if nb * nf >= PARALLEL_SCORE_MIN_PAIRS:
-        with ThreadPoolExecutor(SCORE_THREADS, thread_name_prefix="matching-score") as pool:
-            list(pool.map(score, starts))
-    else:
-        for start in starts:
-            score(start)
+    _blocks(score, range(0, nb, block_rows), _threads(threads, nb * nf))
     return S_all
 
 
-def _bucket_edges(bucket: _Bucket, dense: bool, top_k: int, now: datetime, enc: _Enc | None = None) -> _Edges:
+def _threads(threads: bool | None, pairs: int) -> bool:
+    return pairs >= PARALLEL_SCORE_MIN_PAIRS if threads is None else threads
+
+
+def _bucket_edges(
+    bucket: _Bucket, dense: bool, top_k: int, now: datetime, enc: _Enc | None = None, threads: bool | None = None
+) -> _Edges:
     """Dense: every positive edge (and the matrix). Sparse: the pairs at or above either side's cut — about
     each backend's ``top_k × capacity`` best frontends and each frontend's ``top_k × capacity`` best backends
     (the cuts come from a sample of each line, :func:`_cuts`; ties at a cut are all taken).
 
     Sparse scoring keeps the bucket's scores as an int8 matrix (1 byte per pair, every pair scored once,
-    in row blocks): the solver prices every pair against it."""
+    in row blocks): the solver prices every pair against it. A large bucket also takes its cuts and
+    candidates in blocks on SCORE_THREADS threads (same edges; ``threads`` as in :func:`_score_all`)."""
     nb, nf = len(bucket.backs), len(bucket.fronts)
     enc = enc or _encode(bucket.backs, bucket.fronts, now)
     if dense:
@@ -203,21 +221,34 @@ def _bucket_edges(bucket: _Bucket, dense: bool, top_k: int, now: datetime, enc: 
         _apply_blocked(S, bucket, slice(0, nb))
         bi, fi = np.nonzero(S > 0)
         return _Edges(bi, fi, S[bi, fi], S, np.asarray((S > 0).any(axis=1)), np.asarray((S > 0).any(axis=0)))
-    S_all = _score_all(enc, bucket)
+    threads = _threads(threads, nb * nf)
+    S_all = _score_all(enc, bucket, threads)
     rs, cs = _stride(nf), _stride(nb)
-    row_cut = _cuts(np.ascontiguousarray(S_all[:, ::rs]), np.minimum(nf, top_k * bucket.bcap), rs)
-    col_cut = _cuts(np.ascontiguousarray(S_all[::cs].T), np.minimum(nb, top_k * bucket.fcap), cs)
-    keys: list[np.ndarray] = []
-    row_max = np.empty(nb, dtype=np.int8)
-    col_max = np.zeros(nf, dtype=np.int8)
-    step = max(1, 8_000_000 // max(nf, 1))
-    for start in range(0, nb, step):
+    row_k, col_k = np.minimum(nf, top_k * bucket.bcap), np.minimum(nb, top_k * bucket.fcap)
+    rstep = max(1, _CANDIDATE_BLOCK // 2 // max(nf // rs, 1))
+    cstep = max(1, _CANDIDATE_BLOCK // 2 // max(nb // cs, 1))
+
+    def row_cuts(start: int) -> np.ndarray:
+        sl = slice(start, start + rstep)
+        return _cuts(np.ascontiguousarray(S_all[sl, ::rs]), row_k[sl], rs)
+
+    def col_cuts(start: int) -> np.ndarray:
+        sl = slice(start, start + cstep)
+        return _cuts(np.ascontiguousarray(S_all[::cs, sl].T), col_k[sl], cs)
+
+    row_cut = np.concatenate(_blocks(row_cuts, range(0, nb, rstep), threads))
+    col_cut = np.concatenate(_blocks(col_cuts, range(0, nf, cstep), threads))
+    step = max(1, _CANDIDATE_BLOCK // max(nf, 1))
+
+    def candidates(start: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         S = S_all[start : start + step]
-        row_max[start : start + step] = S.max(axis=1)
-        np.maximum(col_max, S.max(axis=0), out=col_max)
         bi, fi = _nonzero((S >= row_cut[start : start + step, None]) | (S >= col_cut[None, :]))
-        keys.append((bi.astype(np.int64) + start) * nf + fi)
-    key = np.concatenate(keys)
+        return S.max(axis=1), S.max(axis=0), (bi.astype(np.int64) + start) * nf + fi
+
+    found = _blocks(candidates, range(0, nb, step), threads)
+    row_max = np.concatenate([r for r, _, _ in found])
+    col_max = np.max(np.stack([c for _, c, _ in found]), axis=0)
+    key = np.concatenate([k for _, _, k in found])
     b, f = key // nf, key % nf
     return _Edges(b, f, S_all[b, f].astype(np.int32), None, row_max > 0, col_max > 0, S_all)
 

@@ -9,13 +9,19 @@ When no pair outside the graph has ``s_bf > p_b + q_f`` and the dual objective e
 is optimal over all pairs by weak duality: that is the certificate behind the method name ``…-proven``.
 
 Nothing here imports discord, db or cogs; OR-Tools is imported inside the solver (only a round needs it).
+OR-Tools' solve holds the GIL (measured: a Python thread beside it stalls), so a round on threads solves its
+largest bucket's flows in a worker process (:func:`_flow_process`); the flows are the same.
 """
 
 from __future__ import annotations
 
+import logging
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+
 import numpy as np
 
-from bot.services.matching.buckets import _Edges, _nonzero
+from bot.services.matching.buckets import _blocks, _Edges, _nonzero
 from bot.services.matching.scoring import MAX_SCORE
 
 # Pricing rounds before giving up on a proof (the 25k-learner bucket of the 50k bench cohort needs 3–4).
@@ -23,9 +29,71 @@ PRICING_ROUNDS = 12
 # After the first solve, the graph is the pairs within this many points of violating the duals (and the
 # chosen pairs): the next duals move a little, and those pairs are where the optimum moves to.
 NEAR_VIOLATION_MARGIN = 3
-# Rounds whose next graph is rebuilt around the duals; after them the graph only grows (terminates).
-GUIDED_ROUNDS = 4
+# The graphs of the first GUIDED_ROUNDS solves are the first graph and rebuilds around the last duals; after
+# them each graph keeps its pairs and adds the next near ones (only grows: terminates). One rebuild: the first
+# graph's duals give the second graph, then it grows; a second rebuild would follow duals that still move
+# (100k bench bucket: 3 solves instead of 5, the third graph ≈ 0.43M arcs).
+GUIDED_ROUNDS = 2
 _PRICE_BLOCK = 4_000_000  # pairs per block of the pricing pass (uint8 temporaries: 4 MB)
+# A bucket of at least this many pairs, in a round solved on threads, solves its flows in a worker process
+# (started with the round: ≈ 0.4 s to import OR-Tools while the bucket is scored; its peak: 0.18 GB at 50k,
+# 0.26 GB at 100k).
+PROCESS_MIN_PAIRS = 50_000_000
+
+log = logging.getLogger(__name__)
+
+# (tail, head, capacity, unit cost, node supplies) → the flow on every arc of an optimal flow, or None.
+MinCostFlow = Callable[[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray], "np.ndarray | None"]
+
+
+def _min_cost_flow(
+    tail: np.ndarray, head: np.ndarray, cap: np.ndarray, cost: np.ndarray, supplies: np.ndarray
+) -> np.ndarray | None:
+    """OR-Tools' min-cost flow (here or in the worker process: module level, so it pickles by name)."""
+    from ortools.graph.python import min_cost_flow
+
+    mcf = min_cost_flow.SimpleMinCostFlow()
+    arcs = mcf.add_arcs_with_capacity_and_unit_cost(tail, head, cap, cost)
+    mcf.set_nodes_supplies(np.arange(len(supplies), dtype=np.int32), supplies)
+    if mcf.solve() != mcf.OPTIMAL:  # pragma: no cover - always feasible (S→T) and bounded
+        return None
+    return np.asarray(mcf.flows(arcs), dtype=np.int64)
+
+
+def _warm() -> None:
+    from ortools.graph.python import min_cost_flow  # noqa: F401
+
+
+@contextmanager
+def _flow_process(use: bool) -> Iterator[MinCostFlow | None]:
+    """A :data:`MinCostFlow` that runs in one worker process (spawned, OR-Tools imported at once), or None
+    if not ``use``. If the process cannot start or dies, the flow is solved here instead."""
+    if not use:
+        yield None
+        return
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    pool = ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn"))
+    try:
+        pool.submit(_warm)
+    except Exception:  # pragma: no cover - e.g. no processes allowed here (OSError, a daemon): solve in this one
+        log.warning("matching: no worker process for the flows, solving them here", exc_info=True)
+        pool.shutdown(wait=False)
+        yield None
+        return
+
+    def solve(*arrays: np.ndarray) -> np.ndarray | None:
+        try:
+            return pool.submit(_min_cost_flow, *arrays).result()
+        except Exception:  # pragma: no cover - e.g. BrokenProcessPool: the process died
+            log.warning("matching: the flow worker process failed, solving here", exc_info=True)
+            return _min_cost_flow(*arrays)
+
+    try:
+        yield solve
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
 
 
 def _potentials(n_nodes: int, tail: np.ndarray, head: np.ndarray, cost: np.ndarray) -> np.ndarray | None:
@@ -57,7 +125,9 @@ def _potentials(n_nodes: int, tail: np.ndarray, head: np.ndarray, cost: np.ndarr
     return None  # pragma: no cover - an optimal flow has no negative cycle
 
 
-def _solve_flow(edges: _Edges, bcap: np.ndarray, fcap: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
+def _solve_flow(
+    edges: _Edges, bcap: np.ndarray, fcap: np.ndarray, mcf: MinCostFlow | None = None
+) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
     """Max-weight b-matching on ``edges`` as a min-cost flow; returns (chosen edge mask, p_b, q_f) or None.
 
     Nodes: backends, frontends, source S, sink T. Arcs S→b (cap_b), b→f (1, cost -s), f→T (cap_f) and
@@ -65,9 +135,8 @@ def _solve_flow(edges: _Edges, bcap: np.ndarray, fcap: np.ndarray) -> tuple[np.n
     get the same distance below. Distances ``d`` from a virtual root in the residual graph satisfy
     ``d(v) ≤ d(u) + cost`` on every residual arc; then ``p_b = max(0, d(b) - d(S))``,
     ``q_f = max(0, d(T) - d(f))`` are optimal LP duals (complementary slackness; checked by the caller).
+    ``mcf``: where the flow is solved (default :func:`_min_cost_flow` in this thread).
     """
-    from ortools.graph.python import min_cost_flow
-
     nb, nf, m = len(bcap), len(fcap), len(edges.b)
     src, snk = nb + nf, nb + nf + 1
     supply = int(bcap.sum()) + 1
@@ -75,14 +144,11 @@ def _solve_flow(edges: _Edges, bcap: np.ndarray, fcap: np.ndarray) -> tuple[np.n
     head = np.concatenate([np.arange(nb), nb + edges.f, np.full(nf, snk), [snk]]).astype(np.int32)
     cap = np.concatenate([bcap, np.ones(m, dtype=np.int64), fcap, [supply]]).astype(np.int64)
     cost = np.concatenate([np.zeros(nb), -edges.s.astype(np.int64), np.zeros(nf), [0]]).astype(np.int64)
-    mcf = min_cost_flow.SimpleMinCostFlow()
-    arcs = mcf.add_arcs_with_capacity_and_unit_cost(tail, head, cap, cost)
     supplies = np.zeros(nb + nf + 2, dtype=np.int64)
     supplies[src], supplies[snk] = supply, -supply
-    mcf.set_nodes_supplies(np.arange(nb + nf + 2, dtype=np.int32), supplies)
-    if mcf.solve() != mcf.OPTIMAL:  # pragma: no cover - always feasible (S→T) and bounded
+    flow = (mcf or _min_cost_flow)(tail, head, cap, cost, supplies)
+    if flow is None:  # pragma: no cover - always feasible (S→T) and bounded
         return None
-    flow = np.asarray(mcf.flows(arcs), dtype=np.int64)
     fwd, bwd = flow < cap, flow > 0
     d = _potentials(
         nb + nf + 2,
@@ -97,22 +163,25 @@ def _solve_flow(edges: _Edges, bcap: np.ndarray, fcap: np.ndarray) -> tuple[np.n
     return flow[nb : nb + m] > 0, p, q
 
 
-def _price(full: np.ndarray, p: np.ndarray, q: np.ndarray, margin: int) -> tuple[np.ndarray, np.ndarray]:
+def _price(
+    full: np.ndarray, p: np.ndarray, q: np.ndarray, margin: int, threads: bool = False
+) -> tuple[np.ndarray, np.ndarray]:
     """Every pair with a positive score above ``max(0, p_b - margin) + q_f`` (row-major, i.e. sorted by key):
     every violation (``s_bf > p_b + q_f``) and the near ones. In uint8: scores are 0–100 and a limit of 100
-    or more is never exceeded, so both terms are clipped to 100 and their sum fits."""
+    or more is never exceeded, so both terms are clipped to 100 and their sum fits. Row blocks, on
+    buckets.SCORE_THREADS threads if ``threads`` (the same pairs)."""
     nb, nf = full.shape
     step = max(1, _PRICE_BLOCK // max(nf, 1))
     pu = np.clip(p - margin, 0, MAX_SCORE).astype(np.uint8)[:, None]
     qu = np.minimum(q, MAX_SCORE).astype(np.uint8)[None, :]
     scores = full.view(np.uint8)  # int8 scores are ≥ 0
-    bs: list[np.ndarray] = []
-    fs: list[np.ndarray] = []
-    for start in range(0, nb, step):
+
+    def block(start: int) -> tuple[np.ndarray, np.ndarray]:
         bi, fi = _nonzero(scores[start : start + step] > pu[start : start + step] + qu)
-        bs.append(bi + start)
-        fs.append(fi)
-    return np.concatenate(bs), np.concatenate(fs)
+        return bi + start, fi
+
+    found = _blocks(block, range(0, nb, step), threads)
+    return np.concatenate([b for b, _ in found]), np.concatenate([f for _, f in found])
 
 
 def _dual_value(
@@ -124,7 +193,12 @@ def _dual_value(
 
 
 def _solve_priced(
-    edges: _Edges, bcap: np.ndarray, fcap: np.ndarray, max_rounds: int = PRICING_ROUNDS
+    edges: _Edges,
+    bcap: np.ndarray,
+    fcap: np.ndarray,
+    max_rounds: int = PRICING_ROUNDS,
+    mcf: MinCostFlow | None = None,
+    threads: bool = False,
 ) -> tuple[list[tuple[int, int]], _Edges, bool, tuple[np.ndarray, np.ndarray] | None]:
     """Column generation to the proof: solve on the candidate graph, price every pair of the bucket against
     the duals, re-solve on the pairs near them, repeat.
@@ -133,6 +207,8 @@ def _solve_priced(
     pairs within ``NEAR_VIOLATION_MARGIN`` of the duals plus the chosen pairs, a fraction of the first graph
     and several times cheaper to solve (the 50k bench bucket: ≈ 0.1M arcs instead of ≈ 0.6M). From round
     ``GUIDED_ROUNDS`` on the graph only grows, so the rounds cannot cycle.
+
+    ``mcf`` solves the flows (:func:`_solve_flow`); ``threads``: price on threads (:func:`_price`).
 
     Returns (pairs, the final candidate edges, whether the optimum over ALL pairs is proven, (p_b, q_f)).
     Proven = no pair outside the graph has ``s_bf > p_b + q_f`` and the dual objective equals the total.
@@ -143,13 +219,13 @@ def _solve_priced(
     pairs: list[tuple[int, int]] = []
     prices: tuple[np.ndarray, np.ndarray] | None = None
     for rnd in range(max(1, max_rounds)):
-        solved = _solve_flow(edges, bcap, fcap)
+        solved = _solve_flow(edges, bcap, fcap, mcf)
         if solved is None:  # pragma: no cover
             return pairs, edges, False, None
         chosen, p, q = solved
         pairs = list(zip(edges.b[chosen].tolist(), edges.f[chosen].tolist(), strict=True))
         prices = (p, q)
-        vb, vf = _price(full, p, q, NEAR_VIOLATION_MARGIN)
+        vb, vf = _price(full, p, q, NEAR_VIOLATION_MARGIN, threads)
         key = edges.b.astype(np.int64) * nf + edges.f  # sorted (see _Edges)
         vkey = vb.astype(np.int64) * nf + vf  # sorted too
         outside = ~np.isin(vkey, key, assume_unique=True)

@@ -14,8 +14,9 @@ from datetime import UTC, datetime
 
 import numpy as np
 
+from bot.services.matching import buckets as buckets_mod
 from bot.services.matching.buckets import _Bucket, _bucket_edges, _Edges, _prepare, _reason
-from bot.services.matching.flow import _solve_priced
+from bot.services.matching.flow import PROCESS_MIN_PAIRS, MinCostFlow, _flow_process, _solve_priced
 from bot.services.matching.reasons import Unmatched, reason_text
 from bot.services.matching.scoring import (
     Learner,
@@ -154,14 +155,28 @@ ROUND_THREADS = 2
 PARALLEL_MIN_PAIRS = 4_000_000
 
 
+def _is_dense(bucket: _Bucket, dense_limit: int) -> bool:
+    return int(bucket.bcap.sum()) <= dense_limit and int(bucket.fcap.sum()) <= dense_limit
+
+
 def _solve_bucket(
-    bucket: _Bucket, dense_limit: int, top_k: int, now: datetime, baseline: tuple[str, Solver] | None
+    bucket: _Bucket,
+    dense_limit: int,
+    top_k: int,
+    now: datetime,
+    baseline: tuple[str, Solver] | None,
+    edges: _Edges | None = None,
+    threads: bool | None = None,
+    mcf: MinCostFlow | None = None,
 ) -> tuple[list[tuple[int, int]], _Edges | None, list[str]]:
-    """One bucket's pairs (row, col), its edges (for scores and reasons; the full matrix dropped) and methods."""
+    """One bucket's pairs (row, col), its edges (for scores and reasons; the full matrix dropped) and methods.
+    ``edges``: the bucket's :func:`_bucket_edges` if already built; ``threads``: whether that scores on
+    threads of its own (None: by size); ``mcf``: where the sparse path solves its flows (flow.py)."""
     if not bucket.backs or not bucket.fronts:
         return [], None, []
-    dense = int(bucket.bcap.sum()) <= dense_limit and int(bucket.fcap.sum()) <= dense_limit
-    edges = _bucket_edges(bucket, dense, top_k, now)
+    dense = _is_dense(bucket, dense_limit)
+    if edges is None:
+        edges = _bucket_edges(bucket, dense, top_k, now, threads=threads)
     methods: list[str] = []
     proven = False
     if baseline is not None:
@@ -175,7 +190,8 @@ def _solve_bucket(
             pairs = _solve_milp(edges, bucket.bcap, bucket.fcap)
             methods.append("milp")
     else:
-        pairs, edges, proven, _ = _solve_priced(edges, bucket.bcap, bucket.fcap)
+        # a bucket with its own flow process is the round's critical path: it prices on threads too
+        pairs, edges, proven, _ = _solve_priced(edges, bucket.bcap, bucket.fcap, mcf=mcf, threads=mcf is not None)
         methods.append(f"sparse-top{top_k}{'-proven' if proven else ''}")
     edges.full = None
     if not dense and not proven:
@@ -198,11 +214,22 @@ def _run(
     buckets, unmatched = _prepare(learners, blocked, remaining_capacity)
     sizes = [len(b.backs) * len(b.fronts) for b in buckets]
     if len(buckets) > 1 and sum(sizes) >= PARALLEL_MIN_PAIRS:
-        with ThreadPoolExecutor(ROUND_THREADS, thread_name_prefix="matching") as pool:
-            futures = {
-                i: pool.submit(_solve_bucket, buckets[i], dense_limit, top_k, at, baseline)
-                for i in sorted(range(len(buckets)), key=lambda i: -sizes[i])
-            }
+        # The largest bucket is the critical path: if it scores on threads, its scoring and candidates first,
+        # alone (on the threads of buckets.SCORE_THREADS), then its serial solves beside the other buckets,
+        # one thread per bucket; a huge one solves its flows in a worker process (OR-Tools holds the GIL).
+        order = sorted(range(len(buckets)), key=lambda i: -sizes[i])
+        big = buckets[order[0]]
+        own = baseline is None and sizes[order[0]] >= PROCESS_MIN_PAIRS and not _is_dense(big, dense_limit)
+        with _flow_process(own) as mcf, ThreadPoolExecutor(ROUND_THREADS, thread_name_prefix="matching") as pool:
+            ready: dict[int, _Edges] = {}
+            if big.backs and big.fronts and sizes[order[0]] >= buckets_mod.PARALLEL_SCORE_MIN_PAIRS:
+                ready[order[0]] = _bucket_edges(big, _is_dense(big, dense_limit), top_k, at)
+
+            def job(i: int) -> tuple[list[tuple[int, int]], _Edges | None, list[str]]:
+                mine = mcf if i == order[0] else None
+                return _solve_bucket(buckets[i], dense_limit, top_k, at, baseline, ready.get(i), False, mine)
+
+            futures = {i: pool.submit(job, i) for i in order}
             solved = [futures[i].result() for i in range(len(buckets))]
     else:
         solved = [_solve_bucket(b, dense_limit, top_k, at, baseline) for b in buckets]
@@ -279,8 +306,10 @@ def optimal_matching(
       spare capacity (method without ``-proven``).
     * If the dense assignment paired two people twice (both have capacity ≥ 2), the bucket is re-solved
       exactly with HiGHS (``scipy.optimize.milp``) on the same edges with a 0/1 bound per pair.
-    * A cohort of ≥ ``PARALLEL_MIN_PAIRS`` pairs solves its buckets on ``ROUND_THREADS`` threads (largest
-      first); the answer does not depend on it.
+    * A cohort of ≥ ``PARALLEL_MIN_PAIRS`` pairs builds its largest bucket's graph first (scoring, cuts and
+      candidates on both threads), then solves that bucket beside the others on ``ROUND_THREADS`` threads;
+      a largest bucket of ≥ ``flow.PROCESS_MIN_PAIRS`` pairs solves its flows in a worker process
+      (OR-Tools holds the GIL) and prices on both threads. The answer does not depend on any of it.
 
     Scores of 0 (no shared hour) and incompatible/blocked pairs are never chosen. Every learner that
     ends with no partner is in ``unmatched`` with a reason.
