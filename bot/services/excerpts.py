@@ -140,16 +140,16 @@ def _best_window(hits: list[_Hit], words: int) -> tuple[int, int]:
     words, then the most hits; a window's reach estimated in characters (words of about six letters)."""
     reach = (words - _LEAD_WORDS) * _CHARS_PER_WORD
     best = (0, 0, 0)
+    total = len(hits)
     for i, (first_start, _, _) in enumerate(hits):
+        limit = first_start + reach
         terms: set[int] = set()
-        count = 0
-        for _, end, term in hits[i:]:
-            if end - first_start > reach:
-                break
-            terms.add(term)
-            count += 1
-        if (len(terms), count) > best[1:]:
-            best = (i, len(terms), count)
+        j = i
+        while j < total and hits[j][1] <= limit:  # no slice of the rest per hit: a body can have dozens
+            terms.add(hits[j][2])
+            j += 1
+        if (len(terms), j - i) > best[1:]:
+            best = (i, len(terms), j - i)
     return best[0], best[1]
 
 

@@ -5,7 +5,8 @@ a big cohort) on the event loop. Encoding that pool (windows, skills, stacks, zo
 cost, and the pool is the same for every suggestion until it changes, so :func:`pool_index` keeps the
 last few encodings, keyed by the identity of the pool's learner objects (the service caches those
 objects). The service passes the whole pool and names the partners the pair rule allows (`suggest(among=)`),
-so one encoding serves every learner of the other track, whoever each of them may not be paired with. :meth:`PoolIndex.scores` is then a handful of array operations: the same arithmetic as
+so one encoding serves every learner of the other track, whoever each of them may not be paired with.
+:meth:`PoolIndex.scores` is then a handful of array operations: the same arithmetic as
 :func:`~bot.services.matching.scoring.score_pair`, which explains only the few picked. No discord here.
 """
 
