@@ -238,6 +238,14 @@ class PgConnection:
         return await cursor.fetchall()
 
 
+async def _keep_session(raw: asyncpg.Connection) -> None:
+    """A pooled connection's reset on release: nothing to undo. asyncpg's default sends `pg_advisory_unlock_all();
+    CLOSE ALL; UNLISTEN *; RESET ALL` after every use, a second round trip that each read waited for. Here no
+    session state outlives its use: transactions end (asyncpg still rolls back one left open before this runs),
+    write locks are transaction-level, the migration lock is released in its `finally`, the shard locks live on
+    their own unpooled connection, and nothing LISTENs, SETs or keeps a cursor."""
+
+
 class PostgresDatabase(Database):
     """`Database` on PostgreSQL: same methods, same transactions, rows that read the same way."""
 
@@ -279,13 +287,14 @@ class PostgresDatabase(Database):
     async def connect(self) -> PostgresDatabase:
         if self._pool is None:
             self._pool = await asyncpg.create_pool(
-                self.url, min_size=1, max_size=self.pool_size, init=self._init_connection
+                self.url, min_size=1, max_size=self.pool_size, init=self._init_connection, reset=_keep_session
             )
             self._unsynced_pool = await asyncpg.create_pool(
                 self.url,
                 min_size=0,
                 max_size=2,
                 init=self._init_connection,
+                reset=_keep_session,
                 server_settings={"synchronous_commit": "off"},
             )
         return self

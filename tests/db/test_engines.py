@@ -182,3 +182,27 @@ async def test_a_counter_write_on_postgres_is_one_statement_that_does_not_wait_f
         with pytest.raises(sqlite3.IntegrityError):
             await db.execute("UPDATE c SET n = NULL WHERE id = 1", durable=False)
         assert await db.fetchval("SELECT n FROM c WHERE id = 1") == 2
+
+
+async def test_a_pooled_postgres_connection_goes_back_without_a_reset_round_trip() -> None:
+    """Releasing a pooled connection sends nothing (asyncpg's default reset query doubled every read's round trips),
+    and a transaction left open is still rolled back before the next user gets the connection."""
+    import asyncpg
+
+    from tests.pg import postgres_database
+
+    async with postgres_database() as db:
+        assert isinstance(db, PostgresDatabase)
+        pid = await db.fetchval("SELECT pg_backend_pid()")
+        other = await asyncpg.connect(db.url)
+        try:
+            last = await other.fetchval("SELECT query FROM pg_stat_activity WHERE pid = $1", pid)
+            assert last == "SELECT pg_backend_pid()"  # not "… RESET ALL;"
+            async with db.pool.acquire() as raw:
+                assert await raw.fetchval("SELECT pg_backend_pid()") == pid
+                await raw.execute("BEGIN")
+            async with db.pool.acquire() as raw:
+                assert not raw.is_in_transaction()
+                assert await raw.fetchval("SELECT count(*) FROM pg_stat_activity WHERE pid = $1", pid) == 1
+        finally:
+            await other.close()
