@@ -7,6 +7,7 @@ import multiprocessing
 import random
 import subprocess
 import sys
+from collections.abc import Callable
 from dataclasses import replace
 
 import numpy as np
@@ -71,20 +72,39 @@ def test_certificate_holds_over_every_pair() -> None:
     assert total == optimal_matching(learners, blocked, dense_limit=10**6, now=NOW).total_score
 
 
-def test_threaded_round_gives_the_same_answer(monkeypatch: pytest.MonkeyPatch) -> None:
-    rng = random.Random(9)
+def _several_projects(
+    seed: int, projects: list[str], triples: int, blocked_ids: range
+) -> tuple[list[Learner], set[frozenset[int]]]:
+    """Backend, frontend, backend, … over `projects` (capacity ≤ 3); each of `blocked_ids` blocked with the next."""
+    rng = random.Random(seed)
     learners = [
-        random_learner(rng, i, track, projects=["ecommerce", "job-board", "other"], max_cap=3)
-        for i, track in enumerate(["backend", "frontend", "backend"] * 150)
+        random_learner(rng, i, track, projects=projects, max_cap=3)
+        for i, track in enumerate(["backend", "frontend", "backend"] * triples)
     ]
-    blocked = {frozenset((i, i + 1)) for i in range(0, 400, 3)}
-    alone = optimal_matching(learners, blocked, dense_limit=40, now=NOW)
+    return learners, {frozenset((i, i + 1)) for i in blocked_ids}
+
+
+def _threaded_equals_alone(
+    monkeypatch: pytest.MonkeyPatch,
+    learners: list[Learner],
+    blocked: set[frozenset[int]],
+    dense_limit: int,
+    before_threaded: Callable[[], None] = lambda: None,
+) -> None:
+    """The round solved on threads (every threshold at 0) is exactly the single-threaded answer, proven optimal."""
+    alone = optimal_matching(learners, blocked, dense_limit=dense_limit, now=NOW)
+    before_threaded()
     monkeypatch.setattr(solving, "PARALLEL_MIN_PAIRS", 0)
     monkeypatch.setattr(buckets, "PARALLEL_SCORE_MIN_PAIRS", 0)
-    threaded = optimal_matching(learners, blocked, dense_limit=40, now=NOW)
+    threaded = optimal_matching(learners, blocked, dense_limit=dense_limit, now=NOW)
     assert threaded == alone
     assert _proven_sparse(threaded.method)
     check_valid(threaded, learners, blocked)
+
+
+def test_threaded_round_gives_the_same_answer(monkeypatch: pytest.MonkeyPatch) -> None:
+    learners, blocked = _several_projects(9, ["ecommerce", "job-board", "other"], 150, range(0, 400, 3))
+    _threaded_equals_alone(monkeypatch, learners, blocked, 40)
 
 
 def test_largest_bucket_first_and_its_flows_in_a_worker_process_give_the_same_answer(
@@ -92,13 +112,7 @@ def test_largest_bucket_first_and_its_flows_in_a_worker_process_give_the_same_an
 ) -> None:
     """The threaded round that builds the largest bucket's graph first and solves its flows in a worker
     process (flow._flow_process) returns exactly the single-threaded, in-process answer."""
-    rng = random.Random(21)
-    learners = [
-        random_learner(rng, i, track, projects=["ecommerce", "ecommerce", "job-board"], max_cap=3)
-        for i, track in enumerate(["backend", "frontend", "backend"] * 120)
-    ]
-    blocked = {frozenset((i, i + 1)) for i in range(0, 300, 4)}
-    alone = optimal_matching(learners, blocked, dense_limit=30, now=NOW)
+    learners, blocked = _several_projects(21, ["ecommerce", "ecommerce", "job-board"], 120, range(0, 300, 4))
     used: list[bool] = []
     real = solving._flow_process
 
@@ -106,15 +120,12 @@ def test_largest_bucket_first_and_its_flows_in_a_worker_process_give_the_same_an
         used.append(use)
         return real(use)
 
-    monkeypatch.setattr(solving, "_flow_process", watched)
-    monkeypatch.setattr(solving, "PARALLEL_MIN_PAIRS", 0)
-    monkeypatch.setattr(solving, "PROCESS_MIN_PAIRS", 0)
-    monkeypatch.setattr(buckets, "PARALLEL_SCORE_MIN_PAIRS", 0)
-    threaded = optimal_matching(learners, blocked, dense_limit=30, now=NOW)
+    def in_a_worker_process() -> None:
+        monkeypatch.setattr(solving, "_flow_process", watched)
+        monkeypatch.setattr(solving, "PROCESS_MIN_PAIRS", 0)
+
+    _threaded_equals_alone(monkeypatch, learners, blocked, 30, in_a_worker_process)
     assert used == [True]
-    assert threaded == alone
-    assert _proven_sparse(threaded.method)
-    check_valid(threaded, learners, blocked)
 
 
 def test_flow_worker_process_solves_the_same_flows() -> None:

@@ -56,10 +56,8 @@ def test_suggest_on_a_large_mixed_pool_with_blocks_equals_one_by_one() -> None:
             ]
 
 
-def test_the_pool_is_encoded_once_for_many_suggestions(monkeypatch: pytest.MonkeyPatch) -> None:
-    rng = random.Random(9)
-    pool = [random_learner(rng, 3000 + i, "frontend", projects=["ecommerce"], max_cap=2) for i in range(200)]
-    me = random_learner(rng, 1, "backend", projects=["ecommerce"], max_cap=1)
+def _counted_builds(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """An empty encoding cache, and the size of every pool encoded from now on."""
     pool_module._CACHE.clear()
     builds: list[int] = []
     real_build = pool_module.PoolIndex.build
@@ -69,6 +67,14 @@ def test_the_pool_is_encoded_once_for_many_suggestions(monkeypatch: pytest.Monke
         return real_build(learners)
 
     monkeypatch.setattr(pool_module.PoolIndex, "build", counting_build)
+    return builds
+
+
+def test_the_pool_is_encoded_once_for_many_suggestions(monkeypatch: pytest.MonkeyPatch) -> None:
+    rng = random.Random(9)
+    pool = [random_learner(rng, 3000 + i, "frontend", projects=["ecommerce"], max_cap=2) for i in range(200)]
+    me = random_learner(rng, 1, "backend", projects=["ecommerce"], max_cap=1)
+    builds = _counted_builds(monkeypatch)
     for _ in range(10):
         assert suggest(me, list(pool), now=NOW)  # a new list each time, as the service hands it out
     assert len(builds) == 1
@@ -83,15 +89,7 @@ def test_suggestions_among_allowed_partners_share_the_whole_pools_encoding(monke
     rng = random.Random(21)
     pool = [random_learner(rng, 4000 + i, "frontend", projects=["ecommerce"], max_cap=2) for i in range(300)]
     asking = [random_learner(rng, 10 + i, "backend", projects=["ecommerce"], max_cap=1) for i in range(12)]
-    pool_module._CACHE.clear()
-    builds: list[int] = []
-    real_build = pool_module.PoolIndex.build
-
-    def counting_build(learners: list[Learner]) -> pool_module.PoolIndex:
-        builds.append(len(learners))
-        return real_build(learners)
-
-    monkeypatch.setattr(pool_module.PoolIndex, "build", counting_build)
+    builds = _counted_builds(monkeypatch)
     for me in asking:
         allowed = [o for o in pool if rng.random() < 0.8]  # each learner's own refusals left out
         among = {o.user_id for o in allowed}
