@@ -19,7 +19,7 @@ from bot.services.cohort import Cohort, CohortService
 from bot.services.excerpts import MARK_END, MARK_START
 from bot.services.learning import LearningService
 from bot.services.pair_health import ANSWERS, HealthCounts, PairHealthService, PairStatus, met_rate_text
-from bot.services.search import RankedSearch, excerpts
+from bot.services.search import RankedSearch
 from bot.services.sessions import SessionService
 from bot.services.tracks import TRACKS
 from db.database import Database
@@ -239,14 +239,10 @@ class CohortViewService:
     async def search_hits(
         self, result: RankedSearch, offset: int, limit: int
     ) -> tuple[list[TopicCard], dict[int, str]]:
-        ids = list(result.topic_ids[offset : offset + limit])
-        if not ids:
-            return [], {}
-        found = await self.learning.store.cards(ids)
-        raw = excerpts(result.terms, found) if result.match else {}
+        page = await self.learning.results(result, offset, limit)
         # Plain text for the web: the match markers dropped, one line.
-        plain = {k: " ".join(v.replace(MARK_START, "").replace(MARK_END, "").split()) for k, v in raw.items()}
-        return found, plain
+        plain = {k: " ".join(v.replace(MARK_START, "").replace(MARK_END, "").split()) for k, v in page.snippets.items()}
+        return page.topics, plain
 
     async def upcoming_sessions(self, guild_id: int) -> list[tuple[StudySession, Rsvps]]:
         await self.require(guild_id)

@@ -182,7 +182,11 @@ class LearningService:
         return await ranked_search(self.store, self.index, query, SEARCH_RESULTS_MAX, page=first_page)
 
     async def search_page(self, result: RankedSearch, page: int, page_size: int) -> SearchPage:
-        ids = result.topic_ids[page * page_size : (page + 1) * page_size]
+        return await self.results(result, page * page_size, page_size)
+
+    async def results(self, result: RankedSearch, offset: int, limit: int) -> SearchPage:
+        """`limit` results of a search from `offset` on, with their excerpts (the bot's pages, the web API)."""
+        ids = result.topic_ids[offset : offset + limit]
         if set(ids) <= set(result.snippets_for):  # read with the search
             by_id = {t.id: t for t in result.page}
             return SearchPage([by_id[i] for i in ids], {i: result.snippets[i] for i in ids if i in result.snippets})

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import sqlite3
 from collections.abc import Callable, Iterable, Sequence
+from typing import Protocol, TypeVar
 
 from db.stores.topic_models import CARD_COLUMNS, SearchHit, TopicCard
 
@@ -42,9 +43,17 @@ def cards_sql(count: int) -> str:
     return f"SELECT {CARD_COLUMNS} FROM topics WHERE id IN ({', '.join('?' for _ in range(count))})"
 
 
-def in_order(cards: Iterable[TopicCard], topic_ids: Sequence[int]) -> list[TopicCard]:
-    """The cards in the order of `topic_ids` (ids without a card are left out)."""
-    by_id = {c.id: c for c in cards}
+class _HasId(Protocol):
+    @property
+    def id(self) -> int: ...
+
+
+T = TypeVar("T", bound=_HasId)
+
+
+def in_order(found: Iterable[T], topic_ids: Sequence[int]) -> list[T]:
+    """The topics (cards or whole rows) in the order of `topic_ids` (ids not found are left out)."""
+    by_id = {t.id: t for t in found}
     return [by_id[i] for i in topic_ids if i in by_id]
 
 

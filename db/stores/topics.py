@@ -82,8 +82,7 @@ class TopicStore:
             return []
         marks = ", ".join("?" for _ in topic_ids)
         rows = await self.db.fetchall(f"SELECT {TOPIC_COLUMNS} FROM topics WHERE id IN ({marks})", tuple(topic_ids))
-        by_id = {r["id"]: Topic.from_row(r) for r in rows}
-        return [by_id[i] for i in topic_ids if i in by_id]
+        return in_order((Topic.from_row(r) for r in rows), topic_ids)
 
     async def cards(self, topic_ids: Sequence[int]) -> list[TopicCard]:
         """What a list of results shows of the topics, in the order given (missing ids are left out)."""
