@@ -204,27 +204,42 @@ class Database:
         fsync (WAL keeps it through a crashed or killed process, a power cut may take the last ones). Every
         other write is on disk before it is acknowledged."""
         if not durable:
-            return await self._execute_unsynced(sql, params)
+            count, _ = await self._execute_unsynced(sql, params)
+            return count
         async with self.transaction() as conn:
             cur = await conn.execute(sql, params)
             return cur.rowcount
 
-    async def _execute_unsynced(self, sql: str, params: Params) -> int:
-        """`execute(durable=False)`: synchronous NORMAL for this one transaction, in one trip to the writer's
-        thread instead of five (a counter bumped before an answer: each trip is a hand-off the answer waits for)."""
+    async def write_returning(self, sql: str, params: Params = (), *, durable: bool = True) -> list[sqlite3.Row]:
+        """Run one write statement with a RETURNING clause in its own transaction; returns its rows. The write and
+        the read it answers are one trip (on PostgreSQL one round trip instead of a read and a write side by side,
+        each waking a server process). `durable` as for `execute`."""
+        if not durable:
+            _, rows = await self._execute_unsynced(sql, params)
+            return rows
+        async with self.transaction() as conn:
+            return list(await conn.execute_fetchall(sql, params))
 
-        def run(conn: sqlite3.Connection) -> int:
+    async def _execute_unsynced(self, sql: str, params: Params) -> tuple[int, list[sqlite3.Row]]:
+        """`execute(durable=False)`: synchronous NORMAL for this one transaction, in one trip to the writer's
+        thread instead of five (a counter bumped before an answer: each trip is a hand-off the answer waits for).
+        Returns the row count and the rows a RETURNING clause gave."""
+
+        def run(conn: sqlite3.Connection) -> tuple[int, list[sqlite3.Row]]:
             conn.execute("PRAGMA synchronous = NORMAL")
             try:
                 conn.execute("BEGIN IMMEDIATE")
                 try:
-                    count = conn.execute(sql, params).rowcount
+                    cur = conn.execute(sql, params)
+                    # RETURNING rows come as the statement steps: read them all before the count is final.
+                    rows = cur.fetchall()
+                    count = cur.rowcount
                     conn.execute("COMMIT")
                 except BaseException:
                     if conn.in_transaction:
                         conn.execute("ROLLBACK")
                     raise
-                return count
+                return count, rows
             finally:
                 conn.execute(f"PRAGMA synchronous = {SYNCHRONOUS}")
 
@@ -232,12 +247,12 @@ class Database:
             writer = self.writer
             try:
                 # aiosqlite (pinned) queues any callable on the connection's thread; `_conn` is only touched there.
-                count: int = await writer._execute(lambda: run(writer._conn))
+                outcome: tuple[int, list[sqlite3.Row]] = await writer._execute(lambda: run(writer._conn))
             except BaseException as exc:
                 self._note_write_failure(exc)
                 raise
             self.storage_full = False
-            return count
+            return outcome
 
     async def insert(self, sql: str, params: Params = ()) -> int:
         """Run one INSERT in its own transaction; returns the new rowid."""

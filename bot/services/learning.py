@@ -7,7 +7,6 @@ questions use `autocomplete_topics` and `related_topics`.
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
@@ -144,13 +143,13 @@ class LearningService:
     async def look_up(self, name: str) -> OpenedTopic:
         """`/learn topic`: the topic a name stands for (as `topic`), its lookup counted, its related topics.
 
-        The name index already knows the id, so the read and the count run side by side (the reader's and
-        the writer's threads; on PostgreSQL two connections): the answer waits for one trip, not two."""
+        The name index already knows the id, so the count and the read are one statement: the answer waits for
+        one trip to the database (on PostgreSQL one server process woken, not two)."""
         topic_id = self.index.resolve(name)
         if topic_id is None:
             raise self._no_topic(name)
-        topic, _ = await asyncio.gather(self.store.get(topic_id), self.store.record_use(topic_id))
-        if topic is None or topic.status != "approved":
+        topic = await self.store.open_approved(topic_id)
+        if topic is None:
             raise self._no_topic(name)
         self.index.bump(topic.id)
         return OpenedTopic(topic, self.index.by_slugs(topic.related))

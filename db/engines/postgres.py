@@ -372,7 +372,7 @@ class PostgresDatabase(Database):
             raise
         self.storage_full = False
 
-    async def _execute_unsynced(self, sql: str, params: Params) -> int:
+    async def _execute_unsynced(self, sql: str, params: Params) -> tuple[int, list[Any]]:
         """`execute(durable=False)`: the one statement on its own, on a connection whose commits don't wait for
         the WAL flush: one round trip instead of five (begin, write lock, setting, statement, commit). It needs
         no write lock: a single statement is atomic, and a counter reads nothing it decides on."""
@@ -381,7 +381,7 @@ class PostgresDatabase(Database):
         with self._write_errors():
             async with self._unsynced_pool.acquire() as raw:
                 cur = await PgConnection(self, raw, in_transaction=False).execute(sql, params)
-        return int(cur.rowcount)
+        return int(cur.rowcount), await cur.fetchall()
 
     async def insert(self, sql: str, params: Params = ()) -> int:
         async with self.transaction() as conn:

@@ -232,6 +232,16 @@ class TopicStore:
             "UPDATE topics SET uses = uses + 1 WHERE id = ? AND status = 'approved'", (topic_id,), durable=False
         )
 
+    async def open_approved(self, topic_id: int) -> Topic | None:
+        """An approved topic, read and its lookup counted in one statement (`record_use`'s counter, then the
+        row as it is after it): None when the topic is not, or no longer, approved."""
+        rows = await self.db.write_returning(
+            f"UPDATE topics SET uses = uses + 1 WHERE id = ? AND status = 'approved' RETURNING {TOPIC_COLUMNS}",
+            (topic_id,),
+            durable=False,
+        )
+        return Topic.from_row(rows[0]) if rows else None
+
     async def create(
         self,
         slug: str,

@@ -87,6 +87,21 @@ async def test_a_counter_write_skips_the_fsync_for_itself_only(tmp_path: Path) -
         assert await db.fetchval("SELECT n FROM c WHERE id = 1") == 2
 
 
+@pytest.mark.parametrize("durable", [True, False])
+async def test_a_write_returning_gives_its_rows_and_commits(db: Database, durable: bool) -> None:
+    """`write_returning` on both engines, synced or not: the rows of the RETURNING clause, committed (the reader
+    sees them); a failing statement raises as SQLite's error and writes nothing."""
+    await db.execute("CREATE TABLE c (id INTEGER PRIMARY KEY, n INTEGER NOT NULL)")
+    await db.executemany("INSERT INTO c VALUES (?, 0)", [(1,), (2,)])
+    rows = await db.write_returning("UPDATE c SET n = n + 5 WHERE id = ? RETURNING id, n", (2,), durable=durable)
+    assert [tuple(r) for r in rows] == [(2, 5)]
+    assert await db.write_returning("UPDATE c SET n = 1 WHERE id = 9 RETURNING n", durable=durable) == []
+    assert await db.fetchval("SELECT n FROM c WHERE id = 2") == 5
+    with pytest.raises(sqlite3.IntegrityError):
+        await db.write_returning("UPDATE c SET n = NULL RETURNING id", durable=durable)
+    assert await db.fetchval("SELECT SUM(n) FROM c") == 5
+
+
 async def test_guild_settings_upsert_keeps_unspecified_columns(tmp_path: Path) -> None:
     async with Database(tmp_path / "n.db") as db:
         await db.migrate()

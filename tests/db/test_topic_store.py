@@ -213,3 +213,17 @@ async def test_search_first_says_when_it_falls_back_to_the_next_expression(db: D
     calls.clear()
     await store.search_first([some, every], on_fallback=lambda: calls.append("fallback"))
     assert calls == []  # the first expression matched: no fallback
+
+
+async def test_opening_an_approved_topic_counts_the_lookup_and_reads_it_in_one_statement(db: Database) -> None:
+    """`/learn topic`'s read and counter are one UPDATE … RETURNING: the row comes back with its new count, and a
+    topic that is pending (or was rejected since the name index last saw it) is neither counted nor shown."""
+    store = TopicStore(db)
+    approved = await store.create("a", draft("Alpha"), NOW, status="approved")
+    pending = await store.create("p", draft("Pending one"), NOW)
+    opened = await store.open_approved(approved.id)
+    assert opened == replace(approved, uses=1)
+    assert (await store.open_approved(approved.id)) == replace(approved, uses=2) == await store.get(approved.id)
+    assert await store.open_approved(pending.id) is None
+    assert (await store.get(pending.id)) == pending  # not counted
+    assert await store.open_approved(10_000) is None
