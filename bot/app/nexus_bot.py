@@ -160,14 +160,36 @@ class NexusBot(commands.Bot):
         if self.sync_commands and self.settings.guild_id is not None:
             guild = discord.Object(self.settings.guild_id)
             self.tree.copy_global_to(guild=guild)
-            synced = await self.tree.sync(guild=guild)
-            log.info("Synced %d commands to guild %s", len(synced), self.settings.guild_id)
+            await self.register_commands(guild)
         elif self.sync_commands and 0 in (self.settings.shard_ids or (0,)):
             # No home guild: commands are global so every guild the bot is in gets them; with shards, the process
             # that runs shard 0 syncs them once.
-            synced = await self.tree.sync()
-            log.info("Synced %d global commands (DISCORD_GUILD_ID is not set)", len(synced))
+            await self.register_commands(None)
         self.scheduler.start()
+
+    async def register_commands(self, guild: discord.abc.Snowflake | None) -> None:
+        """Sync the slash commands to `guild` (None: globally), unless Discord still holds exactly what the last
+        sync left there and that is what would be sent (bot/services/command_sync.py): a restart sends nothing."""
+        scope = "global" if guild is None else f"guild:{guild.id}"
+        where = "global commands (DISCORD_GUILD_ID is not set)" if guild is None else f"commands to guild {guild.id}"
+        payload = [command.to_dict(self.tree) for command in self.tree.get_commands(guild=guild)]
+        syncs = self.services.commands
+        if await syncs.unchanged(scope, payload, await self._registered_commands(guild)):
+            log.info("Commands unchanged since the last sync (%d %s): nothing sent", len(payload), where)
+            return
+        synced = await self.tree.sync(guild=guild)
+        await syncs.synced(scope, payload, await self._registered_commands(guild))
+        log.info("Synced %d %s", len(synced), where)
+
+    async def _registered_commands(self, guild: discord.abc.Snowflake | None) -> list[dict[str, Any]]:
+        """The commands Discord holds for the scope, as it returns them (with each command's version)."""
+        app_id = self.application_id
+        if app_id is None:  # set by login, which runs before setup_hook
+            raise RuntimeError("no application id yet")
+        found = await (
+            self.http.get_global_commands(app_id) if guild is None else self.http.get_guild_commands(app_id, guild.id)
+        )
+        return [dict(command) for command in found]
 
     async def on_ready(self) -> None:
         if self.ready_seconds is None:

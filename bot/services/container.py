@@ -14,6 +14,7 @@ from bot.services.announcements import AnnouncementService
 from bot.services.catalog import CatalogService
 from bot.services.cohort import CohortService
 from bot.services.cohort_view import CohortViewService
+from bot.services.command_sync import CommandSyncService
 from bot.services.contracts.service import ContractService
 from bot.services.learning import LearningService
 from bot.services.matching.service import MatchingService
@@ -31,6 +32,7 @@ class Services:
     clock: Clock
     cohort: CohortService
     catalog: CatalogService
+    commands: CommandSyncService
     contracts: ContractService
     announcements: AnnouncementService
     learning: LearningService
@@ -56,6 +58,7 @@ class Services:
             clock=clock,
             cohort=cohort,
             catalog=catalog,
+            commands=CommandSyncService(db, clock),
             announcements=AnnouncementService(db, clock, cohort, catalog, questions),
             learning=learning,
             contracts=contracts,

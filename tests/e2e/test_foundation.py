@@ -44,6 +44,24 @@ async def test_commands_synced_to_the_guild_only(nexus: NexusSandbox) -> None:
     assert not nexus.server.state.global_commands
 
 
+async def test_a_restart_registers_the_commands_only_when_discord_no_longer_holds_them(nexus: NexusSandbox) -> None:
+    """Discord rate-limits command registration: an unchanged restart sends no PUT, and the commands still
+    answer. Commands Discord lost (the bot removed from the server and invited again) are registered again."""
+    state, guild_id = nexus.server.state, nexus.server.world.guild.id
+    syncs, registered = state.command_syncs, [dict(c) for c in state.guild_commands[guild_id]]
+    await nexus.restart()
+    assert state.command_syncs == syncs and state.guild_commands[guild_id] == registered
+    assert "Commands unchanged since the last sync" in nexus.bot_log()
+    about = await nexus.client.slash("alice", "nexus about")
+    assert about.embed is not None and about.embed["title"] == "Nexus Bot"
+
+    state.guild_commands[guild_id] = []
+    await nexus.restart()
+    assert state.command_syncs == syncs + 1
+    assert [c["name"] for c in state.guild_commands[guild_id]] == [c["name"] for c in registered]
+    assert (await nexus.client.slash("alice", "nexus about")).embed is not None
+
+
 async def test_setup_is_staff_only_and_refusal_names_what_is_needed(nexus: NexusSandbox) -> None:
     refused = await nexus.client.slash("alice", "nexus setup", options={"channel": "prodevprojectnexus"})
     assert refused.ephemeral
