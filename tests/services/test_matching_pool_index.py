@@ -4,8 +4,11 @@ answers as scoring everyone one by one, and the pool encoded once, not on every 
 from __future__ import annotations
 
 import random
+import subprocess
+import sys
 from collections.abc import Collection
 from dataclasses import replace
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -14,6 +17,8 @@ from bot.services.matching import Learner, ScoreBreakdown, compatible, score_pai
 from bot.services.matching import pool_index as pool_module
 from bot.services.matching.pool_index import pool_index
 from tests.services.test_matching import NOW, random_learner
+
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def _one_by_one(
@@ -103,3 +108,25 @@ def test_suggestions_among_allowed_partners_share_the_whole_pools_encoding(monke
                 (o.user_id, b) for o, b in _one_by_one(me, [o for o in pool[:40] if o.user_id in among], (), limit)
             ]
     assert builds == [len(pool)]
+
+
+def test_suggestions_leave_numpy_ma_unimported() -> None:
+    """`np.isin` over a pool of a thousand Discord ids (too far apart for its lookup table) sorts, and its sort
+    imports `numpy.ma` (1.6 MB of the bot's memory); the pool's own id lookup does not. Checked in a fresh
+    interpreter: this one may have imported it already."""
+    code = (
+        "import random, sys\n"
+        "from dataclasses import replace\n"
+        "from tests.services.test_matching import NOW, random_learner\n"
+        "from bot.services.matching import suggest\n"
+        "rng, SNOWFLAKE = random.Random(3), 1_577_484_595_237_093_377\n"
+        "ids = [SNOWFLAKE + i * 4_194_304_007 for i in range(1200)]  # Discord's: too far apart for a table\n"
+        "pool = [random_learner(rng, uid, 'frontend', projects=['ecommerce'], max_cap=2) for uid in ids]\n"
+        "me = replace(random_learner(rng, 1, 'backend', projects=['ecommerce'], max_cap=1), windows=pool[0].windows)\n"
+        "blocked = {frozenset((1, o.user_id)) for o in pool[:30]}\n"
+        "among = {o.user_id for o in pool[::2]}\n"
+        "assert suggest(me, pool, blocked, 5, now=NOW, among=among)\n"
+        "print('numpy.ma' in sys.modules)\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"

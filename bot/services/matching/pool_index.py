@@ -53,6 +53,16 @@ class PoolIndex:
     stack_idx: np.ndarray
     zones: list[str]  # distinct zone names
     zone_idx: np.ndarray
+    positions: dict[int, list[int]]  # user id → where that learner is in the pool
+
+    def mask_of(self, user_ids: Collection[int]) -> np.ndarray:
+        """True at the learners with these user ids. A lookup per id: `np.isin` sorts both sides for a pool
+        this size, and its sort imports `numpy.ma` (1.6 MB resident) the first time, for nothing here."""
+        mask = np.zeros(len(self.learners), dtype=bool)
+        found = [i for u in user_ids for i in self.positions.get(u, ())]
+        if found:
+            mask[found] = True
+        return mask
 
     @classmethod
     def build(cls, learners: Sequence[Learner]) -> PoolIndex:
@@ -66,7 +76,9 @@ class PoolIndex:
         zones: dict[str, int] = {}
         stack_idx = np.empty(n, dtype=np.int64)
         zone_idx = np.empty(n, dtype=np.int64)
+        positions: dict[int, list[int]] = {}
         for i, lr in enumerate(learners):
+            positions.setdefault(lr.user_id, []).append(i)
             for s, e in lr.windows.ranges:
                 starts.append(s)
                 ends.append(e)
@@ -91,6 +103,7 @@ class PoolIndex:
             stack_idx,
             list(zones),
             zone_idx,
+            positions,
         )
 
     def compatible(self, me: Learner, blocked: Collection[frozenset[int]]) -> np.ndarray:
@@ -104,7 +117,7 @@ class PoolIndex:
         ok &= np.array([key == mine for key in self.project_keys], dtype=bool)
         partners = [u for pair in blocked if me.user_id in pair and len(pair) == 2 for u in pair if u != me.user_id]
         if partners:
-            ok &= ~np.isin(self.user_ids, np.array(partners, dtype=np.int64))
+            ok &= ~self.mask_of(partners)
         return ok
 
     def scores(self, me: Learner, now: datetime) -> tuple[np.ndarray, np.ndarray]:

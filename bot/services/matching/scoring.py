@@ -250,7 +250,7 @@ def suggest(
         scores, overlap = index.scores(me, now)
         ok = index.compatible(me, blocked_set)
         if among_set is not None:
-            ok &= np.isin(index.user_ids, np.fromiter(among_set, dtype=np.int64, count=len(among_set)))
+            ok &= index.mask_of(among_set)
         scores = np.where(ok, scores, 0)
         positive = np.nonzero(scores > 0)[0]
         order = positive[np.lexsort((index.user_ids[positive], -overlap[positive], -scores[positive]))][:limit]
