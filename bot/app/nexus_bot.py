@@ -178,6 +178,7 @@ class NexusBot(commands.Bot):
             log.info("Commands unchanged since the last sync (%d %s): nothing sent", len(payload), where)
             return
         synced = await self.tree.sync(guild=guild)
+        # Read back: the AppCommands tree.sync returns drop each command's version.
         await syncs.synced(scope, payload, await self._registered_commands(guild))
         log.info("Synced %d %s", len(synced), where)
 

@@ -20,6 +20,7 @@ from bot.services.search import IndexedTopic, NameIndex, RankedSearch, Suggestio
 from bot.services.text import user_text
 from bot.services.topic_content import load_topics, slugify
 from db.database import Database
+from db.stores.topic_search import in_order
 from db.stores.topics import CATEGORIES, SeedReport, Topic, TopicCard, TopicDraft, TopicStore
 
 __all__ = [
@@ -187,8 +188,7 @@ class LearningService:
         """`limit` results of a search from `offset` on, with their excerpts (the bot's pages, the web API)."""
         ids = result.topic_ids[offset : offset + limit]
         if set(ids) <= set(result.snippets_for):  # read with the search
-            by_id = {t.id: t for t in result.page}
-            return SearchPage([by_id[i] for i in ids], {i: result.snippets[i] for i in ids if i in result.snippets})
+            return SearchPage(in_order(result.page, ids), {i: result.snippets[i] for i in ids if i in result.snippets})
         topics = await self.store.cards(ids)
         return SearchPage(topics, excerpts(result.terms, topics) if result.match else {})
 

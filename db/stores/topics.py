@@ -59,6 +59,10 @@ _QUOTED_TERM = re.compile(r'"(?:[^"]|"")*"')
 _PG_MAX_TERMS = 32
 
 
+# One more lookup of an approved topic (`record_use`, `open_approved`).
+_COUNT_USE = "UPDATE topics SET uses = uses + 1 WHERE id = ? AND status = 'approved'"
+
+
 class TopicStore:
     def __init__(self, db: Database) -> None:
         self.db = db
@@ -228,18 +232,12 @@ class TopicStore:
     async def record_use(self, topic_id: int) -> None:
         """One more lookup of an approved topic: a counter, committed before the topic is shown but without
         waiting for the disk."""
-        await self.db.execute(
-            "UPDATE topics SET uses = uses + 1 WHERE id = ? AND status = 'approved'", (topic_id,), durable=False
-        )
+        await self.db.execute(_COUNT_USE, (topic_id,), durable=False)
 
     async def open_approved(self, topic_id: int) -> Topic | None:
         """An approved topic, read and its lookup counted in one statement (`record_use`'s counter, then the
         row as it is after it): None when the topic is not, or no longer, approved."""
-        rows = await self.db.write_returning(
-            f"UPDATE topics SET uses = uses + 1 WHERE id = ? AND status = 'approved' RETURNING {TOPIC_COLUMNS}",
-            (topic_id,),
-            durable=False,
-        )
+        rows = await self.db.write_returning(f"{_COUNT_USE} RETURNING {TOPIC_COLUMNS}", (topic_id,), durable=False)
         return Topic.from_row(rows[0]) if rows else None
 
     async def create(
