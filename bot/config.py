@@ -7,8 +7,6 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from dotenv import dotenv_values
-
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 
 
@@ -78,6 +76,8 @@ def load_settings(
     if env is None:
         merged: dict[str, str | None] = {}
         if dotenv_path is not None and Path(dotenv_path).is_file():
+            from dotenv import dotenv_values  # only with a .env: python-dotenv imports tempfile and shutil
+
             merged.update(dotenv_values(dotenv_path))
         merged.update(os.environ)
         env = merged

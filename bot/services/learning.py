@@ -8,7 +8,7 @@ questions use `autocomplete_topics` and `related_topics`.
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
@@ -102,10 +102,11 @@ class LearningService:
 
     async def sync_shipped(self) -> SeedReport:
         """Bring the shipped topics (content/) into the database and build the name index."""
-        loaded = load_topics()
+        loaded = load_topics(seeded=await self.store.seeded_files())
         for problem in loaded.problems:
             log.error("Learning topic content: %s", problem)
-        report = await self.store.seed_shipped(loaded.topics, self.clock.now())
+        seeded = await self.store.seed_shipped(loaded.topics, self.clock.now())
+        report = replace(seeded, unchanged=seeded.unchanged + len(loaded.unchanged))
         log.info(
             "Learning topics: %d added, %d updated, %d unchanged%s",
             report.inserted,

@@ -64,6 +64,13 @@ class ShippedTopic:
     content_hash: str
 
 
+class SeededFile(NamedTuple):
+    """A curated topic as the last seed stored it: its file's hash and its related slugs."""
+
+    content_hash: str
+    related: tuple[str, ...]
+
+
 @dataclass(frozen=True)
 class Topic:
     id: int

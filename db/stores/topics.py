@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import re
 import sqlite3
 from collections.abc import Callable, Iterable, Sequence
@@ -17,6 +18,7 @@ from db.stores.topic_models import (
     Resource,
     SearchHit,
     SearchResult,
+    SeededFile,
     SeedReport,
     ShippedTopic,
     Topic,
@@ -340,6 +342,11 @@ class TopicStore:
         if not changed or topic is None:
             raise NotFound("That topic no longer exists.")
         return topic
+
+    async def seeded_files(self) -> dict[str, SeededFile]:
+        """The curated topics as seeded, by slug: a start parses only the files whose hash changed."""
+        rows = await self.db.fetchall("SELECT slug, content_hash, related FROM topics WHERE source = 'shipped'")
+        return {r["slug"]: SeededFile(r["content_hash"], tuple(json.loads(r["related"]))) for r in rows}
 
     async def seed_shipped(self, shipped: Sequence[ShippedTopic], now: datetime) -> SeedReport:
         """Insert or update curated topics by slug; unchanged files (same hash) and community topics are skipped."""

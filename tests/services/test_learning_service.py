@@ -205,3 +205,43 @@ async def test_tips_are_planned_once_per_day_and_skipped_when_moved(services: Se
     assert await learning.tip_channel_id(payload) is None  # moved to 11:00: the 09:00 job posts nothing
     await learning.tips_off(GUILD)
     assert await learning.plan_tips(NOW + timedelta(minutes=1)) == []
+
+
+async def test_a_restart_parses_only_the_topic_files_that_changed(
+    services: Services, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The `services` fixture seeded every shipped file; a second start finds them all as seeded and parses none."""
+    import bot.services.topic_content as topic_content
+
+    shipped = len(topic_content.load_topics().topics)
+
+    def no_parsing(text: str) -> object:
+        raise AssertionError("an unchanged topic file was parsed again")
+
+    monkeypatch.setattr(topic_content.tomllib, "loads", no_parsing)
+    report = await services.learning.sync_shipped()
+    assert (report.inserted, report.updated, report.unchanged) == (0, 0, shipped)
+    assert services.learning.autocomplete_topics("dock")[0] == ("Docker", "docker")  # the index is built all the same
+
+
+def test_unchanged_files_are_checked_with_their_seeded_related_slugs(tmp_path: Path) -> None:
+    from bot.services.topic_content import TOPICS_DIR, content_hash, load_topics
+    from db.stores.topic_models import SeededFile
+
+    for name in ("docker.toml", "django.toml"):
+        (tmp_path / name).write_bytes((TOPICS_DIR / name).read_bytes())
+    (tmp_path / "redis.toml").write_bytes(b"not = [valid toml")
+    seeded = {
+        # As stored: its hash matches its file, so it is not parsed; its related slug is gone from the folder.
+        "docker": SeededFile(content_hash((tmp_path / "docker.toml").read_bytes()), ("kubernetes",)),
+        "django": SeededFile("an older hash", ("docker",)),  # changed since: parsed again
+        "redis": SeededFile("an older hash", ()),
+    }
+    loaded = load_topics(tmp_path, seeded)
+    assert loaded.unchanged == ("docker",)
+    assert [t.slug for t in loaded.topics] == ["django"]
+    assert loaded.problems[0].startswith("redis.toml: not valid TOML")
+    assert "docker.toml: related slugs not found: kubernetes" in loaded.problems
+    assert not any(p.startswith("django.toml: related") and "docker" in p for p in loaded.problems)
+    # Without what the database holds every file is parsed, as a first start does.
+    assert [t.slug for t in load_topics(tmp_path).topics] == ["django", "docker"]
