@@ -75,8 +75,9 @@ async def seed_cohort(
             now - timedelta(minutes=learners - n),
         )
         assert created is not None
-        await store.set_message(created.id, CHANNEL_ID, 900_000_000_000_000_000 + created.id)
-        announced_ids.append(created.id)
+        announcement_id = created.announcement.id
+        await store.set_message(announcement_id, CHANNEL_ID, 900_000_000_000_000_000 + announcement_id)
+        announced_ids.append(announcement_id)
         counts[(project, track)] = counts.get((project, track), 0) + 1
         by_track.setdefault((project, track), []).append(uid)
     await services.view.save_roster(guild_id, roster)

@@ -96,7 +96,8 @@ async def prepare_database(path: Path, world: World, announced: int, topics: int
             )
             assert created is not None
             # Announced in earlier weeks: their posts exist in the channel's history.
-            await announcements.set_message(created.id, channel_id, 10**18 + created.id)
+            announcement_id = created.announcement.id
+            await announcements.set_message(announcement_id, channel_id, 10**18 + announcement_id)
             await matching.join(
                 NewProfile(
                     guild_id=guild_id,

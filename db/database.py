@@ -14,7 +14,7 @@ from collections.abc import AsyncIterator, Callable, Iterable, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, NamedTuple, TypeVar
 
 import aiosqlite
 
@@ -69,6 +69,14 @@ def discover_migrations(directory: Path = MIGRATIONS_DIR) -> list[Migration]:
     if versions != list(range(1, len(versions) + 1)):
         raise MigrationError(f"migration numbers must run 1, 2, 3... without gaps; found {versions}")
     return migrations
+
+
+class Written(NamedTuple):
+    """What one write statement did: rows changed, the rows its RETURNING clause gave, the new rowid (inserts)."""
+
+    rowcount: int
+    rows: list[Any]
+    lastrowid: int
 
 
 class Database:
@@ -203,62 +211,55 @@ class Database:
         `durable=False` is for counters nobody is told were saved (a topic's lookups): the commit skips the
         fsync (WAL keeps it through a crashed or killed process, a power cut may take the last ones). Every
         other write is on disk before it is acknowledged."""
-        if not durable:
-            count, _ = await self._execute_unsynced(sql, params)
-            return count
-        async with self.transaction() as conn:
-            cur = await conn.execute(sql, params)
-            return cur.rowcount
+        return (await self._write_one(sql, params, durable=durable)).rowcount
 
-    async def write_returning(self, sql: str, params: Params = (), *, durable: bool = True) -> list[sqlite3.Row]:
+    async def write_returning(self, sql: str, params: Params = (), *, durable: bool = True) -> list[Any]:
         """Run one write statement with a RETURNING clause in its own transaction; returns its rows. The write and
         the read it answers are one trip (on PostgreSQL one round trip instead of a read and a write side by side,
         each waking a server process). `durable` as for `execute`."""
-        if not durable:
-            _, rows = await self._execute_unsynced(sql, params)
-            return rows
-        async with self.transaction() as conn:
-            return list(await conn.execute_fetchall(sql, params))
+        return (await self._write_one(sql, params, durable=durable)).rows
 
-    async def _execute_unsynced(self, sql: str, params: Params) -> tuple[int, list[sqlite3.Row]]:
-        """`execute(durable=False)`: synchronous NORMAL for this one transaction, in one trip to the writer's
-        thread instead of five (a counter bumped before an answer: each trip is a hand-off the answer waits for).
-        Returns the row count and the rows a RETURNING clause gave."""
+    async def insert(self, sql: str, params: Params = ()) -> int:
+        """Run one INSERT in its own transaction; returns the new rowid."""
+        return (await self._write_one(sql, params)).lastrowid
 
-        def run(conn: sqlite3.Connection) -> tuple[int, list[sqlite3.Row]]:
-            conn.execute("PRAGMA synchronous = NORMAL")
+    async def _write_one(self, sql: str, params: Params, *, durable: bool = True) -> Written:
+        """One statement in its own transaction, in one trip to the writer's thread instead of three (BEGIN, the
+        statement, COMMIT, each a hand-off the caller waits for). Durable: committed with synchronous FULL, on disk
+        before it returns, as `transaction`; not durable: synchronous NORMAL for this one commit."""
+
+        def run(conn: sqlite3.Connection) -> Written:
+            if not durable:
+                conn.execute("PRAGMA synchronous = NORMAL")
             try:
                 conn.execute("BEGIN IMMEDIATE")
                 try:
                     cur = conn.execute(sql, params)
                     # RETURNING rows come as the statement steps: read them all before the count is final.
                     rows = cur.fetchall()
-                    count = cur.rowcount
+                    written = Written(cur.rowcount, rows, int(cur.lastrowid or 0))
                     conn.execute("COMMIT")
                 except BaseException:
+                    # SQLite may already have rolled back (a full disk can do that), and a failed COMMIT leaves
+                    # the transaction open: either way the writer must end up outside one.
                     if conn.in_transaction:
                         conn.execute("ROLLBACK")
                     raise
-                return count, rows
+                return written
             finally:
-                conn.execute(f"PRAGMA synchronous = {SYNCHRONOUS}")
+                if not durable:
+                    conn.execute(f"PRAGMA synchronous = {SYNCHRONOUS}")
 
         async with self._write_lock:
             writer = self.writer
             try:
                 # aiosqlite (pinned) queues any callable on the connection's thread; `_conn` is only touched there.
-                outcome: tuple[int, list[sqlite3.Row]] = await writer._execute(lambda: run(writer._conn))
+                outcome: Written = await writer._execute(lambda: run(writer._conn))
             except BaseException as exc:
                 self._note_write_failure(exc)
                 raise
             self.storage_full = False
             return outcome
-
-    async def insert(self, sql: str, params: Params = ()) -> int:
-        """Run one INSERT in its own transaction; returns the new rowid."""
-        async with self.transaction() as conn:
-            cur = await conn.execute(sql, params)
-            return int(cur.lastrowid or 0)
 
     async def executemany(self, sql: str, rows: Iterable[Params]) -> None:
         async with self.transaction() as conn:

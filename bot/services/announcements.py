@@ -226,7 +226,7 @@ class AnnouncementService(FirstWeekJobs):
         chosen_track = projects.default_track(draft.track, member_tracks)
         now = self.clock.now()
         # The database's unique index decides (no read first): one query less per announcement in a rush.
-        created = await self.store.create(
+        written = await self.store.create(
             NewAnnouncement(
                 guild_id=guild_id,
                 user_id=user_id,
@@ -244,18 +244,18 @@ class AnnouncementService(FirstWeekJobs):
             ),
             now,
         )
-        if created is None:
+        if written is None:
             again = await self.store.active_for(guild_id, cohort.week.start, user_id)
             if again is None:
                 raise Conflict("You already announced; use /project edit.")
             if again.message_id is not None or again.id in self.posting:
                 raise already_announced(again)
             return Announced(await self.post_state(again), cohort, retry=True)
+        created, full = written
         self.posting.add(created.id)
-        state = await self.post_state(created)
-        if state.full and created.looking_for_partner:
+        if full and created.looking_for_partner:
             await self.store.set_post_looking(created.id, False)
-        return Announced(Post(created, chosen, state.full), cohort)
+        return Announced(Post(created, chosen, full), cohort)
 
     def done_posting(self, announcement_id: int) -> None:
         self.posting.discard(announcement_id)

@@ -27,7 +27,7 @@ from typing import Any, cast
 
 import asyncpg
 
-from db.database import MIGRATIONS_DIR, Database, MigrationError, Params
+from db.database import MIGRATIONS_DIR, Database, MigrationError, Params, Written
 from db.engines import redact_url
 from db.engines.postgres_ddl import POSTGRES_MIGRATIONS_DIR, postgres_ddl, postgres_migrations
 from db.engines.sql import MAX_PARAMETERS, Translated, inline_integers, translate
@@ -372,21 +372,21 @@ class PostgresDatabase(Database):
             raise
         self.storage_full = False
 
-    async def _execute_unsynced(self, sql: str, params: Params) -> tuple[int, list[Any]]:
-        """`execute(durable=False)`: the one statement on its own, on a connection whose commits don't wait for
-        the WAL flush: one round trip instead of five (begin, write lock, setting, statement, commit). It needs
-        no write lock: a single statement is atomic, and a counter reads nothing it decides on."""
-        if self._unsynced_pool is None:
-            raise RuntimeError("Database is not connected")
-        with self._write_errors():
-            async with self._unsynced_pool.acquire() as raw:
-                cur = await PgConnection(self, raw, in_transaction=False).execute(sql, params)
-        return int(cur.rowcount), await cur.fetchall()
-
-    async def insert(self, sql: str, params: Params = ()) -> int:
-        async with self.transaction() as conn:
-            cur = await conn.execute(sql, params)
-            return int(cur.lastrowid or 0)
+    async def _write_one(self, sql: str, params: Params, *, durable: bool = True) -> Written:
+        """Durable: in `transaction` (serialised with every other writer, committed with the WAL flushed). Not
+        durable: the one statement on its own, on a connection whose commits don't wait for the WAL flush: one round
+        trip instead of five (begin, write lock, setting, statement, commit). It needs no write lock: a single
+        statement is atomic, and a counter reads nothing it decides on."""
+        if durable:
+            async with self.transaction() as conn:
+                cur = await conn.execute(sql, params)
+        else:
+            if self._unsynced_pool is None:
+                raise RuntimeError("Database is not connected")
+            with self._write_errors():
+                async with self._unsynced_pool.acquire() as raw:
+                    cur = await PgConnection(self, raw, in_transaction=False).execute(sql, params)
+        return Written(int(cur.rowcount), await cur.fetchall(), int(cur.lastrowid or 0))
 
     async def fetchall(self, sql: str, params: Params = ()) -> list[Any]:
         async with self.pool.acquire() as raw:

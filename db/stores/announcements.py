@@ -8,7 +8,7 @@ import sqlite3
 from collections.abc import Iterable
 from dataclasses import dataclass, fields
 from datetime import date, datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 from db.stores._store import Store
 from db.stores._values import FromRow, RowMemo, dataclass_from_row
@@ -107,45 +107,56 @@ def _encode(column: str, value: Any) -> Any:
     return value
 
 
+class Created(NamedTuple):
+    """A new announcement, and whether its learner's partner slots were all taken when it was written."""
+
+    announcement: Announcement
+    partners_full: bool
+
+
 class AnnouncementStore(Store):
     # --- announcements ----------------------------------------------------------------------
 
-    async def create(self, new: NewAnnouncement, now: datetime) -> Announcement | None:
-        """Insert an announcement; None if the learner already has an active one this cohort."""
+    async def create(self, new: NewAnnouncement, now: datetime) -> Created | None:
+        """Insert an announcement; None if the learner already has an active one this cohort. The same statement
+        says whether the learner's partner slots are all taken (what the post shows), so a burst of announcements
+        costs one trip to the database each."""
         try:
-            async with self.db.transaction() as conn:
-                cur = await conn.execute(
-                    "INSERT INTO announcements (guild_id, user_id, cohort_start, project_key, track, title, summary, "
-                    "stack, repo, timezone, looking_for_partner, display_name, late, created_at, updated_at) "
-                    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                    (
-                        new.guild_id,
-                        new.user_id,
-                        new.cohort_start.isoformat(),
-                        new.project_key,
-                        new.track,
-                        new.title,
-                        new.summary,
-                        json.dumps(list(new.stack)),
-                        new.repo,
-                        new.timezone,
-                        int(new.looking_for_partner),
-                        new.display_name,
-                        int(new.late),
-                        now.isoformat(),
-                        now.isoformat(),
-                    ),
-                )
-                announcement_id = int(cur.lastrowid or 0)
+            rows = await self.db.write_returning(
+                "INSERT INTO announcements (guild_id, user_id, cohort_start, project_key, track, title, summary, "
+                "stack, repo, timezone, looking_for_partner, display_name, late, created_at, updated_at) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id, EXISTS (SELECT 1 "
+                "FROM match_profiles WHERE guild_id = ? AND user_id = ? AND active_pairs >= max_partners) "
+                "AS partners_full",
+                (
+                    new.guild_id,
+                    new.user_id,
+                    new.cohort_start.isoformat(),
+                    new.project_key,
+                    new.track,
+                    new.title,
+                    new.summary,
+                    json.dumps(list(new.stack)),
+                    new.repo,
+                    new.timezone,
+                    int(new.looking_for_partner),
+                    new.display_name,
+                    int(new.late),
+                    now.isoformat(),
+                    now.isoformat(),
+                    new.guild_id,
+                    new.user_id,
+                ),
+            )
         except sqlite3.IntegrityError as exc:
             if "announcements" in str(exc) and "UNIQUE" in str(exc).upper():
                 return None
             raise
         # Built from what was written (no read-back): cheaper in a burst, and never a stale snapshot.
         written = {field.name: getattr(new, field.name) for field in fields(NewAnnouncement)}
-        return Announcement(
+        announcement = Announcement(
             **(written | {"stack": tuple(new.stack)}),
-            id=announcement_id,
+            id=int(rows[0]["id"]),
             channel_id=None,
             message_id=None,
             created_at=now,
@@ -153,6 +164,7 @@ class AnnouncementStore(Store):
             withdrawn_at=None,
             left_guild_at=None,
         )
+        return Created(announcement, bool(rows[0]["partners_full"]))
 
     @staticmethod
     async def _read_back(conn: Any, announcement_id: int) -> Announcement:

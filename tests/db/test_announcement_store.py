@@ -62,14 +62,14 @@ async def test_catalog_add_remove_readd(db: Database) -> None:
 async def test_one_active_announcement_per_cohort_even_under_races(db: Database) -> None:
     store = AnnouncementStore(db)
     results = await asyncio.gather(*(store.create(new(1, title=f"t{i}"), NOW) for i in range(10)))
-    created = [r for r in results if r is not None]
+    created = [r.announcement for r in results if r is not None]
     assert len(created) == 1
     assert await store.count(GUILD, COHORT) == 1
     # Withdrawn announcements are kept, and free the slot for a new one.
     assert await store.withdraw(created[0].id, NOW) is not None
     assert await store.withdraw(created[0].id, NOW) is None
     again = await store.create(new(1), NOW)
-    assert again is not None and again.id != created[0].id
+    assert again is not None and again.announcement.id != created[0].id
     assert len(await store.all_for_export(GUILD)) == 2
     # Another cohort is another slot.
     assert await store.create(new(1, cohort_start=date(2027, 6, 1)), NOW) is not None
@@ -82,8 +82,10 @@ async def test_unknown_project_is_refused_by_the_database(db: Database) -> None:
 
 async def test_update_fields_and_message(db: Database) -> None:
     store = AnnouncementStore(db)
-    a = await store.create(new(1), NOW)
-    assert a is not None and a.stack == ("Django", "DRF") and a.looking_for_partner
+    written = await store.create(new(1), NOW)
+    assert written is not None and not written.partners_full
+    a = written.announcement
+    assert a.stack == ("Django", "DRF") and a.looking_for_partner
     later = NOW + timedelta(hours=1)
     b = await store.update(a.id, later, title="New", stack=("Go",), looking_for_partner=False, repo=None)
     assert (b.title, b.stack, b.looking_for_partner, b.updated_at) == ("New", ("Go",), False, later)
@@ -122,8 +124,9 @@ async def test_pages_filters_and_counts_with_a_big_project(db: Database) -> None
 
 async def test_member_leaving_is_marked_and_cleared(db: Database) -> None:
     store = AnnouncementStore(db)
-    a = await store.create(new(1), NOW)
-    assert a is not None
+    written = await store.create(new(1), NOW)
+    assert written is not None
+    a = written.announcement
     assert await store.mark_left(GUILD, 1, NOW) == 1
     assert await store.mark_left(GUILD, 1, NOW) == 0
     left = await store.get(a.id)
@@ -134,8 +137,9 @@ async def test_member_leaving_is_marked_and_cleared(db: Database) -> None:
 
 async def test_partner_interest_is_recorded_once(db: Database) -> None:
     store = AnnouncementStore(db)
-    a = await store.create(new(1), NOW)
-    assert a is not None
+    written = await store.create(new(1), NOW)
+    assert written is not None
+    a = written.announcement
     assert await store.add_interest(a.id, 2, NOW)
     assert not await store.add_interest(a.id, 2, NOW)
     assert await store.add_interest(a.id, 3, NOW)
@@ -175,10 +179,12 @@ async def test_learners_whose_slots_are_full_are_not_looking_anywhere(db: Databa
     from db.stores.matching import MatchingStore, NewPair, NewProfile
 
     store, matching = AnnouncementStore(db), MatchingStore(db)
-    made = {}
+    made: dict[int, int] = {}
     for uid, track in ((1, "backend"), (2, "frontend"), (3, "frontend"), (4, "backend")):
-        made[uid] = await store.create(new(uid, track=track), NOW)
-        await store.set_message(made[uid].id, 50, 500 + uid)  # type: ignore[union-attr]
+        written = await store.create(new(uid, track=track), NOW)
+        assert written is not None and not written.partners_full
+        made[uid] = written.announcement.id
+        await store.set_message(made[uid], 50, 500 + uid)
     await matching.join(NewProfile(GUILD, 1, "UTC", "", "{}", max_partners=2), NOW)
     for uid in (2, 3):
         await matching.join(NewProfile(GUILD, uid, "UTC", "", "{}"), NOW)
@@ -200,10 +206,16 @@ async def test_learners_whose_slots_are_full_are_not_looking_anywhere(db: Databa
     }
     # The post of 2 still shows looking: it is stale until it is rendered again.
     assert [a.user_id for a in await store.stale_looking_posts(GUILD)] == [2]
-    await store.set_post_looking(made[2].id, False)  # type: ignore[union-attr]
+    await store.set_post_looking(made[2], False)
     assert await store.stale_looking_posts(GUILD, (2,)) == []
 
     pair = await matching.active_pairs(GUILD)
     await matching.end_pair(pair[0].id, "done", NOW)
     assert await store.count(GUILD, COHORT, looking) == 4
     assert [a.user_id for a in await store.stale_looking_posts(GUILD, (1, 2))] == [2]  # shows "not looking"
+    # An announcement says, as it is written, whether its learner's slots are all taken (what its post shows).
+    await matching.create_round_pair(NewPair(GUILD, 1, 3, "ecommerce", 50, ""), round_.id, NOW)  # 3 full, 1 not
+    assert await store.withdraw(made[3], NOW) is not None and await store.withdraw(made[1], NOW) is not None
+    again_full, again_free = await store.create(new(3), NOW), await store.create(new(1), NOW)
+    assert again_full is not None and again_full.partners_full
+    assert again_free is not None and not again_free.partners_full

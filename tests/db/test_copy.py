@@ -72,7 +72,7 @@ async def test_copy_moves_every_row_verified_and_the_bot_carries_on_there(tmp_pa
                 ),
                 NOW,
             )  # fmt: skip
-            assert again is not None and again.id == 31
+            assert again is not None and again.announcement.id == 31
             # A target that holds data is refused: nothing is overwritten.
             with pytest.raises(CopyRefused, match="not empty"):
                 await copy_database(source, target)

@@ -2,6 +2,7 @@ import os
 import sqlite3
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -85,6 +86,43 @@ async def test_a_counter_write_skips_the_fsync_for_itself_only(tmp_path: Path) -
             await db.execute("UPDATE c SET n = NULL WHERE id = 1", durable=False)
         assert await writer_synchronous(db) == full
         assert await db.fetchval("SELECT n FROM c WHERE id = 1") == 2
+
+
+async def test_a_single_write_is_one_trip_to_the_writer_and_on_disk_before_it_returns(tmp_path: Path) -> None:
+    """`execute`, `insert` and `write_returning` run BEGIN, the statement and COMMIT in one hand-off to the writer's
+    thread, with synchronous FULL untouched; a failing statement (a full disk) rolls back and leaves no transaction."""
+    full = 2
+    async with Database(tmp_path / "n.db") as db:
+        await db.execute("CREATE TABLE c (id INTEGER PRIMARY KEY, n INTEGER NOT NULL, pad TEXT)")
+        trips: list[object] = []
+        queue_call = db.writer._execute
+
+        async def counted(fn: Any, *args: Any, **kwargs: Any) -> Any:
+            trips.append(fn)
+            return await queue_call(fn, *args, **kwargs)
+
+        statements: list[str] = []
+        await db.writer.set_trace_callback(statements.append)
+        db.writer._execute = counted  # type: ignore[method-assign]
+        assert await db.insert("INSERT INTO c (n) VALUES (?)", (7,)) == 1
+        assert await db.execute("UPDATE c SET n = n + 1") == 1
+        assert [tuple(r) for r in await db.write_returning("UPDATE c SET n = n + 1 RETURNING n")] == [(9,)]
+        assert len(trips) == 3
+        db.writer._execute = queue_call  # type: ignore[method-assign]
+        await db.writer.set_trace_callback(lambda _statement: None)
+        assert statements[:3] == ["BEGIN IMMEDIATE", "INSERT INTO c (n) VALUES (7)", "COMMIT"]
+        assert not any("synchronous" in s for s in statements) and await writer_synchronous(db) == full
+        assert await db.fetchval("SELECT n FROM c") == 9  # committed: the reader sees it
+
+        pages = await db.fetchval("PRAGMA page_count")
+        await db.writer.execute(f"PRAGMA max_page_count = {pages}")
+        with pytest.raises(sqlite3.OperationalError) as disk_full:
+            await db.insert("INSERT INTO c (n, pad) VALUES (1, ?)", ("x" * 50_000,))
+        assert is_storage_full(disk_full.value) and db.storage_full
+        assert not db.writer.in_transaction
+        await db.writer.execute("PRAGMA max_page_count = 1073741823")
+        assert await db.execute("UPDATE c SET n = 0") == 1 and not db.storage_full
+        assert await db.fetchval("SELECT COUNT(*) FROM c") == 1
 
 
 @pytest.mark.parametrize("durable", [True, False])

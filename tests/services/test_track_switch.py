@@ -22,7 +22,7 @@ async def announce(store: AnnouncementStore, user_id: int, track: str) -> int:
     new = NewAnnouncement(GUILD, user_id, COHORT, "ecommerce", track, f"Build {user_id}", "A capstone.")
     created = await store.create(new, NOW)
     assert created is not None
-    return created.id
+    return created.announcement.id
 
 
 async def pair(matching: MatchingStore) -> int:
