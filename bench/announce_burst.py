@@ -29,6 +29,7 @@ import time
 from typing import Any
 
 from bench._engines import ENGINES, on_both
+from bench._harness import harness_heap_frozen
 from sandbox.client import InteractionResult, SandboxClient
 from sandbox.harness import BotProcess
 from sandbox.nexus import NexusSandbox
@@ -80,11 +81,12 @@ async def _measure(learners: int, settle_timeout: float, spread: float, database
                 repo=f"https://github.com/learner{i:05d}/capstone",
             )
 
-        started = time.perf_counter()
-        results = await asyncio.gather(
-            *(announce(i, m.user.username) for i, m in enumerate(members)), return_exceptions=True
-        )
-        wall = time.perf_counter() - started
+        with harness_heap_frozen():
+            started = time.perf_counter()
+            results = await asyncio.gather(
+                *(announce(i, m.user.username) for i, m in enumerate(members)), return_exceptions=True
+            )
+            wall = time.perf_counter() - started
         # Every interaction of the burst, answered or not: a late acknowledgement counts with its real lateness.
         latencies = burst_latencies(nexus.server, learners)
         failures = [r for r in results if isinstance(r, BaseException)]
@@ -155,9 +157,10 @@ async def measure_floor(learners: int, spread: float = 0.0, settle_timeout: floa
                     await asyncio.sleep(spread * i / learners)
                 return await client.slash(username, "ping", timeout=settle_timeout)
 
-            results = await asyncio.gather(
-                *(ping(i, m.user.username) for i, m in enumerate(members)), return_exceptions=True
-            )
+            with harness_heap_frozen():
+                results = await asyncio.gather(
+                    *(ping(i, m.user.username) for i, m in enumerate(members)), return_exceptions=True
+                )
             latencies = burst_latencies(server, learners)
         finally:
             await bot.stop()

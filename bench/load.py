@@ -30,6 +30,7 @@ from zoneinfo import ZoneInfo
 import psutil
 
 from bench._engines import ENGINES, on_both
+from bench._harness import harness_heap_frozen
 from bench._loop_figures import latencies_by_kind, loop_rows
 from bench.search import Corpus
 from bot.loopwatch import SLOW_CALLBACK_ENV
@@ -144,14 +145,15 @@ async def drive(server: SandboxServer, rate: float, seconds: float, send: Any) -
     """Open loop: start one interaction every 1/rate s whatever the bot does; collect ack latencies."""
     before = set(server.state.interactions)
     tasks = []
-    started = time.perf_counter()
-    total = int(rate * seconds)
-    for i in range(total):
-        delay = started + i / rate - time.perf_counter()
-        if delay > 0:
-            await asyncio.sleep(delay)
-        tasks.append(asyncio.create_task(send(i)))
-    outcomes = await asyncio.gather(*tasks, return_exceptions=True)
+    with harness_heap_frozen():
+        started = time.perf_counter()
+        total = int(rate * seconds)
+        for i in range(total):
+            delay = started + i / rate - time.perf_counter()
+            if delay > 0:
+                await asyncio.sleep(delay)
+            tasks.append(asyncio.create_task(send(i)))
+        outcomes = await asyncio.gather(*tasks, return_exceptions=True)
     failures = [o for o in outcomes if isinstance(o, BaseException)]
     for failure in failures[:3]:
         log.warning("interaction failed: %s", str(failure)[:400])

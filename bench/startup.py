@@ -18,6 +18,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+from bench._harness import harness_heap_frozen
 from sandbox.nexus import NexusSandbox
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -48,11 +49,12 @@ async def measure(starts: int, calls: int) -> dict[str, Any]:
             await nexus.stop_bot()
             nexus.restarts += 1
         await nexus.start_bot()
-        for _ in range(calls):
-            began = time.perf_counter()
-            result = await nexus.client.slash("alice", "nexus about")
-            round_trips.append(time.perf_counter() - began)
-            assert result.embed is not None
+        with harness_heap_frozen():
+            for _ in range(calls):
+                began = time.perf_counter()
+                result = await nexus.client.slash("alice", "nexus about")
+                round_trips.append(time.perf_counter() - began)
+                assert result.embed is not None
     return {
         "startup_median_s": statistics.median(start_times),
         "startup_max_s": max(start_times),

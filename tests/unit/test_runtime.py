@@ -43,6 +43,24 @@ def test_settling_again_frees_garbage_the_previous_freeze_kept(restore_gc: None)
     assert alive() is None
 
 
+def test_the_first_settle_collects_only_the_young_generations(restore_gc: None) -> None:
+    """The first READY does not walk everything a start built (a ~20 ms stall): young garbage is still freed."""
+
+    class Node:
+        peer: object
+
+    gc.collect()
+    cycle = Node()
+    cycle.peer = cycle
+    alive = weakref.ref(cycle)
+    del cycle
+    full_collections = gc.get_stats()[2]["collections"]
+    settle_memory(first=True)
+    assert alive() is None
+    assert gc.get_stats()[2]["collections"] == full_collections
+    assert gc.get_freeze_count() > 1000 and gc.get_threshold()[0] == GC_YOUNG_THRESHOLD
+
+
 def test_run_async_runs_on_uvloop_where_installed() -> None:
     uvloop = pytest.importorskip("uvloop")
 
