@@ -121,39 +121,24 @@ class AnnouncementStore(Store):
         """Insert an announcement; None if the learner already has an active one this cohort. The same statement
         says whether the learner's partner slots are all taken (what the post shows), so a burst of announcements
         costs one trip to the database each."""
+        written = {field.name: getattr(new, field.name) for field in fields(NewAnnouncement)}
+        params = {name: _encode(name, value) for name, value in written.items()}
+        params |= {"cohort_start": new.cohort_start.isoformat(), "late": int(new.late), "now": now.isoformat()}
         try:
             rows = await self.db.write_returning(
                 "INSERT INTO announcements (guild_id, user_id, cohort_start, project_key, track, title, summary, "
                 "stack, repo, timezone, looking_for_partner, display_name, late, created_at, updated_at) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id, EXISTS (SELECT 1 "
-                "FROM match_profiles WHERE guild_id = ? AND user_id = ? AND active_pairs >= max_partners) "
-                "AS partners_full",
-                (
-                    new.guild_id,
-                    new.user_id,
-                    new.cohort_start.isoformat(),
-                    new.project_key,
-                    new.track,
-                    new.title,
-                    new.summary,
-                    json.dumps(list(new.stack)),
-                    new.repo,
-                    new.timezone,
-                    int(new.looking_for_partner),
-                    new.display_name,
-                    int(new.late),
-                    now.isoformat(),
-                    now.isoformat(),
-                    new.guild_id,
-                    new.user_id,
-                ),
+                "VALUES (:guild_id, :user_id, :cohort_start, :project_key, :track, :title, :summary, :stack, :repo, "
+                ":timezone, :looking_for_partner, :display_name, :late, :now, :now) RETURNING id, EXISTS (SELECT 1 "
+                "FROM match_profiles WHERE guild_id = :guild_id AND user_id = :user_id "
+                "AND active_pairs >= max_partners) AS partners_full",
+                params,
             )
         except sqlite3.IntegrityError as exc:
             if "announcements" in str(exc) and "UNIQUE" in str(exc).upper():
                 return None
             raise
         # Built from what was written (no read-back): cheaper in a burst, and never a stale snapshot.
-        written = {field.name: getattr(new, field.name) for field in fields(NewAnnouncement)}
         announcement = Announcement(
             **(written | {"stack": tuple(new.stack)}),
             id=int(rows[0]["id"]),
