@@ -104,7 +104,11 @@ class PersistentButton(SafeCallback, discord.ui.DynamicItem[discord.ui.Button[An
         emoji: str | discord.PartialEmoji | None = None,
         disabled: bool = False,
     ) -> None:
-        button = discord.ui.Button[Any](label=label, style=style, emoji=emoji, custom_id=custom_id, disabled=disabled)
+        # Not `Button[Any](…)`: calling the subscripted alias costs a typing wrapper per button, and every re-rendered
+        # post builds its buttons again.
+        button: discord.ui.Button[Any] = discord.ui.Button(
+            label=label, style=style, emoji=emoji, custom_id=custom_id, disabled=disabled
+        )
         super().__init__(button)
 
     @classmethod

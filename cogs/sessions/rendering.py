@@ -40,11 +40,13 @@ def mention_list(user_ids: Iterable[int], limit: int = EMBED_FIELD_VALUE_MAX) ->
     """Mentions that fit in `limit` characters, then "+N more"."""
     ids = list(user_ids)
     out: list[str] = []
+    used = 0  # len(" ".join(out)), kept as it grows: a post re-rendered on every press lists hundreds
     for i, uid in enumerate(ids):
         piece = f"<@{uid}>"
         rest = len(ids) - i
-        if len(" ".join([*out, piece])) + len(f" +{rest} more") > limit:
+        if used + (1 if out else 0) + len(piece) + len(f" +{rest} more") > limit:
             return " ".join(out) + f" +{rest} more"
+        used += (1 if out else 0) + len(piece)
         out.append(piece)
     return " ".join(out) or "—"
 

@@ -200,8 +200,8 @@ _RSVPS_SQL = "SELECT user_id, status FROM session_rsvps WHERE session_id = ? ORD
 
 def _grouped(rows: Iterable[Any]) -> Rsvps:
     grouped: dict[str, list[int]] = {s: [] for s in RSVP_STATUSES}
-    for row in rows:
-        grouped[row["status"]].append(row["user_id"])
+    for user_id, status in rows:  # by position (the SELECT's order): a post's answers are re-read on every press
+        grouped[status].append(user_id)
     return Rsvps(**{k: tuple(v) for k, v in grouped.items()})
 
 
