@@ -102,10 +102,11 @@ class LearningService:
 
     async def sync_shipped(self) -> SeedReport:
         """Bring the shipped topics (content/) into the database and build the name index."""
-        loaded = load_topics(seeded=await self.store.seeded_files())
+        stored = await self.store.seeded_files()
+        loaded = load_topics(seeded=stored)
         for problem in loaded.problems:
             log.error("Learning topic content: %s", problem)
-        seeded = await self.store.seed_shipped(loaded.topics, self.clock.now())
+        seeded = await self.store.seed_shipped(loaded.topics, self.clock.now(), stored)
         report = replace(seeded, unchanged=seeded.unchanged + len(loaded.unchanged))
         log.info(
             "Learning topics: %d added, %d updated, %d unchanged%s",

@@ -214,8 +214,7 @@ def parse_topic(stem: str, data: dict[str, Any], content_hash: str) -> ShippedTo
     return ShippedTopic(slug=slug, draft=draft, content_hash=content_hash)
 
 
-def load_topic_file(path: Path, raw: bytes | None = None) -> ShippedTopic:
-    raw = path.read_bytes() if raw is None else raw
+def load_topic_file(path: Path, raw: bytes) -> ShippedTopic:
     try:
         data = tomllib.loads(raw.decode("utf-8"))
     except (UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
@@ -230,7 +229,7 @@ def content_hash(raw: bytes) -> str:
 def load_topics(directory: Path = TOPICS_DIR, seeded: Mapping[str, SeededFile] | None = None) -> LoadResult:
     """Every valid topic file; a bad file is reported (and skipped) rather than stopping the bot.
 
-    With `seeded` (what the database holds), a file with the same bytes as seeded is not parsed again: a start
+    With `seeded` (what the database holds), a curated file with the same bytes as seeded is not parsed again: a start
     parses only what changed (tomllib is pure Python, ≈ 0.5 ms a file), and the related-slug check uses the
     stored related slugs for those."""
     topics: list[ShippedTopic] = []
@@ -240,7 +239,7 @@ def load_topics(directory: Path = TOPICS_DIR, seeded: Mapping[str, SeededFile] |
     for path in sorted(directory.glob("*.toml")):
         raw = path.read_bytes()
         known = seeded.get(path.stem) if seeded else None
-        if known is not None and known.content_hash == content_hash(raw):
+        if known is not None and known.source == "shipped" and known.content_hash == content_hash(raw):
             unchanged.append(path.stem)
             related_of.append((path.stem, known.related))
             continue

@@ -65,9 +65,11 @@ class ShippedTopic:
 
 
 class SeededFile(NamedTuple):
-    """A curated topic as the last seed stored it: its file's hash and its related slugs."""
+    """A stored topic as seeding sees it: where it comes from ("shipped" or "community"), the hash of the file a
+    curated one was seeded from, and its related slugs."""
 
-    content_hash: str
+    source: str
+    content_hash: str | None
     related: tuple[str, ...]
 
 

@@ -6,7 +6,7 @@ import asyncio
 import json
 import re
 import sqlite3
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import date, datetime
 from functools import partial
 from random import Random
@@ -344,16 +344,17 @@ class TopicStore:
         return topic
 
     async def seeded_files(self) -> dict[str, SeededFile]:
-        """The curated topics as seeded, by slug: a start parses only the files whose hash changed."""
-        rows = await self.db.fetchall("SELECT slug, content_hash, related FROM topics WHERE source = 'shipped'")
-        return {r["slug"]: SeededFile(r["content_hash"], tuple(json.loads(r["related"]))) for r in rows}
+        """Every topic's slug with its source and, for curated ones, the hash of the file it was seeded from: a
+        start parses only the files whose hash changed, and seeds from the same read."""
+        rows = await self.db.fetchall("SELECT slug, source, content_hash, related FROM topics")
+        return {r["slug"]: SeededFile(r["source"], r["content_hash"], tuple(json.loads(r["related"]))) for r in rows}
 
-    async def seed_shipped(self, shipped: Sequence[ShippedTopic], now: datetime) -> SeedReport:
-        """Insert or update curated topics by slug; unchanged files (same hash) and community topics are skipped."""
-        existing = {
-            r["slug"]: (r["source"], r["content_hash"])
-            for r in await self.db.fetchall("SELECT slug, source, content_hash FROM topics")
-        }
+    async def seed_shipped(
+        self, shipped: Sequence[ShippedTopic], now: datetime, seeded: Mapping[str, SeededFile] | None = None
+    ) -> SeedReport:
+        """Insert or update curated topics by slug; unchanged files (same hash) and community topics are skipped.
+        `seeded`: what `seeded_files` just read, if the caller has it."""
+        existing = seeded if seeded is not None else await self.seeded_files()
         stamp = now.isoformat()
         inserts: list[dict[str, object]] = []
         updates: list[dict[str, object]] = []
@@ -364,9 +365,9 @@ class TopicStore:
             current = existing.get(item.slug)
             if current is None:
                 inserts.append(params)
-            elif current[0] != "shipped":
+            elif current.source != "shipped":
                 skipped.append(item.slug)
-            elif current[1] == item.content_hash:
+            elif current.content_hash == item.content_hash:
                 unchanged += 1
             else:
                 updates.append(params)

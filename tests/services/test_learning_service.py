@@ -233,9 +233,10 @@ def test_unchanged_files_are_checked_with_their_seeded_related_slugs(tmp_path: P
     (tmp_path / "redis.toml").write_bytes(b"not = [valid toml")
     seeded = {
         # As stored: its hash matches its file, so it is not parsed; its related slug is gone from the folder.
-        "docker": SeededFile(content_hash((tmp_path / "docker.toml").read_bytes()), ("kubernetes",)),
-        "django": SeededFile("an older hash", ("docker",)),  # changed since: parsed again
-        "redis": SeededFile("an older hash", ()),
+        "docker": SeededFile("shipped", content_hash((tmp_path / "docker.toml").read_bytes()), ("kubernetes",)),
+        # Changed since: parsed again; a slug a community topic holds is parsed too (seeding keeps that topic).
+        "django": SeededFile("shipped", "an older hash", ("docker",)),
+        "redis": SeededFile("community", None, ()),
     }
     loaded = load_topics(tmp_path, seeded)
     assert loaded.unchanged == ("docker",)
