@@ -10,7 +10,7 @@ import asyncio
 import logging
 import re
 import sqlite3
-from collections.abc import AsyncIterator, Callable, Iterable, Sequence
+from collections.abc import AsyncIterator, Callable, Generator, Iterable, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -77,6 +77,30 @@ class Written(NamedTuple):
     rowcount: int
     rows: list[Any]
     lastrowid: int
+
+
+class Statement(NamedTuple):
+    """One statement of a transaction script (see `Database.run_transaction`)."""
+
+    sql: str
+    params: Params = ()
+
+
+# A transaction written as a generator: it yields each Statement, is sent back that statement's rows, decides in
+# plain Python between statements (raising rolls everything back) and returns the transaction's result.
+TransactionScript = Generator[Statement, list[Any], T]
+
+
+def drive(script: TransactionScript[T], run: Callable[[Statement], list[Any]]) -> T:
+    """Run a transaction script's statements with `run`, in order, to its result."""
+    try:
+        statement = next(script)
+        while True:
+            statement = script.send(run(statement))
+    except StopIteration as done:
+        return done.value  # type: ignore[no-any-return]
+    finally:
+        script.close()
 
 
 class Database:
@@ -223,21 +247,37 @@ class Database:
         """Run one INSERT in its own transaction; returns the new rowid."""
         return (await self._write_one(sql, params)).lastrowid
 
+    async def run_transaction(self, script: TransactionScript[T]) -> T:
+        """Run a transaction script (`TransactionScript`) as one write transaction, committed when it returns and
+        rolled back when it raises. Here the whole of it is one trip to the writer's thread: BEGIN IMMEDIATE, every
+        statement, the decisions between them and the COMMIT (synchronous FULL), with no wait on the event loop in
+        between, where `transaction()` hands off each statement and the write lock is held while the busy loop gets
+        round to sending the next one. On disk before it returns, as `transaction`."""
+        return await self._on_writer(lambda conn: drive(script, lambda st: conn.execute(st.sql, st.params).fetchall()))
+
     async def _write_one(self, sql: str, params: Params, *, durable: bool = True) -> Written:
         """One statement in its own transaction, in one trip to the writer's thread instead of three (BEGIN, the
         statement, COMMIT, each a hand-off the caller waits for). Durable: committed with synchronous FULL, on disk
         before it returns, as `transaction`; not durable: synchronous NORMAL for this one commit."""
 
-        def run(conn: sqlite3.Connection) -> Written:
+        def statement(conn: sqlite3.Connection) -> Written:
+            cur = conn.execute(sql, params)
+            # RETURNING rows come as the statement steps: read them all before the count is final.
+            rows = cur.fetchall()
+            return Written(cur.rowcount, rows, int(cur.lastrowid or 0))
+
+        return await self._on_writer(statement, durable=durable)
+
+    async def _on_writer(self, body: Callable[[sqlite3.Connection], T], *, durable: bool = True) -> T:
+        """`body(connection)` in one write transaction, run whole on the writer's thread under the write lock."""
+
+        def run(conn: sqlite3.Connection) -> T:
             if not durable:
                 conn.execute("PRAGMA synchronous = NORMAL")
             try:
                 conn.execute("BEGIN IMMEDIATE")
                 try:
-                    cur = conn.execute(sql, params)
-                    # RETURNING rows come as the statement steps: read them all before the count is final.
-                    rows = cur.fetchall()
-                    written = Written(cur.rowcount, rows, int(cur.lastrowid or 0))
+                    outcome = body(conn)
                     conn.execute("COMMIT")
                 except BaseException:
                     # SQLite may already have rolled back (a full disk can do that), and a failed COMMIT leaves
@@ -245,7 +285,7 @@ class Database:
                     if conn.in_transaction:
                         conn.execute("ROLLBACK")
                     raise
-                return written
+                return outcome
             finally:
                 if not durable:
                     conn.execute(f"PRAGMA synchronous = {SYNCHRONOUS}")
@@ -254,7 +294,7 @@ class Database:
             writer = self.writer
             try:
                 # aiosqlite (pinned) queues any callable on the connection's thread; `_conn` is only touched there.
-                outcome: Written = await writer._execute(lambda: run(writer._conn))
+                outcome: T = await writer._execute(lambda: run(writer._conn))
             except BaseException as exc:
                 self._note_write_failure(exc)
                 raise

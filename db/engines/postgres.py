@@ -27,7 +27,7 @@ from typing import Any, cast
 
 import asyncpg
 
-from db.database import MIGRATIONS_DIR, Database, MigrationError, Params, Written
+from db.database import MIGRATIONS_DIR, Database, MigrationError, Params, T, TransactionScript, Written
 from db.engines import redact_url
 from db.engines.postgres_ddl import POSTGRES_MIGRATIONS_DIR, postgres_ddl, postgres_migrations
 from db.engines.sql import MAX_PARAMETERS, Translated, inline_integers, translate
@@ -371,6 +371,18 @@ class PostgresDatabase(Database):
                 raise _as_sqlite_error(exc) from exc
             raise
         self.storage_full = False
+
+    async def run_transaction(self, script: TransactionScript[T]) -> T:
+        """A transaction script in `transaction()`: each statement is a round trip to the server in any case."""
+        async with self.transaction() as conn:
+            try:
+                statement = next(script)
+                while True:
+                    statement = script.send(list(await conn.execute_fetchall(statement.sql, statement.params)))
+            except StopIteration as done:
+                return done.value  # type: ignore[no-any-return]
+            finally:
+                script.close()
 
     async def _write_one(self, sql: str, params: Params, *, durable: bool = True) -> Written:
         """Durable: in `transaction` (serialised with every other writer, committed with the WAL flushed). Not

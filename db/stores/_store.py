@@ -5,6 +5,8 @@ from __future__ import annotations
 import sqlite3
 from typing import TYPE_CHECKING, Protocol, Self, TypeVar
 
+from db.stores._values import built_in_slices
+
 if TYPE_CHECKING:
     from db.database import Database, Params
 
@@ -32,4 +34,4 @@ class Store:
 
     async def _rows(self, kind: type[S], sql: str, params: Params = ()) -> list[S]:
         """The query's rows as `kind`s, in the query's order."""
-        return [kind.from_row(row) for row in await self.db.fetchall(sql, params)]
+        return await built_in_slices(await self.db.fetchall(sql, params), kind.from_row)

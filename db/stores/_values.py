@@ -2,14 +2,20 @@
 
 from __future__ import annotations
 
+import asyncio
 import sqlite3
+import time
 import typing
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import fields
 from datetime import UTC, date, datetime
 from typing import Any, Generic, Self, TypeVar, cast
 
 T = TypeVar("T")
+
+# The longest a list of rows holds the event loop while its objects are built: a thousand announcements built cold
+# (after a start, or once the memo starts over) took ~20 ms in one go, and every interaction waited behind it.
+BUILD_SLICE_SECONDS = 0.002
 
 
 def iso(moment: datetime) -> str:
@@ -54,6 +60,19 @@ def dataclass_from_row(cls: type[T], row: sqlite3.Row, **converted: Any) -> T:
         plan = _PLANS[cls] = _plan(cls)
     values = {name: (convert(row[name]) if convert else row[name]) for name, convert in plan if name not in converted}
     return cls(**values, **converted)
+
+
+async def built_in_slices(rows: Iterable[Any], build: Callable[[Any], T]) -> list[T]:
+    """`build(row)` for every row, letting the event loop run between slices of `BUILD_SLICE_SECONDS` (a row
+    is built in ~20 µs, or kept in ~1 µs by a `RowMemo`: a short list is one slice)."""
+    out: list[T] = []
+    slice_ends = time.perf_counter() + BUILD_SLICE_SECONDS
+    for n, row in enumerate(rows, 1):
+        out.append(build(row))
+        if n % 16 == 0 and time.perf_counter() > slice_ends:
+            await asyncio.sleep(0)
+            slice_ends = time.perf_counter() + BUILD_SLICE_SECONDS
+    return out
 
 
 class FromRow:

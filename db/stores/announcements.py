@@ -11,7 +11,7 @@ from datetime import date, datetime
 from typing import Any, NamedTuple
 
 from db.stores._store import Store
-from db.stores._values import FromRow, RowMemo, dataclass_from_row
+from db.stores._values import FromRow, RowMemo, built_in_slices, dataclass_from_row
 
 # Columns `update` may change; anything else is rejected before it reaches SQL.
 EDITABLE = frozenset(
@@ -230,7 +230,7 @@ class AnnouncementStore(Store):
             f"SELECT * FROM announcements WHERE {where} ORDER BY created_at, id LIMIT ? OFFSET ?",
             (*params, limit, offset),
         )
-        return [_announcement_of(r) if reuse else Announcement.from_row(r) for r in rows]
+        return await built_in_slices(rows, _announcement_of if reuse else Announcement.from_row)
 
     async def count(self, guild_id: int, cohort_start: date, flt: ListFilter | None = None) -> int:
         where, params = self._where(guild_id, cohort_start, flt or ListFilter())

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from db.database import Database
+from db.database import Database, Statement, TransactionScript
 from db.errors import Conflict, NotFound
 from db.stores._store import Store
 from db.stores._values import FromRow, iso
@@ -157,38 +157,11 @@ class SessionStore(Store):
 
     async def rsvp(self, session_id: int, user_id: int, status: str, now: datetime) -> tuple[StudySession, Rsvps]:
         """Record an answer; "going" is refused when the session is full (checked in the same transaction).
-        Returns the session and every answer, read in that transaction (each statement is a trip to the
-        writer's thread: the press is answered after them)."""
+        Returns the session and every answer, read in that transaction: one trip to the writer (the press is
+        answered after it, and the presses of a busy post queue for the write lock)."""
         if status not in RSVP_STATUSES:
             raise ValueError(f"unknown RSVP status {status!r}")
-        async with self.db.transaction() as conn:
-            found = list(await conn.execute_fetchall("SELECT * FROM study_sessions WHERE id = ?", (session_id,)))
-            if not found:
-                raise NotFound("This session no longer exists.")
-            session = StudySession.from_row(found[0])
-            if session.status == "cancelled":
-                raise Conflict("This session was cancelled; see `/session list` for upcoming ones.")
-            if session.ends_at <= now:
-                raise Conflict("This session is over; see `/session list` for upcoming ones.")
-            if status == "going" and session.capacity is not None:
-                counted = list(
-                    await conn.execute_fetchall(
-                        "SELECT COUNT(*) FROM session_rsvps WHERE session_id = ? AND status = 'going' AND user_id != ?",
-                        (session_id, user_id),
-                    )
-                )
-                if (counted[0][0] if counted else 0) >= session.capacity:
-                    raise Conflict(
-                        f"This session is full ({session.capacity} going). "
-                        "Press **Maybe** for now and try **Going** again later."
-                    )
-            await conn.execute(
-                "INSERT INTO session_rsvps (session_id, user_id, status, updated_at) VALUES (?, ?, ?, ?) "
-                "ON CONFLICT (session_id, user_id) DO UPDATE SET status = excluded.status, "
-                "updated_at = excluded.updated_at",
-                (session_id, user_id, status, iso(now)),
-            )
-            answers = await conn.execute_fetchall(_RSVPS_SQL, (session_id,))
+        session, answers = await self.db.run_transaction(_rsvp_script(session_id, user_id, status, now))
         return session, _grouped(answers)
 
     async def rsvps(self, session_id: int) -> Rsvps:
@@ -196,6 +169,36 @@ class SessionStore(Store):
 
 
 _RSVPS_SQL = "SELECT user_id, status FROM session_rsvps WHERE session_id = ? ORDER BY updated_at, user_id"
+
+
+def _rsvp_script(
+    session_id: int, user_id: int, status: str, now: datetime
+) -> TransactionScript[tuple[StudySession, list[Any]]]:
+    found = yield Statement("SELECT * FROM study_sessions WHERE id = ?", (session_id,))
+    if not found:
+        raise NotFound("This session no longer exists.")
+    session = StudySession.from_row(found[0])
+    if session.status == "cancelled":
+        raise Conflict("This session was cancelled; see `/session list` for upcoming ones.")
+    if session.ends_at <= now:
+        raise Conflict("This session is over; see `/session list` for upcoming ones.")
+    if status == "going" and session.capacity is not None:
+        counted = yield Statement(
+            "SELECT COUNT(*) FROM session_rsvps WHERE session_id = ? AND status = 'going' AND user_id != ?",
+            (session_id, user_id),
+        )
+        if (counted[0][0] if counted else 0) >= session.capacity:
+            raise Conflict(
+                f"This session is full ({session.capacity} going). "
+                "Press **Maybe** for now and try **Going** again later."
+            )
+    yield Statement(
+        "INSERT INTO session_rsvps (session_id, user_id, status, updated_at) VALUES (?, ?, ?, ?) "
+        "ON CONFLICT (session_id, user_id) DO UPDATE SET status = excluded.status, updated_at = excluded.updated_at",
+        (session_id, user_id, status, iso(now)),
+    )
+    answers = yield Statement(_RSVPS_SQL, (session_id,))
+    return session, answers
 
 
 def _grouped(rows: Iterable[Any]) -> Rsvps:

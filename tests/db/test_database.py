@@ -8,7 +8,7 @@ import pytest
 
 from bot.clock import FileClock, write_clock_file
 from bot.scheduler import Scheduler
-from db.database import Database, MigrationError, discover_migrations, is_storage_full
+from db.database import Database, MigrationError, Statement, TransactionScript, discover_migrations, is_storage_full
 from db.lock import DatabaseLock, DatabaseLocked
 from db.stores.guild_settings import GuildSettingsStore
 from db.stores.jobs import Job, JobStore
@@ -123,6 +123,58 @@ async def test_a_single_write_is_one_trip_to_the_writer_and_on_disk_before_it_re
         await db.writer.execute("PRAGMA max_page_count = 1073741823")
         assert await db.execute("UPDATE c SET n = 0") == 1 and not db.storage_full
         assert await db.fetchval("SELECT COUNT(*) FROM c") == 1
+
+
+def _take_one(item_id: int, limit: int) -> TransactionScript[int]:
+    """A transaction script: count, decide, write, read back (as the RSVP's)."""
+    counted = yield Statement("SELECT COUNT(*) FROM taken WHERE item = ?", (item_id,))
+    if counted[0][0] >= limit:
+        raise LookupError("full")
+    yield Statement("INSERT INTO taken (item) VALUES (?)", (item_id,))
+    after = yield Statement("SELECT COUNT(*) FROM taken WHERE item = ?", (item_id,))
+    return int(after[0][0])
+
+
+async def test_a_transaction_script_commits_what_it_returns_and_rolls_back_what_it_raises(db: Database) -> None:
+    """`run_transaction` on both engines: each statement's rows are sent back to the script, its return value is
+    the result and committed; raising in the script rolls the whole transaction back and reaches the caller."""
+    await db.execute("CREATE TABLE taken (item INTEGER NOT NULL)")
+    assert await db.run_transaction(_take_one(1, 2)) == 1
+    assert await db.run_transaction(_take_one(1, 2)) == 2
+    with pytest.raises(LookupError, match="full"):
+        await db.run_transaction(_take_one(1, 2))
+    assert await db.fetchval("SELECT COUNT(*) FROM taken") == 2
+
+    def writes_then_raises() -> TransactionScript[None]:
+        yield Statement("INSERT INTO taken (item) VALUES (?)", (9,))
+        raise LookupError("changed my mind")
+
+    with pytest.raises(LookupError):
+        await db.run_transaction(writes_then_raises())
+    assert await db.fetchval("SELECT COUNT(*) FROM taken WHERE item = 9") == 0
+    assert await db.run_transaction(_take_one(9, 1)) == 1  # the writer is free again
+
+
+async def test_a_transaction_script_is_one_trip_to_the_writer(tmp_path: Path) -> None:
+    """On SQLite the whole script, BEGIN to COMMIT, runs in one hand-off to the writer's thread: the write lock is
+    never held while the event loop gets round to the next statement."""
+    async with Database(tmp_path / "t.db") as db:
+        await db.execute("CREATE TABLE taken (item INTEGER NOT NULL)")
+        trips: list[object] = []
+        queue_call = db.writer._execute
+
+        async def counted(fn: Any, *args: Any, **kwargs: Any) -> Any:
+            trips.append(fn)
+            return await queue_call(fn, *args, **kwargs)
+
+        statements: list[str] = []
+        await db.writer.set_trace_callback(statements.append)
+        db.writer._execute = counted  # type: ignore[method-assign]
+        assert await db.run_transaction(_take_one(4, 5)) == 1
+        assert len(trips) == 1
+        db.writer._execute = queue_call  # type: ignore[method-assign]
+        await db.writer.set_trace_callback(lambda _statement: None)
+        assert statements[0] == "BEGIN IMMEDIATE" and statements[-1] == "COMMIT" and len(statements) == 5
 
 
 @pytest.mark.parametrize("durable", [True, False])

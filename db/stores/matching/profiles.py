@@ -11,7 +11,7 @@ import aiosqlite
 
 from db.errors import InvalidInput, NotFound
 from db.stores._store import Store
-from db.stores._values import RowMemo
+from db.stores._values import RowMemo, built_in_slices
 from db.stores.matching.models import PROFILE_FIELDS, MatchProfile, MatchRequest, NewProfile
 
 # Every profile of a guild, read for each suggestion pool: unchanged rows give back the same objects.
@@ -38,7 +38,7 @@ class ProfileStore(Store):
             rows = await self.db.fetchall(
                 "SELECT * FROM match_profiles WHERE guild_id = ? ORDER BY user_id", (guild_id,)
             )
-            return [MatchProfile.from_row(r) for r in rows]
+            return await built_in_slices(rows, MatchProfile.from_row)
         # Only the rows asked for (a suggestion pool's thousand of a cohort's five thousand, in slices within
         # SQLite's limits); the pool keeps them, so unchanged rows come back as the same objects.
         wanted = sorted(set(user_ids))
@@ -50,7 +50,7 @@ class ProfileStore(Store):
                 "ORDER BY user_id",
                 (guild_id, *part),
             )
-            out.extend(_profile_of(r) for r in rows)
+            out.extend(await built_in_slices(rows, _profile_of))
         return out
 
     async def join(self, new: NewProfile, now: datetime, **changes: Any) -> MatchProfile:
