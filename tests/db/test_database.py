@@ -1,5 +1,7 @@
 import os
 import sqlite3
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -88,28 +90,37 @@ async def test_a_counter_write_skips_the_fsync_for_itself_only(tmp_path: Path) -
         assert await db.fetchval("SELECT n FROM c WHERE id = 1") == 2
 
 
+@asynccontextmanager
+async def writer_trips(db: Database) -> AsyncIterator[tuple[list[object], list[str]]]:
+    """The hand-offs to the writer's thread, and the statements it ran, while inside."""
+    trips: list[object] = []
+    statements: list[str] = []
+    queue_call = db.writer._execute
+
+    async def counted(fn: Any, *args: Any, **kwargs: Any) -> Any:
+        trips.append(fn)
+        return await queue_call(fn, *args, **kwargs)
+
+    await db.writer.set_trace_callback(statements.append)
+    db.writer._execute = counted  # type: ignore[method-assign]
+    try:
+        yield trips, statements
+    finally:
+        db.writer._execute = queue_call  # type: ignore[method-assign]
+        await db.writer.set_trace_callback(lambda _statement: None)
+
+
 async def test_a_single_write_is_one_trip_to_the_writer_and_on_disk_before_it_returns(tmp_path: Path) -> None:
     """`execute`, `insert` and `write_returning` run BEGIN, the statement and COMMIT in one hand-off to the writer's
     thread, with synchronous FULL untouched; a failing statement (a full disk) rolls back and leaves no transaction."""
     full = 2
     async with Database(tmp_path / "n.db") as db:
         await db.execute("CREATE TABLE c (id INTEGER PRIMARY KEY, n INTEGER NOT NULL, pad TEXT)")
-        trips: list[object] = []
-        queue_call = db.writer._execute
-
-        async def counted(fn: Any, *args: Any, **kwargs: Any) -> Any:
-            trips.append(fn)
-            return await queue_call(fn, *args, **kwargs)
-
-        statements: list[str] = []
-        await db.writer.set_trace_callback(statements.append)
-        db.writer._execute = counted  # type: ignore[method-assign]
-        assert await db.insert("INSERT INTO c (n) VALUES (?)", (7,)) == 1
-        assert await db.execute("UPDATE c SET n = n + 1") == 1
-        assert [tuple(r) for r in await db.write_returning("UPDATE c SET n = n + 1 RETURNING n")] == [(9,)]
+        async with writer_trips(db) as (trips, statements):
+            assert await db.insert("INSERT INTO c (n) VALUES (?)", (7,)) == 1
+            assert await db.execute("UPDATE c SET n = n + 1") == 1
+            assert [tuple(r) for r in await db.write_returning("UPDATE c SET n = n + 1 RETURNING n")] == [(9,)]
         assert len(trips) == 3
-        db.writer._execute = queue_call  # type: ignore[method-assign]
-        await db.writer.set_trace_callback(lambda _statement: None)
         assert statements[:3] == ["BEGIN IMMEDIATE", "INSERT INTO c (n) VALUES (7)", "COMMIT"]
         assert not any("synchronous" in s for s in statements) and await writer_synchronous(db) == full
         assert await db.fetchval("SELECT n FROM c") == 9  # committed: the reader sees it
@@ -160,20 +171,9 @@ async def test_a_transaction_script_is_one_trip_to_the_writer(tmp_path: Path) ->
     never held while the event loop gets round to the next statement."""
     async with Database(tmp_path / "t.db") as db:
         await db.execute("CREATE TABLE taken (item INTEGER NOT NULL)")
-        trips: list[object] = []
-        queue_call = db.writer._execute
-
-        async def counted(fn: Any, *args: Any, **kwargs: Any) -> Any:
-            trips.append(fn)
-            return await queue_call(fn, *args, **kwargs)
-
-        statements: list[str] = []
-        await db.writer.set_trace_callback(statements.append)
-        db.writer._execute = counted  # type: ignore[method-assign]
-        assert await db.run_transaction(_take_one(4, 5)) == 1
+        async with writer_trips(db) as (trips, statements):
+            assert await db.run_transaction(_take_one(4, 5)) == 1
         assert len(trips) == 1
-        db.writer._execute = queue_call  # type: ignore[method-assign]
-        await db.writer.set_trace_callback(lambda _statement: None)
         assert statements[0] == "BEGIN IMMEDIATE" and statements[-1] == "COMMIT" and len(statements) == 5
 
 
