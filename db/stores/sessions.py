@@ -174,7 +174,9 @@ _RSVPS_SQL = "SELECT user_id, status FROM session_rsvps WHERE session_id = ? ORD
 def _rsvp_script(
     session_id: int, user_id: int, status: str, now: datetime
 ) -> TransactionScript[tuple[StudySession, list[Any]]]:
-    found = yield Statement("SELECT * FROM study_sessions WHERE id = ?", (session_id,))
+    """Two statements (a round trip each on PostgreSQL, with BEGIN and COMMIT around them): the session with
+    every answer, read under the write lock, then the upsert; the answers after it are worked out from that read."""
+    found = yield Statement(_SESSION_WITH_ANSWERS_SQL, (session_id,))
     if not found:
         raise NotFound("This session no longer exists.")
     session = StudySession.from_row(found[0])
@@ -182,12 +184,13 @@ def _rsvp_script(
         raise Conflict("This session was cancelled; see `/session list` for upcoming ones.")
     if session.ends_at <= now:
         raise Conflict("This session is over; see `/session list` for upcoming ones.")
+    others = [
+        (row["answer_updated_at"], row["answer_user_id"], row["answer_status"])
+        for row in found
+        if row["answer_user_id"] is not None and row["answer_user_id"] != user_id
+    ]
     if status == "going" and session.capacity is not None:
-        counted = yield Statement(
-            "SELECT COUNT(*) FROM session_rsvps WHERE session_id = ? AND status = 'going' AND user_id != ?",
-            (session_id, user_id),
-        )
-        if (counted[0][0] if counted else 0) >= session.capacity:
+        if sum(answer == "going" for *_, answer in others) >= session.capacity:
             raise Conflict(
                 f"This session is full ({session.capacity} going). "
                 "Press **Maybe** for now and try **Going** again later."
@@ -197,8 +200,17 @@ def _rsvp_script(
         "ON CONFLICT (session_id, user_id) DO UPDATE SET status = excluded.status, updated_at = excluded.updated_at",
         (session_id, user_id, status, iso(now)),
     )
-    answers = yield Statement(_RSVPS_SQL, (session_id,))
-    return session, answers
+    # In the order `_RSVPS_SQL` reads them: answered at, then user id.
+    others.append((iso(now), user_id, status))
+    others.sort()
+    return session, [(uid, answer) for _, uid, answer in others]
+
+
+_SESSION_WITH_ANSWERS_SQL = (
+    "SELECT s.*, r.user_id AS answer_user_id, r.status AS answer_status, r.updated_at AS answer_updated_at "
+    "FROM study_sessions s LEFT JOIN session_rsvps r ON r.session_id = s.id "
+    "WHERE s.id = ? ORDER BY r.updated_at, r.user_id"
+)
 
 
 def _grouped(rows: Iterable[Any]) -> Rsvps:

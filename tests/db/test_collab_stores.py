@@ -73,6 +73,23 @@ async def test_rsvp_changes_answer_and_respects_capacity(db: Database) -> None:
     assert rsvps.going == (1, 3) and rsvps.maybe == ()
 
 
+async def test_a_press_answers_with_what_a_fresh_read_gives_in_its_order(db: Database) -> None:
+    # The press reads the answers before its upsert and places its own; a later read must agree, ties included.
+    store = SessionStore(db)
+    session_id = await make_session(store, capacity=10)
+    presses = [
+        (7, "maybe", NOW + timedelta(minutes=2)),
+        (3, "going", NOW + timedelta(minutes=2)),  # same moment, lower id: before 7
+        (9, "going", NOW + timedelta(minutes=1)),  # earlier than both
+        (7, "going", NOW + timedelta(minutes=3)),  # changes an answer: moves last
+        (1, "not_going", NOW),  # the host, at the creation moment
+    ]
+    for user_id, status, at in presses:
+        _, answered = await store.rsvp(session_id, user_id, status, at)
+        assert answered == await store.rsvps(session_id)
+    assert answered.going == (9, 3, 7) and answered.not_going == (1,)
+
+
 async def test_capacity_holds_under_concurrent_presses(db: Database) -> None:
     store = SessionStore(db)
     session_id = await make_session(store, capacity=5)
