@@ -14,7 +14,7 @@ from collections.abc import AsyncIterator, Callable, Generator, Iterable, Sequen
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, NamedTuple, TypeVar
+from typing import Any, Generic, NamedTuple, TypeVar
 
 import aiosqlite
 
@@ -27,6 +27,7 @@ _MIGRATION_NAME = re.compile(r"^(\d{4})_[a-z0-9_]+\.sql$")
 
 Params = Sequence[Any] | dict[str, Any]
 T = TypeVar("T")
+K = TypeVar("K")
 
 
 class MigrationError(Exception):
@@ -79,11 +80,23 @@ class Written(NamedTuple):
     lastrowid: int
 
 
+class Known(NamedTuple, Generic[K]):
+    """A row read by `Database.fetch_known`: the object the caller recognised it as, or else the row itself."""
+
+    kept: K | None
+    row: Any
+
+
 class Statement(NamedTuple):
     """One statement of a transaction script (see `Database.run_transaction`)."""
 
     sql: str
     params: Params = ()
+
+
+def recognised(rows: Iterable[Any], known: Callable[[Any], K | None]) -> list[Known[K]]:
+    """Each row as `known` recognises it, or as itself; rows are taken one at a time from `rows`."""
+    return [Known(None, row) if (kept := known(row)) is None else Known(kept, None) for row in rows]
 
 
 # A transaction written as a generator: it yields each Statement, is sent back that statement's rows, decides in
@@ -319,6 +332,13 @@ class Database:
         reader = self.reader
         # aiosqlite (pinned) queues any callable on the connection's thread; `_conn` is only touched there.
         return await reader._execute(lambda: work(reader._conn))  # type: ignore[no-any-return]
+
+    async def fetch_known(self, sql: str, params: Params, known: Callable[[Any], K | None]) -> list[Known[K]]:
+        """The query's rows, each given to `known` as it comes off the cursor on the reader's thread: a row it
+        recognises comes back as its object, any other as the row. Only unrecognised rows are kept, so a long list
+        read again and again (a suggestion pool) holds one row at a time instead of all of them; `known` must only
+        read (it runs beside the event loop)."""
+        return await self.on_reader(lambda conn: recognised(conn.execute(sql, params), known))
 
     async def fetchval(self, sql: str, params: Params = ()) -> Any:
         row = await self.fetchone(sql, params)

@@ -19,7 +19,7 @@ import contextlib
 import logging
 import re
 import sqlite3
-from collections.abc import AsyncIterator, Iterable, Iterator, Mapping, Sequence
+from collections.abc import AsyncIterator, Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import asynccontextmanager, contextmanager
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -27,7 +27,18 @@ from typing import Any, cast
 
 import asyncpg
 
-from db.database import MIGRATIONS_DIR, Database, MigrationError, Params, T, TransactionScript, Written
+from db.database import (
+    MIGRATIONS_DIR,
+    Database,
+    K,
+    Known,
+    MigrationError,
+    Params,
+    T,
+    TransactionScript,
+    Written,
+    recognised,
+)
 from db.engines import redact_url
 from db.engines.postgres_ddl import POSTGRES_MIGRATIONS_DIR, postgres_ddl, postgres_migrations
 from db.engines.sql import MAX_PARAMETERS, Translated, inline_integers, translate
@@ -399,6 +410,10 @@ class PostgresDatabase(Database):
                 async with self._unsynced_pool.acquire() as raw:
                     cur = await PgConnection(self, raw, in_transaction=False).execute(sql, params)
         return Written(int(cur.rowcount), await cur.fetchall(), int(cur.lastrowid or 0))
+
+    async def fetch_known(self, sql: str, params: Params, known: Callable[[Any], K | None]) -> list[Known[K]]:
+        """As on SQLite, but asyncpg hands over every row at once: each is recognised here, on the event loop."""
+        return recognised(await self.fetchall(sql, params), known)
 
     async def fetchall(self, sql: str, params: Params = ()) -> list[Any]:
         async with self.pool.acquire() as raw:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import sqlite3
 from typing import TYPE_CHECKING, Protocol, Self, TypeVar
 
-from db.stores._values import built_in_slices
+from db.stores._values import RowMemo, built_in_slices
 
 if TYPE_CHECKING:
     from db.database import Database, Params
@@ -19,6 +19,7 @@ class Stored(Protocol):
 
 
 S = TypeVar("S", bound=Stored)
+T = TypeVar("T")
 
 
 class Store:
@@ -35,3 +36,9 @@ class Store:
     async def _rows(self, kind: type[S], sql: str, params: Params = ()) -> list[S]:
         """The query's rows as `kind`s, in the query's order."""
         return await built_in_slices(await self.db.fetchall(sql, params), kind.from_row)
+
+    async def _kept_rows(self, memo: RowMemo[T], sql: str, params: Params = ()) -> list[T]:
+        """The query's rows as objects, the unchanged ones as `memo` kept them: those are recognised on the
+        reader's thread as they are read and never held as rows (a pool re-read every few seconds held all
+        its rows at once: a few MB each time, and the peak RSS with them)."""
+        return await built_in_slices(await self.db.fetch_known(sql, params, memo.known), memo.kept_or_built)

@@ -9,7 +9,10 @@ import typing
 from collections.abc import Callable, Iterable
 from dataclasses import fields
 from datetime import UTC, date, datetime
-from typing import Any, Generic, Self, TypeVar, cast
+from typing import TYPE_CHECKING, Any, Generic, Self, TypeVar, cast
+
+if TYPE_CHECKING:
+    from db.database import Known
 
 T = TypeVar("T")
 
@@ -119,6 +122,15 @@ class RowMemo(Generic[T]):
                 self._values.clear()
             built = self._built[key] = self.build(self._sharing(row) if self.shared else row)
         return built
+
+    def known(self, row: Any) -> T | None:
+        """The object kept for this row's values, or None. Only reads, so it may run on a database thread
+        (`Database.fetch_known`) while the event loop keeps more."""
+        return self._built.get((self.ident(row), hash(tuple(row))))
+
+    def kept_or_built(self, read: Known[T]) -> T:
+        """A row of `Database.fetch_known(…, self.known)` as its object: the kept one, else built now."""
+        return read.kept if read.kept is not None else self(read.row)
 
     def _sharing(self, row: Any) -> dict[str, Any]:
         values = dict(zip(row.keys(), tuple(row), strict=True))

@@ -11,7 +11,7 @@ from datetime import date, datetime
 from typing import Any, NamedTuple
 
 from db.stores._store import Store
-from db.stores._values import FromRow, RowMemo, built_in_slices, dataclass_from_row
+from db.stores._values import FromRow, RowMemo, dataclass_from_row
 
 # Columns `update` may change; anything else is rejected before it reaches SQL.
 EDITABLE = frozenset(
@@ -226,11 +226,10 @@ class AnnouncementStore(Store):
         """`reuse`: unchanged rows come back as the objects built last time (`RowMemo`): for a caller that keeps
         what it reads (the suggestion pools); for a one-off read, hashing every row costs more than it saves."""
         where, params = self._where(guild_id, cohort_start, flt)
-        rows = await self.db.fetchall(
-            f"SELECT * FROM announcements WHERE {where} ORDER BY created_at, id LIMIT ? OFFSET ?",
-            (*params, limit, offset),
-        )
-        return await built_in_slices(rows, _announcement_of if reuse else Announcement.from_row)
+        sql = f"SELECT * FROM announcements WHERE {where} ORDER BY created_at, id LIMIT ? OFFSET ?"
+        if reuse:
+            return await self._kept_rows(_announcement_of, sql, (*params, limit, offset))
+        return await self._rows(Announcement, sql, (*params, limit, offset))
 
     async def count(self, guild_id: int, cohort_start: date, flt: ListFilter | None = None) -> int:
         where, params = self._where(guild_id, cohort_start, flt or ListFilter())

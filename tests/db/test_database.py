@@ -1,5 +1,6 @@
 import os
 import sqlite3
+import threading
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime, timedelta
@@ -175,6 +176,28 @@ async def test_a_transaction_script_is_one_trip_to_the_writer(tmp_path: Path) ->
             assert await db.run_transaction(_take_one(4, 5)) == 1
         assert len(trips) == 1
         assert statements[0] == "BEGIN IMMEDIATE" and statements[-1] == "COMMIT" and len(statements) == 5
+
+
+async def test_fetch_known_gives_back_what_it_recognises_and_the_other_rows_in_order(db: Database) -> None:
+    """`fetch_known` on both engines: rows `known` recognises come back as its objects (and never as rows), the
+    others as rows, in the query's order. On SQLite `known` runs on the reader's thread, off the event loop."""
+    await db.execute("CREATE TABLE c (id INTEGER PRIMARY KEY, n INTEGER NOT NULL)")
+    await db.executemany("INSERT INTO c VALUES (?, ?)", [(1, 10), (2, 20), (3, 30)])
+    kept = {2: "two"}
+    threads: set[int] = set()
+
+    def known(row: Any) -> str | None:
+        threads.add(threading.get_ident())
+        return kept.get(row["id"])
+
+    read = await db.fetch_known("SELECT id, n FROM c WHERE n > ? ORDER BY id", (5,), known)
+    assert [(r.kept, None if r.row is None else tuple(r.row)) for r in read] == [
+        (None, (1, 10)),
+        ("two", None),
+        (None, (3, 30)),
+    ]
+    if db.dialect == "sqlite":
+        assert threads and threading.get_ident() not in threads
 
 
 @pytest.mark.parametrize("durable", [True, False])

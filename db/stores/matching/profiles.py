@@ -45,12 +45,14 @@ class ProfileStore(Store):
         out: list[MatchProfile] = []
         for start in range(0, len(wanted), PROFILES_PER_QUERY):
             part = wanted[start : start + PROFILES_PER_QUERY]
-            rows = await self.db.fetchall(
-                f"SELECT * FROM match_profiles WHERE guild_id = ? AND user_id IN ({','.join('?' * len(part))}) "
-                "ORDER BY user_id",
-                (guild_id, *part),
+            out.extend(
+                await self._kept_rows(
+                    _profile_of,
+                    f"SELECT * FROM match_profiles WHERE guild_id = ? AND user_id IN ({','.join('?' * len(part))}) "
+                    "ORDER BY user_id",
+                    (guild_id, *part),
+                )
             )
-            out.extend(await built_in_slices(rows, _profile_of))
         return out
 
     async def join(self, new: NewProfile, now: datetime, **changes: Any) -> MatchProfile:
