@@ -14,7 +14,6 @@ import json
 import logging
 import os
 import time
-import tracemalloc
 from pathlib import Path
 from typing import Any
 
@@ -95,9 +94,13 @@ def _memory() -> dict[str, Any]:
                 out[key] = round(int(value.split()[0]) / 1024, 1)  # kB → MB
     except (OSError, ValueError):
         pass
-    if tracemalloc.is_tracing():
-        stats = tracemalloc.take_snapshot().statistics("filename")[:25]
-        out["tracemalloc_mb"] = {str(s.traceback[0].filename): round(s.size / 2**20, 2) for s in stats}
+    # Imported only when asked for (it brings pickle): the bot started with PYTHONTRACEMALLOC.
+    if os.environ.get("PYTHONTRACEMALLOC"):
+        import tracemalloc
+
+        if tracemalloc.is_tracing():
+            stats = tracemalloc.take_snapshot().statistics("filename")[:25]
+            out["tracemalloc_mb"] = {str(s.traceback[0].filename): round(s.size / 2**20, 2) for s in stats}
     return out
 
 

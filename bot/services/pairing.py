@@ -8,7 +8,6 @@ learners left unmatched. Nothing here imports discord.
 from __future__ import annotations
 
 import functools
-import statistics
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -353,13 +352,15 @@ def round_summary(
     paired = {uid for b, f, _ in made for uid in (b, f)}
     for uid in paired:
         reasons.pop(uid, None)
-    average = statistics.fmean([s for _, _, s in made]) if made else 0.0
+    average = sum(s for _, _, s in made) / len(made) if made else 0.0
     unmatched = {uid: reason_text(r) for uid, r in reasons.items()}
     codes = {uid: r.code.value for uid, r in reasons.items()}
     return RoundSummary(dict(sorted(per.items())), average, unmatched, len(made), pool, codes)
 
 
 def median_hours(minutes: Sequence[int]) -> float | None:
+    import statistics  # here, not at start: it brings decimal and fractions (≈ 0.45 MB) for one median
+
     return statistics.median(minutes) / 60 if minutes else None
 
 

@@ -5,7 +5,6 @@ Nothing here imports discord.
 
 from __future__ import annotations
 
-import csv
 import io
 import re
 from collections.abc import Iterable, Sequence
@@ -279,6 +278,8 @@ class Csv:
 
 
 def write_csv(header: Sequence[str], rows: Iterable[Sequence[object]]) -> tuple[str, int]:
+    import csv  # staff exports only: not loaded at start
+
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(header)

@@ -5,7 +5,6 @@ from __future__ import annotations
 import hashlib
 import logging
 import re
-import tomllib
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -215,6 +214,8 @@ def parse_topic(stem: str, data: dict[str, Any], content_hash: str) -> ShippedTo
 
 
 def load_topic_file(path: Path, raw: bytes) -> ShippedTopic:
+    import tomllib  # only when a shipped file changed since it was seeded (most starts parse none)
+
     try:
         data = tomllib.loads(raw.decode("utf-8"))
     except (UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:

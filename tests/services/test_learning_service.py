@@ -211,6 +211,8 @@ async def test_a_restart_parses_only_the_topic_files_that_changed(
     services: Services, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """The `services` fixture seeded every shipped file; a second start finds them all as seeded and parses none."""
+    import tomllib
+
     import bot.services.topic_content as topic_content
 
     shipped = len(topic_content.load_topics().topics)
@@ -218,7 +220,7 @@ async def test_a_restart_parses_only_the_topic_files_that_changed(
     def no_parsing(text: str) -> object:
         raise AssertionError("an unchanged topic file was parsed again")
 
-    monkeypatch.setattr(topic_content.tomllib, "loads", no_parsing)
+    monkeypatch.setattr(tomllib, "loads", no_parsing)
     report = await services.learning.sync_shipped()
     assert (report.inserted, report.updated, report.unchanged) == (0, 0, shipped)
     assert services.learning.autocomplete_topics("dock")[0] == ("Docker", "docker")  # the index is built all the same
