@@ -12,10 +12,11 @@ from bot.errors import Conflict, InvalidInput, NotFound
 from bot.services import pairing, request_limits
 from bot.services.catalog import CatalogService
 from bot.services.directory import MemberDirectory
-from bot.services.matching.pools import PoolCache
+from bot.services.matching.pool_index import pool_index_steps
+from bot.services.matching.pools import PoolCache, run_in_slices
 from bot.services.matching.reasons import PairCode, Refused, refusal
 from bot.services.matching.rules import Link, Links, Purpose, pair_problem
-from bot.services.matching.scoring import Learner
+from bot.services.matching.scoring import SUGGEST_VECTOR_MIN, Learner
 from bot.services.text import user_text
 from bot.services.tracks import TRACK_NAMES
 from db.database import Database
@@ -195,7 +196,11 @@ class MatchingCore:
             lambda: self._looking_pool(directory, cohort_start, now, project_key, track),
         )
         # Pauses end with the clock, not with the cache: decide who is looking now.
-        return [s for s in found if s.profile is not None and s.profile.is_looking(now)]
+        looking = [s for s in found if s.profile is not None and s.profile.is_looking(now)]
+        if len(looking) > SUGGEST_VECTOR_MIN:
+            # A big pool is scored against its encoding (pool_index.py): built here, in slices, not in one go.
+            await run_in_slices(pool_index_steps([s.learner for s in looking]))
+        return looking
 
     async def _looking_pool(
         self, directory: MemberDirectory, cohort_start: date, now: datetime, project_key: str, track: str
