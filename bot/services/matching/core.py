@@ -4,6 +4,7 @@ one pairing rule (rules.py) reads. Discord-free; names and membership come throu
 from __future__ import annotations
 
 import asyncio
+import time
 from dataclasses import dataclass
 from datetime import date, datetime
 
@@ -13,7 +14,7 @@ from bot.services import pairing, request_limits
 from bot.services.catalog import CatalogService
 from bot.services.directory import MemberDirectory
 from bot.services.matching.pool_index import pool_index_steps
-from bot.services.matching.pools import PoolCache, run_in_slices
+from bot.services.matching.pools import STEP_SLICE_SECONDS, PoolCache, run_in_slices
 from bot.services.matching.reasons import PairCode, Refused, refusal
 from bot.services.matching.rules import Link, Links, Purpose, pair_problem
 from bot.services.matching.scoring import SUGGEST_VECTOR_MIN, Learner
@@ -27,7 +28,6 @@ from db.stores.matching import MatchingStore, MatchProfile, NewProfile
 # Seconds a suggestion pool is reused. Blocks and your own pairs are re-read on every call; a candidate who
 # filled up meanwhile is refused clearly when asked, and matching writes clear the pools at once.
 POOL_TTL = 15.0
-POOL_BUILD_SLICE = 100  # learners built per turn of the event loop (pool)
 ANNOUNCEMENTS_MAX = 10_000
 BUILT_KEPT = 50_000  # learners whose last built Someone is kept for the next pool build
 
@@ -142,9 +142,13 @@ class MatchingCore:
         by_user = {a.user_id: a for a in announcements if a.left_guild_at is None}
         catalog = await self.catalog.by_key()
         out: list[Someone] = []
+        slice_ends = time.perf_counter() + STEP_SLICE_SECONDS
         for n, profile in enumerate(await self.store.profiles(directory.guild_id, by_user), 1):
-            if n % POOL_BUILD_SLICE == 0:
-                await asyncio.sleep(0)  # a thousand learners take ~20 ms: let acknowledgements through between slices
+            if n % 8 == 0 and time.perf_counter() > slice_ends:
+                # Learners built cold after a start: a hundred at a time held the loop up to 10 ms under the load
+                # (NEXUS_LOOP_SLOW_MS): let acknowledgements through between slices.
+                await asyncio.sleep(0)
+                slice_ends = time.perf_counter() + STEP_SLICE_SECONDS
             announcement = by_user[profile.user_id]
             if not (include_paused or profile.is_looking(now)) or not directory.is_member(profile.user_id):
                 continue
