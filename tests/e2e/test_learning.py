@@ -25,6 +25,12 @@ def uid(nexus: Any, name: str) -> int:
     return int(nexus.sandbox.world.user(name).id)
 
 
+async def dm_arrived(nexus: Any, user: str, text: str) -> bool:
+    """Whether the member's newest DM says `text`."""
+    dms = nexus.sandbox.dms_to(user)
+    return bool(dms) and text in dms[-1]["content"]
+
+
 async def eventually(predicate: Any, timeout: float = 10.0) -> None:
     """Poll an async predicate (a database condition no event announces) until true."""
     loop = asyncio.get_running_loop()
@@ -161,8 +167,8 @@ async def test_suggest_review_approve_after_restart_and_reject(nexus: Any) -> No
     assert approved.type == 7 and approved.message["components"] == []
     assert "Approved by" in str(approved.message["embeds"][0]["fields"])
     assert (await topic_row(nexus, "websockets-with-django-channels"))["status"] == "approved"
-    dm = nexus.sandbox.dms_to("alice")[-1]
-    assert "was approved" in dm["content"]
+    # The author's DM goes after the approval is answered: wait for it, don't race it.
+    await eventually(lambda: dm_arrived(nexus, "alice", "was approved"))
     found = await nexus.client.slash("bob", "learn search", query="zorblax")
     assert found.embed["fields"][0]["name"] == "1. WebSockets with Django Channels"
     choices = await nexus.client.autocomplete("bob", "learn topic", focused="name", value="webso")
@@ -177,7 +183,7 @@ async def test_suggest_review_approve_after_restart_and_reject(nexus: Any) -> No
     rejected = await nexus.client.submit_modal("erin", reason_form, {"Reason (the author reads it)": "Too vague"})
     assert not rejected.error_id_seen
     assert (await topic_row(nexus, "my-cool-notes"))["review_reason"] == "Too vague"
-    assert "Too vague" in nexus.sandbox.dms_to("carol")[-1]["content"]
+    await eventually(lambda: dm_arrived(nexus, "carol", "Too vague"))
 
     bad = await nexus.client.slash("dave", "learn suggest")
     invalid = await nexus.client.submit_modal("dave", bad, {**SUGGESTION, "Title": "Other", "Category": "misc"})
