@@ -13,6 +13,7 @@ import gc
 import json
 import logging
 import os
+import sys
 import time
 from pathlib import Path
 from typing import Any
@@ -94,8 +95,8 @@ def _memory() -> dict[str, Any]:
                 out[key] = round(int(value.split()[0]) / 1024, 1)  # kB → MB
     except (OSError, ValueError):
         pass
-    # Imported only when asked for (it brings pickle): the bot started with PYTHONTRACEMALLOC.
-    if os.environ.get("PYTHONTRACEMALLOC"):
+    # Imported only when asked for (it brings pickle): the bot started with PYTHONTRACEMALLOC or -X tracemalloc.
+    if os.environ.get("PYTHONTRACEMALLOC") or "tracemalloc" in sys._xoptions:
         import tracemalloc
 
         if tracemalloc.is_tracing():

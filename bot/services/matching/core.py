@@ -3,8 +3,6 @@ one pairing rule (rules.py) reads. Discord-free; names and membership come throu
 
 from __future__ import annotations
 
-import asyncio
-import time
 from dataclasses import dataclass
 from datetime import date, datetime
 
@@ -14,7 +12,7 @@ from bot.services import pairing, request_limits
 from bot.services.catalog import CatalogService
 from bot.services.directory import MemberDirectory
 from bot.services.matching.pool_index import pool_index_steps
-from bot.services.matching.pools import STEP_SLICE_SECONDS, PoolCache, run_in_slices
+from bot.services.matching.pools import LoopTurns, PoolCache, run_in_slices
 from bot.services.matching.reasons import PairCode, Refused, refusal
 from bot.services.matching.rules import Link, Links, Purpose, pair_problem
 from bot.services.matching.scoring import SUGGEST_VECTOR_MIN, Learner
@@ -142,13 +140,11 @@ class MatchingCore:
         by_user = {a.user_id: a for a in announcements if a.left_guild_at is None}
         catalog = await self.catalog.by_key()
         out: list[Someone] = []
-        slice_ends = time.perf_counter() + STEP_SLICE_SECONDS
-        for n, profile in enumerate(await self.store.profiles(directory.guild_id, by_user), 1):
-            if n % 8 == 0 and time.perf_counter() > slice_ends:
-                # Learners built cold after a start: a hundred at a time held the loop up to 10 ms under the load
-                # (NEXUS_LOOP_SLOW_MS): let acknowledgements through between slices.
-                await asyncio.sleep(0)
-                slice_ends = time.perf_counter() + STEP_SLICE_SECONDS
+        # Learners built cold after a start: a hundred at a time held the loop up to 10 ms under the load
+        # (NEXUS_LOOP_SLOW_MS), so they are built in slices.
+        turns = LoopTurns()
+        for profile in await self.store.profiles(directory.guild_id, by_user):
+            await turns.take_if_due()
             announcement = by_user[profile.user_id]
             if not (include_paused or profile.is_looking(now)) or not directory.is_member(profile.user_id):
                 continue

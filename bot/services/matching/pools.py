@@ -51,15 +51,27 @@ class PoolCache(Generic[T]):
         self._generation += 1
 
 
+class LoopTurns:
+    """Gives the event loop a turn whenever `slice_seconds` have passed since the last one: long work on the loop
+    (a pool's learners built cold, its encoding) runs in slices, acknowledgements in between."""
+
+    def __init__(self, slice_seconds: float = STEP_SLICE_SECONDS) -> None:
+        self.slice_seconds = slice_seconds
+        self._slice_ends = time.perf_counter() + slice_seconds
+
+    async def take_if_due(self) -> None:
+        if time.perf_counter() > self._slice_ends:
+            await asyncio.sleep(0)
+            self._slice_ends = time.perf_counter() + self.slice_seconds
+
+
 async def run_in_slices(steps: Generator[None, None, T], slice_seconds: float = STEP_SLICE_SECONDS) -> T:
-    """A step-by-step computation (one that yields between steps) run on the event loop, giving the loop a turn
-    whenever `slice_seconds` have passed: a pool's encoding held it 6-8 ms in one go."""
-    slice_ends = time.perf_counter() + slice_seconds
+    """A step-by-step computation (one that yields between steps) run on the event loop in slices (`LoopTurns`):
+    a pool's encoding held it 6-8 ms in one go."""
+    turns = LoopTurns(slice_seconds)
     while True:
         try:
             next(steps)
         except StopIteration as done:
             return done.value  # type: ignore[no-any-return]
-        if time.perf_counter() > slice_ends:
-            await asyncio.sleep(0)
-            slice_ends = time.perf_counter() + slice_seconds
+        await turns.take_if_due()
