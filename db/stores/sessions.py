@@ -106,7 +106,7 @@ class SessionStore(Store):
         return session
 
     async def get(self, session_id: int) -> StudySession | None:
-        return await self._row(StudySession, "SELECT * FROM study_sessions WHERE id = ?", (session_id,))
+        return await self._row(StudySession, _SESSION_SQL, (session_id,))
 
     async def delete(self, session_id: int) -> None:
         """Remove a session whose post could not be made (nothing was announced yet)."""
@@ -168,7 +168,12 @@ class SessionStore(Store):
         return _grouped(await self.db.fetchall(_RSVPS_SQL, (session_id,)))
 
 
-_RSVPS_SQL = "SELECT user_id, status FROM session_rsvps WHERE session_id = ? ORDER BY updated_at, user_id"
+_SESSION_SQL = "SELECT * FROM study_sessions WHERE id = ?"
+# A session's answers in the order a post lists them (answered at, then user id); the press's script reads each
+# answer's moment too, to place its own answer in that order.
+_ANSWERS_FROM = " FROM session_rsvps WHERE session_id = ? ORDER BY updated_at, user_id"
+_RSVPS_SQL = "SELECT user_id, status" + _ANSWERS_FROM
+_ANSWERS_SQL = "SELECT user_id, status, updated_at" + _ANSWERS_FROM
 
 
 def _rsvp_script(
@@ -178,7 +183,7 @@ def _rsvp_script(
     answers (both read under the write lock), then the upsert; the answers after it are worked out from that read.
     The session is read apart from its answers: joined, its every column came back once per answer (2.8 ms for
     300 answers against 0.7 ms for the answers alone, on the writer's thread)."""
-    found = yield Statement("SELECT * FROM study_sessions WHERE id = ?", (session_id,))
+    found = yield Statement(_SESSION_SQL, (session_id,))
     if not found:
         raise NotFound("This session no longer exists.")
     session = StudySession.from_row(found[0])
@@ -203,10 +208,6 @@ def _rsvp_script(
     others.append((iso(now), user_id, status))
     others.sort()
     return session, [(uid, answer) for _, uid, answer in others]
-
-
-# `_RSVPS_SQL` with each answer's moment, in the same order.
-_ANSWERS_SQL = "SELECT user_id, status, updated_at FROM session_rsvps WHERE session_id = ? ORDER BY updated_at, user_id"
 
 
 def _grouped(rows: Iterable[Any]) -> Rsvps:
